@@ -1,0 +1,321 @@
+package store
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// errFinished is returned by a Writer used after Commit or Abort.
+var errFinished = errors.New("store: writer already committed or aborted")
+
+// Writer streams one blob into a temp file while hashing it. Write and Commit must be
+// called from one goroutine; the caller may tee the same bytes into its own checksums
+// and then decide to Commit or Abort.
+type Writer struct {
+	s    *Store
+	f    *os.File
+	path string // temp file
+	name string // its base name, registered in Store.temps
+	sha  hash.Hash
+	md5  hash.Hash
+	size int64
+
+	cur       *chunk
+	allocated int
+	free      chan *chunk
+	stages    []chan *chunk
+	wg        sync.WaitGroup
+
+	errMu sync.Mutex
+	err   error // first error of the write stage
+
+	finished bool
+}
+
+var _ io.Writer = (*Writer)(nil)
+var _ io.ReaderFrom = (*Writer)(nil)
+
+// Create starts a new blob. The caller must end it with Commit or Abort.
+func (s *Store) Create(ctx context.Context) (*Writer, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: create blob: %w", err)
+	}
+	name, err := newTempName()
+	if err != nil {
+		return nil, fmt.Errorf("store: create blob: %w", err)
+	}
+	// Register the name before the file exists so that Collect can never see the file
+	// without also seeing that a Writer owns it.
+	s.mu.Lock()
+	if !s.open {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("store: create blob: %w", ErrClosed)
+	}
+	s.temps[name] = struct{}{}
+	s.mu.Unlock()
+
+	path := filepath.Join(s.tmp, name)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, tempMode)
+	if err != nil {
+		s.releaseTemp(name)
+		return nil, wrapNoSpace(fmt.Errorf("store: create temp file %s: %w", path, err))
+	}
+	return &Writer{s: s, f: f, path: path, name: name, sha: sha256.New(), md5: md5.New()}, nil
+}
+
+// Write copies p into the writer's buffers; hashing and writing happen behind it.
+func (w *Writer) Write(p []byte) (int, error) {
+	if err := w.check(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for len(p) > 0 {
+		if w.cur == nil {
+			w.cur = w.nextChunk()
+		}
+		k := copy(w.cur.buf[w.cur.n:], p)
+		w.cur.n += k
+		p = p[k:]
+		n += k
+		w.size += int64(k)
+		if w.cur.n == len(w.cur.buf) {
+			w.dispatch(w.cur)
+			w.cur = nil
+			if err := w.loadErr(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// ReadFrom reads r to EOF straight into the writer's buffers, saving the copy Write
+// makes. io.Copy uses it.
+func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
+	return w.readFrom(context.Background(), r)
+}
+
+func (w *Writer) readFrom(ctx context.Context, r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if err := w.check(); err != nil {
+			return total, err
+		}
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("store: put: %w", err)
+		}
+		if w.cur == nil {
+			w.cur = w.nextChunk()
+		}
+		n, err := r.Read(w.cur.buf[w.cur.n:])
+		w.cur.n += n
+		w.size += int64(n)
+		total += int64(n)
+		if w.cur.n == len(w.cur.buf) {
+			w.dispatch(w.cur)
+			w.cur = nil
+		}
+		if err == io.EOF {
+			return total, w.loadErr()
+		}
+		if err != nil {
+			return total, fmt.Errorf("store: read input: %w", err)
+		}
+	}
+}
+
+// Size returns the number of bytes written so far.
+func (w *Writer) Size() int64 { return w.size }
+
+// Commit makes the blob durable and visible: fsync the file, rename it into place (or
+// drop it when an identical blob exists), fsync the directory. The digest stays pinned
+// against Collect until the caller calls Unpin. On error the temp file is removed.
+func (w *Writer) Commit(ctx context.Context) (Blob, error) {
+	if w.finished {
+		return Blob{}, errFinished
+	}
+	if err := ctx.Err(); err != nil {
+		w.abort()
+		return Blob{}, fmt.Errorf("store: commit blob: %w", err)
+	}
+	b, err := w.commit()
+	if err != nil {
+		w.abort()
+		return Blob{}, err
+	}
+	w.finished = true
+	w.s.releaseTemp(w.name)
+	return b, nil
+}
+
+func (w *Writer) commit() (Blob, error) {
+	w.drain(true)
+	if err := w.loadErr(); err != nil {
+		return Blob{}, err
+	}
+	var b Blob
+	w.sha.Sum(b.Digest[:0])
+	w.md5.Sum(b.MD5[:0])
+	b.Size = w.size
+	// chmod before the fsync so that the mode is as durable as the bytes.
+	if err := w.f.Chmod(blobMode); err != nil {
+		return Blob{}, fmt.Errorf("store: commit blob %s: chmod %s: %w", b.Digest, w.path, err)
+	}
+	if err := w.f.Sync(); err != nil {
+		return Blob{}, wrapNoSpace(fmt.Errorf("store: commit blob %s: fsync %s: %w", b.Digest, w.path, err))
+	}
+	err := w.f.Close()
+	w.f = nil
+	if err != nil {
+		return Blob{}, wrapNoSpace(fmt.Errorf("store: commit blob %s: close %s: %w", b.Digest, w.path, err))
+	}
+	if err := w.s.install(w.path, b); err != nil {
+		return Blob{}, wrapNoSpace(fmt.Errorf("store: commit blob %s: %w", b.Digest, err))
+	}
+	return b, nil
+}
+
+// Abort discards the blob and removes its temp file. It is a no-op after Commit.
+func (w *Writer) Abort() error {
+	if w.finished {
+		return nil
+	}
+	return w.abort()
+}
+
+func (w *Writer) abort() error {
+	w.finished = true
+	w.drain(false)
+	var errs []error
+	if w.f != nil {
+		errs = append(errs, w.f.Close())
+		w.f = nil
+	}
+	if err := os.Remove(w.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("store: abort blob: %w", err))
+	}
+	w.s.releaseTemp(w.name)
+	return errors.Join(errs...)
+}
+
+func (w *Writer) check() error {
+	if w.finished {
+		return errFinished
+	}
+	return w.loadErr()
+}
+
+func (w *Writer) loadErr() error {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	return w.err
+}
+
+func (w *Writer) setErr(err error) {
+	w.errMu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.errMu.Unlock()
+}
+
+// Put stores everything r yields as one blob and returns it pinned: call Unpin once a
+// reference to it is journaled. Cancelling ctx stops the copy and removes the temp file.
+func (s *Store) Put(ctx context.Context, r io.Reader) (Blob, error) {
+	w, err := s.Create(ctx)
+	if err != nil {
+		return Blob{}, err
+	}
+	if _, err := w.readFrom(ctx, r); err != nil {
+		w.abort()
+		return Blob{}, err
+	}
+	return w.Commit(ctx)
+}
+
+// install moves a synced temp file to its address. Pinning and the rename-or-dedup
+// decision happen in one critical section, which is what keeps Collect from deleting
+// a blob that a Commit has just decided to reuse.
+func (s *Store) install(tmp string, b Blob) error {
+	d := b.Digest
+	dst := blobPath(s.blobs, d)
+	s.mu.Lock()
+	s.pins[d]++
+	reuse := false
+	if s.committing[d] == 0 {
+		// A blob that exists and is not being committed right now finished its
+		// directory fsync (in this run, or before Open's syncfs), so it is durable.
+		st, err := os.Lstat(dst)
+		switch {
+		case err == nil && st.Mode().IsRegular() && st.Size() == b.Size:
+			reuse = true
+		case err == nil:
+			s.Logger.Warn().Str("path", dst).Int64("size", st.Size()).Int64("want", b.Size).
+				Msg("replacing a damaged blob with freshly written content")
+		}
+	}
+	if !reuse {
+		s.committing[d]++
+	}
+	s.mu.Unlock()
+
+	if reuse {
+		if err := os.Remove(tmp); err != nil {
+			// The blob is safe; the temp file is an orphan Collect will remove.
+			s.Logger.Warn().Err(err).Str("path", tmp).Msg("remove duplicate temp file")
+		}
+		return nil
+	}
+	err := s.place(tmp, d)
+	s.mu.Lock()
+	if s.committing[d]--; s.committing[d] == 0 {
+		delete(s.committing, d)
+	}
+	if err != nil {
+		if s.pins[d]--; s.pins[d] == 0 {
+			delete(s.pins, d)
+		}
+	}
+	s.mu.Unlock()
+	return err
+}
+
+// place creates the fan-out directories, renames tmp into place and fsyncs the
+// directory that now holds it.
+func (s *Store) place(tmp string, d Digest) error {
+	dir := blobDir(s.blobs, d)
+	l1 := filepath.Dir(dir)
+	// Under dirMu, a writer that finds a fan-out directory existing knows that its
+	// creator already fsynced the parent.
+	s.dirMu.Lock()
+	err := mkdirSynced(l1, s.blobs)
+	if err == nil {
+		err = mkdirSynced(dir, l1)
+	}
+	s.dirMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("create directory %s: %w", dir, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, d.String())); err != nil {
+		return fmt.Errorf("rename into %s: %w", dir, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+func (s *Store) releaseTemp(name string) {
+	s.mu.Lock()
+	delete(s.temps, name)
+	s.mu.Unlock()
+}
