@@ -62,7 +62,7 @@ type Store struct {
 	closed     chan struct{} // closed by Close; stops RunCollector
 	lock       *os.File
 	pins       map[Digest]int      // digests committed but not yet released by Unpin
-	committing map[Digest]int      // digests between rename and directory fsync
+	committing map[Digest]*commit  // digests with a rename in progress
 	temps      map[string]struct{} // base names of temp files owned by live Writers
 
 	dirMu sync.Mutex // serialises fan-out directory creation with the fsync of its parent
@@ -157,7 +157,7 @@ func (s *Store) Open(ctx context.Context) error {
 	s.open = true
 	s.closed = make(chan struct{})
 	s.pins = make(map[Digest]int)
-	s.committing = make(map[Digest]int)
+	s.committing = make(map[Digest]*commit)
 	s.temps = make(map[string]struct{})
 	if s.chunkSize != s.BufferSize {
 		s.chunkSize = s.BufferSize
@@ -218,12 +218,21 @@ func (s *Store) Has(d Digest) (bool, error) {
 	return true, nil
 }
 
-// visible is false while d is between its rename and its directory fsync: such a
-// blob is not durable yet and must not be served or reported.
+// commit tracks the Writers renaming one digest into place at the same time.
+type commit struct {
+	writers int  // renames in progress
+	durable bool // one of them has fsynced the directory since the first started
+}
+
+// visible is false while a first rename of d has not been followed by a directory
+// fsync: such a blob is not durable yet and must not be served or reported. Once one
+// rename is durable, later renames of the same content over it change nothing a
+// reader or a crash could notice.
 func (s *Store) visible(d Digest) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.committing[d] == 0
+	c := s.committing[d]
+	return c == nil || c.durable
 }
 
 func (s *Store) notWritable(err error) error {

@@ -250,10 +250,11 @@ func (s *Store) install(tmp string, b Blob) error {
 	dst := blobPath(s.blobs, d)
 	s.mu.Lock()
 	s.pins[d]++
+	c := s.committing[d]
 	reuse := false
-	if s.committing[d] == 0 {
-		// A blob that exists and is not being committed right now finished its
-		// directory fsync (in this run, or before Open's syncfs), so it is durable.
+	if c == nil || c.durable {
+		// A blob that exists and has no first rename in flight finished its directory
+		// fsync (in this run, or before Open's syncfs), so it is durable.
 		st, err := os.Lstat(dst)
 		switch {
 		case err == nil && st.Mode().IsRegular() && st.Size() == b.Size:
@@ -264,7 +265,11 @@ func (s *Store) install(tmp string, b Blob) error {
 		}
 	}
 	if !reuse {
-		s.committing[d]++
+		if c == nil {
+			c = &commit{}
+			s.committing[d] = c
+		}
+		c.writers++
 	}
 	s.mu.Unlock()
 
@@ -277,7 +282,10 @@ func (s *Store) install(tmp string, b Blob) error {
 	}
 	err := s.place(tmp, d)
 	s.mu.Lock()
-	if s.committing[d]--; s.committing[d] == 0 {
+	if err == nil {
+		c.durable = true
+	}
+	if c.writers--; c.writers == 0 {
 		delete(s.committing, d)
 	}
 	if err != nil {
