@@ -65,5 +65,16 @@ func wrapNoSpace(err error) error {
 	if err == nil || errors.Is(err, ErrNoSpace) || !isNoSpace(err) {
 		return err
 	}
-	return fmt.Errorf("%w: %w", ErrNoSpace, err)
+	return &noSpaceError{err: err}
 }
+
+// noSpaceError keeps the message of the failed operation and adds the fix.
+type noSpaceError struct{ err error }
+
+func (e *noSpaceError) Error() string {
+	return e.err.Error() + "; fix: free space on the filesystem of the data directory, " +
+		"or move the data directory to a larger disk"
+}
+
+func (e *noSpaceError) Unwrap() error        { return e.err }
+func (e *noSpaceError) Is(target error) bool { return target == ErrNoSpace }
