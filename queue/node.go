@@ -20,8 +20,9 @@ import (
 // bbolt state machine and the batching proposer. A single node is its own
 // leader.
 type Node struct {
-	cfg Config
-	log zerolog.Logger
+	cfg  Config
+	log  zerolog.Logger
+	base zerolog.Logger // the injected logger, parent of raft's
 
 	mu     sync.Mutex
 	opened bool
@@ -46,6 +47,7 @@ type Node struct {
 func New(cfg Config, log zerolog.Logger) *Node {
 	n := &Node{
 		cfg:  cfg,
+		base: log,
 		log:  log.With().Str("component", "queue").Logger(),
 		stop: make(chan struct{}),
 	}
@@ -98,7 +100,7 @@ func (n *Node) start() error {
 			return err
 		}
 	}
-	hl := newHclog(n.log)
+	hl := newHclog(n.base)
 	n.wal, err = wal.Open(walDir, wal.WithSegmentSize(n.cfg.SegmentSize), wal.WithLogger(hl.Named("wal")))
 	if err != nil {
 		return badState("%s cannot be opened by raft-wal (%v): restore it from a backup or move it away", walDir, err)
