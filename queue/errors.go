@@ -1,0 +1,34 @@
+package queue
+
+import "errors"
+
+// Sentinel errors. Callers match them with errors.Is; raft's own errors never
+// cross the package boundary.
+var (
+	// ErrNotLeader means this node cannot commit commands because it is not
+	// (or no longer) the raft leader. The command may or may not have been
+	// committed when leadership was lost mid-flight; commands are idempotent,
+	// so retrying with the same IDs is safe.
+	ErrNotLeader = errors.New("queue: not the leader")
+	// ErrClosed is returned by calls made after Close.
+	ErrClosed = errors.New("queue: node closed")
+	// ErrNoSuchBucket means the named bucket does not exist.
+	ErrNoSuchBucket = errors.New("queue: no such bucket")
+	// ErrNoSuchKey means the bucket has no object under that key.
+	ErrNoSuchKey = errors.New("queue: no such key")
+	// ErrNoSuchJob means the job table has no job with that ID.
+	ErrNoSuchJob = errors.New("queue: no such job")
+	// ErrBucketExists is the result of creating a bucket that already exists.
+	ErrBucketExists = errors.New("queue: bucket already exists")
+	// ErrBucketNotEmpty is the result of deleting a bucket that still holds objects.
+	ErrBucketNotEmpty = errors.New("queue: bucket not empty")
+	// ErrInvalidCommand means a command failed validation before it was proposed.
+	ErrInvalidCommand = errors.New("queue: invalid command")
+	// ErrBadState means a file in the raft directory cannot be used as it is;
+	// the wrapped message names the file and the fix. Nothing was modified.
+	ErrBadState = errors.New("queue: unusable raft directory")
+	// ErrFSMFailed means the state machine could not commit a transaction
+	// (disk full, I/O error). The raft log still holds every command, so a
+	// restart replays exactly what is missing; until then writes fail.
+	ErrFSMFailed = errors.New("queue: state machine failed")
+)

@@ -1,0 +1,303 @@
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
+)
+
+// fsmFile is the state database inside the raft directory.
+const fsmFile = "fsm.db"
+
+// boltOpenTimeout bounds the wait for bbolt's file lock: another process
+// holding it is a misconfiguration, not something to wait out.
+const boltOpenTimeout = time.Second
+
+// fsm is the raft state machine: a bbolt database that records, in the same
+// transaction as every change, the last raft index it applied. Entries at or
+// below that index are skipped, so a restart replays exactly what is
+// missing. Apply, ApplyBatch, Snapshot and Restore run on raft's FSM
+// goroutine; reads run anywhere.
+type fsm struct {
+	path string
+	log  zerolog.Logger
+
+	mu sync.RWMutex // held exclusively only while Restore swaps the file
+	db *bolt.DB
+
+	applied atomic.Uint64 // last index committed to db
+
+	failMu sync.Mutex
+	failed error // first transaction failure; sticky until restart
+
+	// appliedCommands counts command entries applied (not skipped as
+	// already in fsm.db) since open; tests use it to prove no replay.
+	appliedCommands atomic.Uint64
+	// logBytes counts entry bytes applied since the last snapshot.
+	logBytes      atomic.Int64
+	snapshotBytes int64         // threshold for wantSnapshot; 0 disables
+	wantSnapshot  chan struct{} // signalled once logBytes passes it
+}
+
+var (
+	_ raft.BatchingFSM = (*fsm)(nil)
+	_ raft.FSMSnapshot = (*fsmSnapshot)(nil)
+)
+
+func openFSM(path string, snapshotBytes int64, log zerolog.Logger) (*fsm, error) {
+	f := &fsm{path: path, log: log, snapshotBytes: snapshotBytes, wantSnapshot: make(chan struct{}, 1)}
+	if err := f.open(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *fsm) open() error {
+	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: boltOpenTimeout})
+	if err != nil {
+		return fmt.Errorf("queue: open %s: %w", f.path, err)
+	}
+	var applied uint64
+	err = db.View(func(tx *bolt.Tx) error {
+		applied = appliedIndex(tx)
+		if hasSchema(tx) {
+			return initSchema(tx) // only checks the version on an existing schema
+		}
+		return errNoSchema
+	})
+	if errors.Is(err, errNoSchema) {
+		err = db.Update(initSchema) // written only for a new, empty database
+	}
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("queue: open %s: %w", f.path, err)
+	}
+	f.db = db
+	f.applied.Store(applied)
+	return nil
+}
+
+var errNoSchema = errors.New("no schema")
+
+func (f *fsm) close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.db == nil {
+		return nil
+	}
+	err := f.db.Close()
+	f.db = nil
+	return err
+}
+
+// view runs fn in a read transaction.
+func (f *fsm) view(fn func(tx *bolt.Tx) error) error {
+	if f == nil {
+		return ErrClosed
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.db == nil {
+		return ErrClosed
+	}
+	return f.db.View(fn)
+}
+
+func (f *fsm) failure() error {
+	f.failMu.Lock()
+	defer f.failMu.Unlock()
+	return f.failed
+}
+
+func (f *fsm) fail(err error) error {
+	f.failMu.Lock()
+	defer f.failMu.Unlock()
+	if f.failed == nil {
+		f.failed = fmt.Errorf("%w: %w (restart to replay the log)", ErrFSMFailed, err)
+		f.log.Error().Err(err).Msg("state machine stopped applying; restart to replay the raft log")
+	}
+	return f.failed
+}
+
+// Apply implements raft.FSM.
+func (f *fsm) Apply(l *raft.Log) any {
+	return f.ApplyBatch([]*raft.Log{l})[0]
+}
+
+// ApplyBatch implements raft.BatchingFSM: one bbolt transaction (two
+// fsyncs) for however many entries raft hands over. The response for a
+// command entry is a []error with one result per command, or an error if
+// the transaction failed.
+func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
+	res := make([]any, len(logs))
+	if err := f.failure(); err != nil {
+		for i := range res {
+			res[i] = err
+		}
+		return res
+	}
+	applied := f.applied.Load()
+	first := 0
+	for first < len(logs) && logs[first].Index <= applied {
+		first++ // already in fsm.db: replay after a restart
+	}
+	if first == len(logs) {
+		return res
+	}
+	last := logs[len(logs)-1].Index
+	var bytes int64
+	var entries uint64
+	err := f.db.Update(func(tx *bolt.Tx) error {
+		for i := first; i < len(logs); i++ {
+			l := logs[i]
+			if l.Type != raft.LogCommand {
+				continue // configuration changes live in raft, not here
+			}
+			results, err := applyEntry(tx, l.Data)
+			if err != nil {
+				return fmt.Errorf("raft index %d: %w", l.Index, err)
+			}
+			res[i] = results
+			bytes += int64(len(l.Data))
+			entries++
+		}
+		return putU64(tx.Bucket(bktMeta), keyApplied, last)
+	})
+	if err != nil {
+		err = f.fail(err)
+		for i := first; i < len(logs); i++ {
+			res[i] = err
+		}
+		return res
+	}
+	f.applied.Store(last)
+	f.appliedCommands.Add(entries)
+	if n := f.logBytes.Add(bytes); f.snapshotBytes > 0 && n >= f.snapshotBytes {
+		select {
+		case f.wantSnapshot <- struct{}{}:
+		default:
+		}
+	}
+	return res
+}
+
+// Snapshot implements raft.FSM. The read transaction pins the state at the
+// last applied entry while Persist streams it and Apply goes on.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	if err := f.failure(); err != nil {
+		// The database lags raft's applied index: a snapshot labelled with
+		// that index would lose entries once the log is truncated.
+		return nil, err
+	}
+	tx, err := f.db.Begin(false)
+	if err != nil {
+		return nil, fmt.Errorf("queue: snapshot: %w", err)
+	}
+	f.logBytes.Store(0)
+	return &fsmSnapshot{tx: tx}, nil
+}
+
+type fsmSnapshot struct{ tx *bolt.Tx }
+
+// Persist implements raft.FSMSnapshot: the snapshot is the database file.
+func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := s.tx.WriteTo(sink); err != nil {
+		sink.Cancel()
+		return fmt.Errorf("queue: persist snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+// Release implements raft.FSMSnapshot.
+func (s *fsmSnapshot) Release() { s.tx.Rollback() }
+
+// Restore implements raft.FSM: the snapshot replaces fsm.db atomically
+// (temporary file, fsync, rename, fsync of the directory).
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	tmp := f.path + ".restore"
+	if err := writeFileSync(tmp, rc); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("queue: restore snapshot: %w", err)
+	}
+	if _, err := inspectFSM(tmp); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("queue: restore snapshot: %w", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.db != nil {
+		if err := f.db.Close(); err != nil {
+			return fmt.Errorf("queue: restore snapshot: close %s: %w", f.path, err)
+		}
+		f.db = nil
+	}
+	if err := os.Rename(tmp, f.path); err != nil {
+		return f.fail(fmt.Errorf("restore snapshot: %w", err))
+	}
+	if err := syncDir(filepath.Dir(f.path)); err != nil {
+		return f.fail(fmt.Errorf("restore snapshot: %w", err))
+	}
+	if err := f.open(); err != nil {
+		return f.fail(err)
+	}
+	f.logBytes.Store(0)
+	f.log.Info().Uint64("applied_index", f.applied.Load()).Msg("state restored from snapshot")
+	return nil
+}
+
+// inspectFSM opens a state database read-only and returns its last applied
+// index, without writing to it.
+func inspectFSM(path string) (uint64, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: boltOpenTimeout})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var applied uint64
+	err = db.View(func(tx *bolt.Tx) error {
+		if !hasSchema(tx) {
+			if k, _ := tx.Cursor().First(); k == nil {
+				return nil // empty: created but never initialised
+			}
+			return errors.New("a bbolt database, but not an ipas state database")
+		}
+		applied = appliedIndex(tx)
+		return initSchema(tx)
+	})
+	return applied, err
+}
+
+func writeFileSync(path string, r io.Reader) error {
+	fh, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(fh, r); err != nil {
+		fh.Close()
+		return err
+	}
+	if err := fh.Sync(); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,197 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/raft"
+)
+
+// proposer lets concurrent callers share raft entries, and so fsyncs.
+// There is no timer: a lone writer's command is proposed at once; whatever
+// queues while MaxInflightEntries entries are in flight goes into the next
+// entry, up to MaxBatchCommands commands or MaxBatchBytes bytes.
+type proposer struct {
+	raft *raft.Raft
+	cfg  Config
+
+	mu      sync.Mutex
+	queue   []*request
+	closing bool
+	wake    chan struct{} // a request was queued
+	slots   chan struct{} // one token per entry in flight
+	stop    chan struct{}
+	loop    sync.WaitGroup
+	flights sync.WaitGroup
+}
+
+type request struct {
+	cmd  []byte
+	done chan error // buffered: the proposer never blocks on a caller that left
+}
+
+func newProposer(r *raft.Raft, cfg Config) *proposer {
+	p := &proposer{
+		raft:  r,
+		cfg:   cfg,
+		wake:  make(chan struct{}, 1),
+		slots: make(chan struct{}, cfg.MaxInflightEntries),
+		stop:  make(chan struct{}),
+	}
+	p.loop.Add(1)
+	go p.run()
+	return p
+}
+
+// propose commits c and returns its result. If ctx ends first the command
+// may still commit; retrying with the same IDs is safe.
+func (p *proposer) propose(ctx context.Context, c *command) error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	req := &request{cmd: c.encode(), done: make(chan error, 1)}
+	if len(req.cmd) > p.cfg.MaxBatchBytes {
+		return fmt.Errorf("%w: %s is %d bytes encoded, more than MaxBatchBytes %d", ErrInvalidCommand, c.Op, len(req.cmd), p.cfg.MaxBatchBytes)
+	}
+	p.mu.Lock()
+	if p.closing {
+		p.mu.Unlock()
+		return ErrClosed
+	}
+	p.queue = append(p.queue, req)
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *proposer) run() {
+	defer p.loop.Done()
+	for {
+		select {
+		case p.slots <- struct{}{}:
+		case <-p.stop:
+			return
+		}
+		batch := p.take()
+		for batch == nil {
+			select {
+			case <-p.wake:
+				batch = p.take()
+			case <-p.stop:
+				return
+			}
+		}
+		entry := make([]byte, 0, p.entrySize(batch))
+		for _, r := range batch {
+			entry = appendEntry(entry, r.cmd)
+		}
+		f := p.raft.Apply(entry, p.cfg.ApplyTimeout)
+		p.flights.Add(1)
+		go p.await(f, batch)
+	}
+}
+
+// take removes the next entry's worth of requests from the queue.
+func (p *proposer) take() []*request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) == 0 {
+		return nil
+	}
+	n, size := 0, 1
+	for n < len(p.queue) && n < p.cfg.MaxBatchCommands {
+		size += len(p.queue[n].cmd) + 3
+		if n > 0 && size > p.cfg.MaxBatchBytes {
+			break
+		}
+		n++
+	}
+	batch := p.queue[:n:n]
+	p.queue = append([]*request(nil), p.queue[n:]...)
+	return batch
+}
+
+func (p *proposer) entrySize(batch []*request) int {
+	size := 1
+	for _, r := range batch {
+		size += len(r.cmd) + 3
+	}
+	return size
+}
+
+func (p *proposer) await(f raft.ApplyFuture, batch []*request) {
+	defer p.flights.Done()
+	err := f.Error()
+	<-p.slots
+	if err != nil {
+		finish(batch, translateRaftError(err))
+		return
+	}
+	switch resp := f.Response().(type) {
+	case []error:
+		for i, r := range batch {
+			if i < len(resp) {
+				r.done <- resp[i]
+			} else {
+				r.done <- fmt.Errorf("%w: entry returned %d results for %d commands", ErrFSMFailed, len(resp), len(batch))
+			}
+		}
+	case error:
+		finish(batch, resp)
+	default:
+		finish(batch, fmt.Errorf("%w: unexpected response %T", ErrFSMFailed, resp))
+	}
+}
+
+func finish(batch []*request, err error) {
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+// translateRaftError keeps raft's errors inside the package.
+func translateRaftError(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
+		errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		return fmt.Errorf("%w (%v)", ErrNotLeader, err)
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return ErrClosed
+	}
+	return fmt.Errorf("queue: apply: %v", err)
+}
+
+// close fails queued commands with ErrClosed and waits for the entries in
+// flight to finish (or ctx).
+func (p *proposer) close(ctx context.Context) error {
+	p.mu.Lock()
+	if p.closing {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closing = true
+	queued := p.queue
+	p.queue = nil
+	p.mu.Unlock()
+	close(p.stop)
+	p.loop.Wait()
+	finish(queued, ErrClosed)
+	done := make(chan struct{})
+	go func() { p.flights.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("queue: close: wait for entries in flight: %w", ctx.Err())
+	}
+}

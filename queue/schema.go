@@ -1,0 +1,155 @@
+package queue
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Layout of fsm.db. Top-level bbolt buckets:
+//
+//	meta     schema version, last applied raft index, job sequence, totals
+//	buckets  bucket name -> {created}
+//	objects  one nested bbolt bucket per S3 bucket: key -> encoded Object
+//	jobs     big-endian Seq -> encoded Job (so a cursor walks oldest first)
+//	jobids   job ID -> big-endian Seq
+//	refs     raw 32-byte blob digest -> uvarint reference count
+var (
+	bktMeta    = []byte("meta")
+	bktBuckets = []byte("buckets")
+	bktObjects = []byte("objects")
+	bktJobs    = []byte("jobs")
+	bktJobIDs  = []byte("jobids")
+	bktRefs    = []byte("refs")
+
+	keySchema  = []byte("schema")
+	keyApplied = []byte("applied")
+	keyNextSeq = []byte("nextseq")
+	keyNBucket = []byte("buckets")
+	keyNObject = []byte("objects")
+	keyNBytes  = []byte("bytes")
+	keyNJob    = []byte("jobs")
+)
+
+// schemaVersion is bumped when the layout changes in a way an older binary
+// cannot read.
+const schemaVersion = 1
+
+// jobsFillPercent packs the append-only jobs bucket: keys only grow, so
+// bbolt's default half-full split would waste half of every page.
+const jobsFillPercent = 0.95
+
+// initSchema creates the buckets of a new database, and refuses one written
+// by a newer layout.
+func initSchema(tx *bolt.Tx) error {
+	if m := tx.Bucket(bktMeta); m != nil {
+		if v := getU64(m, keySchema); v > schemaVersion {
+			return fmt.Errorf("schema version %d is newer than %d: written by a newer ipas version", v, schemaVersion)
+		}
+		return nil
+	}
+	for _, name := range [][]byte{bktMeta, bktBuckets, bktObjects, bktJobs, bktJobIDs, bktRefs} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	return putU64(tx.Bucket(bktMeta), keySchema, schemaVersion)
+}
+
+// hasSchema reports whether tx looks like a database this package wrote.
+func hasSchema(tx *bolt.Tx) bool {
+	for _, name := range [][]byte{bktMeta, bktBuckets, bktObjects, bktJobs, bktJobIDs, bktRefs} {
+		if tx.Bucket(name) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func u64Key(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func getU64(b *bolt.Bucket, k []byte) uint64 {
+	v := b.Get(k)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func putU64(b *bolt.Bucket, k []byte, v uint64) error {
+	return b.Put(k, u64Key(v))
+}
+
+// addU64 adds delta to a counter in meta.
+func addU64(tx *bolt.Tx, k []byte, delta int64) error {
+	if delta == 0 {
+		return nil
+	}
+	m := tx.Bucket(bktMeta)
+	return putU64(m, k, uint64(int64(getU64(m, k))+delta))
+}
+
+func appliedIndex(tx *bolt.Tx) uint64 {
+	m := tx.Bucket(bktMeta)
+	if m == nil {
+		return 0
+	}
+	return getU64(m, keyApplied)
+}
+
+// refKey is the raw digest; Blob values are validated lowercase hex before
+// they reach the database.
+func refKey(blob string) ([]byte, error) {
+	k, err := hex.DecodeString(blob)
+	if err != nil || len(k) != blobHexLen/2 {
+		return nil, fmt.Errorf("%w: blob %q is not a lowercase hex SHA-256", ErrInvalidCommand, blob)
+	}
+	return k, nil
+}
+
+// addRef changes a blob's reference count; the key disappears at zero so
+// that Referenced is one lookup.
+func addRef(tx *bolt.Tx, blob string, delta int64) error {
+	if blob == "" {
+		return nil
+	}
+	k, err := refKey(blob)
+	if err != nil {
+		return err
+	}
+	refs := tx.Bucket(bktRefs)
+	var n int64
+	if v := refs.Get(k); v != nil {
+		u, _ := binary.Uvarint(v)
+		n = int64(u)
+	}
+	n += delta
+	if n <= 0 {
+		return refs.Delete(k)
+	}
+	return refs.Put(k, binary.AppendUvarint(nil, uint64(n)))
+}
+
+const bucketCreated = 1
+
+func encodeBucket(b *Bucket) []byte {
+	var e encoder
+	e.time(bucketCreated, b.Created)
+	return e.b
+}
+
+func decodeBucket(name string, v []byte) (Bucket, error) {
+	b := Bucket{Name: name}
+	d := decoder{b: v}
+	for d.next() {
+		if d.tag == bucketCreated {
+			b.Created = d.time()
+		}
+	}
+	if d.err != nil {
+		return b, fmt.Errorf("decode bucket %s: %w", name, d.err)
+	}
+	return b, nil
+}

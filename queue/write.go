@@ -1,0 +1,89 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// Writes go through the batching proposer. Each returns the command's own
+// result: nil, a sentinel (ErrNoSuchBucket, ErrBucketExists, ...), or
+// ErrNotLeader / ErrClosed / ctx's error when it could not be committed.
+// Times are stamped here, before the command enters the log, never in Apply.
+
+// CreateBucket creates a bucket; ErrBucketExists if it exists (no change).
+func (n *Node) CreateBucket(ctx context.Context, name string, created time.Time) error {
+	if created.IsZero() {
+		created = time.Now()
+	}
+	return n.propose(ctx, &command{Op: opBucketCreate, Time: created, Bucket: name})
+}
+
+// DeleteBucket deletes an empty bucket: ErrNoSuchBucket, ErrBucketNotEmpty.
+func (n *Node) DeleteBucket(ctx context.Context, name string) error {
+	return n.propose(ctx, &command{Op: opBucketDelete, Time: time.Now(), Bucket: name})
+}
+
+// PutObject makes o the current version of o.Bucket/o.Key and queues its
+// replication (a JobPut with ID o.VersionID). Putting the current version
+// again changes nothing. o.ModTime defaults to now.
+func (n *Node) PutObject(ctx context.Context, o Object) error {
+	now := time.Now()
+	if o.ModTime.IsZero() {
+		o.ModTime = now
+	}
+	return n.propose(ctx, &command{Op: opObjectPut, Time: now, Bucket: o.Bucket, Key: o.Key, Object: o})
+}
+
+// DeleteObject removes bucket/key from the index and queues a JobDelete
+// with ID deleteID (a new version ID, minted by the caller so that a retry
+// is recognised; empty mints one). Deleting a missing key succeeds.
+func (n *Node) DeleteObject(ctx context.Context, bucket, key, deleteID string) error {
+	now := time.Now()
+	if deleteID == "" {
+		deleteID = NewVersionID(now)
+	}
+	return n.propose(ctx, &command{Op: opObjectDelete, Time: now, Bucket: bucket, Key: key, ID: deleteID})
+}
+
+// JobDone removes a finished job and drops its blob reference; a missing
+// job is not an error.
+func (n *Node) JobDone(ctx context.Context, id string) error {
+	return n.propose(ctx, &command{Op: opJobDone, Time: time.Now(), ID: id})
+}
+
+func (n *Node) propose(ctx context.Context, c *command) error {
+	if n.prop == nil {
+		return ErrClosed
+	}
+	if err := n.prop.propose(ctx, c); err != nil {
+		return fmt.Errorf("queue: %s %s: %w", c.Op, c.target(), err)
+	}
+	return nil
+}
+
+func (c *command) target() string {
+	switch {
+	case c.Op == opJobDone:
+		return c.ID
+	case c.Key != "":
+		return c.Bucket + "/" + c.Key
+	}
+	return c.Bucket
+}
+
+// versionEncoding is Crockford's base32 alphabet, which sorts like the
+// bytes it encodes.
+var versionEncoding = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
+
+// NewVersionID returns a 26-character ID that sorts by t (milliseconds)
+// and is unique by 80 random bits.
+func NewVersionID(t time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(t.UnixMilli())<<16)
+	rand.Read(b[6:])
+	return versionEncoding.EncodeToString(b[:])
+}
