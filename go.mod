@@ -9,6 +9,7 @@ require (
 	github.com/rs/zerolog v1.35.1
 	go.etcd.io/bbolt v1.4.3
 	golang.org/x/sys v0.29.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

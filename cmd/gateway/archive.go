@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/store"
+)
+
+// archive is an opened data directory: its lock, the blob store and the journal.
+// Every command that touches the archive opens it the same way.
+type archive struct {
+	dir   *dataDir
+	store *store.Store
+	node  *queue.Node
+}
+
+// openArchive locks cfg.DataDir and opens the store and the journal in it. On error
+// everything opened so far is closed again.
+func openArchive(ctx context.Context, cfg Config, log zerolog.Logger) (_ *archive, err error) {
+	a := &archive{}
+	defer func() {
+		if err != nil {
+			a.close(context.Background())
+		}
+	}()
+	if a.dir, err = openDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	st := store.New(a.dir.join(storeDir), log)
+	st.CollectInterval = cfg.Store.GCInterval
+	if err = st.Open(ctx); err != nil {
+		return nil, err
+	}
+	a.store = st
+
+	qc := queue.DefaultConfig(a.dir.join(journalDir))
+	qc.SnapshotThreshold = cfg.Journal.SnapshotThreshold
+	qc.SnapshotInterval = cfg.Journal.SnapshotInterval
+	qc.TrailingLogs = cfg.Journal.TrailingLogs
+	node := queue.New(qc, log)
+	if err = node.Open(ctx); err != nil {
+		return nil, err
+	}
+	a.node = node
+	return a, nil
+}
+
+// referenced tells the store's collector whether the index still needs a blob.
+func (a *archive) referenced(d store.Digest) (bool, error) {
+	return a.node.Referenced(d.String())
+}
+
+// close closes the journal, then the store, then releases the lock.
+func (a *archive) close(ctx context.Context) error {
+	var errs []error
+	if a.node != nil {
+		if err := a.node.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close journal: %w", err))
+		}
+	}
+	if a.store != nil {
+		if err := a.store.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	if a.dir != nil {
+		errs = append(errs, a.dir.close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// buildGateway compiles the real binary once per test run.
+func buildGateway(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ipas-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "gateway")
+		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New("go build: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// gatewayProcess is a running `gateway serve`.
+type gatewayProcess struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	ready  chan struct{}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) add(s string) { l.mu.Lock(); l.b.WriteString(s); l.mu.Unlock() }
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startServe runs `gateway serve ARGS...` and waits until it logs that it is ready.
+func startServe(t *testing.T, env []string, args ...string) *gatewayProcess {
+	t.Helper()
+	cmd := exec.Command(buildGateway(t), append([]string{"serve"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &gatewayProcess{cmd: cmd, stderr: &lockedBuffer{}, ready: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		once := sync.Once{}
+		for sc.Scan() {
+			p.stderr.add(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "gateway ready") {
+				once.Do(func() { close(p.ready) })
+			}
+		}
+	}()
+	select {
+	case <-p.ready:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("gateway did not become ready in 30 s; stderr:\n%s", p.stderr)
+	}
+	return p
+}
+
+func TestServe_FirstStartCredentialAndCleanShutdown(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "ipas-data")
+	p := startServe(t, nil, "--data-dir", dataDir, "--s3-addr", "127.0.0.1:0")
+
+	credPath := filepath.Join(dataDir, CredentialsFile)
+	st, err := os.Stat(credPath)
+	if err != nil {
+		t.Fatalf("first start did not write %s: %v", credPath, err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("%s has mode %v, want 0600", credPath, st.Mode().Perm())
+	}
+	cred, _, err := loadOrCreateCredential(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := p.stderr.String()
+	if !strings.Contains(out, cred.AccessKey) {
+		t.Fatalf("the generated access key was not shown:\n%s", out)
+	}
+	if strings.Contains(out, cred.SecretKey) {
+		t.Fatalf("the secret was written to a non-terminal stderr (a service log):\n%s", out)
+	}
+
+	start := time.Now()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("SIGTERM: exit %v, want 0; stderr:\n%s", err, p.stderr)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("SIGTERM took %s, the limit is 10 s", took)
+	}
+	if !strings.Contains(p.stderr.String(), "stopped cleanly") {
+		t.Fatalf("no clean-stop line:\n%s", p.stderr)
+	}
+
+	// A second start reuses the credential and shows nothing.
+	p2 := startServe(t, nil, "--data-dir", dataDir, "--s3-addr", "127.0.0.1:0")
+	if strings.Contains(p2.stderr.String(), "generated an S3 credential") {
+		t.Fatal("the credential was generated again on the second start")
+	}
+	p2.cmd.Process.Signal(syscall.SIGINT)
+	if err := p2.cmd.Wait(); err != nil {
+		t.Fatalf("SIGINT: exit %v, want 0", err)
+	}
+}
+
+// TestBadInput_OneClearErrorNonZeroExit runs the binary on broken setups: each gives
+// one error naming the file or field and the fix, a non-zero exit, and changes nothing.
+func TestBadInput_OneClearErrorNonZeroExit(t *testing.T) {
+	bin := buildGateway(t)
+	dir := t.TempDir()
+	unknownKey := filepath.Join(dir, "unknown.yaml")
+	os.WriteFile(unknownKey, []byte("data_dir: "+filepath.Join(dir, "d1")+"\ns3:\n  adress: ':9000'\n"), 0o600)
+	badLevel := filepath.Join(dir, "level.yaml")
+	os.WriteFile(badLevel, []byte("log: {level: loud}\n"), 0o600)
+	notADir := filepath.Join(dir, "plainfile")
+	os.WriteFile(notADir, []byte("x"), 0o600)
+
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown key", []string{"serve", "--config", unknownKey}, []string{unknownKey, "adress"}},
+		{"invalid value", []string{"serve", "--config", badLevel}, []string{badLevel, "log.level", "trace, debug"}},
+		{"missing config file", []string{"serve", "--config", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml", "--config"}},
+		{"data dir not writable", []string{"serve", "--data-dir", filepath.Join(notADir, "data")}, []string{"plainfile/data", "not writable", "--data-dir"}},
+		{"bad flag", []string{"serve", "--no-such-flag"}, []string{"no-such-flag"}},
+		{"bad bucket", []string{"import", "--data-dir", filepath.Join(dir, "d2"), "Bad_Bucket", dir}, []string{"Bad_Bucket", "lowercase"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := exec.Command(bin, tt.args...).CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+				t.Fatalf("exit %v, want non-zero; output:\n%s", err, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("output does not mention %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "d1")); !os.IsNotExist(err) {
+		t.Fatal("a refused configuration still created the data directory")
+	}
+	if b, _ := os.ReadFile(notADir); string(b) != "x" {
+		t.Fatal("the file in the way of the data directory was changed")
+	}
+}

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults of every configurable value. The embedded configuration is DefaultConfig().
+const (
+	DefaultDataDir          = "./ipas-data"
+	DefaultS3Address        = ":9000"
+	DefaultRegion           = "us-east-1"
+	DefaultLogLevel         = "info"
+	DefaultLogFormat        = "auto"
+	DefaultMaxClockSkew     = 15 * time.Minute
+	DefaultShutdownTimeout  = 10 * time.Second
+	DefaultGCInterval       = time.Hour
+	DefaultSnapshotInterval = 2 * time.Minute
+	// DefaultSnapshotThreshold is high because a snapshot copies the whole index
+	// database; the log between snapshots is cheap to keep.
+	DefaultSnapshotThreshold = 65536
+	DefaultTrailingLogs      = 16384
+)
+
+// Environment variables that override the configuration file.
+const (
+	EnvConfig    = "IPAS_CONFIG"
+	EnvDataDir   = "IPAS_DATA_DIR"
+	EnvS3Address = "IPAS_S3_ADDR"
+	EnvLogLevel  = "IPAS_LOG_LEVEL"
+	EnvAccessKey = "IPAS_ACCESS_KEY"
+	EnvSecretKey = "IPAS_SECRET_KEY"
+)
+
+// Config is the whole configuration of the daemon: embedded defaults, then the YAML
+// file, then the environment, then flags.
+type Config struct {
+	DataDir         string        `yaml:"data_dir"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	Log             LogConfig     `yaml:"log"`
+	S3              S3Config      `yaml:"s3"`
+	Journal         JournalConfig `yaml:"journal"`
+	Store           StoreConfig   `yaml:"store"`
+}
+
+// LogConfig selects the log level and format.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // trace, debug, info, warn, error
+	Format string `yaml:"format"` // auto (console on a terminal, else json), console, json
+}
+
+// S3Config is the local S3 endpoint.
+type S3Config struct {
+	Address      string        `yaml:"address"`
+	Region       string        `yaml:"region"`
+	MaxClockSkew time.Duration `yaml:"max_clock_skew"`
+	Credentials  []Credential  `yaml:"credentials"`
+}
+
+// Credential is one S3 access key.
+type Credential struct {
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+}
+
+// JournalConfig tunes the Raft journal.
+type JournalConfig struct {
+	SnapshotThreshold uint64        `yaml:"snapshot_threshold"`
+	SnapshotInterval  time.Duration `yaml:"snapshot_interval"`
+	TrailingLogs      uint64        `yaml:"trailing_logs"`
+}
+
+// StoreConfig tunes the local blob store.
+type StoreConfig struct {
+	GCInterval time.Duration `yaml:"gc_interval"`
+}
+
+// DefaultConfig returns the embedded configuration that `gateway serve` uses when
+// given nothing else.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:         DefaultDataDir,
+		ShutdownTimeout: DefaultShutdownTimeout,
+		Log:             LogConfig{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		S3: S3Config{
+			Address:      DefaultS3Address,
+			Region:       DefaultRegion,
+			MaxClockSkew: DefaultMaxClockSkew,
+		},
+		Journal: JournalConfig{
+			SnapshotThreshold: DefaultSnapshotThreshold,
+			SnapshotInterval:  DefaultSnapshotInterval,
+			TrailingLogs:      DefaultTrailingLogs,
+		},
+		Store: StoreConfig{GCInterval: DefaultGCInterval},
+	}
+}
+
+// ConfigError names the configuration field that is wrong and says how to fix it.
+type ConfigError struct {
+	Source  string // the file, "environment" or "flags"; empty when unknown
+	Field   string // dotted YAML path, e.g. "s3.address"
+	Problem string
+	Fix     string
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString("config")
+	if e.Source != "" {
+		b.WriteString(" " + e.Source)
+	}
+	if e.Field != "" {
+		b.WriteString(": " + e.Field)
+	}
+	b.WriteString(": " + e.Problem)
+	if e.Fix != "" {
+		b.WriteString("; " + e.Fix)
+	}
+	return b.String()
+}
+
+// ParseConfig reads YAML from r over the defaults in c. Unknown keys are an error, and
+// ${VAR} references are expanded from the environment so secrets can stay out of the file.
+func ParseConfig(r io.Reader, source string, c *Config) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("config %s: read: %w", source, err)
+	}
+	expanded, err := expandEnv(raw, source)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return &ConfigError{Source: source, Problem: yamlProblem(err),
+			Fix: "see README.md \"Configuration\" for every key and its type"}
+	}
+	return nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${VAR} with the variable's value. A bare $ is left alone, so a
+// secret that contains one is not mangled; an unset variable is an error, not "".
+func expandEnv(raw []byte, source string) ([]byte, error) {
+	var missing string
+	out := envRef.ReplaceAllFunc(raw, func(ref []byte) []byte {
+		name := string(envRef.FindSubmatch(ref)[1])
+		v, ok := os.LookupEnv(name)
+		if !ok && missing == "" {
+			missing = name
+		}
+		return []byte(v)
+	})
+	if missing != "" {
+		return nil, &ConfigError{Source: source, Problem: fmt.Sprintf("${%s} is not set in the environment", missing),
+			Fix: "export it before starting the gateway, or write the value into the file"}
+	}
+	return out, nil
+}
+
+// yamlProblem turns yaml.v3's multi-line TypeError into one line.
+func yamlProblem(err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return strings.Join(te.Errors, "; ")
+	}
+	return err.Error()
+}
+
+// LoadConfigFile applies the YAML file at path over c.
+func LoadConfigFile(path string, c *Config) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return &ConfigError{Source: path, Problem: err.Error(),
+			Fix: "pass an existing file to --config, or omit --config to run with the embedded defaults"}
+	}
+	defer f.Close()
+	return ParseConfig(f, path, c)
+}
+
+// ApplyEnv applies the IPAS_* environment variables over c.
+func ApplyEnv(c *Config, getenv func(string) string) error {
+	if v := getenv(EnvDataDir); v != "" {
+		c.DataDir = v
+	}
+	if v := getenv(EnvS3Address); v != "" {
+		c.S3.Address = v
+	}
+	if v := getenv(EnvLogLevel); v != "" {
+		c.Log.Level = v
+	}
+	ak, sk := getenv(EnvAccessKey), getenv(EnvSecretKey)
+	switch {
+	case ak != "" && sk != "":
+		// The environment's key comes first; keys from the file stay valid too.
+		c.S3.Credentials = append([]Credential{{AccessKey: ak, SecretKey: sk}}, c.S3.Credentials...)
+	case ak != "" || sk != "":
+		return &ConfigError{Source: "environment", Field: EnvAccessKey + "/" + EnvSecretKey,
+			Problem: "only one of the two is set", Fix: "set both, or neither to use the generated credentials"}
+	}
+	return nil
+}
+
+// Validate checks every field and returns the first problem as a *ConfigError.
+func (c *Config) Validate() error {
+	bad := func(field, problem, fix string) error {
+		return &ConfigError{Field: field, Problem: problem, Fix: fix}
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return bad("data_dir", "is empty", "set it to a directory on the disk that holds the archive, e.g. /var/lib/ipas")
+	}
+	if c.ShutdownTimeout <= 0 {
+		return bad("shutdown_timeout", fmt.Sprintf("%s is not positive", c.ShutdownTimeout), "use a duration such as 10s")
+	}
+	switch c.Log.Level {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		return bad("log.level", fmt.Sprintf("%q is not a level", c.Log.Level), "use one of trace, debug, info, warn, error")
+	}
+	switch c.Log.Format {
+	case "auto", "console", "json":
+	default:
+		return bad("log.format", fmt.Sprintf("%q is not a format", c.Log.Format), "use auto, console or json")
+	}
+	if _, port, err := net.SplitHostPort(c.S3.Address); err != nil || port == "" {
+		return bad("s3.address", fmt.Sprintf("%q is not HOST:PORT", c.S3.Address), "write it like 127.0.0.1:9000 or :9000")
+	}
+	if c.S3.Region == "" {
+		return bad("s3.region", "is empty", "use the region your clients sign with, e.g. us-east-1")
+	}
+	if c.S3.MaxClockSkew < 0 {
+		return bad("s3.max_clock_skew", "is negative", "use 15m (the S3 default), or 0 to disable the check on a Pi without a clock")
+	}
+	seen := map[string]bool{}
+	for i, cred := range c.S3.Credentials {
+		field := fmt.Sprintf("s3.credentials[%d]", i)
+		if len(cred.AccessKey) < 3 || len(cred.AccessKey) > 128 || strings.ContainsAny(cred.AccessKey, "/ \t\n") {
+			return bad(field+".access_key", "must be 3 to 128 characters without '/' or spaces", "use letters and digits, e.g. the one `gateway` generates")
+		}
+		if len(cred.SecretKey) < 8 {
+			return bad(field+".secret_key", "is shorter than 8 characters", "use a long random secret (e.g. `openssl rand -base64 30`)")
+		}
+		if seen[cred.AccessKey] {
+			return bad(field+".access_key", "appears twice", "give each credential its own access key")
+		}
+		seen[cred.AccessKey] = true
+	}
+	if c.Journal.SnapshotThreshold == 0 {
+		return bad("journal.snapshot_threshold", "is 0", fmt.Sprintf("use a positive count, e.g. %d", DefaultSnapshotThreshold))
+	}
+	if c.Journal.SnapshotInterval <= 0 {
+		return bad("journal.snapshot_interval", "is not positive", "use a duration such as 2m")
+	}
+	if c.Store.GCInterval <= 0 {
+		return bad("store.gc_interval", "is not positive", "use a duration such as 1h")
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultConfig_IsValid(t *testing.T) {
+	c := DefaultConfig()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("embedded defaults do not validate: %v", err)
+	}
+	if c.DataDir != "./ipas-data" || c.S3.Address != ":9000" {
+		t.Fatalf("defaults changed: data_dir=%q s3.address=%q", c.DataDir, c.S3.Address)
+	}
+}
+
+func TestParseConfig_FileOverridesDefaults(t *testing.T) {
+	t.Setenv("IPAS_TEST_SECRET", "s3cr3t-from-env")
+	c := DefaultConfig()
+	yml := `
+data_dir: /srv/ipas
+log: {level: debug, format: json}
+s3:
+  address: 127.0.0.1:9100
+  credentials:
+    - {access_key: laptop, secret_key: "${IPAS_TEST_SECRET}"}
+    - {access_key: nas, secret_key: "pa$$word-kept"}
+store: {gc_interval: 30m}
+`
+	if err := ParseConfig(strings.NewReader(yml), "test.yaml", &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/srv/ipas" || c.Log.Level != "debug" || c.S3.Address != "127.0.0.1:9100" || c.Store.GCInterval != 30*time.Minute {
+		t.Fatalf("file values not applied: %+v", c)
+	}
+	if c.S3.Credentials[0].SecretKey != "s3cr3t-from-env" {
+		t.Fatalf("${VAR} not expanded: %q", c.S3.Credentials[0].SecretKey)
+	}
+	if c.S3.Credentials[1].SecretKey != "pa$$word-kept" {
+		t.Fatalf("a bare $ in a secret was mangled: %q", c.S3.Credentials[1].SecretKey)
+	}
+	if c.S3.Region != DefaultRegion || c.ShutdownTimeout != DefaultShutdownTimeout {
+		t.Fatalf("keys absent from the file lost their defaults: %+v", c)
+	}
+}
+
+func TestParseConfig_Errors(t *testing.T) {
+	tests := []struct {
+		name, yml string
+		want      []string // substrings of the one error
+	}{
+		{"unknown top-level key", "data_dri: /x\n", []string{"test.yaml", "data_dri", "not found", "README"}},
+		{"unknown nested key", "s3:\n  adress: :9000\n", []string{"adress"}},
+		{"wrong type", "shutdown_timeout: soon\n", []string{"soon", "Duration"}},
+		{"unset variable", "data_dir: ${IPAS_TEST_UNSET_VAR}\n", []string{"${IPAS_TEST_UNSET_VAR}", "not set"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			err := ParseConfig(strings.NewReader(tt.yml), "test.yaml", &c)
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want a *ConfigError", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestValidate_NamesFieldAndFix(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		field  string
+	}{
+		{"empty data dir", func(c *Config) { c.DataDir = " " }, "data_dir"},
+		{"bad level", func(c *Config) { c.Log.Level = "loud" }, "log.level"},
+		{"bad format", func(c *Config) { c.Log.Format = "xml" }, "log.format"},
+		{"address without port", func(c *Config) { c.S3.Address = "localhost" }, "s3.address"},
+		{"empty region", func(c *Config) { c.S3.Region = "" }, "s3.region"},
+		{"negative skew", func(c *Config) { c.S3.MaxClockSkew = -time.Second }, "s3.max_clock_skew"},
+		{"short secret", func(c *Config) { c.S3.Credentials = []Credential{{"laptop", "short"}} }, "s3.credentials[0].secret_key"},
+		{"slash in key", func(c *Config) { c.S3.Credentials = []Credential{{"a/b", "longenoughsecret"}} }, "s3.credentials[0].access_key"},
+		{"duplicate key", func(c *Config) {
+			c.S3.Credentials = []Credential{{"laptop", "longenoughsecret"}, {"laptop", "othersecret123"}}
+		}, "s3.credentials[1].access_key"},
+		{"zero shutdown", func(c *Config) { c.ShutdownTimeout = 0 }, "shutdown_timeout"},
+		{"zero snapshot threshold", func(c *Config) { c.Journal.SnapshotThreshold = 0 }, "journal.snapshot_threshold"},
+		{"zero gc interval", func(c *Config) { c.Store.GCInterval = 0 }, "store.gc_interval"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.mutate(&c)
+			err := c.Validate()
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want a *ConfigError", err)
+			}
+			if ce.Field != tt.field || ce.Fix == "" {
+				t.Fatalf("error %q: field %q (want %q), fix %q", err, ce.Field, tt.field, ce.Fix)
+			}
+		})
+	}
+}
+
+func TestConfigFlags_Precedence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ipas.yaml")
+	if err := os.WriteFile(path, []byte("data_dir: /from/file\ns3: {address: ':9001'}\nlog: {level: warn}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvS3Address, ":9002")
+	t.Setenv(EnvAccessKey, "ENVKEY")
+	t.Setenv(EnvSecretKey, "env-secret-123")
+	f := configFlags{configPath: path, logLevel: "error"}
+	c, err := f.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "/from/file" || c.S3.Address != ":9002" || c.Log.Level != "error" {
+		t.Fatalf("precedence defaults<file<env<flags broken: %+v", c)
+	}
+	if len(c.S3.Credentials) != 1 || c.S3.Credentials[0].AccessKey != "ENVKEY" {
+		t.Fatalf("IPAS_ACCESS_KEY/IPAS_SECRET_KEY not applied: %+v", c.S3.Credentials)
+	}
+	f.dataDir = "/from/flag"
+	if c, _ = f.load(); c.DataDir != "/from/flag" {
+		t.Fatalf("--data-dir did not win: %q", c.DataDir)
+	}
+
+	t.Setenv(EnvSecretKey, "")
+	if _, err := f.load(); err == nil || !strings.Contains(err.Error(), EnvAccessKey) {
+		t.Fatalf("half-set credentials not refused: %v", err)
+	}
+}

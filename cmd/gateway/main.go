@@ -1,0 +1,131 @@
+// Command gateway is the IPAS daemon and its tools in one binary.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// version is stamped by the release build: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+const usage = `Usage: gateway [COMMAND] [FLAGS]
+
+Commands:
+  serve     run the daemon (the default when no command is given)
+  import    archive the files of a directory into a bucket (daemon stopped)
+  version   print the version and exit
+
+Run "gateway COMMAND -h" for the flags of a command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(args, stderr)
+	case "import":
+		err = runImport(args, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "gateway %s\n", version)
+	case "help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "gateway: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintf(stderr, "gateway %s: %v\n", cmd, err)
+		return 1
+	}
+}
+
+// errUsage marks a command line the flag package has already complained about.
+var errUsage = errors.New("usage")
+
+// configFlags are the flags every daemon-facing command shares.
+type configFlags struct {
+	configPath string
+	dataDir    string
+	s3Addr     string
+	logLevel   string
+}
+
+func (f *configFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.configPath, "config", "", "YAML configuration `file` (env "+EnvConfig+"); without it the embedded defaults apply")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data `directory` (overrides data_dir; env "+EnvDataDir+")")
+	fs.StringVar(&f.s3Addr, "s3-addr", "", "S3 endpoint `HOST:PORT` (overrides s3.address; env "+EnvS3Address+")")
+	fs.StringVar(&f.logLevel, "log-level", "", "log `level`: trace, debug, info, warn, error (overrides log.level; env "+EnvLogLevel+")")
+}
+
+// load builds the configuration: defaults, then the file, then the environment,
+// then these flags; and validates the result.
+func (f *configFlags) load() (Config, error) {
+	c := DefaultConfig()
+	path := f.configPath
+	if path == "" {
+		path = os.Getenv(EnvConfig)
+	}
+	if path != "" {
+		if err := LoadConfigFile(path, &c); err != nil {
+			return c, err
+		}
+	}
+	if err := ApplyEnv(&c, os.Getenv); err != nil {
+		return c, err
+	}
+	if f.dataDir != "" {
+		c.DataDir = f.dataDir
+	}
+	if f.s3Addr != "" {
+		c.S3.Address = f.s3Addr
+	}
+	if f.logLevel != "" {
+		c.Log.Level = f.logLevel
+	}
+	if err := c.Validate(); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) && ce.Source == "" && path != "" {
+			ce.Source = path
+		}
+		return c, err
+	}
+	return c, nil
+}
+
+// parseFlags parses args into fs, translating the flag package's errors, and checks
+// that exactly nargs positional arguments follow the flags.
+func parseFlags(fs *flag.FlagSet, args []string, nargs int) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() != nargs {
+		fmt.Fprintf(fs.Output(), "%s takes %d argument(s), got %d\n", fs.Name(), nargs, fs.NArg())
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
