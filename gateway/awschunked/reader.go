@@ -134,10 +134,6 @@ func (r *Reader) readData(p []byte) (int, error) {
 	if n > 0 {
 		r.remaining -= int64(n)
 		r.decoded += int64(n)
-		if r.opts.DecodedLength >= 0 && r.decoded > r.opts.DecodedLength {
-			r.err = errLength
-			return 0, r.err
-		}
 		if r.chunkHash != nil {
 			r.chunkHash.Write(p[:n])
 		}
@@ -233,6 +229,10 @@ func (r *Reader) readChunkHeader() error {
 	}
 	if size == 0 {
 		return r.finalChunk()
+	}
+	// Refuse a chunk that would overrun the announced length before streaming it.
+	if r.opts.DecodedLength >= 0 && int64(size) > r.opts.DecodedLength-r.decoded {
+		return errLength
 	}
 	r.remaining = int64(size)
 	r.state = stateData
