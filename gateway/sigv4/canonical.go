@@ -172,10 +172,11 @@ func headerValue(r *http.Request, name string) string {
 	default:
 		values = r.Header.Values(name)
 	}
+	trimmed := make([]string, len(values)) // values aliases r.Header: never modify it
 	for i, v := range values {
-		values[i] = trimAll(v)
+		trimmed[i] = trimAll(v)
 	}
-	return strings.Join(values, ",")
+	return strings.Join(trimmed, ",")
 }
 
 // trimAll removes leading and trailing spaces and collapses inner runs of spaces into
