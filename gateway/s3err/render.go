@@ -1,0 +1,69 @@
+package s3err
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"strconv"
+)
+
+// errorBody is the XML document S3 sends with every error response.
+type errorBody struct {
+	XMLName   xml.Name `xml:"Error"`
+	Code      string   `xml:"Code"`
+	Message   string   `xml:"Message"`
+	Resource  string   `xml:"Resource"`
+	RequestID string   `xml:"RequestId"`
+}
+
+// RequestIDHeader is the response header S3 clients read the request id from.
+const RequestIDHeader = "X-Amz-Request-Id"
+
+// WriteError sends err as an S3 error response. An *APIError anywhere in err's chain is
+// sent as is; anything else becomes InternalError with the generic message, because its
+// text may name files or internal state. A HEAD response carries the status only: HEAD
+// has no body, and S3 clients read the code from the status there.
+//
+// The request id is taken from the X-Amz-Request-Id response header if the caller set
+// one (so logs and responses agree), otherwise a random one is generated and set.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	apiErr := ErrInternalError
+	var e *APIError
+	if errors.As(err, &e) && e != nil {
+		apiErr = e
+	}
+	reqID := w.Header().Get(RequestIDHeader)
+	if reqID == "" {
+		reqID = newRequestID()
+		w.Header().Set(RequestIDHeader, reqID)
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(apiErr.Status)
+		return
+	}
+	body, mErr := xml.Marshal(errorBody{
+		Code:      apiErr.Code,
+		Message:   apiErr.Message,
+		Resource:  r.URL.Path,
+		RequestID: reqID,
+	})
+	if mErr != nil {
+		// Unreachable for these string fields; keep the status correct regardless.
+		w.WriteHeader(apiErr.Status)
+		return
+	}
+	out := append([]byte(xml.Header), body...)
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(apiErr.Status)
+	_, _ = w.Write(out) // the client went away; nothing left to tell it
+}
+
+// newRequestID returns 16 random hex digits, the length S3 uses.
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error since Go 1.24
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,217 @@
+package sigv4
+
+import (
+	"crypto/hmac"
+	"encoding/hex"
+	"net/http"
+	"time"
+
+	"github.com/ipas/ipas/gateway/s3err"
+)
+
+// DefaultMaxSkew is how far a request's signed time may be from the server clock, the
+// same 15 minutes S3 allows.
+const DefaultMaxSkew = 15 * time.Minute
+
+// Credentials looks up the secret of an access key.
+type Credentials interface {
+	SecretKey(accessKey string) (secret string, ok bool)
+}
+
+// StaticCredentials maps access keys to secrets, for keys from the config file.
+type StaticCredentials map[string]string
+
+// SecretKey implements Credentials.
+func (c StaticCredentials) SecretKey(accessKey string) (string, bool) {
+	s, ok := c[accessKey]
+	return s, ok
+}
+
+var _ Credentials = StaticCredentials(nil)
+
+// Verifier checks SigV4 signatures of incoming requests. Set its exported fields
+// before use; it is safe for concurrent use afterwards.
+type Verifier struct {
+	creds Credentials
+
+	// Region, when not empty, is the only region accepted in a credential scope. Empty
+	// accepts any region: clients of a local gateway sign with whatever their profile
+	// says, and the region adds no security.
+	Region string
+
+	// MaxSkew bounds the difference between a request's signed time and the server
+	// clock (RequestTimeTooSkewed), and how far in the future a presigned URL may be
+	// dated. 0 disables both checks, for a Pi without a real-time clock that has not
+	// synced yet. Presign expiry is always enforced.
+	MaxSkew time.Duration
+
+	// now is the clock; tests replace it.
+	now func() time.Time
+}
+
+// NewVerifier returns a Verifier over creds with DefaultMaxSkew and any region.
+func NewVerifier(creds Credentials) *Verifier {
+	return &Verifier{creds: creds, MaxSkew: DefaultMaxSkew, now: time.Now}
+}
+
+// Result is a verified request: who signed it and what the body decoder needs.
+type Result struct {
+	AccessKey string
+	Presigned bool
+	// Time is the signed request time (X-Amz-Date, or the Date header).
+	Time time.Time
+	// Scope is the credential scope the request was signed for.
+	Scope Scope
+	// Signature is the request's signature, the seed of an aws-chunked signature chain.
+	Signature string
+	// SigningKey is the derived key that verifies chunk and trailer signatures.
+	SigningKey SigningKey
+	// PayloadHash is the x-amz-content-sha256 value that was signed: a hex SHA-256,
+	// UnsignedPayload or one of the Streaming* values.
+	PayloadHash string
+}
+
+// AmzDate returns Time in the X-Amz-Date format used in strings to sign.
+func (r *Result) AmzDate() string { return r.Time.UTC().Format(amzDateFormat) }
+
+// Verify authenticates r from its Authorization header or presign query parameters.
+// It reads no body. Errors are *s3err.APIError values: AccessDenied (no
+// authentication, expired or not yet valid presign), InvalidAccessKeyId,
+// SignatureDoesNotMatch, RequestTimeTooSkewed, AuthorizationHeaderMalformed,
+// AuthorizationQueryParametersError, MissingSecurityHeader, InvalidArgument and
+// InvalidRequest (another scheme than SigV4).
+func (v *Verifier) Verify(r *http.Request) (*Result, error) {
+	header := r.Header.Get("Authorization")
+	presigned := IsPresigned(r.URL.Query())
+	switch {
+	case header != "" && presigned:
+		return nil, s3err.ErrInvalidArgument.WithMessage("Only one auth mechanism allowed; " +
+			"only the X-Amz-Algorithm query parameter or the Authorization header should be specified.")
+	case presigned:
+		return v.verifyPresigned(r)
+	case header != "":
+		return v.verifyHeader(r, header)
+	default:
+		return nil, s3err.ErrAccessDenied
+	}
+}
+
+func (v *Verifier) verifyHeader(r *http.Request, header string) (*Result, error) {
+	a, err := ParseAuthorization(header)
+	if err != nil {
+		return nil, err
+	}
+	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
+	if payloadHash == "" {
+		return nil, s3err.ErrMissingSecurityHeader.WithMessage(
+			"Missing required header for this request: x-amz-content-sha256.")
+	}
+	if !validPayloadHash(payloadHash) {
+		return nil, s3err.ErrInvalidArgument.WithMessage("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, " +
+			"STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, " +
+			"STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.")
+	}
+	t, err := requestTime(r)
+	if err != nil {
+		return nil, err
+	}
+	if a.Scope.Date != t.Format(scopeDateFormat) {
+		return nil, s3err.ErrAuthorizationHeaderMalformed.WithMessage(
+			"Invalid credential date. Date is not the same as X-Amz-Date.")
+	}
+	if v.Region != "" && a.Scope.Region != v.Region {
+		return nil, s3err.ErrAuthorizationHeaderMalformed.WithMessage(
+			"The authorization header is malformed; the region '" + a.Scope.Region +
+				"' is wrong; expecting '" + v.Region + "'.")
+	}
+	secret, ok := v.creds.SecretKey(a.AccessKey)
+	if !ok {
+		return nil, s3err.ErrInvalidAccessKeyID
+	}
+	if v.MaxSkew > 0 {
+		if d := v.now().Sub(t); d > v.MaxSkew || d < -v.MaxSkew {
+			return nil, s3err.ErrRequestTimeTooSkewed
+		}
+	}
+	return v.check(r, a, secret, t, payloadHash, "", false)
+}
+
+func (v *Verifier) verifyPresigned(r *http.Request) (*Result, error) {
+	q := r.URL.Query()
+	p, err := ParsePresign(q)
+	if err != nil {
+		return nil, err
+	}
+	if p.Scope.Date != p.Date.Format(scopeDateFormat) {
+		return nil, s3err.ErrAuthorizationQueryParametersError.WithMessage(
+			"Invalid credential date. Date is not the same as X-Amz-Date.")
+	}
+	if v.Region != "" && p.Scope.Region != v.Region {
+		return nil, s3err.ErrAuthorizationQueryParametersError.WithMessage(
+			"Error parsing the X-Amz-Credential parameter; the region '" + p.Scope.Region +
+				"' is wrong; expecting '" + v.Region + "'.")
+	}
+	secret, ok := v.creds.SecretKey(p.AccessKey)
+	if !ok {
+		return nil, s3err.ErrInvalidAccessKeyID
+	}
+	now := v.now()
+	if v.MaxSkew > 0 && p.Date.Sub(now) > v.MaxSkew {
+		return nil, s3err.ErrRequestNotYetValid
+	}
+	if now.After(p.Date.Add(p.Expires)) {
+		return nil, s3err.ErrRequestExpired
+	}
+	payloadHash := UnsignedPayload
+	if h := q.Get(queryContentSHA256); h != "" {
+		if !validPayloadHash(h) {
+			return nil, s3err.ErrAuthorizationQueryParametersError.WithMessage(
+				"X-Amz-Content-Sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.")
+		}
+		payloadHash = h
+	}
+	return v.check(r, p.Authorization, secret, p.Date, payloadHash, querySignature, true)
+}
+
+// check recomputes the signature and compares it in constant time.
+func (v *Verifier) check(r *http.Request, a Authorization, secret string, t time.Time,
+	payloadHash, excludeQuery string, presigned bool) (*Result, error) {
+	amzDate := t.UTC().Format(amzDateFormat)
+	canonical := canonicalRequest(r, a.SignedHeaders, payloadHash, excludeQuery)
+	key := DeriveSigningKey(secret, a.Scope)
+	want := hmacSHA256(key, stringToSign(amzDate, a.Scope, canonical))
+	got, err := hex.DecodeString(a.Signature)
+	if err != nil || !hmac.Equal(got, want) {
+		return nil, s3err.ErrSignatureDoesNotMatch
+	}
+	return &Result{
+		AccessKey:   a.AccessKey,
+		Presigned:   presigned,
+		Time:        t,
+		Scope:       a.Scope,
+		Signature:   a.Signature,
+		SigningKey:  key,
+		PayloadHash: payloadHash,
+	}, nil
+}
+
+// requestTime reads the signed time from X-Amz-Date, or from Date when a client signs
+// with that instead.
+func requestTime(r *http.Request) (time.Time, error) {
+	missing := s3err.ErrAccessDenied.WithMessage("AWS authentication requires a valid Date or x-amz-date header.")
+	if s := r.Header.Get("X-Amz-Date"); s != "" {
+		t, err := time.Parse(amzDateFormat, s)
+		if err != nil {
+			return time.Time{}, missing
+		}
+		return t, nil
+	}
+	if s := r.Header.Get("Date"); s != "" {
+		t, err := http.ParseTime(s)
+		if err != nil {
+			return time.Time{}, missing
+		}
+		return t.UTC(), nil
+	}
+	return time.Time{}, missing
+}
