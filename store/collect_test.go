@@ -179,3 +179,31 @@ func TestCollectRacesWriters(t *testing.T) {
 	}
 	t.Logf("%d collect passes during %d puts", collects, writers*rounds)
 }
+
+func TestRunCollector(t *testing.T) {
+	s := openStore(t, "")
+	s.CollectInterval = 10 * time.Millisecond
+	blob := mustPut(t, s, []byte("orphan"))
+	s.Unpin(blob.Digest)
+	done := make(chan error, 1)
+	go func() { done <- s.RunCollector(testContext(t), func(Digest) (bool, error) { return false, nil }) }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if ok, _ := s.Has(blob.Digest); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("RunCollector did not remove an unreferenced blob")
+		}
+	}
+	if err := s.Close(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("RunCollector after Close = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("RunCollector did not stop on Close")
+	}
+}

@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 )
 
 // stageCount is the number of goroutines a large write fans out to: MD5, SHA-256 and
@@ -77,6 +79,16 @@ func (w *Writer) writeFile(p []byte) {
 	}
 	if _, err := w.s.fileWrite(w.f, p); err != nil {
 		w.setErr(wrapNoSpace(fmt.Errorf("store: write temp file %s: %w", w.path, err)))
+		return
+	}
+	// Start writeback of this chunk now rather than leaving it all to the fsync in
+	// Commit: the disk then works while the next chunks are hashed, and dirty pages
+	// do not pile up (a Pi has little RAM to hold them). Advisory: errors surface at
+	// the fsync.
+	w.written += int64(len(p))
+	if step := w.s.WritebackStep; step > 0 && w.written-w.flushed >= step {
+		unix.SyncFileRange(int(w.f.Fd()), w.flushed, w.written-w.flushed, unix.SYNC_FILE_RANGE_WRITE)
+		w.flushed = w.written
 	}
 }
 

@@ -28,6 +28,9 @@ type Writer struct {
 	sha  hash.Hash
 	md5  hash.Hash
 	size int64
+	// written is the file offset reached by the write stage (owned by it).
+	written int64
+	flushed int64 // offset up to which writeback was started
 
 	cur       *chunk
 	allocated int
