@@ -2,13 +2,16 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -225,4 +228,26 @@ func content(seed, n int) []byte {
 		b[i] = byte(x)
 	}
 	return b
+}
+
+func portOf(u string) string {
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://"))
+	return port
+}
+
+// dialTo returns an HTTP client that connects to the gateway whatever host name a
+// request names, for virtual-host style without DNS.
+func dialTo(u string) *http.Client {
+	addr := strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://")
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	return &http.Client{Transport: tr, Timeout: testTimeout}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
