@@ -3,6 +3,7 @@ module github.com/ipas/ipas
 go 1.26.8
 
 require (
+	github.com/aws/aws-sdk-go-v2/feature/s3/manager v1.17.75
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/raft v1.7.3
 	github.com/hashicorp/raft-wal v0.4.2

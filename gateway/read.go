@@ -16,11 +16,6 @@ type segment struct {
 	size int64
 }
 
-// segments lists the blobs whose concatenation is o's content.
-func segments(o queue.Object) []segment {
-	return []segment{{o.Blob, o.Size}}
-}
-
 // openObject opens bytes [off, off+length) of o, across its segments.
 func (s *Server) openObject(r *request, o queue.Object, off, length int64) (io.ReadCloser, error) {
 	return &segmentReader{ctx: r.Context(), blobs: s.blobs, segs: segments(o), off: off, left: length}, nil

@@ -46,6 +46,7 @@ type Server struct {
 	log      zerolog.Logger
 	verifier *sigv4.Verifier
 	now      func() time.Time
+	uploads  uploadIndex // nil: idx cannot journal multipart uploads
 }
 
 // New returns a Server over idx and blobs. cfg must be valid (Config.Validate); zero
@@ -68,8 +69,10 @@ func New(cfg Config, idx Index, blobs Blobs, log zerolog.Logger) *Server {
 	if cfg.RequireRegion {
 		v.Region = cfg.Region
 	}
-	return &Server{cfg: cfg, idx: idx, blobs: blobs, log: log.With().Str("component", "gateway").Logger(),
+	s := &Server{cfg: cfg, idx: idx, blobs: blobs, log: log.With().Str("component", "gateway").Logger(),
 		verifier: v, now: time.Now}
+	s.initMultipart()
+	return s
 }
 
 func setDefault[T comparable](v *T, def T) {
