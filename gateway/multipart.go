@@ -5,19 +5,17 @@ package gateway
 import (
 	"context"
 	"crypto/md5"
-	"encoding/xml"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/johannesboyne/gofakes3"
 
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/queue"
-	"github.com/ipas/ipas/store"
 )
 
 // uploadIndex is the part of the journal that keeps multipart uploads (*queue.Node).
@@ -294,6 +292,3 @@ func (s *Server) listUploads(w *responseWriter, r *request) error {
 	}
 	return writeXML(w, http.StatusOK, listUploadsResult{Xmlns: s3Namespace, ListMultipartUploadsResult: out})
 }
-
-var _ = store.ErrNoSpace
-var _ = time.Second

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -194,5 +193,3 @@ func uploadPart(t *testing.T, c *s3.Client, key string, id *string, n int32, dat
 	}
 	return aws.ToString(out.ETag)
 }
-
-var _ = io.EOF
