@@ -164,7 +164,11 @@ func (a *applier) objectPut(c *command) (error, error) {
 		// version already replaced: replaying it would resurrect old data.
 		return nil, nil
 	}
-	if err := ob.Put(key, encodeObject(o)); err != nil {
+	value := c.objectRaw
+	if value == nil {
+		value = encodeObject(o)
+	}
+	if err := ob.Put(key, value); err != nil {
 		return nil, err
 	}
 	// One reference for the version, one for its job.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/hashicorp/raft"
@@ -102,6 +103,10 @@ func (p *proposer) run() {
 		case <-p.stop:
 			return
 		}
+		// Let writers that were just answered run and queue again before
+		// the entry is cut: it costs nothing when nobody else is runnable
+		// and, unlike a timer, never delays a lone writer.
+		runtime.Gosched()
 		batch := p.take()
 		for batch == nil {
 			select {
@@ -151,8 +156,10 @@ func (p *proposer) entrySize(batch []*request) int {
 
 func (p *proposer) await(f raft.ApplyFuture, batch []*request) {
 	defer p.flights.Done()
+	// The slot is released after the results are out, so that the
+	// writers just answered can queue again before the next entry is cut.
+	defer func() { <-p.slots }()
 	err := f.Error()
-	<-p.slots
 	if err != nil {
 		finish(batch, translateRaftError(err))
 		return
