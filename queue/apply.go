@@ -59,6 +59,7 @@ func newApplier(tx *bolt.Tx) *applier {
 		jobs: tx.Bucket(bktJobs), ids: tx.Bucket(bktJobIDs),
 	}
 	a.jobs.FillPercent = jobsFillPercent
+	a.ids.FillPercent = jobsFillPercent // version IDs grow with time
 	a.nextSeq = getU64(a.meta, keyNextSeq)
 	return a
 }
@@ -147,6 +148,7 @@ func (a *applier) objectPut(c *command) (error, error) {
 	if ob == nil {
 		return ErrNoSuchBucket, nil
 	}
+	ob.FillPercent = objectsFillPercent
 	key := []byte(c.Key)
 	var old objectHead
 	hadOld := false
