@@ -43,6 +43,11 @@ type command struct {
 	Key    string
 	ID     string // ObjectDelete: the delete's version ID; JobDone: the job ID
 	Object Object // ObjectPut; Bucket and Key are taken from the command
+
+	// objectRaw is the ObjectPut's encoded object as it came out of the log.
+	// It is exactly the stored record, so apply stores it as is; decoding
+	// fills only Object's VersionID, Blob and Size, which apply needs.
+	objectRaw []byte
 }
 
 const (
@@ -95,9 +100,12 @@ func decodeCommand(b []byte, c *command) error {
 		case cmdTagID:
 			c.ID = d.str()
 		case cmdTagObject:
-			if err := decodeObject(d.v, &c.Object); err != nil {
+			var h objectHead
+			if err := h.decode(d.v); err != nil {
 				return err
 			}
+			c.objectRaw = d.v
+			c.Object.VersionID, c.Object.Blob, c.Object.Size = h.versionID, h.blob, h.size
 		}
 	}
 	if d.err != nil {

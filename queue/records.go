@@ -19,6 +19,33 @@ const (
 	objBlobStr     = 13 // a Blob that is not lowercase hex (never valid today)
 )
 
+// objectHead is the part of a stored object that overwrites and deletes
+// need, decoded without building maps.
+type objectHead struct {
+	versionID, blob string
+	size            int64
+}
+
+func (h *objectHead) decode(b []byte) error {
+	d := decoder{b: b}
+	for d.next() {
+		switch d.tag {
+		case objVersionID:
+			h.versionID = d.str()
+		case objBlob:
+			h.blob = d.hex()
+		case objBlobStr:
+			h.blob = d.str()
+		case objSize:
+			h.size = d.int()
+		}
+	}
+	if d.err != nil {
+		return fmt.Errorf("decode object: %w", d.err)
+	}
+	return nil
+}
+
 // encodeObject encodes o without Bucket and Key: those are the database path.
 func encodeObject(o *Object) []byte {
 	e := encoder{b: make([]byte, 0, 128)}

@@ -37,9 +37,16 @@ var (
 // cannot read.
 const schemaVersion = 1
 
-// jobsFillPercent packs the append-only jobs bucket: keys only grow, so
-// bbolt's default half-full split would waste half of every page.
+// jobsFillPercent packs the jobs and jobids buckets: their keys (sequence
+// numbers, time-ordered version IDs) mostly grow, and bbolt's default
+// half-full split would waste half of every page.
 const jobsFillPercent = 0.95
+
+// objectsFillPercent packs object keys tighter than bbolt's default: keys
+// usually arrive in order within a prefix (a folder, a backup run), so
+// half-full splits would waste close to half the index (measured: 49% fill
+// at 0.5 for 1M objects in 204 interleaved prefixes).
+const objectsFillPercent = 0.9
 
 // initSchema creates the buckets of a new database, and refuses one written
 // by a newer layout.

@@ -38,6 +38,33 @@ func (n *Node) PutObject(ctx context.Context, o Object) error {
 	return n.propose(ctx, &command{Op: opObjectPut, Time: now, Bucket: o.Bucket, Key: o.Key, Object: o})
 }
 
+// PutObjects puts many objects at once (an ingest scan, a restore): they
+// fill whole entries in order. It returns one result per object.
+func (n *Node) PutObjects(ctx context.Context, objs []Object) []error {
+	now := time.Now()
+	cmds := make([]*command, len(objs))
+	for i, o := range objs {
+		if o.ModTime.IsZero() {
+			o.ModTime = now
+		}
+		cmds[i] = &command{Op: opObjectPut, Time: now, Bucket: o.Bucket, Key: o.Key, Object: o}
+	}
+	if n.prop == nil {
+		errs := make([]error, len(objs))
+		for i := range errs {
+			errs[i] = ErrClosed
+		}
+		return errs
+	}
+	errs := n.prop.proposeAll(ctx, cmds)
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = fmt.Errorf("queue: %s %s: %w", cmds[i].Op, cmds[i].target(), err)
+		}
+	}
+	return errs
+}
+
 // DeleteObject removes bucket/key from the index and queues a JobDelete
 // with ID deleteID (a new version ID, minted by the caller so that a retry
 // is recognised; empty mints one). Deleting a missing key succeeds.
