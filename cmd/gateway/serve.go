@@ -66,7 +66,7 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writ
 	if err != nil {
 		return fmt.Errorf("s3.address %s: %w; choose a free port with --s3-addr", cfg.S3.Address, err)
 	}
-	srv := gateway.New(gcfg, a.node, a.store, log.With().Str(LogKeyComponent, "gateway").Logger())
+	srv := gateway.New(gcfg, a.node, a.store, log)
 	serveCtx, stopServing := context.WithCancel(context.Background())
 	defer stopServing()
 	served := make(chan error, 1)
