@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -195,5 +197,42 @@ func TestBadInput_OneClearErrorNonZeroExit(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(notADir); string(b) != "x" {
 		t.Fatal("the file in the way of the data directory was changed")
+	}
+}
+
+// TestVerify_TruncatedBlob archives files, truncates one blob on disk, and expects
+// `gateway verify` to name that file and the fix and exit 1, changing nothing.
+func TestVerify_TruncatedBlob(t *testing.T) {
+	bin := buildGateway(t)
+	dir := t.TempDir()
+	dataDir, src := filepath.Join(dir, "data"), filepath.Join(dir, "src")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "good.txt"), []byte(strings.Repeat("good ", 1000)), 0o644)
+	os.WriteFile(filepath.Join(src, "victim.bin"), []byte(strings.Repeat("victim ", 1000)), 0o644)
+	if out, err := exec.Command(bin, "import", "--data-dir", dataDir, "docs", src).CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "verify", "--data-dir", dataDir).CombinedOutput(); err != nil {
+		t.Fatalf("verify of a healthy archive: %v\n%s", err, out)
+	}
+
+	sum := sha256.Sum256([]byte(strings.Repeat("victim ", 1000)))
+	h := hex.EncodeToString(sum[:])
+	blob := filepath.Join(dataDir, "store", "blobs", h[:2], h[2:4], h)
+	if err := os.Truncate(blob, 100); err != nil {
+		t.Fatalf("truncate the blob (layout changed?): %v", err)
+	}
+	out, err := exec.Command(bin, "verify", "--data-dir", dataDir).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("verify of a truncated blob: exit %v, want 1\n%s", err, out)
+	}
+	for _, want := range []string{"docs/victim.bin", blob, "fix:", "1 corrupt"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("verify output does not mention %q:\n%s", want, out)
+		}
+	}
+	if st, _ := os.Stat(blob); st.Size() != 100 {
+		t.Fatal("verify changed the damaged blob")
 	}
 }

@@ -196,7 +196,7 @@ func checkArchive(t *testing.T, cycle int, dataDir string, acked map[string]stri
 			}
 			// Byte-identical: the blob re-hashes to the SHA-256 the source file had.
 			if strings.HasPrefix(o.Key, "shared/") || strings.HasPrefix(o.Key, fmt.Sprintf("cycle%03d/", cycle)) {
-				verifyObject(t, cycle, a.store, o)
+				checkObjectBytes(t, cycle, a.store, o)
 			}
 		}
 		if !more {
@@ -219,7 +219,7 @@ func checkArchive(t *testing.T, cycle int, dataDir string, acked map[string]stri
 	}
 }
 
-func verifyObject(t *testing.T, cycle int, st *store.Store, o queue.Object) {
+func checkObjectBytes(t *testing.T, cycle int, st *store.Store, o queue.Object) {
 	d, err := store.ParseDigest(o.Blob)
 	if err != nil {
 		t.Fatalf("cycle %d: %s: %v", cycle, o.Key, err)

@@ -18,6 +18,7 @@ const usage = `Usage: gateway [COMMAND] [FLAGS]
 Commands:
   serve     run the daemon (the default when no command is given)
   import    archive the files of a directory into a bucket (daemon stopped)
+  verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
   version   print the version and exit
 
 Run "gateway COMMAND -h" for the flags of a command.
@@ -39,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runServe(args, stderr)
 	case "import":
 		err = runImport(args, stdout, stderr)
+	case "verify":
+		err = runVerify(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "gateway %s\n", version)
 	case "help":

@@ -130,4 +130,3 @@ func gatewayConfig(cfg Config, dataDir string) (gateway.Config, error) {
 	}
 	return g, nil
 }
-
