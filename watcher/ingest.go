@@ -90,7 +90,7 @@ func quiet(j job, st fileStat, now time.Time) bool {
 // ingest streams the file into the store and journals it.
 func (w *Watcher) ingest(ctx context.Context, j job, st fileStat, rec *record, bucket, key string) result {
 	f := j.f
-	file, err := os.OpenFile(j.abs, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	file, err := w.openFile(j.abs)
 	if errors.Is(err, fs.ErrNotExist) {
 		return w.gone(ctx, j)
 	}
@@ -164,6 +164,12 @@ func (w *Watcher) ingest(ctx context.Context, j job, st fileStat, rec *record, b
 	}
 	w.afterIngest(j, st, r.VersionID)
 	return result{p: j.p, out: outDone}
+}
+
+// openForIngest opens a file for reading without following a symbolic link and
+// without blocking on a pipe that replaced it since it was checked.
+func openForIngest(p string) (*os.File, error) {
+	return os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 }
 
 // afterIngest deletes or moves the archived file when the folder says so. The

@@ -97,8 +97,9 @@ type Watcher struct {
 	fsw   *fsnotify.Watcher // nil when inotify is unavailable: everything is polled
 	dirs  watchedDirs
 
-	// addWatch and readHook are replaced by tests.
+	// addWatch and openFile are replaced by tests to inject failures.
 	addWatch func(dir string) error
+	openFile func(path string) (*os.File, error)
 
 	stats struct {
 		versions, unchanged, deleted, bytesRead, skipped, errors, scans, pending atomic.Int64
@@ -120,6 +121,7 @@ func New(cfg Config, stateDir string, index Index, blobs Blobs, log zerolog.Logg
 		blobs:         blobs,
 		log:           log.With().Str("component", "watcher").Logger(),
 		requests:      make(chan request),
+		openFile:      openForIngest,
 	}
 	w.dirs.m = make(map[string]*folder)
 	return w
