@@ -146,6 +146,9 @@ func (w *Watcher) ingest(ctx context.Context, j job, st fileStat, rec *record, b
 			ModTime:     now,
 		}
 		if err := w.index.PutObject(ctx, obj); err != nil {
+			if errors.Is(err, queue.ErrNoSuchBucket) {
+				f.buckets.Delete(bucket) // deleted through S3: created again at the retry
+			}
 			return w.fail(j, "journal", err)
 		}
 	}

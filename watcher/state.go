@@ -106,9 +106,12 @@ func recordRel(k []byte) string { return strings.ReplaceAll(string(k), "\x00", "
 type state struct {
 	db *bolt.DB
 
-	mu      sync.Mutex
-	pending map[string]map[string]*record // folder -> rel -> record (nil: delete)
-	npend   int
+	flushMu sync.Mutex // one Flush at a time
+
+	mu       sync.Mutex
+	pending  map[string]map[string]*record // folder -> rel -> record (nil: delete)
+	flushing map[string]map[string]*record // being written by Flush; still read by get
+	npend    int
 	kick    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -153,8 +156,8 @@ func (s *state) run() {
 // get returns the record of rel in folder, looking at unwritten updates first.
 func (s *state) get(folder, rel string) (*record, error) {
 	s.mu.Lock()
-	if m := s.pending[folder]; m != nil {
-		if r, ok := m[rel]; ok {
+	for _, p := range []map[string]map[string]*record{s.pending, s.flushing} {
+		if r, ok := p[folder][rel]; ok {
 			s.mu.Unlock()
 			if r == nil {
 				return nil, nil
@@ -209,11 +212,19 @@ func (s *state) put(folder, rel string, r *record) {
 
 // Flush writes every queued update in one transaction.
 func (s *state) Flush() error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
 	s.mu.Lock()
 	p := s.pending
 	s.pending = make(map[string]map[string]*record)
+	s.flushing = p
 	s.npend = 0
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.flushing = nil
+		s.mu.Unlock()
+	}()
 	if len(p) > 0 {
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			for folder, m := range p {
