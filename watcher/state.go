@@ -112,10 +112,10 @@ type state struct {
 	pending  map[string]map[string]*record // folder -> rel -> record (nil: delete)
 	flushing map[string]map[string]*record // being written by Flush; still read by get
 	npend    int
-	kick    chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
-	err     error // first flush error, reported by Flush and Close
+	kick     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	err      error // first flush error, reported by Flush and Close
 }
 
 func openState(dir string) (*state, error) {
