@@ -203,6 +203,7 @@ func TestSpecialFiles(t *testing.T) {
 	drop, outside := t.TempDir(), t.TempDir()
 	writeFile(t, filepath.Join(outside, "secret"), []byte("outside the folder"))
 	r := startWatcher(t, a, folderCfg(drop, "special"), nil)
+	waitIdle(t, r) // watched: what follows arrives as events
 	if err := os.Symlink(filepath.Join(outside, "secret"), filepath.Join(drop, "link-out")); err != nil {
 		t.Fatal(err)
 	}

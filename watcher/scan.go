@@ -126,6 +126,8 @@ func (w *Watcher) scan(ctx context.Context, req scanReq, found chan<- candidate)
 		if !d.Type().IsRegular() {
 			if d.Type()&fs.ModeSymlink == 0 {
 				f.log.Info().Str("path", rel).Str("type", d.Type().String()).Msg("skipped: not a regular file (socket, device or pipe)")
+			} else {
+				f.log.Debug().Str("path", rel).Msg("skipped: symbolic links are not followed")
 			}
 			if r != nil && !missing(key) {
 				return ctx.Err()
