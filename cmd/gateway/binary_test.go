@@ -2,10 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +18,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 var (
@@ -235,4 +242,55 @@ func TestVerify_TruncatedBlob(t *testing.T) {
 	if st, _ := os.Stat(blob); st.Size() != 100 {
 		t.Fatal("verify changed the damaged blob")
 	}
+}
+
+// TestServe_DropFolderToS3 drops a file into the embedded default drop folder
+// (DATA_DIR/drop/BUCKET/...) of the real daemon and reads it back through the S3 API.
+func TestServe_DropFolderToS3(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := []string{"IPAS_ACCESS_KEY=DROPTESTKEY", "IPAS_SECRET_KEY=drop-test-secret"}
+	p := startServe(t, env, "--data-dir", dataDir, "--s3-addr", "127.0.0.1:0")
+	c := s3Client(p.endpoint, "DROPTESTKEY", "drop-test-secret")
+
+	body := bytes.Repeat([]byte("holiday photo "), 50000)
+	dir := filepath.Join(dataDir, "drop", "photos", "2026")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "beach.jpg"), body, 0o644)
+	os.WriteFile(filepath.Join(dir, "beach.jpg.part"), []byte("half a download"), 0o644)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var got []byte
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("2026/beach.jpg")})
+		if err == nil {
+			got, err = io.ReadAll(out.Body)
+			out.Body.Close()
+			break
+		}
+	}
+	if !bytes.Equal(got, body) {
+		t.Fatalf("the dropped file did not come back through S3 byte for byte (%d of %d bytes)", len(got), len(body))
+	}
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("photos"), Key: aws.String("2026/beach.jpg.part")}); err == nil {
+		t.Fatal("a .part file (excluded by default) was archived")
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("SIGTERM: %v\n%s", err, p.stderr)
+	}
+}
+
+// s3Client is an aws-sdk-go-v2 client for a gateway under test.
+func s3Client(endpoint, ak, sk string) *s3.Client {
+	return s3.New(s3.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		UsePathStyle: true,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: ak, SecretAccessKey: sk}, nil
+		}),
+		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
+		RetryMaxAttempts: 1,
+	})
 }

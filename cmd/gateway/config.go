@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ipas/ipas/watcher"
 )
 
 // Defaults of every configurable value. The embedded configuration is DefaultConfig().
@@ -51,6 +53,9 @@ type Config struct {
 	S3              S3Config      `yaml:"s3"`
 	Journal         JournalConfig `yaml:"journal"`
 	Store           StoreConfig   `yaml:"store"`
+	// Drop lists the drop folders; nil means the embedded default, DATA_DIR/drop,
+	// where each first-level directory is a bucket. `folders: []` turns it off.
+	Drop watcher.Config `yaml:"drop"`
 }
 
 // LogConfig selects the log level and format.
@@ -116,6 +121,7 @@ func DefaultConfig() Config {
 			TrailingLogs:      DefaultTrailingLogs,
 		},
 		Store: StoreConfig{GCInterval: DefaultGCInterval},
+		Drop:  watcher.DefaultConfig(),
 	}
 }
 
@@ -292,5 +298,6 @@ func (c *Config) Validate() error {
 	if c.Store.GCInterval <= 0 {
 		return bad("store.gc_interval", "is not positive", "use a duration such as 1h")
 	}
-	return nil
+	// The watcher names its own fields (drop.folders[N].KEY) and their fixes.
+	return c.Drop.Validate()
 }

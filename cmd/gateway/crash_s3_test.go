@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -162,14 +161,5 @@ func verifyS3(t *testing.T, ctx context.Context, c *s3.Client, cycle int, acked 
 }
 
 func crashClient(endpoint string) *s3.Client {
-	return s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		UsePathStyle: true,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: crashS3Access, SecretAccessKey: crashS3Secret}, nil
-		}),
-		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
-		RetryMaxAttempts: 1,
-	})
+	return s3Client(endpoint, crashS3Access, crashS3Secret)
 }

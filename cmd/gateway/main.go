@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/ipas/ipas/watcher"
 )
 
 // version is stamped by the release build: -ldflags "-X main.version=v1.2.3".
@@ -72,6 +74,21 @@ type configFlags struct {
 	dataDir    string
 	s3Addr     string
 	logLevel   string
+	drops      dropFlags
+}
+
+// dropFlags collects repeated --drop DIR=BUCKET[/PREFIX] flags.
+type dropFlags []watcher.Folder
+
+func (d *dropFlags) String() string { return fmt.Sprint(len(*d), " drop folders") }
+
+func (d *dropFlags) Set(v string) error {
+	f, err := watcher.ParseDropFlag(v)
+	if err != nil {
+		return err
+	}
+	*d = append(*d, f)
+	return nil
 }
 
 func (f *configFlags) register(fs *flag.FlagSet) {
@@ -106,6 +123,11 @@ func (f *configFlags) load() (Config, error) {
 	if f.logLevel != "" {
 		c.Log.Level = f.logLevel
 	}
+	if c.Drop.Folders == nil {
+		c.Drop.Folders = []watcher.Folder{watcher.DefaultDropFolder(c.DataDir)}
+	}
+	c.Drop.Folders = append(c.Drop.Folders, f.drops...)
+	c.Drop = c.Drop.WithDefaults()
 	if err := c.Validate(); err != nil {
 		var ce *ConfigError
 		if errors.As(err, &ce) && ce.Source == "" && path != "" {

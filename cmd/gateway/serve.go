@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,12 +10,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/gateway/sigv4"
+	"github.com/ipas/ipas/watcher"
 )
 
 func runServe(args []string, stderr io.Writer) error {
@@ -22,6 +23,7 @@ func runServe(args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var cf configFlags
 	cf.register(fs)
+	fs.Var(&cf.drops, "drop", "add a drop folder: `DIR=BUCKET[/PREFIX]` (repeatable; DIR=* makes each first-level directory a bucket)")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -38,13 +40,14 @@ func runServe(args []string, stderr io.Writer) error {
 // serve runs the daemon until ctx is cancelled, then shuts down within
 // cfg.ShutdownTimeout: the S3 endpoint stops accepting requests and lets those in
 // flight finish, then the journal and the store are closed.
-func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writer) (err error) {
+func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writer) error {
 	a, err := openArchive(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	closed := false
 	defer func() {
-		if err != nil {
+		if !closed {
 			a.close(context.Background())
 		}
 	}()
@@ -66,16 +69,27 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writ
 	if err != nil {
 		return fmt.Errorf("s3.address %s: %w; choose a free port with --s3-addr", cfg.S3.Address, err)
 	}
+	w := watcher.New(cfg.Drop, a.dir.path, a.node, a.store, log)
+	if err := w.Open(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	srv := gateway.New(gcfg, a.node, a.store, log)
+
+	// The S3 endpoint has its own context so that it stops first on shutdown; the
+	// watcher and the collector stop with runCtx.
 	serveCtx, stopServing := context.WithCancel(context.Background())
 	defer stopServing()
+	runCtx, stopRunning := context.WithCancel(ctx)
+	defer stopRunning()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(serveCtx, ln) }()
-
-	gcDone := make(chan struct{})
+	watching := make(chan error, 1)
+	go func() { watching <- w.Run(runCtx) }()
+	collecting := make(chan struct{})
 	go func() {
-		defer close(gcDone)
-		a.store.RunCollector(ctx, a.referenced)
+		defer close(collecting)
+		a.store.RunCollector(runCtx, a.referenced)
 	}()
 
 	scheme := "http"
@@ -83,21 +97,31 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writ
 		scheme = "https"
 	}
 	log.Info().Str("data_dir", a.dir.path).Str("s3_endpoint", scheme+"://"+ln.Addr().String()).Msg("gateway ready")
+	var runErr error
 	select {
 	case <-ctx.Done():
 	case err := <-served:
-		return fmt.Errorf("s3 endpoint stopped: %w", err)
+		runErr = fmt.Errorf("s3 endpoint stopped: %w", err)
+		served <- nil
+	case err := <-watching:
+		runErr = fmt.Errorf("drop folders stopped: %w", err)
+		watching <- nil
 	}
+
 	log.Info().Msg("shutting down: no new work is accepted")
-	deadline := time.Now().Add(cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
 	stopServing()
 	if err := <-served; err != nil {
 		log.Warn().Err(err).Msg("s3 endpoint shutdown")
 	}
-	<-gcDone
-	sctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	if err := a.close(sctx); err != nil {
+	stopRunning()
+	if err := <-watching; err != nil && !errors.Is(err, context.Canceled) {
+		log.Warn().Err(err).Msg("drop folders shutdown")
+	}
+	<-collecting
+	closed = true
+	if err := errors.Join(runErr, w.Close(sctx), a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")
