@@ -123,19 +123,21 @@ func TestConformance(t *testing.T) {
 	t.Log(summary)
 	t.Logf("per-test results in %s, suite output in %s", resultsFile, suiteLogFile)
 
-	passedRequired := 0
+	passedRequired, ranRequired := 0, 0
 	for _, name := range required {
 		r, ran := byName[name]
 		switch {
 		case !ran:
 			// Filtered out by envRun, or not a suite test (reported above).
 		case r.outcome != outcomePass:
+			ranRequired++
 			t.Errorf("required %s: %s: %s", name, r.outcome, r.detail)
 		default:
+			ranRequired++
 			passedRequired++
 		}
 	}
-	t.Logf("required: %d of %d passed", passedRequired, len(required))
+	t.Logf("required: %d of %d run passed (%d listed in %s)", passedRequired, ranRequired, len(required), requiredFile)
 }
 
 // mustRunAlone reports whether a suite test needs the server to itself: the
