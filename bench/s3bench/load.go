@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+)
+
+const (
+	// maxConnsPerHost keeps every concurrent request on its own kept-alive connection.
+	maxConnsPerHost = 64
+	// requestTimeout bounds one small request; big transfers are bounded by the caller's ctx.
+	requestTimeout = 30 * time.Second
+)
+
+// newClient returns an SDK client for endpoint, path style, with no request
+// checksums beyond what S3 requires, so both servers see the same plain requests.
+func newClient(endpoint string) *s3.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = maxConnsPerHost
+	tr.MaxIdleConnsPerHost = maxConnsPerHost
+	return s3.New(s3.Options{
+		BaseEndpoint: aws.String(endpoint),
+		Region:       "us-east-1",
+		UsePathStyle: true,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: benchAccessKey, SecretAccessKey: benchSecretKey}, nil
+		}),
+		HTTPClient:                 &http.Client{Transport: tr},
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+		RetryMaxAttempts:           1,
+	})
+}
+
+// unsignedPayload sends big bodies as UNSIGNED-PAYLOAD so that the client does
+// not hash gigabytes on the two cores it shares with the server.
+var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+
+func createBucket(ctx context.Context, c *s3.Client, bucket string) error {
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// multipartLive reports whether the server implements CreateMultipartUpload.
+func multipartLive(ctx context.Context, c *s3.Client, bucket string) (bool, error) {
+	key := "multipart-probe"
+	out, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &key})
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "NotImplemented" {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("probe multipart: %w", err)
+	}
+	_, err = c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: &key, UploadId: out.UploadId})
+	return true, err
+}
+
+// smallPuts runs conc writers putting size-byte objects for d and returns PUTs per second.
+func smallPuts(ctx context.Context, c *s3.Client, bucket string, size int64, conc int, d time.Duration) (float64, error) {
+	body := make([]byte, size)
+	copy(body, patternBlock)
+	var ops atomic.Int64
+	var firstErr error
+	var once sync.Once
+	stop := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range conc {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				key := fmt.Sprintf("small/%02d/%08d", w, i)
+				rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+				_, err := c.PutObject(rctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(body)})
+				cancel()
+				if err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("put %s: %w", key, err) })
+					return
+				}
+				ops.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, firstErr
+	}
+	return float64(ops.Load()) / time.Since(start).Seconds(), nil
+}
+
+// bigPut uploads a size-byte object, as multipart with partSize parts and conc
+// parts in flight when multipart is true, else in one PutObject. It returns MiB/s.
+func bigPut(ctx context.Context, c *s3.Client, bucket, key string, size, partSize int64, conc int, multipart bool) (float64, error) {
+	start := time.Now()
+	var err error
+	if multipart {
+		up := manager.NewUploader(c, func(u *manager.Uploader) {
+			u.PartSize = partSize
+			u.Concurrency = conc
+			u.ClientOptions = append(u.ClientOptions, unsignedPayload)
+		})
+		_, err = up.Upload(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: newPatternReader(size)})
+	} else {
+		_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key,
+			Body: newPatternReader(size), ContentLength: aws.Int64(size)}, unsignedPayload)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("put %s: %w", key, err)
+	}
+	return mibPerSec(size, time.Since(start)), nil
+}
+
+// bigGet reads the object back, in conc ranged GETs of partSize when multipart
+// is true, else in one GetObject, checks its length, and returns MiB/s.
+func bigGet(ctx context.Context, c *s3.Client, bucket, key string, size, partSize int64, conc int, multipart bool) (float64, error) {
+	start := time.Now()
+	var n int64
+	var err error
+	if multipart {
+		dl := manager.NewDownloader(c, func(d *manager.Downloader) {
+			d.PartSize = partSize
+			d.Concurrency = conc
+		})
+		n, err = dl.Download(ctx, discardAt{}, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	} else {
+		var out *s3.GetObjectOutput
+		if out, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key}); err == nil {
+			n, err = io.Copy(io.Discard, out.Body)
+			out.Body.Close()
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("get %s: %w", key, err)
+	}
+	if n != size {
+		return 0, fmt.Errorf("get %s: read %d bytes, want %d", key, n, size)
+	}
+	return mibPerSec(size, time.Since(start)), nil
+}
+
+func deleteObject(ctx context.Context, c *s3.Client, bucket, key string) error {
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: &key}); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return nil
+}
+
+func mibPerSec(n int64, d time.Duration) float64 { return float64(n) / (1 << 20) / d.Seconds() }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const (
+	// readyTimeout bounds the wait for a server to accept S3 requests.
+	readyTimeout = 30 * time.Second
+	// stopTimeout is how long a server gets to exit after SIGTERM.
+	stopTimeout = 30 * time.Second
+	// benchAccessKey and benchSecretKey are the credential both servers get.
+	benchAccessKey = "s3bench"
+	benchSecretKey = "s3bench-secret-key-0123456789"
+)
+
+// server is one S3 server process under test.
+type server struct {
+	name     string
+	endpoint string
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	dataDir  string
+}
+
+// startGateway runs `gateway serve` from bin over a fresh directory under root and
+// waits for its "gateway ready" line.
+func startGateway(ctx context.Context, bin, root string) (*server, error) {
+	dir, err := os.MkdirTemp(root, "ipas-")
+	if err != nil {
+		return nil, fmt.Errorf("start gateway: %w", err)
+	}
+	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--s3-addr", "127.0.0.1:0", "--log-level", "info")
+	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+benchAccessKey, "IPAS_SECRET_KEY="+benchSecretKey)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start gateway: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start gateway: %w", err)
+	}
+	s := &server{name: "ipas gateway", cmd: cmd, exited: make(chan struct{}), dataDir: dir}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			if !strings.Contains(sc.Text(), "gateway ready") {
+				continue
+			}
+			var line struct {
+				Endpoint string `json:"s3_endpoint"`
+			}
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Endpoint != "" {
+				select {
+				case ready <- line.Endpoint:
+				default:
+				}
+			}
+		}
+	}()
+	go func() { cmd.Wait(); close(s.exited) }()
+	select {
+	case s.endpoint = <-ready:
+		return s, nil
+	case <-s.exited:
+		return nil, fmt.Errorf("start gateway: exited before it was ready")
+	case <-time.After(readyTimeout):
+		s.stop()
+		return nil, fmt.Errorf("start gateway: not ready within %v", readyTimeout)
+	case <-ctx.Done():
+		s.stop()
+		return nil, ctx.Err()
+	}
+}
+
+// startVersity runs `versitygw posix` from bin over a fresh directory under root
+// and waits until its port accepts connections.
+func startVersity(ctx context.Context, bin, root string) (*server, error) {
+	dir, err := os.MkdirTemp(root, "versitygw-")
+	if err != nil {
+		return nil, fmt.Errorf("start versitygw: %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, fmt.Errorf("start versitygw: %w", err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(bin, "-a", benchAccessKey, "-s", benchSecretKey, "--port", addr, "-q", "posix", dir)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start versitygw: %w", err)
+	}
+	s := &server{name: "versitygw", endpoint: "http://" + addr, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
+	go func() { cmd.Wait(); close(s.exited) }()
+	deadline := time.Now().Add(readyTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			return nil, fmt.Errorf("start versitygw: exited before it was ready")
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return s, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.stop()
+	return nil, fmt.Errorf("start versitygw: not listening within %v", readyTimeout)
+}
+
+// stop ends the server with SIGTERM (SIGKILL after stopTimeout) and removes its data.
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(stopTimeout):
+		s.cmd.Process.Kill()
+		<-s.exited
+	}
+	os.RemoveAll(s.dataDir)
+}
+
+// resetPeakRSS makes VmHWM start again from the current RSS (Linux clear_refs 5).
+func (s *server) resetPeakRSS() error {
+	path := filepath.Join("/proc", strconv.Itoa(s.cmd.Process.Pid), "clear_refs")
+	if err := os.WriteFile(path, []byte("5"), 0); err != nil {
+		return fmt.Errorf("reset peak rss of %s: %w", s.name, err)
+	}
+	return nil
+}
+
+// peakRSS returns the server's VmHWM in bytes.
+func (s *server) peakRSS() (int64, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.cmd.Process.Pid), "status"))
+	if err != nil {
+		return 0, fmt.Errorf("peak rss of %s: %w", s.name, err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("peak rss of %s: %w", s.name, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("peak rss of %s: no VmHWM line", s.name)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
