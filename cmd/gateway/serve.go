@@ -137,6 +137,7 @@ func gatewayConfig(cfg Config, dataDir string) (gateway.Config, error) {
 	}
 	g := gateway.DefaultConfig(creds)
 	g.Region = cfg.S3.Region
+	g.RequireRegion = true // a request signed for another region is refused, as S3 does
 	g.MaxClockSkew = cfg.S3.MaxClockSkew
 	g.MaxObjectSize = cfg.S3.MaxObjectSize
 	g.Domain = cfg.S3.Domain

@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"encoding/hex"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ipas/ipas/gateway/s3err"
@@ -121,8 +123,8 @@ func (v *Verifier) verifyHeader(r *http.Request, header string) (*Result, error)
 	}
 	if v.Region != "" && a.Scope.Region != v.Region {
 		return nil, s3err.ErrAuthorizationHeaderMalformed.WithMessage(
-			"The authorization header is malformed; the region '" + a.Scope.Region +
-				"' is wrong; expecting '" + v.Region + "'.")
+			"The authorization header is malformed; the region \"" + a.Scope.Region +
+				"\" is wrong; expecting \"" + v.Region + "\"")
 	}
 	secret, ok := v.creds.SecretKey(a.AccessKey)
 	if !ok {
@@ -148,8 +150,8 @@ func (v *Verifier) verifyPresigned(r *http.Request) (*Result, error) {
 	}
 	if v.Region != "" && p.Scope.Region != v.Region {
 		return nil, s3err.ErrAuthorizationQueryParametersError.WithMessage(
-			"Error parsing the X-Amz-Credential parameter; the region '" + p.Scope.Region +
-				"' is wrong; expecting '" + v.Region + "'.")
+			"Error parsing the X-Amz-Credential parameter; the region \"" + p.Scope.Region +
+				"\" is wrong; expecting \"" + v.Region + "\"")
 	}
 	secret, ok := v.creds.SecretKey(p.AccessKey)
 	if !ok {
@@ -176,6 +178,13 @@ func (v *Verifier) verifyPresigned(r *http.Request) (*Result, error) {
 // check recomputes the signature and compares it in constant time.
 func (v *Verifier) check(r *http.Request, a Authorization, secret string, t time.Time,
 	payloadHash, excludeQuery string, presigned bool) (*Result, error) {
+	if unsignedAmzHeader(r.Header, a.SignedHeaders) != "" {
+		// An x-amz-* header changes what a request does (x-amz-copy-source turns a PUT
+		// into a copy), so one added after signing must not be acted on. AWS refuses
+		// these too.
+		return nil, s3err.ErrAccessDenied.WithMessage(
+			"There were headers present in the request which were not signed")
+	}
 	amzDate := t.UTC().Format(amzDateFormat)
 	canonical := canonicalRequest(r, a.SignedHeaders, payloadHash, excludeQuery)
 	key := DeriveSigningKey(secret, a.Scope)
@@ -193,6 +202,17 @@ func (v *Verifier) check(r *http.Request, a Authorization, secret string, t time
 		SigningKey:  key,
 		PayloadHash: payloadHash,
 	}, nil
+}
+
+// unsignedAmzHeader returns the first x-amz-* header of h that is not in signed, or "".
+func unsignedAmzHeader(h http.Header, signed []string) string {
+	for name := range h {
+		lower := strings.ToLower(name)
+		if strings.HasPrefix(lower, "x-amz-") && !slices.Contains(signed, lower) {
+			return lower
+		}
+	}
+	return ""
 }
 
 // requestTime reads the signed time from X-Amz-Date, or from Date when a client signs

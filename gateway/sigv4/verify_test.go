@@ -113,6 +113,9 @@ func TestVerifyHeaderRejects(t *testing.T) {
 		{name: "unknown access key", tamper: func(r *http.Request) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), testAccessKey, "AKIDUNKNOWN", 1))
 		}, want: "InvalidAccessKeyId", status: 403},
+		{name: "unsigned x-amz header added (PUT turned into a copy)", tamper: func(r *http.Request) {
+			r.Header.Set("X-Amz-Copy-Source", "bucket/someone-elses-object")
+		}, want: "AccessDenied", status: 403},
 		{name: "no authentication", tamper: func(r *http.Request) { r.Header.Del("Authorization") },
 			want: "AccessDenied", status: 403},
 		{name: "no date", tamper: func(r *http.Request) { r.Header.Del("X-Amz-Date") },
