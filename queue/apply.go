@@ -3,6 +3,7 @@ package queue
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -43,20 +44,28 @@ func applyCommand(tx *bolt.Tx, c *command) (result, err error) {
 	return result, a.flush()
 }
 
-// applier applies the commands of one entry. It keeps the totals and the
-// job sequence in memory and writes them once, in flush: the meta bucket
-// would otherwise be rewritten four times per command.
+// applier applies the commands of one entry. It keeps the totals, the job
+// sequence and the reference count changes in memory and writes them once,
+// in flush: the meta bucket would otherwise be rewritten four times per
+// command, and a blob's count once per reference taken or dropped.
 type applier struct {
 	tx                                *bolt.Tx
 	meta, buckets, objects, jobs, ids *bolt.Bucket
+	uploads, upParts, upKeys          *bolt.Bucket
 	nextSeq                           uint64
 	nBuckets, nObjects, nBytes, nJobs int64
+	// refs holds the net change of each blob's reference count. Counts are
+	// sums, so applying the net change equals applying each step; a count
+	// never goes below zero in between.
+	refs map[string]int64
 }
 
 func newApplier(tx *bolt.Tx) *applier {
 	a := &applier{
 		tx: tx, meta: tx.Bucket(bktMeta), buckets: tx.Bucket(bktBuckets), objects: tx.Bucket(bktObjects),
 		jobs: tx.Bucket(bktJobs), ids: tx.Bucket(bktJobIDs),
+		uploads: tx.Bucket(bktUploads), upParts: tx.Bucket(bktUpParts), upKeys: tx.Bucket(bktUpKeys),
+		refs: make(map[string]int64, 4),
 	}
 	a.jobs.FillPercent = jobsFillPercent
 	a.ids.FillPercent = jobsFillPercent // version IDs grow with time
@@ -64,10 +73,26 @@ func newApplier(tx *bolt.Tx) *applier {
 	return a
 }
 
+// ref records a change of a blob's reference count.
+func (a *applier) ref(blob string, delta int64) { a.refs[blob] += delta }
+
 func (a *applier) flush() error {
 	if err := putU64(a.meta, keyNextSeq, a.nextSeq); err != nil {
 		return err
 	}
+	blobs := make([]string, 0, len(a.refs))
+	for b, d := range a.refs {
+		if d != 0 {
+			blobs = append(blobs, b)
+		}
+	}
+	slices.Sort(blobs) // the same page writes on every node
+	for _, b := range blobs {
+		if err := addRef(a.tx, b, a.refs[b]); err != nil {
+			return err
+		}
+	}
+	clear(a.refs)
 	for _, d := range []struct {
 		key   []byte
 		delta int64
@@ -85,7 +110,7 @@ func (a *applier) flush() error {
 // transaction.
 func (a *applier) apply(c *command) (result, err error) {
 	if err := c.validate(); err != nil {
-		if c.Op < opBucketCreate || c.Op > opJobDone {
+		if c.Op < opBucketCreate || c.Op > opLast {
 			// An op this version does not know: skipping it would make this
 			// node's state diverge from the log.
 			return nil, fmt.Errorf("%s: written by a newer ipas version", c.Op)
@@ -103,6 +128,16 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.objectDelete(c)
 	case opJobDone:
 		return nil, a.jobDone(c.ID)
+	case opUploadCreate:
+		return a.uploadCreate(c)
+	case opUploadPart:
+		return a.uploadPart(c)
+	case opUploadAbort:
+		return a.uploadAbort(c.ID)
+	case opUploadComplete:
+		return a.uploadComplete(c)
+	case opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset:
+		return a.jobUpdate(c)
 	}
 	return nil, fmt.Errorf("%s: not implemented", c.Op)
 }
@@ -134,6 +169,11 @@ func (a *applier) bucketDelete(c *command) (error, error) {
 		if err := a.objects.DeleteBucket(name); err != nil {
 			return nil, err
 		}
+	}
+	// Uploads in progress go with the bucket (their part blobs would
+	// otherwise stay referenced by uploads nobody can list).
+	if err := a.abortBucketUploads(c.Bucket); err != nil {
+		return nil, err
 	}
 	if err := a.buckets.Delete(name); err != nil {
 		return nil, err
@@ -173,14 +213,11 @@ func (a *applier) objectPut(c *command) (error, error) {
 	if err := ob.Put(key, value); err != nil {
 		return nil, err
 	}
-	// One reference for the version, one for its job.
-	if err := addRef(a.tx, o.Blob, 2); err != nil {
-		return nil, err
-	}
+	// One reference for the version, one for its job, per blob occurrence.
+	newHead := objectHead{blob: o.Blob, parts: o.Parts}
+	newHead.blobs(func(b string) { a.ref(b, 2) })
 	if hadOld {
-		if err := addRef(a.tx, old.blob, -1); err != nil {
-			return nil, err
-		}
+		old.blobs(func(b string) { a.ref(b, -1) })
 	} else {
 		a.nObjects++
 	}
@@ -188,7 +225,7 @@ func (a *applier) objectPut(c *command) (error, error) {
 	return nil, a.addJob(&Job{
 		ID: o.VersionID, Op: JobPut, Bucket: c.Bucket, Key: c.Key, VersionID: o.VersionID,
 		Blob: o.Blob, Size: o.Size, Created: c.Time,
-	})
+	}, value)
 }
 
 func (a *applier) objectDelete(c *command) (error, error) {
@@ -211,55 +248,28 @@ func (a *applier) objectDelete(c *command) (error, error) {
 	if err := ob.Delete(key); err != nil {
 		return nil, err
 	}
-	if err := addRef(a.tx, old.blob, -1); err != nil {
-		return nil, err
-	}
+	old.blobs(func(b string) { a.ref(b, -1) })
 	a.nObjects--
 	a.nBytes -= old.size
 	return nil, a.addJob(&Job{
 		ID: c.ID, Op: JobDelete, Bucket: c.Bucket, Key: c.Key, VersionID: old.versionID,
 		Created: c.Time,
-	})
+	}, nil)
 }
 
-// addJob assigns the next Seq and stores j. The caller takes the job's
-// blob reference.
-func (a *applier) addJob(j *Job) error {
+// addJob assigns the next Seq and stores j; objRaw is a put job's object
+// as stored. The caller takes the job's blob references.
+func (a *applier) addJob(j *Job, objRaw []byte) error {
 	a.nextSeq++
 	j.Seq = a.nextSeq
 	seq := u64Key(j.Seq)
-	if err := a.jobs.Put(seq, encodeJob(j)); err != nil {
+	if err := a.jobs.Put(seq, encodeJob(j, objRaw)); err != nil {
 		return err
 	}
 	if err := a.ids.Put([]byte(j.ID), seq); err != nil {
 		return err
 	}
 	a.nJobs++
-	return nil
-}
-
-func (a *applier) jobDone(id string) error {
-	seq := a.ids.Get([]byte(id))
-	if seq == nil {
-		return nil
-	}
-	var j Job
-	if v := a.jobs.Get(seq); v != nil {
-		if err := decodeJob(v, &j); err != nil {
-			return err
-		}
-	}
-	seq = append([]byte(nil), seq...) // seq aliases the page; deletes may move it
-	if err := a.ids.Delete([]byte(id)); err != nil {
-		return err
-	}
-	if err := a.jobs.Delete(seq); err != nil {
-		return err
-	}
-	if err := addRef(a.tx, j.Blob, -1); err != nil {
-		return err
-	}
-	a.nJobs--
 	return nil
 }
 

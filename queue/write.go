@@ -29,7 +29,9 @@ func (n *Node) DeleteBucket(ctx context.Context, name string) error {
 
 // PutObject makes o the current version of o.Bucket/o.Key and queues its
 // replication (a JobPut with ID o.VersionID). Putting the current version
-// again changes nothing. o.ModTime defaults to now.
+// again changes nothing. o.ModTime defaults to now. o may be composite
+// (o.Parts, o.Blob empty; a copy of a completed multipart upload): each
+// part occurrence then takes a reference.
 func (n *Node) PutObject(ctx context.Context, o Object) error {
 	now := time.Now()
 	if o.ModTime.IsZero() {
@@ -93,10 +95,15 @@ func (n *Node) propose(ctx context.Context, c *command) error {
 }
 
 func (c *command) target() string {
-	switch {
-	case c.Op == opJobDone:
-		return c.ID
-	case c.Key != "":
+	switch c.Op {
+	case opJobDone, opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset:
+		return "job " + c.ID
+	case opUploadPart, opUploadAbort:
+		return "upload " + c.ID
+	case opUploadCreate, opUploadComplete:
+		return c.Bucket + "/" + c.Key + " upload " + c.ID
+	}
+	if c.Key != "" {
 		return c.Bucket + "/" + c.Key
 	}
 	return c.Bucket
