@@ -1,5 +1,3 @@
-//go:build ipasmultipart
-
 package gateway
 
 import (

@@ -1,5 +1,3 @@
-//go:build ipasmultipart
-
 package gateway
 
 import (
@@ -192,4 +190,69 @@ func uploadPart(t *testing.T, c *s3.Client, key string, id *string, n int32, dat
 		t.Fatalf("part ETag %s, want %s", aws.ToString(out.ETag), want)
 	}
 	return aws.ToString(out.ETag)
+}
+
+// TestMultipartSurvivesRestart begins an upload, restarts the server (a new store and
+// journal over the same directories), then finishes it: the object is complete and its
+// multipart ETag is the same in Complete, HEAD, GET and LIST.
+func TestMultipartSurvivesRestart(t *testing.T) {
+	g := newGateway(t)
+	c := g.client()
+	ctx := ctxT(t)
+	mustBucket(t, c, "mpu")
+	cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("mpu"), Key: aws.String("big"),
+		ContentType: aws.String("video/mp4"), Metadata: map[string]string{"camera": "pi"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, p2, p3 := content(11, 5<<20), content(12, 5<<20), content(13, 777)
+	e1 := uploadPart(t, c, "big", cr.UploadId, 1, p1)
+	e2 := uploadPart(t, c, "big", cr.UploadId, 2, p2)
+
+	g.restart()
+	c = g.client()
+	lp, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String("mpu"), Key: aws.String("big"), UploadId: cr.UploadId})
+	if err != nil || len(lp.Parts) != 2 {
+		t.Fatalf("after restart, ListParts: %v, %d parts (want 2)", err, len(lp.Parts))
+	}
+	e3 := uploadPart(t, c, "big", cr.UploadId, 3, p3)
+	parts := []types.CompletedPart{
+		{PartNumber: aws.Int32(1), ETag: aws.String(e1)},
+		{PartNumber: aws.Int32(2), ETag: aws.String(e2)},
+		{PartNumber: aws.Int32(3), ETag: aws.String(e3)},
+	}
+	done, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("mpu"), Key: aws.String("big"),
+		UploadId: cr.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := append(append(append([]byte{}, p1...), p2...), p3...)
+	etag := multipartETag(whole, 5<<20)
+	g.restart()
+	c = g.client()
+	got, out := getBytes(t, c, &s3.GetObjectInput{Bucket: aws.String("mpu"), Key: aws.String("big")})
+	if !bytes.Equal(got, whole) {
+		t.Fatalf("object after restart: %d bytes, want %d, equal=%v", len(got), len(whole), bytes.Equal(got, whole))
+	}
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("mpu"), Key: aws.String("big")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("mpu"), Prefix: aws.String("big")})
+	if err != nil || len(list.Contents) != 1 {
+		t.Fatalf("list: %v", err)
+	}
+	for where, e := range map[string]string{"Complete": aws.ToString(done.ETag), "HEAD": aws.ToString(head.ETag),
+		"GET": aws.ToString(out.ETag), "LIST": aws.ToString(list.Contents[0].ETag)} {
+		if e != etag {
+			t.Errorf("%s ETag %s, want %s", where, e, etag)
+		}
+	}
+	if aws.ToString(head.ContentType) != "video/mp4" || head.Metadata["camera"] != "pi" {
+		t.Errorf("metadata from CreateMultipartUpload lost: %q %v", aws.ToString(head.ContentType), head.Metadata)
+	}
+	lu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("mpu")})
+	if err != nil || len(lu.Uploads) != 0 {
+		t.Fatalf("the completed upload is still listed: %v %d", err, len(lu.Uploads))
+	}
 }

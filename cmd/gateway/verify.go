@@ -86,15 +86,30 @@ func verifyArchive(ctx context.Context, a *archive, out io.Writer) error {
 	return nil
 }
 
-// verifyObject re-hashes the object's blob. Verify hashes the whole blob, which is the
-// object, and compares it with the blob's address, which is the object's SHA-256.
+// verifyObject re-hashes the object's blobs. Blobs are named by their SHA-256, so
+// Verify proves each one; a single-blob object's SHA-256 is its blob's name, and a
+// multipart object is the concatenation of its part blobs.
 func verifyObject(ctx context.Context, st *store.Store, o queue.Object) error {
-	d, err := store.ParseDigest(o.Blob)
-	if err != nil {
-		return fmt.Errorf("index entry names blob %q: %w", o.Blob, err)
+	parts := o.Parts
+	if len(parts) == 0 {
+		if o.SHA256 != "" && o.SHA256 != o.Blob {
+			return fmt.Errorf("index entry has sha256 %s but blob %s", o.SHA256, o.Blob)
+		}
+		parts = []queue.ObjectPart{{Blob: o.Blob, Size: o.Size}}
 	}
-	if o.SHA256 != "" && o.SHA256 != o.Blob {
-		return fmt.Errorf("index entry has sha256 %s but blob %s", o.SHA256, o.Blob)
+	var total int64
+	for _, p := range parts {
+		d, err := store.ParseDigest(p.Blob)
+		if err != nil {
+			return fmt.Errorf("index entry names blob %q: %w", p.Blob, err)
+		}
+		if err := st.Verify(ctx, d, p.Size); err != nil {
+			return err
+		}
+		total += p.Size
 	}
-	return st.Verify(ctx, d, o.Size)
+	if total != o.Size {
+		return fmt.Errorf("index entry says %d bytes, its blobs hold %d", o.Size, total)
+	}
+	return nil
 }
