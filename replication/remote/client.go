@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -57,7 +58,7 @@ type Option func(*options)
 type options struct {
 	creds           aws.CredentialsProvider
 	responseTimeout time.Duration
-	httpClient      *http.Client
+	httpClient      awsconfig.HTTPClient
 }
 
 // WithCredentials replaces the configured credentials (tests, or a caller
@@ -71,8 +72,9 @@ func WithResponseTimeout(d time.Duration) Option {
 	return func(o *options) { o.responseTimeout = d }
 }
 
-// WithHTTPClient replaces the HTTP client (custom TLS roots, say).
-func WithHTTPClient(c *http.Client) Option {
+// WithHTTPClient replaces the HTTP client. Prefer an
+// *awshttp.BuildableClient: it honours AWS_CA_BUNDLE.
+func WithHTTPClient(c awsconfig.HTTPClient) Option {
 	return func(o *options) { o.httpClient = c }
 }
 
@@ -125,18 +127,20 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 	}, nil
 }
 
-func newHTTPClient(responseTimeout time.Duration) *http.Client {
-	d := &net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: 30 * time.Second}
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           d.DialContext,
-		MaxIdleConns:          idleConns,
-		MaxIdleConnsPerHost:   idleConns,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   DefaultDialTimeout,
-		ResponseHeaderTimeout: responseTimeout,
-		ExpectContinueTimeout: time.Second,
-	}}
+// newHTTPClient is the SDK's buildable client (so that AWS_CA_BUNDLE still
+// works) with timeouts that turn a black hole into an error.
+func newHTTPClient(responseTimeout time.Duration) *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) {
+			d.Timeout = DefaultDialTimeout
+			d.KeepAlive = 30 * time.Second
+		}).
+		WithTransportOptions(func(tr *http.Transport) {
+			tr.MaxIdleConns = idleConns
+			tr.MaxIdleConnsPerHost = idleConns
+			tr.TLSHandshakeTimeout = DefaultDialTimeout
+			tr.ResponseHeaderTimeout = responseTimeout
+		})
 }
 
 // Config returns the client's configuration.
