@@ -89,6 +89,30 @@ func newEnvWith(t testing.TB, gw *testutil.VersityGW, dir string) *env {
 	return &env{t: t, gw: gw, store: st, journal: j, dir: dir, direct: direct}
 }
 
+// closeStore releases the store (its directory lock) for a child process.
+func (e *env) closeStore() {
+	e.t.Helper()
+	if err := e.store.Close(ctxT(e.t)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// reopen opens the store and reloads the journal from disk, as a restarted
+// process would.
+func (e *env) reopen() {
+	e.t.Helper()
+	st := store.New(filepath.Join(e.dir, "store"), testLogger(e.t))
+	if err := st.Open(ctxT(e.t)); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { st.Close(context.Background()) })
+	j, err := openFileJournal(filepath.Join(e.dir, "journal.json"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.store, e.journal = st, j
+}
+
 // remoteConfig points at endpoint (versitygw itself or a proxy in front).
 func (e *env) remoteConfig(endpoint string) remote.Config {
 	c := remote.DefaultConfig()
