@@ -36,7 +36,7 @@ func ctxT(t testing.TB) context.Context {
 }
 
 func testLogger(t testing.TB) zerolog.Logger {
-	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(testLogLevel)
 }
 
 // testConfig shortens every timer so faults resolve in seconds.
@@ -212,3 +212,6 @@ func sha256Hex(b []byte) string {
 }
 
 func mib(n float64) string { return fmt.Sprintf("%.1f MiB", n/(1<<20)) }
+
+// testLogLevel is raised to Debug when chasing a failure.
+var testLogLevel = zerolog.WarnLevel

@@ -3,8 +3,10 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/ipas/ipas/replication"
 )
 
@@ -29,6 +31,9 @@ var refusedCodes = map[string]bool{
 	"KMS.DisabledException":        true,
 	"KMS.AccessDeniedException":    true,
 	"NotImplemented":               true,
+	// versitygw answers an unknown access key with 404 XAdminUserNotFound
+	// where AWS says 403 InvalidAccessKeyId.
+	"XAdminUserNotFound": true,
 }
 
 // rejectedCodes are codes that concern one object only: its job is quarantined.
@@ -44,11 +49,18 @@ func classify(op, name string, err error) error {
 	if err == nil {
 		return nil
 	}
+	status := 0
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		status = re.HTTPStatusCode()
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		code := api.ErrorCode()
 		switch {
-		case refusedCodes[code]:
+		// Any 401/403 is about who we are or what we may do, whatever code
+		// a particular server chooses (versitygw: XAdminUserNotFound).
+		case refusedCodes[code] || status == http.StatusForbidden || status == http.StatusUnauthorized:
 			return fmt.Errorf("remote: %s %s: %w: %w", op, name, replication.ErrRemoteRefused, err)
 		case rejectedCodes[code]:
 			return fmt.Errorf("remote: %s %s: %w: %w", op, name, replication.ErrRejected, err)
