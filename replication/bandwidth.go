@@ -12,10 +12,10 @@ import (
 
 // Bandwidth tuning.
 const (
-	// burstFraction of a second's worth of bytes may go at once: small
+	// 1/burstFraction of a second's worth of bytes may go at once: small
 	// enough that a 300 KiB/s limit looks smooth to the rest of the home
 	// network, large enough to keep syscalls few.
-	burstFraction = 20
+	burstFraction = 50
 	// minBurst and maxBurst bound the burst (and the chunk one Wait admits).
 	minBurst = 4 << 10
 	maxBurst = 256 << 10
@@ -157,29 +157,25 @@ func (b *Bandwidth) State() BandwidthState {
 	return s
 }
 
-// take admits up to want bytes, waiting for the limit, a pause or the
-// budget. It returns how many bytes may be sent now.
-func (b *Bandwidth) take(ctx context.Context, want int) (int, error) {
+// admit waits while uploads are paused or the budget is spent, and
+// returns how many bytes may be read next: at most a burst, and no more
+// than the budget has left.
+func (b *Bandwidth) admit(ctx context.Context) (int, error) {
 	for {
 		b.mu.Lock()
 		now := b.now()
 		b.apply(now)
 		why, until := b.blocked(now)
 		changed := b.changed
-		lim := b.lim
 		if why == "" {
-			n := min(want, lim.Burst())
+			n := b.lim.Burst()
+			if b.lim.Limit() == rate.Inf {
+				n = maxBurst
+			}
 			if b.budget > 0 {
 				n = int(min(int64(n), b.budget-b.used))
 			}
-			b.used += int64(n)
 			b.mu.Unlock()
-			if lim.Limit() == rate.Inf {
-				return n, nil
-			}
-			if err := lim.WaitN(ctx, n); err != nil {
-				return 0, fmt.Errorf("replication: bandwidth: %w", err)
-			}
 			return n, nil
 		}
 		b.mu.Unlock()
@@ -193,6 +189,23 @@ func (b *Bandwidth) take(ctx context.Context, want int) (int, error) {
 		}
 		t.Stop()
 	}
+}
+
+// charge counts n bytes that were read and waits until the limit lets them
+// go: bytes are charged after the read, so a short read (a small object)
+// pays only for what it sends.
+func (b *Bandwidth) charge(ctx context.Context, n int) error {
+	b.mu.Lock()
+	b.used += int64(n)
+	lim := b.lim
+	b.mu.Unlock()
+	if n == 0 || lim.Limit() == rate.Inf {
+		return nil
+	}
+	if err := lim.WaitN(ctx, min(n, lim.Burst())); err != nil {
+		return fmt.Errorf("replication: bandwidth: %w", err)
+	}
+	return nil
 }
 
 // Reader returns r throttled by b. Bytes are admitted before they are
@@ -211,20 +224,13 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := l.b.take(l.ctx, len(p))
+	n, err := l.b.admit(l.ctx)
 	if err != nil {
 		return 0, err
 	}
-	got, err := l.r.Read(p[:n])
-	if got < n {
-		l.b.refund(int64(n - got))
+	got, rerr := l.r.Read(p[:min(n, len(p))])
+	if err := l.b.charge(l.ctx, got); err != nil {
+		return 0, err
 	}
-	return got, err
-}
-
-// refund returns budget for bytes admitted but not read (end of body).
-func (b *Bandwidth) refund(n int64) {
-	b.mu.Lock()
-	b.used = max(0, b.used-n)
-	b.mu.Unlock()
+	return got, rerr
 }

@@ -44,6 +44,9 @@ func openFileJournal(path string) (*fileJournal, error) {
 
 func (f *fileJournal) persist() error {
 	f.writes++
+	if f.path == "" {
+		return nil // in memory only
+	}
 	b, err := json.Marshal(f.State)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,6 +80,9 @@ func newEnvWith(t testing.TB, gw *testutil.VersityGW, dir string) *env {
 	j, err := openFileJournal(filepath.Join(dir, "journal.json"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !durableJournal(t) {
+		j.path = ""
 	}
 	direct := s3.New(s3.Options{
 		Region:       "us-east-1",
@@ -212,6 +216,10 @@ func sha256Hex(b []byte) string {
 }
 
 func mib(n float64) string { return fmt.Sprintf("%.1f MiB", n/(1<<20)) }
+
+// durableJournal says whether a test needs its journal on disk (a child
+// process reads it); the others keep it in memory, which is faster.
+func durableJournal(t testing.TB) bool { return strings.HasPrefix(t.Name(), "TestResume") }
 
 // testLogLevel is raised to Debug when chasing a failure.
 var testLogLevel = zerolog.WarnLevel

@@ -110,7 +110,7 @@ var errStalled = errors.New("replication: upload stalled (no progress)")
 // do, cancelling the request if the network stops taking bytes for
 // StallTimeout. Time spent waiting for the bandwidth limit is not a stall.
 func (r *Replicator) send(ctx context.Context, j Job, off, length int64, p *progress, do func(context.Context, io.Reader) error) error {
-	if _, err := r.bw.take(ctx, 0); err != nil {
+	if _, err := r.bw.admit(ctx); err != nil {
 		return err
 	}
 	rc, err := openRange(ctx, r.blobs, j.Pieces, off, length)
