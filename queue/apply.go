@@ -3,6 +3,7 @@ package queue
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -14,29 +15,102 @@ import (
 //
 // It depends on nothing but tx and data, so tests replay logs without raft.
 func applyEntry(tx *bolt.Tx, data []byte) ([]error, error) {
-	tx.Bucket(bktJobs).FillPercent = jobsFillPercent
+	a := newApplier(tx)
 	var results []error
 	err := splitEntry(data, func(b []byte) error {
 		var c command
 		if err := decodeCommand(b, &c); err != nil {
 			return err
 		}
-		res, err := applyCommand(tx, &c)
+		res, err := a.apply(&c)
 		if err != nil {
 			return fmt.Errorf("apply %s: %w", c.Op, err)
 		}
 		results = append(results, res)
 		return nil
 	})
-	return results, err
+	if err != nil {
+		return nil, err
+	}
+	return results, a.flush()
 }
 
-// applyCommand applies one command. The first return value is the
-// command's result as its proposer sees it; the second is a failure that
-// aborts the transaction.
+// applyCommand applies a single command (see applier.apply).
 func applyCommand(tx *bolt.Tx, c *command) (result, err error) {
+	a := newApplier(tx)
+	if result, err = a.apply(c); err != nil {
+		return nil, err
+	}
+	return result, a.flush()
+}
+
+// applier applies the commands of one entry. It keeps the totals, the job
+// sequence and the reference count changes in memory and writes them once,
+// in flush: the meta bucket would otherwise be rewritten four times per
+// command, and a blob's count once per reference taken or dropped.
+type applier struct {
+	tx                                *bolt.Tx
+	meta, buckets, objects, jobs, ids *bolt.Bucket
+	uploads, upParts, upKeys          *bolt.Bucket
+	nextSeq                           uint64
+	nBuckets, nObjects, nBytes, nJobs int64
+	// refs holds the net change of each blob's reference count. Counts are
+	// sums, so applying the net change equals applying each step; a count
+	// never goes below zero in between.
+	refs map[string]int64
+}
+
+func newApplier(tx *bolt.Tx) *applier {
+	a := &applier{
+		tx: tx, meta: tx.Bucket(bktMeta), buckets: tx.Bucket(bktBuckets), objects: tx.Bucket(bktObjects),
+		jobs: tx.Bucket(bktJobs), ids: tx.Bucket(bktJobIDs),
+		uploads: tx.Bucket(bktUploads), upParts: tx.Bucket(bktUpParts), upKeys: tx.Bucket(bktUpKeys),
+		refs: make(map[string]int64, 4),
+	}
+	a.jobs.FillPercent = jobsFillPercent
+	a.ids.FillPercent = jobsFillPercent // version IDs grow with time
+	a.nextSeq = getU64(a.meta, keyNextSeq)
+	return a
+}
+
+// ref records a change of a blob's reference count.
+func (a *applier) ref(blob string, delta int64) { a.refs[blob] += delta }
+
+func (a *applier) flush() error {
+	if err := putU64(a.meta, keyNextSeq, a.nextSeq); err != nil {
+		return err
+	}
+	blobs := make([]string, 0, len(a.refs))
+	for b, d := range a.refs {
+		if d != 0 {
+			blobs = append(blobs, b)
+		}
+	}
+	slices.Sort(blobs) // the same page writes on every node
+	for _, b := range blobs {
+		if err := addRef(a.tx, b, a.refs[b]); err != nil {
+			return err
+		}
+	}
+	clear(a.refs)
+	for _, d := range []struct {
+		key   []byte
+		delta int64
+	}{{keyNBucket, a.nBuckets}, {keyNObject, a.nObjects}, {keyNBytes, a.nBytes}, {keyNJob, a.nJobs}} {
+		if err := addU64(a.tx, d.key, d.delta); err != nil {
+			return err
+		}
+	}
+	a.nBuckets, a.nObjects, a.nBytes, a.nJobs = 0, 0, 0, 0
+	return nil
+}
+
+// apply applies one command. The first return value is the command's
+// result as its proposer sees it; the second is a failure that aborts the
+// transaction.
+func (a *applier) apply(c *command) (result, err error) {
 	if err := c.validate(); err != nil {
-		if c.Op < opBucketCreate || c.Op > opJobDone {
+		if c.Op < opBucketCreate || c.Op > opLast {
 			// An op this version does not know: skipping it would make this
 			// node's state diverge from the log.
 			return nil, fmt.Errorf("%s: written by a newer ipas version", c.Op)
@@ -45,102 +119,117 @@ func applyCommand(tx *bolt.Tx, c *command) (result, err error) {
 	}
 	switch c.Op {
 	case opBucketCreate:
-		return applyBucketCreate(tx, c)
+		return a.bucketCreate(c)
 	case opBucketDelete:
-		return applyBucketDelete(tx, c)
+		return a.bucketDelete(c)
 	case opObjectPut:
-		return applyObjectPut(tx, c)
+		return a.objectPut(c)
 	case opObjectDelete:
-		return applyObjectDelete(tx, c)
+		return a.objectDelete(c)
 	case opJobDone:
-		return nil, applyJobDone(tx, c.ID)
+		return nil, a.jobDone(c.ID)
+	case opUploadCreate:
+		return a.uploadCreate(c)
+	case opUploadPart:
+		return a.uploadPart(c)
+	case opUploadAbort:
+		return a.uploadAbort(c.ID)
+	case opUploadComplete:
+		return a.uploadComplete(c)
+	case opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset:
+		return a.jobUpdate(c)
 	}
 	return nil, fmt.Errorf("%s: not implemented", c.Op)
 }
 
-func applyBucketCreate(tx *bolt.Tx, c *command) (error, error) {
+func (a *applier) bucketCreate(c *command) (error, error) {
 	name := []byte(c.Bucket)
-	buckets := tx.Bucket(bktBuckets)
-	if buckets.Get(name) != nil {
+	if a.buckets.Get(name) != nil {
 		return ErrBucketExists, nil
 	}
-	if err := buckets.Put(name, encodeBucket(&Bucket{Created: c.Time})); err != nil {
+	if err := a.buckets.Put(name, encodeBucket(&Bucket{Created: c.Time})); err != nil {
 		return nil, err
 	}
-	if _, err := tx.Bucket(bktObjects).CreateBucketIfNotExists(name); err != nil {
+	if _, err := a.objects.CreateBucketIfNotExists(name); err != nil {
 		return nil, err
 	}
-	return nil, addU64(tx, keyNBucket, 1)
+	a.nBuckets++
+	return nil, nil
 }
 
-func applyBucketDelete(tx *bolt.Tx, c *command) (error, error) {
+func (a *applier) bucketDelete(c *command) (error, error) {
 	name := []byte(c.Bucket)
-	buckets := tx.Bucket(bktBuckets)
-	if buckets.Get(name) == nil {
+	if a.buckets.Get(name) == nil {
 		return ErrNoSuchBucket, nil
 	}
-	objects := tx.Bucket(bktObjects)
-	if ob := objects.Bucket(name); ob != nil {
+	if ob := a.objects.Bucket(name); ob != nil {
 		if k, _ := ob.Cursor().First(); k != nil {
 			return ErrBucketNotEmpty, nil
 		}
-		if err := objects.DeleteBucket(name); err != nil {
+		if err := a.objects.DeleteBucket(name); err != nil {
 			return nil, err
 		}
 	}
-	if err := buckets.Delete(name); err != nil {
+	// Uploads in progress go with the bucket (their part blobs would
+	// otherwise stay referenced by uploads nobody can list).
+	if err := a.abortBucketUploads(c.Bucket); err != nil {
 		return nil, err
 	}
-	return nil, addU64(tx, keyNBucket, -1)
+	if err := a.buckets.Delete(name); err != nil {
+		return nil, err
+	}
+	a.nBuckets--
+	return nil, nil
 }
 
-func applyObjectPut(tx *bolt.Tx, c *command) (error, error) {
+func (a *applier) objectPut(c *command) (error, error) {
 	o := &c.Object
-	ob := tx.Bucket(bktObjects).Bucket([]byte(c.Bucket))
+	ob := a.objects.Bucket([]byte(c.Bucket))
 	if ob == nil {
 		return ErrNoSuchBucket, nil
 	}
+	ob.FillPercent = objectsFillPercent
 	key := []byte(c.Key)
-	var old Object
+	var old objectHead
 	hadOld := false
 	if v := ob.Get(key); v != nil {
-		if err := decodeObject(v, &old); err != nil {
+		if err := old.decode(v); err != nil {
 			return nil, err
 		}
-		if old.VersionID == o.VersionID {
+		if old.versionID == o.VersionID {
 			return nil, nil // a retry of the put that is current: nothing to do
 		}
 		hadOld = true
 	}
-	if tx.Bucket(bktJobIDs).Get([]byte(o.VersionID)) != nil {
+	if a.ids.Get([]byte(o.VersionID)) != nil {
 		// A retry of a put whose job is still pending but which a newer
 		// version already replaced: replaying it would resurrect old data.
 		return nil, nil
 	}
-	if err := ob.Put(key, encodeObject(o)); err != nil {
+	value := c.objectRaw
+	if value == nil {
+		value = encodeObject(o)
+	}
+	if err := ob.Put(key, value); err != nil {
 		return nil, err
 	}
-	if err := addRef(tx, o.Blob, 1); err != nil {
-		return nil, err
-	}
+	// One reference for the version, one for its job, per blob occurrence.
+	newHead := objectHead{blob: o.Blob, parts: o.Parts}
+	newHead.blobs(func(b string) { a.ref(b, 2) })
 	if hadOld {
-		if err := addRef(tx, old.Blob, -1); err != nil {
-			return nil, err
-		}
-	} else if err := addU64(tx, keyNObject, 1); err != nil {
-		return nil, err
+		old.blobs(func(b string) { a.ref(b, -1) })
+	} else {
+		a.nObjects++
 	}
-	if err := addU64(tx, keyNBytes, o.Size-old.Size); err != nil {
-		return nil, err
-	}
-	return nil, addJob(tx, &Job{
+	a.nBytes += o.Size - old.size
+	return nil, a.addJob(&Job{
 		ID: o.VersionID, Op: JobPut, Bucket: c.Bucket, Key: c.Key, VersionID: o.VersionID,
 		Blob: o.Blob, Size: o.Size, Created: c.Time,
-	})
+	}, value)
 }
 
-func applyObjectDelete(tx *bolt.Tx, c *command) (error, error) {
-	ob := tx.Bucket(bktObjects).Bucket([]byte(c.Bucket))
+func (a *applier) objectDelete(c *command) (error, error) {
+	ob := a.objects.Bucket([]byte(c.Bucket))
 	if ob == nil {
 		return ErrNoSuchBucket, nil
 	}
@@ -149,75 +238,39 @@ func applyObjectDelete(tx *bolt.Tx, c *command) (error, error) {
 	if v == nil {
 		return nil, nil // S3 deletes of a missing key succeed
 	}
-	if tx.Bucket(bktJobIDs).Get([]byte(c.ID)) != nil {
+	if a.ids.Get([]byte(c.ID)) != nil {
 		return nil, nil // a retry; the key was put again since
 	}
-	var old Object
-	if err := decodeObject(v, &old); err != nil {
+	var old objectHead
+	if err := old.decode(v); err != nil {
 		return nil, err
 	}
 	if err := ob.Delete(key); err != nil {
 		return nil, err
 	}
-	if err := addRef(tx, old.Blob, -1); err != nil {
-		return nil, err
-	}
-	if err := addU64(tx, keyNObject, -1); err != nil {
-		return nil, err
-	}
-	if err := addU64(tx, keyNBytes, -old.Size); err != nil {
-		return nil, err
-	}
-	return nil, addJob(tx, &Job{
-		ID: c.ID, Op: JobDelete, Bucket: c.Bucket, Key: c.Key, VersionID: old.VersionID,
+	old.blobs(func(b string) { a.ref(b, -1) })
+	a.nObjects--
+	a.nBytes -= old.size
+	return nil, a.addJob(&Job{
+		ID: c.ID, Op: JobDelete, Bucket: c.Bucket, Key: c.Key, VersionID: old.versionID,
 		Created: c.Time,
-	})
+	}, nil)
 }
 
-// addJob assigns the next Seq, stores j and takes a reference on its blob.
-func addJob(tx *bolt.Tx, j *Job) error {
-	meta := tx.Bucket(bktMeta)
-	j.Seq = getU64(meta, keyNextSeq) + 1
-	if err := putU64(meta, keyNextSeq, j.Seq); err != nil {
-		return err
-	}
+// addJob assigns the next Seq and stores j; objRaw is a put job's object
+// as stored. The caller takes the job's blob references.
+func (a *applier) addJob(j *Job, objRaw []byte) error {
+	a.nextSeq++
+	j.Seq = a.nextSeq
 	seq := u64Key(j.Seq)
-	if err := tx.Bucket(bktJobs).Put(seq, encodeJob(j)); err != nil {
+	if err := a.jobs.Put(seq, encodeJob(j, objRaw)); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bktJobIDs).Put([]byte(j.ID), seq); err != nil {
+	if err := a.ids.Put([]byte(j.ID), seq); err != nil {
 		return err
 	}
-	if err := addRef(tx, j.Blob, 1); err != nil {
-		return err
-	}
-	return addU64(tx, keyNJob, 1)
-}
-
-func applyJobDone(tx *bolt.Tx, id string) error {
-	ids := tx.Bucket(bktJobIDs)
-	seq := ids.Get([]byte(id))
-	if seq == nil {
-		return nil
-	}
-	jobs := tx.Bucket(bktJobs)
-	var j Job
-	if v := jobs.Get(seq); v != nil {
-		if err := decodeJob(v, &j); err != nil {
-			return err
-		}
-	}
-	seq = append([]byte(nil), seq...) // seq aliases the page; deletes may move it
-	if err := ids.Delete([]byte(id)); err != nil {
-		return err
-	}
-	if err := jobs.Delete(seq); err != nil {
-		return err
-	}
-	if err := addRef(tx, j.Blob, -1); err != nil {
-		return err
-	}
-	return addU64(tx, keyNJob, -1)
+	a.nJobs++
+	return nil
 }
 
 // jobSeq decodes a jobs key.

@@ -2,7 +2,10 @@ package queue
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
@@ -12,37 +15,154 @@ import (
 )
 
 // randomCommands builds a reproducible mix of every command type, with
-// overwrites, retries, deletes and jobs finishing.
+// overwrites, retries, deletes, multipart uploads, composite objects and
+// replication progress.
 func randomCommands(seed uint64, count int) []command {
 	r := rand.New(rand.NewPCG(seed, seed))
 	base := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
 	var cmds []command
 	var versions []string
+	type target struct{ bucket, key string }
+	var uploads []string
+	uploadOf := map[string]target{}
+	composite := func(o *Object, parts int) {
+		o.Blob, o.SHA256, o.Size = "", blobOf(fmt.Sprint(r.IntN(30))), 0
+		for range parts {
+			p := ObjectPart{Blob: blobOf(fmt.Sprint(r.IntN(30))), Size: int64(r.IntN(9))}
+			o.Parts = append(o.Parts, p)
+			o.Size += p.Size
+		}
+	}
 	for i := 0; i < count; i++ {
 		at := base.Add(time.Duration(i) * time.Second)
-		bucket := fmt.Sprintf("b%d", r.IntN(3))
+		// b3 gets no plain puts: it is empty often enough to be deleted
+		// with uploads in progress.
+		bucket := fmt.Sprintf("b%d", r.IntN(4))
 		key := fmt.Sprintf("k%d", r.IntN(40))
+		if bucket == "b3" {
+			key = fmt.Sprintf("k%d", r.IntN(2))
+		}
+		job := ""
+		if len(versions) > 0 {
+			job = versions[r.IntN(len(versions))]
+		}
+		up := ""
+		if len(uploads) > 0 {
+			up = uploads[r.IntN(len(uploads))]
+		}
 		switch p := r.IntN(100); {
 		case p < 5:
 			cmds = append(cmds, command{Op: opBucketCreate, Time: at, Bucket: bucket})
 		case p < 7:
 			cmds = append(cmds, command{Op: opBucketDelete, Time: at, Bucket: bucket})
-		case p < 70:
+		case p < 50:
+			bucket = fmt.Sprintf("b%d", r.IntN(3))
 			o := testObject(bucket, key, fmt.Sprint(r.IntN(30)))
 			o.VersionID = fmt.Sprintf("v%06d", i)
 			o.ModTime = at
 			o.Checksums = map[string]string{"CRC32": "AAAAAA==", "SHA1": "x"}
+			if r.IntN(5) == 0 {
+				composite(&o, 1+r.IntN(3)) // a copy of a multipart object
+			}
 			cmds = append(cmds, command{Op: opObjectPut, Time: at, Bucket: bucket, Key: key, Object: o})
 			versions = append(versions, o.VersionID)
-		case p < 75 && len(cmds) > 0:
+		case p < 55 && len(cmds) > 0:
 			cmds = append(cmds, cmds[r.IntN(len(cmds))]) // a retry
-		case p < 85:
+		case p < 62:
 			cmds = append(cmds, command{Op: opObjectDelete, Time: at, Bucket: bucket, Key: key, ID: fmt.Sprintf("d%06d", i)})
-		case len(versions) > 0:
-			cmds = append(cmds, command{Op: opJobDone, Time: at, ID: versions[r.IntN(len(versions))]})
+		case p < 67 && job != "":
+			cmds = append(cmds, command{Op: opJobDone, Time: at, ID: job})
+		case p < 72:
+			id := fmt.Sprintf("u%06d", i)
+			uploads = append(uploads, id)
+			uploadOf[id] = target{bucket, key}
+			cmds = append(cmds, command{Op: opUploadCreate, Time: at, Bucket: bucket, Key: key, ID: id,
+				Upload: Upload{ContentType: "text/plain", Metadata: map[string]string{"m": "1"}, ChecksumAlgorithm: "CRC32"}})
+		case p < 80 && up != "":
+			content := fmt.Sprint(r.IntN(30))
+			cmds = append(cmds, command{Op: opUploadPart, Time: at, ID: up, UploadPart: UploadPart{Number: 1 + r.IntN(5),
+				Blob: blobOf(content), Size: int64(len(content)), ETag: "0123456789abcdef0123456789abcdef", ModTime: at}})
+		case p < 83 && up != "":
+			cmds = append(cmds, command{Op: opUploadAbort, Time: at, ID: up})
+		case p < 87 && up != "":
+			tg := uploadOf[up]
+			o := testObject(tg.bucket, tg.key, "")
+			o.VersionID = fmt.Sprintf("v%06d", i)
+			o.ModTime = at
+			composite(&o, 1+r.IntN(3))
+			cmds = append(cmds, command{Op: opUploadComplete, Time: at, Bucket: tg.bucket, Key: tg.key, ID: up, Object: o})
+			versions = append(versions, o.VersionID)
+		case job != "":
+			c := command{Time: at, ID: job, UploadID: fmt.Sprintf("r%d", r.IntN(2))}
+			switch r.IntN(5) {
+			case 0:
+				c.Op, c.PartSize = opJobStarted, 8<<20
+			case 1:
+				c.Op, c.JobPart = opJobPartDone, Part{Number: 1 + r.IntN(4), ETag: "e", Size: 8 << 20, Checksum: "AAAAAA=="}
+			case 2:
+				c.Op, c.Text, c.At = opJobFailed, "timeout", at.Add(time.Minute)
+			case 3:
+				c.Op, c.Text = opJobQuarantined, "poison"
+			case 4:
+				c.Op = opJobReset
+			}
+			cmds = append(cmds, c)
 		}
 	}
 	return cmds
+}
+
+// checkRefs recounts every blob reference (object versions and their
+// parts, jobs and their parts, upload parts) and compares with refs.
+func checkRefs(t *testing.T, db *bolt.DB) {
+	t.Helper()
+	want := map[string]uint64{}
+	count := func(b string) { want[b]++ }
+	err := db.View(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bktObjects).ForEach(func(name, _ []byte) error {
+			return tx.Bucket(bktObjects).Bucket(name).ForEach(func(_, v []byte) error {
+				var h objectHead
+				err := h.decode(v)
+				h.blobs(count)
+				return err
+			})
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bktJobs).ForEach(func(_, v []byte) error {
+			var j Job
+			err := decodeJob(v, &j)
+			h := objectHead{blob: j.Blob, parts: j.Object.Parts}
+			h.blobs(count)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bktUpParts).ForEach(func(_, v []byte) error {
+			var p UploadPart
+			err := decodeUploadPart(v, &p)
+			count(p.Blob)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		got := map[string]uint64{}
+		err = tx.Bucket(bktRefs).ForEach(func(k, v []byte) error {
+			n, _ := binary.Uvarint(v)
+			got[hex.EncodeToString(k)] = n
+			return nil
+		})
+		if !maps.Equal(got, want) {
+			t.Errorf("reference counts differ from a recount:\n got %v\nwant %v", got, want)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // applyAll applies cmds to a fresh database, batch commands per entry.
@@ -116,6 +236,26 @@ func TestApplyIsDeterministic(t *testing.T) {
 	if len(d1) < 1000 {
 		t.Fatalf("replay produced almost nothing (%d bytes): the generator is broken", len(d1))
 	}
+	checkRefs(t, db1)
+	checkRefs(t, db2)
+	// Every command type had a visible effect at least once.
+	seen := map[cmdOp]bool{}
+	for i, c := range cmds {
+		if res1[i] == nil {
+			seen[c.Op] = true
+		}
+	}
+	for op := opBucketCreate; op <= opLast; op++ {
+		if !seen[op] {
+			t.Errorf("no %s succeeded: the generator does not exercise it", op)
+		}
+	}
+	db1.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bktUploads).Stats().KeyN == 0 || tx.Bucket(bktUpParts).Stats().KeyN == 0 {
+			t.Error("no upload left in progress: the generator does not exercise them")
+		}
+		return nil
+	})
 	// Replaying puts (as a proposer retrying after a lost leadership does)
 	// changes nothing, even when newer versions replaced them meanwhile.
 	var puts []command
@@ -179,15 +319,39 @@ func TestRecordsRoundTripAndSkipUnknownFields(t *testing.T) {
 			t.Fatalf("object round trip:\n got %+v\nwant %+v", got, o)
 		}
 	}
-	j := Job{ID: "v1", Op: JobPut, Bucket: "b", Key: "k", VersionID: "v1", Blob: o.Blob, Size: 9,
+	o.VersionID = "v1"
+	j := Job{ID: "v1", Op: JobPut, Bucket: "b", Key: "k", VersionID: "v1", Blob: o.Blob, Size: o.Size, Object: o,
 		Created: o.ModTime, State: JobUploading, UploadID: "up", PartSize: 8 << 20,
-		PartsDone: []Part{{Number: 1, ETag: "e1", Size: 8 << 20}, {Number: 2, ETag: "e2", Size: 1}}, Attempts: 2, LastError: "timeout"}
+		PartsDone: []Part{{Number: 1, ETag: "e1", Size: 8 << 20, Checksum: "AAAAAA=="}, {Number: 2, ETag: "e2", Size: 1}},
+		Attempts:  2, LastError: "timeout", LastFailure: o.ModTime.Add(time.Second), NotBefore: o.ModTime.Add(time.Minute),
+		Quarantined: true}
+	composite := j
+	composite.Object.Blob, composite.Blob = "", ""
+	composite.Object.Parts = []ObjectPart{{Blob: blobOf("p1"), Size: 5}, {Blob: blobOf("p2"), Size: 4}}
+	del := Job{ID: "d1", Op: JobDelete, Bucket: "b", Key: "k", VersionID: "v1", Created: o.ModTime}
+	for _, j := range []Job{j, composite, del} {
+		var got Job
+		if err := decodeJob(encodeJob(&j, nil), &got); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(j) {
+			t.Fatalf("job round trip:\n got %+v\nwant %+v", got, j)
+		}
+	}
+	// A job stored before jobs kept their object still names its blob.
+	old := encoder{}
+	old.str(jobID, "v0")
+	old.uint(jobOp, uint64(JobPut))
+	old.str(jobBucket, "b")
+	old.str(jobKey, "k")
+	old.hex(jobBlob, jobBlobStr, o.Blob)
+	old.int(jobSize, 9)
 	var got Job
-	if err := decodeJob(encodeJob(&j), &got); err != nil {
+	if err := decodeJob(old.b, &got); err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(got) != fmt.Sprint(j) {
-		t.Fatalf("job round trip:\n got %+v\nwant %+v", got, j)
+	if got.Blob != o.Blob || got.Object.Blob != o.Blob || got.Object.Size != 9 || got.Object.Key != "k" || got.Object.VersionID != "v0" {
+		t.Fatalf("schema 1 job decoded as %+v", got)
 	}
 	if err := decodeObject([]byte{0x12, 0x50}, &Object{}); err == nil {
 		t.Fatal("a truncated record decoded without error")

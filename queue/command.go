@@ -11,25 +11,36 @@ import (
 type cmdOp uint8
 
 const (
-	opBucketCreate cmdOp = 1
-	opBucketDelete cmdOp = 2
-	opObjectPut    cmdOp = 3
-	opObjectDelete cmdOp = 4
-	opJobDone      cmdOp = 5
+	opBucketCreate   cmdOp = 1
+	opBucketDelete   cmdOp = 2
+	opObjectPut      cmdOp = 3
+	opObjectDelete   cmdOp = 4
+	opJobDone        cmdOp = 5
+	opUploadCreate   cmdOp = 6
+	opUploadPart     cmdOp = 7
+	opUploadAbort    cmdOp = 8
+	opUploadComplete cmdOp = 9
+	opJobStarted     cmdOp = 10
+	opJobPartDone    cmdOp = 11
+	opJobFailed      cmdOp = 12
+	opJobQuarantined cmdOp = 13
+	opJobReset       cmdOp = 14
+
+	// opLast is the newest op this version knows.
+	opLast = opJobReset
 )
 
+var opNames = [...]string{
+	opBucketCreate: "BucketCreate", opBucketDelete: "BucketDelete", opObjectPut: "ObjectPut",
+	opObjectDelete: "ObjectDelete", opJobDone: "JobDone", opUploadCreate: "UploadCreate",
+	opUploadPart: "UploadPart", opUploadAbort: "UploadAbort", opUploadComplete: "UploadComplete",
+	opJobStarted: "JobStarted", opJobPartDone: "JobPartDone", opJobFailed: "JobFailed",
+	opJobQuarantined: "JobQuarantined", opJobReset: "JobReset",
+}
+
 func (o cmdOp) String() string {
-	switch o {
-	case opBucketCreate:
-		return "BucketCreate"
-	case opBucketDelete:
-		return "BucketDelete"
-	case opObjectPut:
-		return "ObjectPut"
-	case opObjectDelete:
-		return "ObjectDelete"
-	case opJobDone:
-		return "JobDone"
+	if o >= opBucketCreate && o <= opLast {
+		return opNames[o]
 	}
 	return fmt.Sprintf("op(%d)", uint8(o))
 }
@@ -41,8 +52,24 @@ type command struct {
 	Time   time.Time // when the caller issued it
 	Bucket string
 	Key    string
-	ID     string // ObjectDelete: the delete's version ID; JobDone: the job ID
-	Object Object // ObjectPut; Bucket and Key are taken from the command
+	// ID is the delete's version ID (ObjectDelete), the job ID (Job*) or the
+	// upload ID (Upload*).
+	ID string
+	// Object is the version to make current (ObjectPut, UploadComplete);
+	// its Bucket and Key are taken from the command.
+	Object     Object
+	Upload     Upload     // UploadCreate: Created, ContentType, Metadata, ChecksumAlgorithm
+	UploadPart UploadPart // UploadPart
+	UploadID   string     // JobStarted, JobPartDone: the remote multipart upload
+	PartSize   int64      // JobStarted
+	JobPart    Part       // JobPartDone
+	Text       string     // JobFailed: the error; JobQuarantined: the reason
+	At         time.Time  // JobFailed: when to retry
+
+	// objectRaw is the ObjectPut's encoded object as it came out of the log.
+	// It is exactly the stored record, so apply stores it as is; decoding
+	// fills only Object's VersionID, Blob, Size and Parts, which apply needs.
+	objectRaw []byte
 }
 
 const (
@@ -52,6 +79,13 @@ const (
 	cmdTagKey    = 4
 	cmdTagID     = 5
 	cmdTagObject = 6
+	cmdTagUpID   = 7
+	cmdTagUpload = 8
+	cmdTagUpPart = 9
+	cmdTagJobPrt = 10
+	cmdTagPartSz = 11
+	cmdTagText   = 12
+	cmdTagAt     = 13
 )
 
 // entryFormat is the first byte of every raft entry this package writes;
@@ -65,6 +99,14 @@ const (
 	maxBucketLen = 255
 	maxIDLen     = 128
 	blobHexLen   = 64
+	// maxParts is S3's limit on part numbers, which also bounds the parts
+	// of a composite object.
+	maxParts = 10000
+	// maxRemoteIDLen bounds a remote multipart UploadId (AWS's are about
+	// 130 bytes; other servers' vary).
+	maxRemoteIDLen = 1024
+	// maxTextLen bounds a journaled error or reason; longer ones are cut.
+	maxTextLen = 2048
 )
 
 func (c *command) encode() []byte {
@@ -74,9 +116,25 @@ func (c *command) encode() []byte {
 	e.str(cmdTagBucket, c.Bucket)
 	e.str(cmdTagKey, c.Key)
 	e.str(cmdTagID, c.ID)
-	if c.Op == opObjectPut {
+	switch c.Op {
+	case opObjectPut, opUploadComplete:
 		e.bytes(cmdTagObject, encodeObject(&c.Object))
+	case opUploadCreate:
+		e.bytes(cmdTagUpload, encodeUpload(&c.Upload))
+	case opUploadPart:
+		e.bytes(cmdTagUpPart, encodeUploadPart(&c.UploadPart, true))
+	case opJobPartDone:
+		var pe encoder
+		pe.int(partNumber, int64(c.JobPart.Number))
+		pe.str(partETag, c.JobPart.ETag)
+		pe.int(partSize, c.JobPart.Size)
+		pe.str(partChecksum, c.JobPart.Checksum)
+		e.bytes(cmdTagJobPrt, pe.b)
 	}
+	e.str(cmdTagUpID, c.UploadID)
+	e.int(cmdTagPartSz, c.PartSize)
+	e.str(cmdTagText, c.Text)
+	e.time(cmdTagAt, c.At)
 	return e.b
 }
 
@@ -95,9 +153,30 @@ func decodeCommand(b []byte, c *command) error {
 		case cmdTagID:
 			c.ID = d.str()
 		case cmdTagObject:
-			if err := decodeObject(d.v, &c.Object); err != nil {
+			var h objectHead
+			if err := h.decode(d.v); err != nil {
 				return err
 			}
+			c.objectRaw = d.v
+			c.Object.VersionID, c.Object.Blob, c.Object.Size, c.Object.Parts = h.versionID, h.blob, h.size, h.parts
+		case cmdTagUpload:
+			if err := decodeUpload(d.v, &c.Upload); err != nil {
+				return err
+			}
+		case cmdTagUpPart:
+			if err := decodeUploadPart(d.v, &c.UploadPart); err != nil {
+				return err
+			}
+		case cmdTagJobPrt:
+			c.JobPart = d.jobPart()
+		case cmdTagUpID:
+			c.UploadID = d.str()
+		case cmdTagPartSz:
+			c.PartSize = d.int()
+		case cmdTagText:
+			c.Text = d.str()
+		case cmdTagAt:
+			c.At = d.time()
 		}
 	}
 	if d.err != nil {
@@ -136,50 +215,6 @@ func splitEntry(entry []byte, fn func(cmd []byte) error) error {
 			return err
 		}
 		b = b[n+int(l):]
-	}
-	return nil
-}
-
-// validate is used both before proposing and inside apply, where a failure
-// is a deterministic result rather than an error.
-func (c *command) validate() error {
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrInvalidCommand, c.Op, fmt.Sprintf(format, args...))
-	}
-	if c.Time.IsZero() {
-		return bad("time not set")
-	}
-	switch c.Op {
-	case opBucketCreate, opBucketDelete, opObjectPut, opObjectDelete:
-		if c.Bucket == "" || len(c.Bucket) > maxBucketLen {
-			return bad("bucket name must be 1-%d bytes", maxBucketLen)
-		}
-	}
-	switch c.Op {
-	case opObjectPut, opObjectDelete:
-		if c.Key == "" || len(c.Key) > maxKeyLen {
-			return bad("key must be 1-%d bytes", maxKeyLen)
-		}
-	}
-	switch c.Op {
-	case opObjectPut:
-		o := &c.Object
-		if o.VersionID == "" || len(o.VersionID) > maxIDLen {
-			return bad("version ID must be 1-%d bytes", maxIDLen)
-		}
-		if len(o.Blob) != blobHexLen || !isLowerHex(o.Blob) {
-			return bad("blob %q is not a lowercase hex SHA-256", o.Blob)
-		}
-		if o.Size < 0 {
-			return bad("negative size %d", o.Size)
-		}
-	case opObjectDelete, opJobDone:
-		if c.ID == "" || len(c.ID) > maxIDLen {
-			return bad("ID must be 1-%d bytes", maxIDLen)
-		}
-	case opBucketCreate, opBucketDelete:
-	default:
-		return bad("unknown command")
 	}
 	return nil
 }

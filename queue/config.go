@@ -41,7 +41,7 @@ const (
 	DefaultMaxBatchBytes = 1 << 20
 	// DefaultMaxInflightEntries is how many entries the proposer keeps in
 	// flight; what queues meanwhile goes into the next entry.
-	DefaultMaxInflightEntries = 4
+	DefaultMaxInflightEntries = 2
 	// DefaultApplyTimeout bounds how long raft may take to accept an entry.
 	DefaultApplyTimeout = 30 * time.Second
 )

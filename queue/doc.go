@@ -1,6 +1,16 @@
 // Package queue is IPAS's durable journal: every state change (bucket and object puts and
-// deletes, replication progress) is a versioned, deterministic, idempotent command committed
-// through hashicorp/raft with a raft-wal log, and applied to a bbolt-backed state machine
-// that holds the bucket list, the object index and the replication job table. A batching
-// proposer lets many concurrent writers share one fsync.
+// deletes, multipart uploads and their parts, replication progress) is a versioned,
+// deterministic, idempotent command committed through hashicorp/raft with a raft-wal log,
+// and applied to a bbolt-backed state machine that holds the bucket list, the object index,
+// the uploads in progress, the replication job table and a reference count per blob
+// (Referenced, for the store's collector). A batching proposer lets many concurrent writers
+// share one fsync.
+//
+// The raft directory (Config.Dir) holds node-id, wal/ (raft-wal: log and stable store),
+// snapshots/ (raft.FileSnapshotStore; a snapshot is a copy of fsm.db) and fsm.db. fsm.db
+// records the last raft index it applied in the same transaction as the changes, so a
+// restart neither restores the snapshot nor re-applies entries it already holds; when fsm.db
+// is missing or behind the newest snapshot, raft restores the snapshot into it and replays
+// the rest of the log. Open refuses, without modifying anything, a directory it cannot use
+// (ErrBadState), naming the file and the fix.
 package queue

@@ -18,6 +18,12 @@ var (
 	ErrNoSuchKey = errors.New("queue: no such key")
 	// ErrNoSuchJob means the job table has no job with that ID.
 	ErrNoSuchJob = errors.New("queue: no such job")
+	// ErrNoSuchUpload means there is no multipart upload with that ID (it
+	// was never created, or was completed or aborted).
+	ErrNoSuchUpload = errors.New("queue: no such upload")
+	// ErrJobStarted is the result of JobStarted on a job that already
+	// journals a different remote upload: resume that one, or JobReset first.
+	ErrJobStarted = errors.New("queue: job already has a remote upload")
 	// ErrBucketExists is the result of creating a bucket that already exists.
 	ErrBucketExists = errors.New("queue: bucket already exists")
 	// ErrBucketNotEmpty is the result of deleting a bucket that still holds objects.

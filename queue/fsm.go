@@ -69,13 +69,16 @@ func (f *fsm) open() error {
 	var applied uint64
 	err = db.View(func(tx *bolt.Tx) error {
 		applied = appliedIndex(tx)
-		if hasSchema(tx) {
-			return initSchema(tx) // only checks the version on an existing schema
+		if err := initSchema(tx); err != nil { // read-only: checks the version
+			return err
 		}
-		return errNoSchema
+		if !schemaCurrent(tx) {
+			return errNoSchema
+		}
+		return nil
 	})
 	if errors.Is(err, errNoSchema) {
-		err = db.Update(initSchema) // written only for a new, empty database
+		err = db.Update(initSchema) // written only for a new database or an older layout
 	}
 	if err != nil {
 		db.Close()

@@ -223,6 +223,9 @@ func (n *Node) snapshotOnSize() {
 			return
 		case <-n.fsm.wantSnapshot:
 		}
+		if n.fsm.logBytes.Load() < n.cfg.SnapshotLogBytes {
+			continue // a stale signal: a snapshot was taken since
+		}
 		start := time.Now()
 		err := n.raft.Snapshot().Error()
 		switch {

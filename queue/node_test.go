@@ -290,3 +290,30 @@ func TestRunAsLeader(t *testing.T) {
 		}
 	}
 }
+
+func TestPutObjects(t *testing.T) {
+	n := openNode(t, testConfig(t.TempDir()))
+	mustBucket(t, n, "b")
+	objs := make([]Object, 2000)
+	for i := range objs {
+		objs[i] = testObject("b", fmt.Sprintf("k%05d", i), fmt.Sprint(i))
+	}
+	objs[7].Blob = "bad"
+	objs[9].Bucket = "missing"
+	errs := n.PutObjects(ctxT(t), objs)
+	for i, err := range errs {
+		switch {
+		case i == 7 && !errors.Is(err, ErrInvalidCommand), i == 9 && !errors.Is(err, ErrNoSuchBucket):
+			t.Fatalf("object %d: %v", i, err)
+		case i != 7 && i != 9 && err != nil:
+			t.Fatalf("object %d: %v", i, err)
+		}
+	}
+	s := stats(t, n)
+	if s.Objects != 1998 {
+		t.Fatalf("stats %+v", s)
+	}
+	if s.AppliedIndex > 20 {
+		t.Fatalf("2000 commands took %d entries: not batched", s.AppliedIndex)
+	}
+}

@@ -115,16 +115,18 @@ func TestSnapshotOnLogBytes(t *testing.T) {
 }
 
 func TestFSMDeletedIsRestored(t *testing.T) {
-	cfg := snapshotConfig(t.TempDir())
+	cfg := testConfig(t.TempDir())
+	cfg.TrailingLogs = 4
 	n := openNode(t, cfg)
 	mustBucket(t, n, "b")
 	putN(t, n, "b", 0, 100)
-	waitFor(t, "log truncation", func() bool {
-		first, _ := n.wal.FirstIndex()
-		return snapshotCount(t, cfg.Dir) > 0 && first > 1
-	})
+	if err := n.raft.Snapshot().Error(); err != nil {
+		t.Fatal(err)
+	}
+	if first, _ := n.wal.FirstIndex(); first <= 1 {
+		t.Fatalf("log not truncated by the snapshot: first index %d", first)
+	}
 	// Entries after the snapshot exist only in the log.
-	cfg.SnapshotThreshold = 1 << 20
 	putN(t, n, "b", 100, 110)
 	closeNode(t, n)
 	if err := os.Remove(filepath.Join(cfg.Dir, fsmFile)); err != nil {
@@ -133,8 +135,8 @@ func TestFSMDeletedIsRestored(t *testing.T) {
 
 	n = openNode(t, cfg)
 	checkN(t, n, "b", 110)
-	if got := n.fsm.appliedCommands.Load(); got == 0 {
-		t.Fatal("nothing replayed after the snapshot restore")
+	if got := n.fsm.appliedCommands.Load(); got != 10 {
+		t.Fatalf("replayed %d entries after the snapshot restore, want the 10 after it", got)
 	}
 	if ok := referenced(t, n, blobOf("k00007")); !ok {
 		t.Fatal("reference counts not restored")

@@ -6,8 +6,14 @@ import "time"
 type Object struct {
 	Bucket, Key string
 	VersionID   string
-	// Blob is the lowercase hex SHA-256 of the bytes in the local blob store.
-	Blob        string
+	// Blob is the lowercase hex SHA-256 of the bytes in the local blob store;
+	// "" for a composite object (Parts).
+	Blob string
+	// Parts, when not empty, make a composite object: its bytes are the
+	// concatenation of the part blobs in order. A completed multipart upload
+	// keeps its part blobs as they are, so completing it never needs the
+	// disk space twice. Each occurrence holds its own blob reference.
+	Parts       []ObjectPart
 	Size        int64
 	ETag        string // as S3 shows it, unquoted: md5 hex or md5hex-N
 	SHA256      string // lowercase hex
@@ -15,6 +21,34 @@ type Object struct {
 	Metadata    map[string]string
 	Checksums   map[string]string // algorithm ("CRC32") -> base64 value
 	ModTime     time.Time
+}
+
+// ObjectPart is one blob of a composite object.
+type ObjectPart struct {
+	Blob string // lowercase hex SHA-256
+	Size int64
+}
+
+// Upload is a multipart upload in progress: created by CreateUpload, gone
+// after CompleteUpload or AbortUpload. Each part holds a reference on its
+// blob until then.
+type Upload struct {
+	ID, Bucket, Key   string
+	Created           time.Time
+	ContentType       string
+	Metadata          map[string]string
+	ChecksumAlgorithm string
+	Parts             []UploadPart // sorted by Number; empty in ListUploads
+}
+
+// UploadPart is one part of an Upload.
+type UploadPart struct {
+	Number    int
+	Blob      string // lowercase hex SHA-256
+	Size      int64
+	ETag      string            // md5 hex of the part
+	Checksums map[string]string // algorithm ("CRC32") -> base64 value
+	ModTime   time.Time
 }
 
 // Bucket is one bucket of the local S3 namespace.
@@ -66,13 +100,18 @@ func (s JobState) String() string {
 
 // Part is one finished part of a multipart upload to the remote.
 type Part struct {
-	Number int
-	ETag   string
-	Size   int64
+	Number   int
+	ETag     string
+	Size     int64
+	Checksum string // base64 of the part checksum sent with it, if any
 }
 
 // Job is one change waiting to reach the remote. A pending put job holds a
-// reference on its blob, so the blob outlives overwrites until it is uploaded.
+// reference on its blob (or on each of its part blobs), so the blobs outlive
+// overwrites until they are uploaded.
+//
+// Jobs lists every job, quarantined or waiting for NotBefore too: the
+// replicator skips those itself.
 type Job struct {
 	ID string // the version ID that created it
 	// Seq orders jobs oldest first; it is assigned by the state machine from
@@ -80,15 +119,28 @@ type Job struct {
 	Seq                    uint64
 	Op                     JobOp
 	Bucket, Key, VersionID string
-	Blob                   string
+	Blob                   string // "" for a composite object: see Object.Parts
 	Size                   int64
-	Created                time.Time
-	State                  JobState
-	UploadID               string
-	PartSize               int64
-	PartsDone              []Part
-	Attempts               int
-	LastError              string
+	// Object is the version to upload, as it was put (put jobs only): its
+	// metadata, checksums and parts, whatever happened to the key since.
+	Object  Object
+	Created time.Time
+	State   JobState
+	// UploadID and PartSize are the remote multipart upload, journaled once
+	// by JobStarted; PartsDone are its finished parts, sorted by Number.
+	UploadID  string
+	PartSize  int64
+	PartsDone []Part
+	Attempts  int
+	LastError string
+	// LastFailure is the time JobFailed was issued; it also makes a retried
+	// JobFailed count once.
+	LastFailure time.Time
+	// NotBefore is when the job may be tried again after a failure.
+	NotBefore time.Time
+	// Quarantined jobs (poison: the remote refuses them for good) are never
+	// tried again automatically; they keep their blob references.
+	Quarantined bool
 }
 
 // Stats are cheap totals kept up to date by every transaction.

@@ -29,13 +29,42 @@ func (n *Node) DeleteBucket(ctx context.Context, name string) error {
 
 // PutObject makes o the current version of o.Bucket/o.Key and queues its
 // replication (a JobPut with ID o.VersionID). Putting the current version
-// again changes nothing. o.ModTime defaults to now.
+// again changes nothing. o.ModTime defaults to now. o may be composite
+// (o.Parts, o.Blob empty; a copy of a completed multipart upload): each
+// part occurrence then takes a reference.
 func (n *Node) PutObject(ctx context.Context, o Object) error {
 	now := time.Now()
 	if o.ModTime.IsZero() {
 		o.ModTime = now
 	}
 	return n.propose(ctx, &command{Op: opObjectPut, Time: now, Bucket: o.Bucket, Key: o.Key, Object: o})
+}
+
+// PutObjects puts many objects at once (an ingest scan, a restore): they
+// fill whole entries in order. It returns one result per object.
+func (n *Node) PutObjects(ctx context.Context, objs []Object) []error {
+	now := time.Now()
+	cmds := make([]*command, len(objs))
+	for i, o := range objs {
+		if o.ModTime.IsZero() {
+			o.ModTime = now
+		}
+		cmds[i] = &command{Op: opObjectPut, Time: now, Bucket: o.Bucket, Key: o.Key, Object: o}
+	}
+	if n.prop == nil {
+		errs := make([]error, len(objs))
+		for i := range errs {
+			errs[i] = ErrClosed
+		}
+		return errs
+	}
+	errs := n.prop.proposeAll(ctx, cmds)
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = fmt.Errorf("queue: %s %s: %w", cmds[i].Op, cmds[i].target(), err)
+		}
+	}
+	return errs
 }
 
 // DeleteObject removes bucket/key from the index and queues a JobDelete
@@ -66,10 +95,15 @@ func (n *Node) propose(ctx context.Context, c *command) error {
 }
 
 func (c *command) target() string {
-	switch {
-	case c.Op == opJobDone:
-		return c.ID
-	case c.Key != "":
+	switch c.Op {
+	case opJobDone, opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset:
+		return "job " + c.ID
+	case opUploadPart, opUploadAbort:
+		return "upload " + c.ID
+	case opUploadCreate, opUploadComplete:
+		return c.Bucket + "/" + c.Key + " upload " + c.ID
+	}
+	if c.Key != "" {
 		return c.Bucket + "/" + c.Key
 	}
 	return c.Bucket

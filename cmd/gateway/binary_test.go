@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -42,9 +43,10 @@ func buildGateway(t *testing.T) string {
 
 // gatewayProcess is a running `gateway serve`.
 type gatewayProcess struct {
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
-	ready  chan struct{}
+	cmd      *exec.Cmd
+	stderr   *lockedBuffer
+	ready    chan struct{}
+	endpoint string // the S3 endpoint from the "gateway ready" line
 }
 
 type lockedBuffer struct {
@@ -84,7 +86,14 @@ func startServe(t *testing.T, env []string, args ...string) *gatewayProcess {
 		for sc.Scan() {
 			p.stderr.add(sc.Text() + "\n")
 			if strings.Contains(sc.Text(), "gateway ready") {
-				once.Do(func() { close(p.ready) })
+				once.Do(func() {
+					var line struct {
+						Endpoint string `json:"s3_endpoint"`
+					}
+					json.Unmarshal(sc.Bytes(), &line)
+					p.endpoint = line.Endpoint
+					close(p.ready)
+				})
 			}
 		}
 	}()

@@ -22,6 +22,7 @@ const (
 	DefaultLogLevel         = "info"
 	DefaultLogFormat        = "auto"
 	DefaultMaxClockSkew     = 15 * time.Minute
+	DefaultMaxObjectSize    = 5 << 40 // S3's limit, 5 TiB
 	DefaultShutdownTimeout  = 10 * time.Second
 	DefaultGCInterval       = time.Hour
 	DefaultSnapshotInterval = 2 * time.Minute
@@ -64,6 +65,18 @@ type S3Config struct {
 	Region       string        `yaml:"region"`
 	MaxClockSkew time.Duration `yaml:"max_clock_skew"`
 	Credentials  []Credential  `yaml:"credentials"`
+	// Domain enables virtual-host style (BUCKET.DOMAIN) besides path style.
+	Domain        string    `yaml:"domain"`
+	MaxObjectSize int64     `yaml:"max_object_size"` // bytes
+	TLS           TLSConfig `yaml:"tls"`
+}
+
+// TLSConfig makes the S3 endpoint serve HTTPS: with a certificate and key, or with a
+// self-signed certificate generated once under the data directory.
+type TLSConfig struct {
+	CertFile   string `yaml:"cert_file"`
+	KeyFile    string `yaml:"key_file"`
+	SelfSigned bool   `yaml:"self_signed"`
 }
 
 // Credential is one S3 access key.
@@ -92,9 +105,10 @@ func DefaultConfig() Config {
 		ShutdownTimeout: DefaultShutdownTimeout,
 		Log:             LogConfig{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		S3: S3Config{
-			Address:      DefaultS3Address,
-			Region:       DefaultRegion,
-			MaxClockSkew: DefaultMaxClockSkew,
+			Address:       DefaultS3Address,
+			Region:        DefaultRegion,
+			MaxClockSkew:  DefaultMaxClockSkew,
+			MaxObjectSize: DefaultMaxObjectSize,
 		},
 		Journal: JournalConfig{
 			SnapshotThreshold: DefaultSnapshotThreshold,
@@ -242,6 +256,18 @@ func (c *Config) Validate() error {
 	}
 	if c.S3.MaxClockSkew < 0 {
 		return bad("s3.max_clock_skew", "is negative", "use 15m (the S3 default), or 0 to disable the check on a Pi without a clock")
+	}
+	if c.S3.MaxObjectSize <= 0 {
+		return bad("s3.max_object_size", "is not positive", fmt.Sprintf("use a size in bytes, e.g. %d (5 TiB)", int64(DefaultMaxObjectSize)))
+	}
+	if (c.S3.TLS.CertFile == "") != (c.S3.TLS.KeyFile == "") {
+		return bad("s3.tls", "has only one of cert_file and key_file", "set both, or neither")
+	}
+	if c.S3.TLS.SelfSigned && c.S3.TLS.CertFile != "" {
+		return bad("s3.tls.self_signed", "is set together with cert_file", "use either your certificate or a self-signed one")
+	}
+	if strings.ContainsAny(c.S3.Domain, "/: ") {
+		return bad("s3.domain", fmt.Sprintf("%q is not a host name", c.S3.Domain), "write only the name, e.g. s3.home.arpa")
 	}
 	seen := map[string]bool{}
 	for i, cred := range c.S3.Credentials {

@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/ipas/ipas/gateway"
+	"github.com/ipas/ipas/gateway/sigv4"
 )
 
 func runServe(args []string, stderr io.Writer) error {
@@ -31,16 +36,21 @@ func runServe(args []string, stderr io.Writer) error {
 }
 
 // serve runs the daemon until ctx is cancelled, then shuts down within
-// cfg.ShutdownTimeout.
-func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writer) error {
+// cfg.ShutdownTimeout: the S3 endpoint stops accepting requests and lets those in
+// flight finish, then the journal and the store are closed.
+func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writer) (err error) {
 	a, err := openArchive(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			a.close(context.Background())
+		}
+	}()
 	if len(cfg.S3.Credentials) == 0 {
 		cred, created, err := loadOrCreateCredential(a.dir.path)
 		if err != nil {
-			a.close(context.Background())
 			return err
 		}
 		if created {
@@ -48,6 +58,19 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writ
 		}
 		cfg.S3.Credentials = []Credential{cred}
 	}
+	gcfg, err := gatewayConfig(cfg, a.dir.path)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.S3.Address)
+	if err != nil {
+		return fmt.Errorf("s3.address %s: %w; choose a free port with --s3-addr", cfg.S3.Address, err)
+	}
+	srv := gateway.New(gcfg, a.node, a.store, log.With().Str(LogKeyComponent, "gateway").Logger())
+	serveCtx, stopServing := context.WithCancel(context.Background())
+	defer stopServing()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(serveCtx, ln) }()
 
 	gcDone := make(chan struct{})
 	go func() {
@@ -55,18 +78,56 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writ
 		a.store.RunCollector(ctx, a.referenced)
 	}()
 
-	log.Info().Str("data_dir", a.dir.path).Msg("gateway ready")
-	<-ctx.Done()
+	scheme := "http"
+	if gcfg.CertFile != "" {
+		scheme = "https"
+	}
+	log.Info().Str("data_dir", a.dir.path).Str("s3_endpoint", scheme+"://"+ln.Addr().String()).Msg("gateway ready")
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fmt.Errorf("s3 endpoint stopped: %w", err)
+	}
 	log.Info().Msg("shutting down: no new work is accepted")
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
+	deadline := time.Now().Add(cfg.ShutdownTimeout)
+	stopServing()
+	if err := <-served; err != nil {
+		log.Warn().Err(err).Msg("s3 endpoint shutdown")
+	}
 	<-gcDone
+	sctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
 	if err := a.close(sctx); err != nil {
 		return err
-	}
-	if errors.Is(sctx.Err(), context.DeadlineExceeded) {
-		return sctx.Err()
 	}
 	log.Info().Msg("stopped cleanly")
 	return nil
 }
+
+// gatewayConfig turns the S3 section into the gateway's configuration. In-flight
+// requests get most of the shutdown budget; the rest is for flushing the journal.
+func gatewayConfig(cfg Config, dataDir string) (gateway.Config, error) {
+	creds := sigv4.StaticCredentials{}
+	for _, c := range cfg.S3.Credentials {
+		creds[c.AccessKey] = c.SecretKey
+	}
+	g := gateway.DefaultConfig(creds)
+	g.Region = cfg.S3.Region
+	g.MaxClockSkew = cfg.S3.MaxClockSkew
+	g.MaxObjectSize = cfg.S3.MaxObjectSize
+	g.Domain = cfg.S3.Domain
+	g.ShutdownTimeout = cfg.ShutdownTimeout * 7 / 10
+	g.CertFile, g.KeyFile = cfg.S3.TLS.CertFile, cfg.S3.TLS.KeyFile
+	if cfg.S3.TLS.SelfSigned {
+		cert, key, err := gateway.SelfSignedCertificate(dataDir)
+		if err != nil {
+			return g, fmt.Errorf("s3.tls.self_signed: %w", err)
+		}
+		g.CertFile, g.KeyFile = cert, key
+	}
+	if err := g.Validate(); err != nil {
+		return g, err
+	}
+	return g, nil
+}
+

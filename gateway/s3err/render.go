@@ -39,27 +39,38 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		reqID = newRequestID()
 		w.Header().Set(RequestIDHeader, reqID)
 	}
-	if r.Method == http.MethodHead {
+	if r.Method == http.MethodHead || apiErr.Status == http.StatusNotModified {
 		w.WriteHeader(apiErr.Status)
 		return
 	}
-	body, mErr := xml.Marshal(errorBody{
-		Code:      apiErr.Code,
-		Message:   apiErr.Message,
-		Resource:  r.URL.Path,
-		RequestID: reqID,
-	})
-	if mErr != nil {
-		// Unreachable for these string fields; keep the status correct regardless.
-		w.WriteHeader(apiErr.Status)
-		return
-	}
-	out := append([]byte(xml.Header), body...)
+	out := ErrorBody(r, reqID, apiErr)
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(apiErr.Status)
 	_, _ = w.Write(out) // the client went away; nothing left to tell it
 }
+
+// ErrorBody returns the XML error document for err, for the one case where S3 sends an
+// error inside a 200 response (CompleteMultipartUpload, once the status line is out).
+// Like WriteError, anything but an *APIError becomes InternalError.
+func ErrorBody(r *http.Request, reqID string, err error) []byte {
+	apiErr := ErrInternalError
+	var e *APIError
+	if errors.As(err, &e) && e != nil {
+		apiErr = e
+	}
+	// Marshalling these string fields cannot fail.
+	body, _ := xml.Marshal(errorBody{
+		Code:      apiErr.Code,
+		Message:   apiErr.Message,
+		Resource:  r.URL.Path,
+		RequestID: reqID,
+	})
+	return append([]byte(xml.Header), body...)
+}
+
+// NewRequestID returns a request id: 16 random hex digits, the length S3 uses.
+func NewRequestID() string { return newRequestID() }
 
 // newRequestID returns 16 random hex digits, the length S3 uses.
 func newRequestID() string {

@@ -106,4 +106,26 @@ var (
 		"At least one of the preconditions that you specified did not hold.", http.StatusPreconditionFailed}
 	ErrInvalidRange = &APIError{"InvalidRange",
 		"The requested range cannot be satisfied.", http.StatusRequestedRangeNotSatisfiable}
+	// ErrNotModified answers a GET or HEAD whose If-None-Match or If-Modified-Since
+	// condition holds; it is sent as a bare 304 without a body.
+	ErrNotModified = &APIError{"NotModified", "Not Modified", http.StatusNotModified}
+
+	ErrMethodNotAllowed = &APIError{"MethodNotAllowed",
+		"The specified method is not allowed against this resource.", http.StatusMethodNotAllowed}
+	ErrMalformedXML = &APIError{"MalformedXML",
+		"The XML you provided was not well-formed or did not validate against our published schema.",
+		http.StatusBadRequest}
+	ErrNoSuchVersion = &APIError{"NoSuchVersion",
+		"The specified version does not exist.", http.StatusNotFound}
+	ErrNoSuchUpload = &APIError{"NoSuchUpload",
+		"The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.",
+		http.StatusNotFound}
+	ErrInvalidPart = &APIError{"InvalidPart",
+		"One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+		http.StatusBadRequest}
+	ErrInvalidPartOrder = &APIError{"InvalidPartOrder",
+		"The list of parts was not in ascending order. The parts list must be specified in order by part number.",
+		http.StatusBadRequest}
+	ErrEntityTooSmall = &APIError{"EntityTooSmall",
+		"Your proposed upload is smaller than the minimum allowed object size.", http.StatusBadRequest}
 )

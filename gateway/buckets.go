@@ -1,0 +1,163 @@
+package gateway
+
+import (
+	"encoding/xml"
+	"errors"
+	"net/http"
+
+	"github.com/johannesboyne/gofakes3"
+
+	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/internal/s3name"
+	"github.com/ipas/ipas/queue"
+)
+
+var errMalformedXML = s3err.ErrMalformedXML
+
+func (s *Server) listBuckets(w *responseWriter, r *request) error {
+	buckets, err := s.idx.Buckets()
+	if err != nil {
+		return err
+	}
+	out := gofakes3.Storage{Xmlns: s3Namespace, Owner: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID},
+		Buckets: gofakes3.Buckets{}}
+	for _, b := range buckets {
+		out.Buckets = append(out.Buckets, gofakes3.BucketInfo{Name: b.Name, CreationDate: gofakes3.NewContentTime(b.Created)})
+	}
+	return writeXML(w, http.StatusOK, out)
+}
+
+// createBucketConfiguration is the optional body of CreateBucket.
+type createBucketConfiguration struct {
+	LocationConstraint string `xml:"LocationConstraint"`
+}
+
+func (s *Server) createBucket(w *responseWriter, r *request) error {
+	if err := s3name.CheckBucket(r.bucket); err != nil {
+		return s3err.ErrInvalidBucketName.WithMessage("The specified bucket is not valid: " + r.bucket)
+	}
+	raw, err := s.readXML(w, r)
+	if err != nil {
+		return err
+	}
+	if len(raw) > 0 {
+		var c createBucketConfiguration
+		if err := decodeXML(raw, &c); err != nil {
+			return err
+		}
+	}
+	if err := s.idx.CreateBucket(r.Context(), r.bucket, s.now()); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/"+r.bucket)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) deleteBucket(w *responseWriter, r *request) error {
+	if err := s.idx.DeleteBucket(r.Context(), r.bucket); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// checkBucket returns NoSuchBucket unless the request's bucket exists.
+func (s *Server) checkBucket(r *request) error {
+	ok, err := s.idx.BucketExists(r.bucket)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s3err.ErrNoSuchBucket
+	}
+	return nil
+}
+
+func (s *Server) headBucket(w *responseWriter, r *request) error {
+	if err := s.checkBucket(r); err != nil {
+		return err
+	}
+	w.Header().Set("X-Amz-Bucket-Region", s.cfg.Region)
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (s *Server) getBucketLocation(w *responseWriter, r *request) error {
+	if err := s.checkBucket(r); err != nil {
+		return err
+	}
+	loc := s.cfg.Region
+	if loc == "us-east-1" {
+		loc = "" // how S3 reports its default region
+	}
+	return writeXML(w, http.StatusOK, gofakes3.GetBucketLocation{Xmlns: s3Namespace, LocationConstraint: loc})
+}
+
+// versioningConfiguration is an unversioned bucket's answer: no Status at all.
+type versioningConfiguration struct {
+	XMLName xml.Name `xml:"VersioningConfiguration"`
+	Xmlns   string   `xml:"xmlns,attr"`
+}
+
+func (s *Server) getBucketVersioning(w *responseWriter, r *request) error {
+	if err := s.checkBucket(r); err != nil {
+		return err
+	}
+	return writeXML(w, http.StatusOK, versioningConfiguration{Xmlns: s3Namespace})
+}
+
+// accessControlPolicy is the canned private ACL: the owner has FULL_CONTROL.
+type accessControlPolicy struct {
+	XMLName xml.Name          `xml:"AccessControlPolicy"`
+	Xmlns   string            `xml:"xmlns,attr"`
+	Owner   gofakes3.UserInfo `xml:"Owner"`
+	Grants  []grant           `xml:"AccessControlList>Grant"`
+}
+
+type grant struct {
+	Grantee    grantee `xml:"Grantee"`
+	Permission string  `xml:"Permission"`
+}
+
+type grantee struct {
+	XMLNS       string `xml:"xmlns:xsi,attr"`
+	Type        string `xml:"xsi:type,attr"`
+	ID          string `xml:"ID"`
+	DisplayName string `xml:"DisplayName"`
+}
+
+// getACL answers GET ?acl on a bucket or object with the canned private ACL, which
+// is what every bucket and object of the gateway effectively has.
+func (s *Server) getACL(w *responseWriter, r *request) error {
+	if err := s.checkBucket(r); err != nil {
+		return err
+	}
+	if r.key != "" {
+		if _, err := s.idx.Object(r.bucket, r.key); err != nil {
+			return err
+		}
+	}
+	owner := gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}
+	return writeXML(w, http.StatusOK, accessControlPolicy{
+		Xmlns: s3Namespace,
+		Owner: owner,
+		Grants: []grant{{
+			Grantee: grantee{XMLNS: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser",
+				ID: ownerID, DisplayName: ownerID},
+			Permission: "FULL_CONTROL",
+		}},
+	})
+}
+
+// objectOrBucketError turns a missing key into NoSuchBucket when the bucket is the
+// thing missing.
+func (s *Server) objectOrBucketError(r *request, err error) error {
+	if errors.Is(err, queue.ErrNoSuchKey) || errors.Is(err, queue.ErrNoSuchBucket) {
+		if cerr := s.checkBucket(r); cerr != nil {
+			return cerr
+		}
+		return s3err.ErrNoSuchKey
+	}
+	return err
+}

@@ -1,0 +1,294 @@
+//go:build ipasmultipart
+
+package gateway
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/johannesboyne/gofakes3"
+
+	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/queue"
+)
+
+// uploadIndex is the part of the journal that keeps multipart uploads (*queue.Node).
+type uploadIndex interface {
+	CreateUpload(ctx context.Context, u queue.Upload) error
+	PutUploadPart(ctx context.Context, uploadID string, p queue.UploadPart) error
+	AbortUpload(ctx context.Context, uploadID string) error
+	CompleteUpload(ctx context.Context, uploadID string, o queue.Object) error
+	Upload(id string) (queue.Upload, error)
+	ListUploads(bucket, prefix, keyMarker, uploadIDMarker string, limit int) ([]queue.Upload, bool, error)
+}
+
+// initMultipart enables multipart uploads when the index journals them.
+func (s *Server) initMultipart() {
+	s.uploads, _ = s.idx.(uploadIndex)
+}
+
+var errNoMultipart = s3err.ErrNotImplemented.WithMessage("Multipart uploads are not available: the index does not journal them.")
+
+// segments lists the blobs whose concatenation is o's content: its parts, for an
+// object completed from a multipart upload without copying them together.
+func segments(o queue.Object) []segment {
+	if len(o.Parts) == 0 {
+		return []segment{{o.Blob, o.Size}}
+	}
+	out := make([]segment, len(o.Parts))
+	for i, p := range o.Parts {
+		out[i] = segment{p.Blob, p.Size}
+	}
+	return out
+}
+
+// newUploadID returns 32 random hex digits: upload IDs must not be guessable.
+func newUploadID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Server) createUpload(w *responseWriter, r *request) error {
+	if s.uploads == nil {
+		return errNoMultipart
+	}
+	if err := checkKey(r.key); err != nil {
+		return err
+	}
+	if err := s.checkBucket(r); err != nil {
+		return err
+	}
+	contentType, meta, err := metadataFromRequest(r.Header)
+	if err != nil {
+		return err
+	}
+	u := queue.Upload{ID: newUploadID(), Bucket: r.bucket, Key: r.key, Created: s.now(), ContentType: contentType,
+		Metadata: meta, ChecksumAlgorithm: r.Header.Get("X-Amz-Checksum-Algorithm")}
+	if err := s.uploads.CreateUpload(r.Context(), u); err != nil {
+		return err
+	}
+	return writeXML(w, http.StatusOK, initiateResult{Xmlns: s3Namespace,
+		InitiateMultipartUploadResult: gofakes3.InitiateMultipartUploadResult{Bucket: r.bucket, Key: r.key, UploadID: gofakes3.UploadID(u.ID)}})
+}
+
+type initiateResult struct {
+	XMLName xml.Name `xml:"InitiateMultipartUploadResult"`
+	Xmlns   string   `xml:"xmlns,attr"`
+	gofakes3.InitiateMultipartUploadResult
+}
+
+// upload returns the upload uploadID of the request's bucket and key.
+func (s *Server) upload(r *request, uploadID string) (queue.Upload, error) {
+	if s.uploads == nil {
+		return queue.Upload{}, errNoMultipart
+	}
+	u, err := s.uploads.Upload(uploadID)
+	if errors.Is(err, queue.ErrNoSuchUpload) || (err == nil && (u.Bucket != r.bucket || u.Key != r.key)) {
+		return queue.Upload{}, s3err.ErrNoSuchUpload
+	}
+	return u, err
+}
+
+// partNumber parses the partNumber query parameter: 1 to MaxParts.
+func (s *Server) partNumber(r *request) (int, error) {
+	n, err := strconv.Atoi(r.URL.Query().Get("partNumber"))
+	if err != nil || n < 1 || n > s.cfg.MaxParts {
+		return 0, s3err.ErrInvalidArgument.WithMessage("Part number must be an integer between 1 and " + strconv.Itoa(s.cfg.MaxParts) + ", inclusive.")
+	}
+	return n, nil
+}
+
+func (s *Server) uploadPart(w *responseWriter, r *request, uploadID string) error {
+	n, err := s.partNumber(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.upload(r, uploadID); err != nil {
+		return err
+	}
+	b, err := s.newBody(w, r, s.cfg.MaxPartSize, true)
+	if err != nil {
+		return err
+	}
+	blob, err := s.blobs.Put(r.Context(), b)
+	if err != nil {
+		return err
+	}
+	defer s.blobs.Unpin(blob.Digest)
+	p := queue.UploadPart{Number: n, Blob: blob.Digest.String(), Size: blob.Size, ETag: hex.EncodeToString(blob.MD5[:]),
+		Checksums: b.Checksums(), ModTime: s.now()}
+	if err := s.uploads.PutUploadPart(r.Context(), uploadID, p); err != nil {
+		if errors.Is(err, queue.ErrNoSuchUpload) {
+			return s3err.ErrNoSuchUpload
+		}
+		return err
+	}
+	w.Header().Set("ETag", `"`+p.ETag+`"`)
+	for alg, v := range p.Checksums {
+		w.Header().Set(checksumHeader(alg), v)
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+type copyPartResult struct {
+	XMLName      xml.Name             `xml:"CopyPartResult"`
+	Xmlns        string               `xml:"xmlns,attr"`
+	ETag         string               `xml:"ETag"`
+	LastModified gofakes3.ContentTime `xml:"LastModified"`
+}
+
+// uploadPartCopy makes a part from a range of an existing object. A whole
+// single-blob source is reused as is; anything else is read and stored as a new blob.
+func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) error {
+	n, err := s.partNumber(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.upload(r, uploadID); err != nil {
+		return err
+	}
+	src, err := s.sourceObject(r)
+	if err != nil {
+		return err
+	}
+	off, length, ranged := int64(0), src.Size, false
+	if v := r.Header.Get("X-Amz-Copy-Source-Range"); v != "" {
+		if off, length, ranged, err = parseRange(v, src.Size); err != nil || !ranged {
+			return s3err.ErrInvalidArgument.WithMessage("The x-amz-copy-source-range value must be of the form bytes=first-last within the source object.")
+		}
+	}
+	if length > s.cfg.MaxPartSize {
+		return s3err.ErrEntityTooLarge
+	}
+	now := s.now()
+	p := queue.UploadPart{Number: n, ModTime: now}
+	if !ranged && len(src.Parts) == 0 && len(src.ETag) == 2*md5.Size {
+		p.Blob, p.Size, p.ETag, p.Checksums = src.Blob, src.Size, src.ETag, src.Checksums
+	} else {
+		rc, err := s.openObject(r, src, off, length)
+		if err != nil {
+			return err
+		}
+		blob, err := s.blobs.Put(r.Context(), rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		defer s.blobs.Unpin(blob.Digest)
+		p.Blob, p.Size, p.ETag = blob.Digest.String(), blob.Size, hex.EncodeToString(blob.MD5[:])
+	}
+	if err := s.uploads.PutUploadPart(r.Context(), uploadID, p); err != nil {
+		if errors.Is(err, queue.ErrNoSuchUpload) {
+			return s3err.ErrNoSuchUpload
+		}
+		return err
+	}
+	return writeXML(w, http.StatusOK, copyPartResult{Xmlns: s3Namespace, ETag: `"` + p.ETag + `"`, LastModified: gofakes3.NewContentTime(now)})
+}
+
+func (s *Server) abortUpload(w *responseWriter, r *request, uploadID string) error {
+	if _, err := s.upload(r, uploadID); err != nil {
+		return err
+	}
+	if err := s.uploads.AbortUpload(r.Context(), uploadID); err != nil {
+		if errors.Is(err, queue.ErrNoSuchUpload) {
+			return s3err.ErrNoSuchUpload
+		}
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// maxListParts is S3's cap on max-parts and max-uploads.
+const maxListParts = 1000
+
+func queryInt(r *request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, s3err.ErrInvalidArgument.WithMessage("Invalid value for " + name + ".")
+	}
+	return n, nil
+}
+
+func (s *Server) listParts(w *responseWriter, r *request, uploadID string) error {
+	u, err := s.upload(r, uploadID)
+	if err != nil {
+		return err
+	}
+	marker, err := queryInt(r, "part-number-marker", 0)
+	if err != nil {
+		return err
+	}
+	max, err := queryInt(r, "max-parts", maxListParts)
+	if err != nil {
+		return err
+	}
+	max = min(max, maxListParts)
+	out := gofakes3.ListMultipartUploadPartsResult{Bucket: u.Bucket, Key: u.Key, UploadID: gofakes3.UploadID(u.ID),
+		StorageClass: gofakes3.StorageStandard, PartNumberMarker: marker, MaxParts: int64(max),
+		Owner: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}, Initiator: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}}
+	for _, p := range u.Parts {
+		if p.Number <= marker {
+			continue
+		}
+		if len(out.Parts) == max {
+			out.IsTruncated = true
+			break
+		}
+		out.Parts = append(out.Parts, gofakes3.ListMultipartUploadPartItem{PartNumber: p.Number,
+			LastModified: gofakes3.NewContentTime(p.ModTime), ETag: `"` + p.ETag + `"`, Size: p.Size})
+		out.NextPartNumberMarker = p.Number
+	}
+	return writeXML(w, http.StatusOK, out)
+}
+
+type listUploadsResult struct {
+	XMLName xml.Name `xml:"ListMultipartUploadsResult"`
+	Xmlns   string   `xml:"xmlns,attr"`
+	gofakes3.ListMultipartUploadsResult
+}
+
+func (s *Server) listUploads(w *responseWriter, r *request) error {
+	if s.uploads == nil {
+		return errNoMultipart
+	}
+	if err := s.checkBucket(r); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	max, err := queryInt(r, "max-uploads", maxListParts)
+	if err != nil {
+		return err
+	}
+	max = min(max, maxListParts)
+	out := gofakes3.ListMultipartUploadsResult{Bucket: r.bucket, KeyMarker: q.Get("key-marker"),
+		UploadIDMarker: gofakes3.UploadID(q.Get("upload-id-marker")), MaxUploads: int64(max), Prefix: q.Get("prefix")}
+	if max > 0 {
+		ups, more, err := s.uploads.ListUploads(r.bucket, q.Get("prefix"), q.Get("key-marker"), q.Get("upload-id-marker"), max)
+		if err != nil {
+			return err
+		}
+		for _, u := range ups {
+			out.Uploads = append(out.Uploads, gofakes3.ListMultipartUploadItem{Key: u.Key, UploadID: gofakes3.UploadID(u.ID),
+				StorageClass: gofakes3.StorageStandard, Initiated: gofakes3.NewContentTime(u.Created),
+				Owner: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}, Initiator: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}})
+		}
+		if out.IsTruncated = more; more && len(ups) > 0 {
+			out.NextKeyMarker, out.NextUploadIDMarker = ups[len(ups)-1].Key, gofakes3.UploadID(ups[len(ups)-1].ID)
+		}
+	}
+	return writeXML(w, http.StatusOK, listUploadsResult{Xmlns: s3Namespace, ListMultipartUploadsResult: out})
+}

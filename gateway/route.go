@@ -1,0 +1,157 @@
+package gateway
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/ipas/ipas/gateway/s3err"
+)
+
+// unsupported lists the subresources the gateway does not implement. A request naming
+// one gets 501 NotImplemented before any handler runs, so that, for example, a PUT
+// ?tagging can never be taken for a PutObject and replace the object's data.
+var unsupported = []string{
+	"accelerate", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
+	"inventory", "legal-hold", "lifecycle", "logging", "metadataConfiguration", "metrics",
+	"notification", "object-lock", "ownershipControls", "policy", "policyStatus",
+	"publicAccessBlock", "replication", "requestPayment", "restore", "retention",
+	"select", "select-type", "session", "tagging", "torrent", "versions", "website",
+	"renameObject",
+}
+
+// splitPath returns the bucket and key of r: virtual-host style when the Host is a
+// subdomain of the configured Domain, path style otherwise. The key is the decoded
+// path as given, never cleaned: "../x" is an ordinary key.
+func (s *Server) splitPath(r *http.Request) (bucket, key string) {
+	path := r.URL.Path
+	if s.cfg.Domain != "" {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.ToLower(host)
+		if b, ok := strings.CutSuffix(host, "."+strings.ToLower(s.cfg.Domain)); ok && b != "" {
+			return b, strings.TrimPrefix(path, "/")
+		}
+	}
+	path = strings.TrimPrefix(path, "/")
+	bucket, key, _ = strings.Cut(path, "/")
+	return bucket, key
+}
+
+// route dispatches an authenticated request to its handler.
+func (s *Server) route(w *responseWriter, r *request) error {
+	q := r.URL.Query()
+	for _, sub := range unsupported {
+		if q.Has(sub) {
+			return s3err.ErrNotImplemented.WithMessage("The ?" + sub + " subresource is not implemented by this gateway.")
+		}
+	}
+	if v := q.Get("versionId"); v != "" && v != "null" {
+		return s3err.ErrNotImplemented.WithMessage("Object versions are not implemented by this gateway.")
+	}
+	if r.bucket == "" {
+		if r.Method == http.MethodGet {
+			return s.listBuckets(w, r)
+		}
+		return s3err.ErrMethodNotAllowed
+	}
+	if q.Has("acl") {
+		if r.Method == http.MethodGet {
+			return s.getACL(w, r)
+		}
+		return s3err.ErrNotImplemented.WithMessage("ACLs are not implemented by this gateway: every object is private.")
+	}
+	if q.Has("uploadId") {
+		return s.routeUpload(w, r, q.Get("uploadId"))
+	}
+	if q.Has("uploads") {
+		switch {
+		case r.Method == http.MethodGet && r.key == "":
+			return s.listUploads(w, r)
+		case r.Method == http.MethodPost && r.key != "":
+			return s.createUpload(w, r)
+		}
+		return s3err.ErrMethodNotAllowed
+	}
+	if r.key == "" {
+		return s.routeBucket(w, r, q.Has("location"), q.Has("versioning"), q.Has("delete"))
+	}
+	if q.Has("partNumber") {
+		return s3err.ErrNotImplemented.WithMessage("GetObject by part number is not implemented by this gateway.")
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		return s.getObject(w, r)
+	case http.MethodPut:
+		if r.Header.Get("X-Amz-Copy-Source") != "" {
+			return s.copyObject(w, r)
+		}
+		return s.putObject(w, r)
+	case http.MethodDelete:
+		return s.deleteObject(w, r)
+	}
+	return s3err.ErrMethodNotAllowed
+}
+
+func (s *Server) routeBucket(w *responseWriter, r *request, location, versioning, del bool) error {
+	switch {
+	case location && r.Method == http.MethodGet:
+		return s.getBucketLocation(w, r)
+	case versioning && r.Method == http.MethodGet:
+		return s.getBucketVersioning(w, r)
+	case versioning:
+		return s3err.ErrNotImplemented.WithMessage("Bucket versioning is not implemented by this gateway.")
+	case del && r.Method == http.MethodPost:
+		return s.deleteObjects(w, r)
+	}
+	switch r.Method {
+	case http.MethodGet:
+		return s.listObjects(w, r)
+	case http.MethodHead:
+		return s.headBucket(w, r)
+	case http.MethodPut:
+		return s.createBucket(w, r)
+	case http.MethodDelete:
+		return s.deleteBucket(w, r)
+	case http.MethodPost:
+		return s3err.ErrNotImplemented.WithMessage("Browser POST uploads are not implemented by this gateway.")
+	}
+	return s3err.ErrMethodNotAllowed
+}
+
+func (s *Server) routeUpload(w *responseWriter, r *request, uploadID string) error {
+	if r.key == "" {
+		return s3err.ErrInvalidRequest.WithMessage("A multipart upload request needs an object key.")
+	}
+	switch r.Method {
+	case http.MethodPut:
+		if r.Header.Get("X-Amz-Copy-Source") != "" {
+			return s.uploadPartCopy(w, r, uploadID)
+		}
+		return s.uploadPart(w, r, uploadID)
+	case http.MethodGet:
+		return s.listParts(w, r, uploadID)
+	case http.MethodPost:
+		return s.completeUpload(w, r, uploadID)
+	case http.MethodDelete:
+		return s.abortUpload(w, r, uploadID)
+	}
+	return s3err.ErrMethodNotAllowed
+}
+
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,220 @@
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/gateway/sigv4"
+	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/store"
+)
+
+// Index is the part of the journal (*queue.Node) the gateway reads and writes.
+type Index interface {
+	CreateBucket(ctx context.Context, name string, created time.Time) error
+	DeleteBucket(ctx context.Context, name string) error
+	BucketExists(name string) (bool, error)
+	Buckets() ([]queue.Bucket, error)
+	Object(bucket, key string) (queue.Object, error)
+	ListObjects(bucket, prefix, startAfter string, limit int) ([]queue.Object, bool, error)
+	PutObject(ctx context.Context, o queue.Object) error
+	DeleteObject(ctx context.Context, bucket, key, deleteID string) error
+}
+
+// Blobs is the part of the blob store (*store.Store) the gateway uses.
+type Blobs interface {
+	// Put stores r as one blob, returned pinned; r's error aborts it without a trace.
+	Put(ctx context.Context, r io.Reader) (store.Blob, error)
+	OpenBlob(ctx context.Context, d store.Digest, size, off, length int64) (io.ReadCloser, error)
+	Unpin(d store.Digest)
+}
+
+// Server is the S3 endpoint. It is an http.Handler; ListenAndServe runs it with the
+// configured timeouts and TLS.
+type Server struct {
+	cfg      Config
+	idx      Index
+	blobs    Blobs
+	log      zerolog.Logger
+	verifier *sigv4.Verifier
+	now      func() time.Time
+	uploads  uploadIndex // nil: idx cannot journal multipart uploads
+}
+
+// New returns a Server over idx and blobs. cfg must be valid (Config.Validate); zero
+// limits and timeouts are replaced by their defaults.
+func New(cfg Config, idx Index, blobs Blobs, log zerolog.Logger) *Server {
+	d := DefaultConfig(cfg.Credentials)
+	if cfg.Region == "" {
+		cfg.Region = d.Region
+	}
+	setDefault(&cfg.MaxObjectSize, d.MaxObjectSize)
+	setDefault(&cfg.MaxPartSize, d.MaxPartSize)
+	setDefault(&cfg.MaxParts, d.MaxParts)
+	setDefault(&cfg.StallTimeout, d.StallTimeout)
+	setDefault(&cfg.ReadHeaderTimeout, d.ReadHeaderTimeout)
+	setDefault(&cfg.IdleTimeout, d.IdleTimeout)
+	setDefault(&cfg.ShutdownTimeout, d.ShutdownTimeout)
+	setDefault(&cfg.KeepAliveInterval, d.KeepAliveInterval)
+	v := sigv4.NewVerifier(cfg.Credentials)
+	v.MaxSkew = cfg.MaxClockSkew
+	if cfg.RequireRegion {
+		v.Region = cfg.Region
+	}
+	s := &Server{cfg: cfg, idx: idx, blobs: blobs, log: log.With().Str("component", "gateway").Logger(),
+		verifier: v, now: time.Now}
+	s.initMultipart()
+	return s
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// request is one S3 request after routing and authentication.
+type request struct {
+	*http.Request
+	id     string
+	bucket string
+	key    string
+	auth   *sigv4.Result
+	log    zerolog.Logger
+}
+
+// ServeHTTP implements http.Handler: request id, authentication, routing, errors.
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := s3err.NewRequestID()
+	w := &responseWriter{ResponseWriter: rw}
+	h := w.Header()
+	h.Set(s3err.RequestIDHeader, id)
+	h.Set("X-Amz-Id-2", base64.StdEncoding.EncodeToString([]byte(id+id+id)))
+	h.Set("Server", "IPAS")
+	req := &request{Request: r, id: id}
+	req.log = s.log.With().Str("request_id", id).Logger()
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			req.log.Error().Interface("panic", p).Str("method", r.Method).Msg("handler panicked")
+			if !w.wroteHeader {
+				s3err.WriteError(w, r, s3err.ErrInternalError)
+			}
+		}
+		req.log.Debug().Str("method", r.Method).Str("path", r.URL.Path).Str("query", redactQuery(r.URL.RawQuery)).
+			Int("status", w.status).Int64("bytes", w.written).Dur("took", time.Since(start)).Msg("request")
+	}()
+	req.bucket, req.key = s.splitPath(r)
+	auth, err := s.verifier.Verify(r)
+	if err != nil {
+		s.fail(w, req, err)
+		return
+	}
+	req.auth = auth
+	if err := s.route(w, req); err != nil {
+		s.fail(w, req, err)
+	}
+}
+
+// fail sends err as an S3 error, logging what the client will not see.
+func (s *Server) fail(w *responseWriter, r *request, err error) {
+	apiErr := toAPIError(err)
+	if apiErr == s3err.ErrInternalError {
+		r.log.Error().Err(err).Str("method", r.Method).Str("bucket", r.bucket).Str("key", r.key).Msg("internal error")
+	} else if apiErr.Status >= 500 {
+		r.log.Warn().Err(err).Str("method", r.Method).Str("bucket", r.bucket).Str("key", r.key).Msg("request failed")
+	}
+	if w.wroteHeader {
+		return // the status line is out: nothing better than a broken body is possible
+	}
+	s3err.WriteError(w, r.Request, apiErr)
+}
+
+// toAPIError maps the errors of store, queue and the network onto S3 errors.
+func toAPIError(err error) *s3err.APIError {
+	var apiErr *s3err.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr
+	case errors.Is(err, store.ErrNoSpace), isNoSpace(err):
+		return s3err.ErrInsufficientStorage
+	case errors.Is(err, queue.ErrNoSuchBucket):
+		return s3err.ErrNoSuchBucket
+	case errors.Is(err, queue.ErrNoSuchKey):
+		return s3err.ErrNoSuchKey
+	case errors.Is(err, queue.ErrBucketNotEmpty):
+		return s3err.ErrBucketNotEmpty
+	case errors.Is(err, queue.ErrBucketExists):
+		return s3err.ErrBucketAlreadyOwnedByYou
+	case errors.Is(err, queue.ErrNotLeader), errors.Is(err, queue.ErrClosed):
+		return s3err.ErrSlowDown
+	case isTimeout(err):
+		return s3err.ErrRequestTimeout
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return s3err.ErrIncompleteBody
+	}
+	return s3err.ErrInternalError
+}
+
+// redactQuery keeps presign signatures and credentials out of logs.
+func redactQuery(q string) string {
+	if !strings.Contains(q, "X-Amz-Signature") && !strings.Contains(q, "X-Amz-Credential") {
+		return q
+	}
+	parts := strings.Split(q, "&")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "X-Amz-Signature=") || strings.HasPrefix(p, "X-Amz-Credential=") ||
+			strings.HasPrefix(p, "X-Amz-Security-Token=") {
+			k, _, _ := strings.Cut(p, "=")
+			parts[i] = k + "=REDACTED"
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// responseWriter records the status for logs and whether the header is out.
+type responseWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+	written     int64
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.written += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach deadlines and Flush.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush implements http.Flusher.
+func (w *responseWriter) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
