@@ -1,0 +1,372 @@
+package remote
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/ipas/ipas/replication"
+	"github.com/rs/zerolog"
+)
+
+// Transport timeouts. A black-holed connection must fail in bounded time so
+// that the request is retried on a fresh one; the body's own stall detection
+// lives in replication.
+const (
+	// DefaultResponseTimeout bounds the wait for response headers once a
+	// request is written.
+	DefaultResponseTimeout = 60 * time.Second
+	// DefaultDialTimeout bounds connection setup.
+	DefaultDialTimeout = 30 * time.Second
+	// idleConns is the connection pool size: parts in flight plus small objects.
+	idleConns = 16
+)
+
+// Metadata keys (x-amz-meta-*) that IPAS adds to every remote object.
+const (
+	MetaSHA256  = "ipas-sha256"
+	MetaModTime = "ipas-mtime"
+)
+
+// Client is a replication.Remote over one S3 bucket.
+type Client struct {
+	cfg    Config
+	prefix string
+	s3     *s3.Client
+	creds  aws.CredentialsProvider
+	log    zerolog.Logger
+}
+
+var _ replication.Remote = (*Client)(nil)
+
+// Option adjusts a Client at construction.
+type Option func(*options)
+
+type options struct {
+	creds           aws.CredentialsProvider
+	responseTimeout time.Duration
+	httpClient      awsconfig.HTTPClient
+}
+
+// WithCredentials replaces the configured credentials (tests, or a caller
+// that rotates keys).
+func WithCredentials(p aws.CredentialsProvider) Option {
+	return func(o *options) { o.creds = p }
+}
+
+// WithResponseTimeout overrides DefaultResponseTimeout.
+func WithResponseTimeout(d time.Duration) Option {
+	return func(o *options) { o.responseTimeout = d }
+}
+
+// WithHTTPClient replaces the HTTP client. Prefer an
+// *awshttp.BuildableClient: it honours AWS_CA_BUNDLE.
+func WithHTTPClient(c awsconfig.HTTPClient) Option {
+	return func(o *options) { o.httpClient = c }
+}
+
+// New returns a Client for cfg. It resolves credentials lazily: a bad key is
+// reported by the first request (or by Check), not here.
+func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	o := options{responseTimeout: DefaultResponseTimeout}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.httpClient == nil {
+		o.httpClient = newHTTPClient(o.responseTimeout)
+	}
+	load := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithRegion(cfg.Region),
+		awsconfig.WithHTTPClient(o.httpClient),
+		awsconfig.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
+		awsconfig.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
+		awsconfig.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+	}
+	switch {
+	case o.creds != nil:
+		load = append(load, awsconfig.WithCredentialsProvider(o.creds))
+	case cfg.AccessKey != "":
+		load = append(load, awsconfig.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, "")))
+	}
+	if cfg.Profile != "" {
+		load = append(load, awsconfig.WithSharedConfigProfile(cfg.Profile))
+	}
+	ac, err := awsconfig.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return nil, fmt.Errorf("remote: load aws config: %w", err)
+	}
+	client := s3.NewFromConfig(ac, func(so *s3.Options) {
+		so.UsePathStyle = cfg.PathStyle
+		if cfg.Endpoint != "" {
+			so.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+	})
+	return &Client{
+		cfg:    cfg,
+		prefix: cfg.keyPrefix(),
+		s3:     client,
+		creds:  ac.Credentials,
+		log:    log.With().Str("component", "remote").Str("remote_bucket", cfg.Bucket).Logger(),
+	}, nil
+}
+
+// newHTTPClient is the SDK's buildable client (so that AWS_CA_BUNDLE still
+// works) with timeouts that turn a black hole into an error.
+func newHTTPClient(responseTimeout time.Duration) *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) {
+			d.Timeout = DefaultDialTimeout
+			d.KeepAlive = 30 * time.Second
+		}).
+		WithTransportOptions(func(tr *http.Transport) {
+			tr.MaxIdleConns = idleConns
+			tr.MaxIdleConnsPerHost = idleConns
+			tr.TLSHandshakeTimeout = DefaultDialTimeout
+			tr.ResponseHeaderTimeout = responseTimeout
+		})
+}
+
+// Config returns the client's configuration.
+func (c *Client) Config() Config { return c.cfg }
+
+// Key returns the remote key of a local "bucket/key" name.
+func (c *Client) Key(name string) string { return c.prefix + name }
+
+// unsignedPayload streams bodies without hashing them first: the body is
+// read once, from disk, as it goes on the wire; its integrity is carried by
+// the signed Content-MD5 header, which the remote verifies.
+var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+
+// PutObject implements replication.Remote.
+func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta replication.ObjectMeta) error {
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(c.cfg.Bucket),
+		Key:           aws.String(c.Key(name)),
+		Body:          body,
+		ContentLength: aws.Int64(size),
+		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(md5)),
+		Metadata:      metadata(meta),
+	}
+	if meta.ContentType != "" {
+		in.ContentType = aws.String(meta.ContentType)
+	}
+	c.applyStorage(&in.StorageClass, &in.ServerSideEncryption, &in.SSEKMSKeyId)
+	_, err := c.s3.PutObject(ctx, in, unsignedPayload)
+	return classify("put", name, err)
+}
+
+// CreateMultipartUpload implements replication.Remote.
+func (c *Client) CreateMultipartUpload(ctx context.Context, name string, meta replication.ObjectMeta) (string, error) {
+	in := &s3.CreateMultipartUploadInput{
+		Bucket:   aws.String(c.cfg.Bucket),
+		Key:      aws.String(c.Key(name)),
+		Metadata: metadata(meta),
+	}
+	if meta.ContentType != "" {
+		in.ContentType = aws.String(meta.ContentType)
+	}
+	c.applyStorage(&in.StorageClass, &in.ServerSideEncryption, &in.SSEKMSKeyId)
+	out, err := c.s3.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		return "", classify("create multipart upload", name, err)
+	}
+	return aws.ToString(out.UploadId), nil
+}
+
+// UploadPart implements replication.Remote.
+func (c *Client) UploadPart(ctx context.Context, name, uploadID string, number int, body io.Reader, size int64, md5 []byte) (string, error) {
+	out, err := c.s3.UploadPart(ctx, &s3.UploadPartInput{
+		Bucket:        aws.String(c.cfg.Bucket),
+		Key:           aws.String(c.Key(name)),
+		UploadId:      aws.String(uploadID),
+		PartNumber:    aws.Int32(int32(number)),
+		Body:          body,
+		ContentLength: aws.Int64(size),
+		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(md5)),
+	}, unsignedPayload)
+	if err != nil {
+		return "", classify(fmt.Sprintf("upload part %d", number), name, err)
+	}
+	return strings.Trim(aws.ToString(out.ETag), `"`), nil
+}
+
+// ListParts implements replication.Remote.
+func (c *Client) ListParts(ctx context.Context, name, uploadID string) ([]replication.RemotePart, error) {
+	var out []replication.RemotePart
+	p := s3.NewListPartsPaginator(c.s3, &s3.ListPartsInput{
+		Bucket:   aws.String(c.cfg.Bucket),
+		Key:      aws.String(c.Key(name)),
+		UploadId: aws.String(uploadID),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, classify("list parts", name, err)
+		}
+		for _, pt := range page.Parts {
+			out = append(out, replication.RemotePart{
+				Number: int(aws.ToInt32(pt.PartNumber)),
+				ETag:   strings.Trim(aws.ToString(pt.ETag), `"`),
+				Size:   aws.ToInt64(pt.Size),
+			})
+		}
+	}
+	return out, nil
+}
+
+// CompleteMultipartUpload implements replication.Remote.
+func (c *Client) CompleteMultipartUpload(ctx context.Context, name, uploadID string, parts []replication.Part) error {
+	sorted := append([]replication.Part(nil), parts...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Number < sorted[j].Number })
+	cp := make([]types.CompletedPart, len(sorted))
+	for i, p := range sorted {
+		cp[i] = types.CompletedPart{PartNumber: aws.Int32(int32(p.Number)), ETag: aws.String(`"` + p.ETag + `"`)}
+	}
+	_, err := c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          aws.String(c.cfg.Bucket),
+		Key:             aws.String(c.Key(name)),
+		UploadId:        aws.String(uploadID),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: cp},
+	})
+	return classify("complete multipart upload", name, err)
+}
+
+// AbortMultipartUpload implements replication.Remote.
+func (c *Client) AbortMultipartUpload(ctx context.Context, name, uploadID string) error {
+	_, err := c.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket:   aws.String(c.cfg.Bucket),
+		Key:      aws.String(c.Key(name)),
+		UploadId: aws.String(uploadID),
+	})
+	return classify("abort multipart upload", name, err)
+}
+
+// ListMultipartUploads implements replication.Remote: uploads whose key is
+// under the prefix, with the prefix removed.
+func (c *Client) ListMultipartUploads(ctx context.Context) ([]replication.RemoteUpload, error) {
+	var out []replication.RemoteUpload
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(c.cfg.Bucket)}
+	if c.prefix != "" {
+		in.Prefix = aws.String(c.prefix)
+	}
+	for {
+		page, err := c.s3.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return nil, classify("list multipart uploads", c.prefix, err)
+		}
+		for _, u := range page.Uploads {
+			k := aws.ToString(u.Key)
+			if !strings.HasPrefix(k, c.prefix) {
+				continue
+			}
+			out = append(out, replication.RemoteUpload{
+				Name:      strings.TrimPrefix(k, c.prefix),
+				UploadID:  aws.ToString(u.UploadId),
+				Initiated: aws.ToTime(u.Initiated),
+			})
+		}
+		if !aws.ToBool(page.IsTruncated) || (page.NextKeyMarker == nil && page.NextUploadIdMarker == nil) {
+			return out, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = page.NextKeyMarker, page.NextUploadIdMarker
+	}
+}
+
+// HeadObject implements replication.Remote.
+func (c *Client) HeadObject(ctx context.Context, name string) (replication.RemoteObject, error) {
+	out, err := c.s3.HeadObject(ctx, &s3.HeadObjectInput{
+		Bucket: aws.String(c.cfg.Bucket),
+		Key:    aws.String(c.Key(name)),
+	})
+	if err != nil {
+		return replication.RemoteObject{}, classify("head", name, err)
+	}
+	return replication.RemoteObject{
+		Size:   aws.ToInt64(out.ContentLength),
+		SHA256: lookupMeta(out.Metadata, MetaSHA256),
+		ETag:   strings.Trim(aws.ToString(out.ETag), `"`),
+	}, nil
+}
+
+// DeleteObject implements replication.Remote.
+func (c *Client) DeleteObject(ctx context.Context, name string) error {
+	_, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{
+		Bucket: aws.String(c.cfg.Bucket),
+		Key:    aws.String(c.Key(name)),
+	})
+	err = classify("delete", name, err)
+	if isNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// Probe implements replication.Remote: it starts and aborts a multipart
+// upload under the prefix, which needs the same rights as replicating
+// and leaves nothing behind.
+func (c *Client) Probe(ctx context.Context) error {
+	name := probeName()
+	id, err := c.CreateMultipartUpload(ctx, name, replication.ObjectMeta{})
+	if err != nil {
+		return err
+	}
+	return c.AbortMultipartUpload(ctx, name, id)
+}
+
+func (c *Client) applyStorage(class *types.StorageClass, sse *types.ServerSideEncryption, kms **string) {
+	if c.cfg.StorageClass != "" {
+		*class = types.StorageClass(c.cfg.StorageClass)
+	}
+	if c.cfg.SSE != SSENone {
+		*sse = types.ServerSideEncryption(c.cfg.SSE)
+	}
+	if c.cfg.KMSKeyID != "" {
+		*kms = aws.String(c.cfg.KMSKeyID)
+	}
+}
+
+func metadata(m replication.ObjectMeta) map[string]string {
+	out := make(map[string]string, len(m.User)+2)
+	for k, v := range m.User {
+		out[strings.ToLower(k)] = v
+	}
+	if m.SHA256 != "" {
+		out[MetaSHA256] = m.SHA256
+	}
+	if !m.ModTime.IsZero() {
+		out[MetaModTime] = m.ModTime.UTC().Format(time.RFC3339Nano)
+	}
+	return out
+}
+
+func lookupMeta(m map[string]string, key string) string {
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return ""
+}
+
+// probeName is under a dot-directory that no S3 bucket name can start with,
+// so that it never collides with a replicated object.
+func probeName() string {
+	return ".ipas/probe-" + fmt.Sprint(time.Now().UnixNano())
+}

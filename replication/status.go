@@ -1,0 +1,192 @@
+package replication
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// rateWindow is the smoothing of the per-job rate: the EWMA weight of one
+// second-long sample.
+const rateWeight = 0.3
+
+// Status is everything `gateway status` and the dashboard show.
+type Status struct {
+	State       string // "running", "idle", "paused", "standby" (not leader), "waiting" (bandwidth)
+	Paused      bool
+	PauseReason string // the remote's error, when paused
+	PausedSince time.Time
+
+	QueueJobs      int64 // jobs waiting, in flight, failing or quarantined
+	QueueBytes     int64 // bytes of the put jobs among them
+	QueueTruncated bool  // more jobs than ScanLimit: counts are lower bounds
+	Quarantined    int64
+
+	ReplicatedObjects int64 // since start
+	ReplicatedBytes   int64
+	SentBytes         int64 // body bytes handed to the network, including resent parts
+	Rate              float64
+
+	Bandwidth BandwidthState
+	Active    []JobStatus // in flight
+	Failing   []JobStatus // jobs with failed attempts or quarantined
+}
+
+// JobStatus is one job's progress.
+type JobStatus struct {
+	ID          string
+	Bucket, Key string
+	Op          string
+	Size        int64
+	BytesDone   int64
+	PartsDone   int
+	Parts       int
+	Rate        float64 // bytes/s
+	ETA         time.Duration
+	Attempts    int
+	LastError   string
+	Quarantined bool
+	NotBefore   time.Time
+}
+
+// progress tracks one job in flight.
+type progress struct {
+	mu        sync.Mutex
+	job       Job
+	started   time.Time
+	doneBase  int64 // bytes of parts finished before this attempt
+	parts     int
+	partsDone int
+	rate      float64
+	lastT     time.Time
+	lastB     int64
+	wire      atomic.Int64 // bytes handed to the network in this attempt, resends included
+	inflight  atomic.Int64 // bytes of requests still in flight
+	confirmed atomic.Int64 // bytes of parts confirmed in this attempt
+}
+
+func newProgress(j Job, now time.Time) *progress {
+	p := &progress{job: j, started: now, lastT: now}
+	return p
+}
+
+func (p *progress) reset(j Job) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.job = j
+	p.doneBase = 0
+	for _, pt := range j.PartsDone {
+		p.doneBase += pt.Size
+	}
+	p.partsDone = len(j.PartsDone)
+	p.parts = 1
+}
+
+func (p *progress) setParts(total, done int, doneBytes int64) {
+	p.mu.Lock()
+	p.parts, p.partsDone, p.doneBase = total, done, doneBytes
+	p.mu.Unlock()
+}
+
+func (p *progress) partDone(size int64) {
+	p.mu.Lock()
+	p.partsDone++
+	p.mu.Unlock()
+	p.confirmed.Add(size)
+}
+
+// progressed reports whether this attempt moved the job forward.
+func (p *progress) progressed() bool { return p.confirmed.Load() > 0 }
+
+func (p *progress) status(now time.Time) JobStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := statusOf(p.job, nil, now)
+	s.BytesDone = min(p.job.Size, p.doneBase+p.confirmed.Load()+max(0, p.inflight.Load()))
+	s.Parts, s.PartsDone = p.parts, p.partsDone
+	if dt := now.Sub(p.lastT).Seconds(); dt >= 1 {
+		b := p.wire.Load()
+		sample := float64(b-p.lastB) / dt
+		if p.rate == 0 {
+			p.rate = sample
+		} else {
+			p.rate = rateWeight*sample + (1-rateWeight)*p.rate
+		}
+		p.lastT, p.lastB = now, b
+	}
+	s.Rate = p.rate
+	if p.rate > 0 {
+		s.ETA = time.Duration(float64(s.Size-s.BytesDone) / p.rate * float64(time.Second))
+	}
+	return s
+}
+
+func statusOf(j Job, _ *progress, _ time.Time) JobStatus {
+	op := "put"
+	if j.Op == OpDelete {
+		op = "delete"
+	}
+	s := JobStatus{
+		ID: j.ID, Bucket: j.Bucket, Key: j.Key, Op: op, Size: j.Size,
+		Attempts: j.Attempts, LastError: j.LastError, Quarantined: j.Quarantined,
+		NotBefore: j.NotBefore, PartsDone: len(j.PartsDone),
+	}
+	for _, pt := range j.PartsDone {
+		s.BytesDone += pt.Size
+	}
+	if j.PartSize > 0 {
+		s.Parts = partCount(j.Size, j.PartSize)
+	}
+	return s
+}
+
+// Status returns a snapshot. Queue totals come from the latest scan (at
+// most PollInterval old).
+func (r *Replicator) Status() Status {
+	now := r.now()
+	r.mu.Lock()
+	s := Status{
+		QueueJobs:         r.totals.queueJobs,
+		QueueBytes:        r.totals.queueBytes,
+		QueueTruncated:    r.totals.truncated,
+		Quarantined:       r.totals.quarantined,
+		ReplicatedObjects: r.totals.replicatedObjects,
+		ReplicatedBytes:   r.totals.replicatedBytes,
+		SentBytes:         r.totals.sentBytes,
+		Failing:           append([]JobStatus(nil), r.totals.failing...),
+	}
+	leader := r.leader
+	if r.paused != nil {
+		s.Paused, s.PauseReason, s.PausedSince = true, r.paused.Error(), r.pausedSince
+	}
+	active := make([]*progress, 0, len(r.active))
+	for _, p := range r.active {
+		active = append(active, p)
+	}
+	r.mu.Unlock()
+	for _, p := range active {
+		js := p.status(now)
+		s.Rate += js.Rate
+		s.Active = append(s.Active, js)
+	}
+	s.Bandwidth = r.bw.State()
+	switch {
+	case !leader:
+		s.State = "standby"
+	case s.Paused:
+		s.State = "paused"
+	case s.Bandwidth.Paused || s.Bandwidth.BudgetSpent:
+		s.State = "waiting"
+	case len(s.Active) > 0:
+		s.State = "running"
+	default:
+		s.State = "idle"
+	}
+	return s
+}
+
+func (r *Replicator) addSent(n int64) {
+	r.mu.Lock()
+	r.totals.sentBytes += n
+	r.mu.Unlock()
+}

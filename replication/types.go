@@ -1,0 +1,52 @@
+package replication
+
+import (
+	"time"
+)
+
+// Op is what a job does to the remote.
+type Op uint8
+
+// Job operations, the same values as queue.JobOp.
+const (
+	OpPut    Op = 1
+	OpDelete Op = 2
+)
+
+// Part is one finished part of a multipart upload, as journaled.
+type Part struct {
+	Number   int
+	ETag     string
+	Size     int64
+	Checksum string // base64 of the Content-MD5 sent with the part
+}
+
+// Piece is one stretch of an object's bytes: a whole local blob. An object
+// is the concatenation of its pieces (one for a plain PUT, several for a
+// multipart upload stored as a composite object).
+type Piece struct {
+	Blob string // lowercase hex SHA-256 in the local store
+	Size int64
+}
+
+// Job is the replication's view of one journaled job.
+type Job struct {
+	ID          string
+	Seq         uint64
+	Op          Op
+	Bucket, Key string
+	Size        int64
+	Pieces      []Piece
+	Meta        ObjectMeta
+
+	UploadID    string
+	PartSize    int64
+	PartsDone   []Part
+	Attempts    int
+	LastError   string
+	NotBefore   time.Time
+	Quarantined bool
+}
+
+// Name is the job's object name as the Remote sees it.
+func (j *Job) Name() string { return j.Bucket + "/" + j.Key }

@@ -1,0 +1,195 @@
+package replication
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// replicate carries one job to the remote and marks it done.
+func (r *Replicator) replicate(ctx context.Context, j Job, p *progress, log zerolog.Logger) error {
+	switch {
+	case j.Op == OpDelete:
+		if r.cfg.policy(j.Bucket) == PolicyMirror {
+			if err := r.remote.DeleteObject(ctx, j.Name()); err != nil {
+				return jobError("delete", j, err)
+			}
+		}
+	case r.isLarge(j):
+		if err := r.multipart(ctx, j, p, log); err != nil {
+			return err
+		}
+	default:
+		if err := r.putSmall(ctx, j, p); err != nil {
+			return err
+		}
+	}
+	if err := r.journal.JobDone(ctx, j.ID); err != nil {
+		return jobError("journal done", j, err)
+	}
+	return nil
+}
+
+// putSmall sends the object in one PutObject with its Content-MD5, after
+// checking that the local bytes still hash to the object's SHA-256.
+func (r *Replicator) putSmall(ctx context.Context, j Job, p *progress) error {
+	p.setParts(1, 0, 0)
+	sums, err := r.hashRange(ctx, j, 0, j.Size, true)
+	if err != nil {
+		return jobError("read", j, err)
+	}
+	if j.Meta.SHA256 != "" && sums.sha256 != j.Meta.SHA256 {
+		return jobError("read", j, fmt.Errorf("%w: local %s, journal %s", errLocalMismatch, sums.sha256, j.Meta.SHA256))
+	}
+	err = r.send(ctx, j, 0, j.Size, p, func(ctx context.Context, body io.Reader) error {
+		return r.remote.PutObject(ctx, j.Name(), body, j.Size, sums.md5, j.Meta)
+	})
+	if err != nil {
+		return jobError("put", j, err)
+	}
+	p.partDone(j.Size)
+	return nil
+}
+
+type sums struct {
+	md5    []byte
+	sha256 string
+}
+
+// hashRange reads a byte range once, computing its MD5 (and SHA-256 if
+// asked) with a fixed-size buffer, before the range is streamed for real.
+func (r *Replicator) hashRange(ctx context.Context, j Job, off, length int64, withSHA bool) (sums, error) {
+	rc, err := openRange(ctx, r.blobs, j.Pieces, off, length)
+	if err != nil {
+		return sums{}, err
+	}
+	defer rc.Close()
+	m := md5.New()
+	var w io.Writer = m
+	var s hash.Hash
+	if withSHA {
+		s = sha256.New()
+		w = io.MultiWriter(m, s)
+	}
+	buf := hashBuffers.Get().(*[]byte)
+	defer hashBuffers.Put(buf)
+	n, err := io.CopyBuffer(w, onlyReader{rc}, *buf)
+	if err != nil {
+		return sums{}, err
+	}
+	if n != length {
+		return sums{}, fmt.Errorf("read %d bytes of %d", n, length)
+	}
+	out := sums{md5: m.Sum(nil)}
+	if withSHA {
+		out.sha256 = hex.EncodeToString(s.Sum(nil))
+	}
+	return out, nil
+}
+
+// onlyReader hides WriterTo/ReaderFrom so CopyBuffer uses our buffer.
+type onlyReader struct{ io.Reader }
+
+const hashBufferSize = 256 << 10
+
+var hashBuffers = sync.Pool{New: func() any { b := make([]byte, hashBufferSize); return &b }}
+
+// errStalled cancels a request whose body stopped moving.
+var errStalled = errors.New("replication: upload stalled (no progress)")
+
+// send streams bytes [off, off+length) of j through the bandwidth limit to
+// do, cancelling the request if the network stops taking bytes for
+// StallTimeout. Time spent waiting for the bandwidth limit is not a stall.
+func (r *Replicator) send(ctx context.Context, j Job, off, length int64, p *progress, do func(context.Context, io.Reader) error) error {
+	if _, err := r.bw.admit(ctx); err != nil {
+		return err
+	}
+	rc, err := openRange(ctx, r.blobs, j.Pieces, off, length)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	rctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	body := &watchedReader{r: r.bw.Reader(rctx, rc), p: p, rep: r}
+	body.touch()
+	stop := make(chan struct{})
+	go r.watchStall(body, cancel, stop)
+	err = do(rctx, body)
+	close(stop)
+	p.inflight.Add(-body.n)
+	if err != nil && context.Cause(rctx) == errStalled && ctx.Err() == nil {
+		return fmt.Errorf("%w after %s: %w", errStalled, r.cfg.StallTimeout, err)
+	}
+	return err
+}
+
+func (r *Replicator) watchStall(b *watchedReader, cancel context.CancelCauseFunc, stop <-chan struct{}) {
+	t := time.NewTicker(max(r.cfg.StallTimeout/4, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if b.stalled(r.cfg.StallTimeout) {
+				cancel(errStalled)
+				return
+			}
+		}
+	}
+}
+
+// watchedReader counts bytes handed to the transport and notices when the
+// transport stops asking for more (the connection is black-holed).
+type watchedReader struct {
+	r    io.Reader
+	p    *progress
+	rep  *Replicator
+	mu   sync.Mutex
+	last time.Time
+	in   bool  // inside Read, possibly waiting for the bandwidth limit
+	done bool  // body fully read: the response wait is bounded by the transport
+	n    int64 // bytes read
+}
+
+func (w *watchedReader) touch() {
+	w.mu.Lock()
+	w.last = time.Now()
+	w.mu.Unlock()
+}
+
+func (w *watchedReader) stalled(limit time.Duration) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.in && !w.done && time.Since(w.last) > limit
+}
+
+func (w *watchedReader) Read(b []byte) (int, error) {
+	w.mu.Lock()
+	w.in = true
+	w.mu.Unlock()
+	n, err := w.r.Read(b)
+	w.mu.Lock()
+	w.in, w.last = false, time.Now()
+	if err == io.EOF {
+		w.done = true
+	}
+	w.mu.Unlock()
+	if n > 0 {
+		w.n += int64(n)
+		w.p.wire.Add(int64(n))
+		w.p.inflight.Add(int64(n))
+		w.rep.addSent(int64(n))
+	}
+	return n, err
+}
