@@ -12,7 +12,7 @@ import (
 // still uploading.
 func TestSmallNotStarved(t *testing.T) {
 	e := newEnv(t)
-	large := randomBytes(12<<20, 5)
+	large := randomBytes(largeObject, 5)
 	bigJob := e.put("videos", "huge.mkv", large)
 	n := smallObjects
 	for i := range n {
