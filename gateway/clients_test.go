@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ipas/ipas/internal/testutil"
 )
 
 // Real client processes against the real server: go test -tags clients ./gateway/
@@ -106,21 +108,21 @@ func testAWSCLI(t *testing.T, bin string) {
 func TestClientAWSCLIv1(t *testing.T) {
 	bin, err := exec.LookPath("aws")
 	if err != nil {
-		t.Skip("aws not on PATH")
+		testutil.MissingTool(t, "aws", "apt-get install -y awscli")
 	}
 	testAWSCLI(t, bin)
 }
 
 func TestClientAWSCLIv2(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/aws"); err != nil {
-		t.Skip("/usr/bin/aws (Debian awscli v2) not installed")
+		testutil.MissingTool(t, "/usr/bin/aws", "apt-get install -y awscli")
 	}
 	testAWSCLI(t, "/usr/bin/aws")
 }
 
 func TestClientRclone(t *testing.T) {
 	if _, err := exec.LookPath("rclone"); err != nil {
-		t.Skip("rclone not on PATH")
+		testutil.MissingTool(t, "rclone", "apt-get install -y rclone")
 	}
 	g := newGateway(t)
 	dir, files := clientFiles(t)
@@ -140,7 +142,7 @@ func TestClientRclone(t *testing.T) {
 
 func TestClientS3cmd(t *testing.T) {
 	if _, err := exec.LookPath("s3cmd"); err != nil {
-		t.Skip("s3cmd not on PATH")
+		testutil.MissingTool(t, "s3cmd", "apt-get install -y s3cmd")
 	}
 	g := newGateway(t)
 	dir, files := clientFiles(t)

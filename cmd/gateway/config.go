@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ipas/ipas/replication/remote"
 	"github.com/ipas/ipas/watcher"
 )
 
@@ -56,6 +57,10 @@ type Config struct {
 	// Drop lists the drop folders; nil means the embedded default, DATA_DIR/drop,
 	// where each first-level directory is a bucket. `folders: []` turns it off.
 	Drop watcher.Config `yaml:"drop"`
+	// Remote is where the offsite copy goes; empty endpoint and bucket mean the
+	// embedded loopback copy (not offsite). IPAS_REMOTE_* variables override it.
+	Remote      remote.Config     `yaml:"remote"`
+	Replication ReplicationConfig `yaml:"replication"`
 }
 
 // LogConfig selects the log level and format.
@@ -120,8 +125,10 @@ func DefaultConfig() Config {
 			SnapshotInterval:  DefaultSnapshotInterval,
 			TrailingLogs:      DefaultTrailingLogs,
 		},
-		Store: StoreConfig{GCInterval: DefaultGCInterval},
-		Drop:  watcher.DefaultConfig(),
+		Store:       StoreConfig{GCInterval: DefaultGCInterval},
+		Drop:        watcher.DefaultConfig(),
+		Remote:      remote.DefaultConfig(),
+		Replication: defaultReplicationConfig(),
 	}
 }
 
@@ -297,6 +304,17 @@ func (c *Config) Validate() error {
 	}
 	if c.Store.GCInterval <= 0 {
 		return bad("store.gc_interval", "is not positive", "use a duration such as 1h")
+	}
+	if rc := c.Remote.FromEnv(); rc.Endpoint != "" || rc.Bucket != "" {
+		if err := rc.Validate(); err != nil {
+			return bad("remote", err.Error(), "see README.md \"Replication\"")
+		}
+	}
+	if err := c.Replication.Config.Validate(); err != nil {
+		return bad("replication", err.Error(), "see README.md \"Replication\"")
+	}
+	if _, err := c.Replication.bandwidth(); err != nil {
+		return err
 	}
 	// The watcher names its own fields (drop.folders[N].KEY) and their fixes.
 	return c.Drop.Validate()

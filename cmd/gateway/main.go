@@ -20,6 +20,7 @@ const usage = `Usage: gateway [COMMAND] [FLAGS]
 Commands:
   serve     run the daemon (the default when no command is given)
   import    archive the files of a directory into a bucket (daemon stopped)
+  remote    "remote test": check the remote's credentials, bucket, multipart and clock
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
   version   print the version and exit
 
@@ -42,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runServe(args, stderr)
 	case "import":
 		err = runImport(args, stdout, stderr)
+	case "remote":
+		err = runRemote(args, stdout, stderr)
 	case "verify":
 		err = runVerify(args, stdout, stderr)
 	case "version":

@@ -77,11 +77,17 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writ
 	srv := gateway.New(gcfg, a.node, a.store, log)
 
 	// The S3 endpoint has its own context so that it stops first on shutdown; the
-	// watcher and the collector stop with runCtx.
+	// watcher, the replicator and the collector stop with runCtx.
 	serveCtx, stopServing := context.WithCancel(context.Background())
 	defer stopServing()
 	runCtx, stopRunning := context.WithCancel(ctx)
 	defer stopRunning()
+	rep, err := startReplicator(runCtx, cfg, a, log)
+	if err != nil {
+		ln.Close()
+		w.Close(context.Background())
+		return err
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(serveCtx, ln) }()
 	watching := make(chan error, 1)
@@ -121,7 +127,7 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writ
 	}
 	<-collecting
 	closed = true
-	if err := errors.Join(runErr, w.Close(sctx), a.close(sctx)); err != nil {
+	if err := errors.Join(runErr, w.Close(sctx), rep.stop(sctx), a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")

@@ -1,5 +1,6 @@
-// Package testutil starts real servers for tests: versitygw as an
-// independent S3 server, toxiproxy proxies for network faults.
+// This file starts real servers for tests: versitygw as an independent S3 server,
+// toxiproxy proxies for network faults.
+
 package testutil
 
 import (
@@ -52,7 +53,7 @@ func StartVersityGW(t testing.TB, buckets ...string) *VersityGW {
 	t.Helper()
 	bin := VersityGWBinary()
 	if bin == "" {
-		t.Skipf("versitygw not installed: run %s", versityInstall)
+		MissingTool(t, "versitygw", versityInstall)
 	}
 	dir := t.TempDir()
 	for _, b := range buckets {
