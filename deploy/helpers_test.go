@@ -5,12 +5,14 @@ package deploy_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -165,3 +167,31 @@ func waitFor(t *testing.T, timeout time.Duration, what string, check func() erro
 		time.Sleep(500 * time.Millisecond)
 	}
 }
+
+// gatewayBinary builds the gateway for this machine once per test binary.
+func gatewayBinary(t *testing.T) string {
+	t.Helper()
+	gatewayOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ipas-deploy-bin-")
+		if err != nil {
+			gatewayErr = err
+			return
+		}
+		gatewayPath = filepath.Join(dir, "gateway")
+		cmd := exec.Command("go", "build", "-o", gatewayPath, "./cmd/gateway")
+		cmd.Dir = repoRoot(t)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			gatewayErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if gatewayErr != nil {
+		t.Fatal(gatewayErr)
+	}
+	return gatewayPath
+}
+
+var (
+	gatewayOnce sync.Once
+	gatewayPath string
+	gatewayErr  error
+)

@@ -4,6 +4,7 @@ package deploy_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,7 +55,8 @@ func TestExampleInventories_RenderConfig(t *testing.T) {
 				Drop struct {
 					Folders []map[string]string `yaml:"folders"`
 				} `yaml:"drop"`
-				Remote map[string]string `yaml:"remote"`
+				Remote      map[string]any    `yaml:"remote"`
+				Replication map[string]string `yaml:"replication"`
 			}
 			if err := yaml.Unmarshal(raw, &cfg); err != nil {
 				t.Fatalf("%s/%s: %v\n%s", inv, host, err, raw)
@@ -68,10 +70,15 @@ func TestExampleInventories_RenderConfig(t *testing.T) {
 				t.Errorf("%s/%s: no drop folder:\n%s", inv, host, raw)
 			case cfg.Remote["secret_key"] != "change-me-remote-secret-0123456789" || cfg.Remote["bucket"] == "":
 				t.Errorf("%s/%s: the remote section lacks the vaulted secret or the bucket:\n%s", inv, host, raw)
-			case cfg.Remote["timetable"] == "" || cfg.Remote["monthly_budget"] == "":
+			case cfg.Replication["bandwidth"] == "" || cfg.Replication["monthly_budget"] == "":
 				t.Errorf("%s/%s: no timetable or budget:\n%s", inv, host, raw)
 			case strings.Contains(string(raw), "$ANSIBLE_VAULT") || strings.Contains(string(raw), "share"):
 				t.Errorf("%s/%s: vault blobs or role-only keys in the config:\n%s", inv, host, raw)
+			}
+			// The real binary must accept what the role renders (unknown keys are an error).
+			path := filepath.Join(out, host+".yaml")
+			if out, err := exec.Command(gatewayBinary(t), "check-config", "--config", path).CombinedOutput(); err != nil {
+				t.Errorf("%s/%s: gateway check-config refuses the rendered config: %v\n%s\n%s", inv, host, err, out, raw)
 			}
 		}
 	}

@@ -20,6 +20,7 @@ const usage = `Usage: gateway [COMMAND] [FLAGS]
 Commands:
   serve     run the daemon (the default when no command is given)
   import    archive the files of a directory into a bucket (daemon stopped)
+  check-config  validate the configuration (file, environment, flags) and exit
   remote    "remote test": check the remote's credentials, bucket, multipart and clock
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
   version   print the version and exit
@@ -43,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runServe(args, stderr)
 	case "import":
 		err = runImport(args, stdout, stderr)
+	case "check-config":
+		err = runCheckConfig(args, stdout, stderr)
 	case "remote":
 		err = runRemote(args, stdout, stderr)
 	case "verify":
@@ -155,5 +158,23 @@ func parseFlags(fs *flag.FlagSet, args []string, nargs int) error {
 		fs.Usage()
 		return errUsage
 	}
+	return nil
+}
+
+// runCheckConfig loads and validates the configuration exactly as serve would, without
+// touching the data directory: for `ansible.builtin.template validate:` and for humans.
+func runCheckConfig(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf configFlags
+	cf.register(fs)
+	fs.Var(&cf.drops, "drop", "a drop folder `DIR=BUCKET[/PREFIX]`, as for serve")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	if _, err := cf.load(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "configuration ok")
 	return nil
 }
