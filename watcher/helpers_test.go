@@ -3,9 +3,6 @@ package watcher
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/queue"
@@ -56,11 +54,16 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-// archive is a real journal and store in one data directory, as the daemon has.
+// archive is a real journal and store in one data directory, as the daemon has,
+// and the S3 gateway over them that tests read objects back through.
 type archive struct {
-	dir   string
-	node  *queue.Node
-	store *store.Store
+	t      testing.TB
+	dir    string
+	node   *queue.Node
+	store  *store.Store
+	gw     *s3Gateway
+	s3     *s3.Client
+	closed bool
 }
 
 func openArchive(t testing.TB, dir string) *archive {
@@ -77,12 +80,25 @@ func openArchive(t testing.TB, dir string) *archive {
 		st.Close(context.Background())
 		t.Fatal(err)
 	}
-	a := &archive{dir: dir, node: node, store: st}
-	t.Cleanup(func() { a.close() })
+	a := &archive{t: t, dir: dir, node: node, store: st}
+	t.Cleanup(a.close)
+	a.gw = startGateway(t, a, log)
+	a.s3 = a.gw.client
 	return a
 }
 
+// close stops the gateway, then closes the journal and the store; calling it twice
+// is harmless.
 func (a *archive) close() {
+	if a.closed {
+		return
+	}
+	a.closed = true
+	if a.gw != nil {
+		if err := a.gw.close(); err != nil {
+			a.t.Errorf("gateway: %v", err)
+		}
+	}
 	a.node.Close(context.Background())
 	a.store.Close(context.Background())
 }
@@ -146,29 +162,18 @@ func folderCfg(path, bucket string) Config {
 	return Config{Folders: []Folder{f}, Workers: 4}
 }
 
-// readBack returns the current content of bucket/key, read back from the archive.
-// It is the one place tests read objects; once the S3 gateway exists, an S3 GET
-// can replace it.
-func readBack(a *archive, bucket, key string) ([]byte, queue.Object, error) {
-	o, err := a.node.Object(bucket, key)
-	if err != nil {
-		return nil, o, err
-	}
-	d, err := store.ParseDigest(o.Blob)
-	if err != nil {
-		return nil, o, err
-	}
-	rc, err := a.store.OpenBlob(context.Background(), d, o.Size, 0, -1)
-	if err != nil {
-		return nil, o, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	return b, o, err
-}
+// pollInterval is how often eventually checks a condition.
+const pollInterval = 20 * time.Millisecond
 
 // eventually polls cond until it returns "" or the deadline passes.
 func eventually(t testing.TB, what string, cond func() string) {
+	t.Helper()
+	eventuallyEvery(t, what, pollInterval, cond)
+}
+
+// eventuallyEvery is eventually for a cond that costs enough to slow the watcher
+// down when checked too often, such as listing thousands of keys through S3.
+func eventuallyEvery(t testing.TB, what string, every time.Duration, cond func() string) {
 	t.Helper()
 	deadline := time.Now().Add(testTimeout)
 	for {
@@ -179,23 +184,8 @@ func eventually(t testing.TB, what string, cond func() string) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: still not true after %s: %s", what, testTimeout, why)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(every)
 	}
-}
-
-// archived reports "" when bucket/key reads back as want.
-func archived(a *archive, bucket, key string, want []byte) string {
-	got, o, err := readBack(a, bucket, key)
-	if err != nil {
-		return err.Error()
-	}
-	if !bytes.Equal(got, want) {
-		return fmt.Sprintf("%s/%s: %d bytes read back, want %d (sha256 %x)", bucket, key, len(got), len(want), sha256.Sum256(want))
-	}
-	if o.SHA256 != fmt.Sprintf("%x", sha256.Sum256(want)) {
-		return fmt.Sprintf("%s/%s: index sha256 %s", bucket, key, o.SHA256)
-	}
-	return ""
 }
 
 // versions counts the object versions journaled for bucket/key (one replication
@@ -217,29 +207,6 @@ func versions(t testing.TB, a *archive, bucket string) map[string]int {
 				out[j.Key]++
 			}
 			after = j.Seq
-		}
-	}
-}
-
-// listAll returns every key of bucket.
-func listAll(t testing.TB, a *archive, bucket string) map[string]queue.Object {
-	t.Helper()
-	out := map[string]queue.Object{}
-	after := ""
-	for {
-		objs, more, err := a.node.ListObjects(bucket, "", after, 1000)
-		if errors.Is(err, queue.ErrNoSuchBucket) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range objs {
-			out[o.Key] = o
-			after = o.Key
-		}
-		if !more {
-			return out
 		}
 	}
 }

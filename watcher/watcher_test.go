@@ -1,7 +1,6 @@
 package watcher
 
 import (
-	"bytes"
 	"crypto/rand"
 	"fmt"
 	"os"
@@ -18,9 +17,16 @@ func TestSmallFileArchived(t *testing.T) {
 	writeFile(t, filepath.Join(drop, "a", "b", "c.jpg"), []byte("jpeg bytes"))
 	eventually(t, "before.txt", func() string { return archived(a, "photos", "before.txt", []byte("there before start")) })
 	eventually(t, "a/b/c.jpg", func() string { return archived(a, "photos", "a/b/c.jpg", []byte("jpeg bytes")) })
-	_, o, _ := readBack(a, "photos", "a/b/c.jpg")
-	if o.ContentType != "image/jpeg" || o.Metadata["mtime"] == "" || len(o.ETag) != 32 {
-		t.Errorf("object = %+v; want image/jpeg, an mtime and an md5 ETag", o)
+	o, err := readBack(a, "photos", "a/b/c.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(drop, "a", "b", "c.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mtime := fmt.Sprint(fi.ModTime().Unix()); o.ContentType != "image/jpeg" || o.Mtime != mtime {
+		t.Errorf("GET a/b/c.jpg: Content-Type %q, mtime %q; want image/jpeg and the file's mtime %s", o.ContentType, o.Mtime, mtime)
 	}
 	waitIdle(t, r)
 }
@@ -57,22 +63,22 @@ func slowWriter(t *testing.T, mib int, over time.Duration) {
 	}
 	want := fmt.Sprintf("%x", h.Sum(nil))
 	eventually(t, "big.bin archived", func() string {
-		o, err := a.node.Object("big", "big.bin")
+		n, err := headSize(a, "big", "big.bin")
 		if err != nil {
 			return err.Error()
 		}
-		if o.SHA256 != want || o.Size != int64(mib)<<20 {
-			return fmt.Sprintf("size %d sha %s", o.Size, o.SHA256)
+		if n != int64(mib)<<20 {
+			return fmt.Sprintf("HEAD big.bin: %d bytes", n)
 		}
 		return ""
 	})
 	waitIdle(t, r)
-	got, _, err := readBack(a, "big", "big.bin")
+	got, n, err := streamSHA256(a, "big", "big.bin")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprintf("%x", sha256Sum(got)) != want {
-		t.Fatal("content read back differs")
+	if got != want || n != int64(mib)<<20 {
+		t.Fatalf("GET big.bin: %d bytes, sha256 %s; want %d bytes, sha256 %s", n, got, int64(mib)<<20, want)
 	}
 	if v := versions(t, a, "big"); v["big.bin"] != 1 || len(v) != 1 {
 		t.Fatalf("versions = %v; want exactly one version of big.bin", v)
@@ -83,6 +89,10 @@ func slowWriter(t *testing.T, mib int, over time.Duration) {
 func TestManySmallFiles(t *testing.T) {
 	manySmallFiles(t, manyFiles)
 }
+
+// listPollInterval is how often a test lists a bucket of thousands of keys while
+// it waits for them.
+const listPollInterval = 250 * time.Millisecond
 
 func manySmallFiles(t *testing.T, n int) {
 	a := openArchive(t, t.TempDir())
@@ -98,18 +108,16 @@ func manySmallFiles(t *testing.T, n int) {
 		want[key] = b
 		writeFile(t, filepath.Join(drop, filepath.FromSlash(key)), b)
 	}
-	eventually(t, "all files archived", func() string {
+	// Listing n keys through S3 is not free: poll it at a pace that leaves the CPU
+	// to the watcher.
+	eventuallyEvery(t, "all files archived", listPollInterval, func() string {
 		if got := len(listAll(t, a, "many")); got != n {
 			return fmt.Sprintf("%d of %d objects", got, n)
 		}
 		return ""
 	})
 	waitIdle(t, r)
-	for key, b := range want {
-		if why := archived(a, "many", key, b); why != "" {
-			t.Fatal(why)
-		}
-	}
+	allArchived(t, a, "many", want)
 	v := versions(t, a, "many")
 	for key := range want {
 		if v[key] != 1 {
@@ -130,7 +138,6 @@ func TestEditorSave(t *testing.T) {
 	p := filepath.Join(drop, "notes", "todo.txt")
 	writeFile(t, p, []byte("version one"))
 	eventually(t, "first version", func() string { return archived(a, "docs", "notes/todo.txt", []byte("version one")) })
-	_, first, _ := readBack(a, "docs", "notes/todo.txt")
 
 	tmp := p + ".tmp"
 	writeFile(t, tmp, []byte("version two, longer"))
@@ -140,10 +147,6 @@ func TestEditorSave(t *testing.T) {
 	}
 	eventually(t, "second version", func() string { return archived(a, "docs", "notes/todo.txt", []byte("version two, longer")) })
 	waitIdle(t, r)
-	_, second, _ := readBack(a, "docs", "notes/todo.txt")
-	if second.VersionID == first.VersionID {
-		t.Fatal("no new version")
-	}
 	objs := listAll(t, a, "docs")
 	if len(objs) != 1 {
 		t.Fatalf("objects = %v; want only notes/todo.txt (no .tmp)", keys(objs))
@@ -217,11 +220,3 @@ func TestDirRecreated(t *testing.T) {
 	eventually(t, "three", func() string { return archived(a, "again", "d/sub/three", []byte("third")) })
 	waitIdle(t, r)
 }
-
-func sha256Sum(b []byte) []byte {
-	h := newSHA()
-	h.Write(b)
-	return h.Sum(nil)
-}
-
-var _ = bytes.Equal
