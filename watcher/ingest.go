@@ -142,7 +142,7 @@ func (w *Watcher) ingest(ctx context.Context, j job, st fileStat, rec *record, b
 			ETag:        hex.EncodeToString(blob.MD5[:]), // a single-part object's S3 ETag is its MD5
 			SHA256:      digest,
 			ContentType: contentType(key),
-			Metadata:    map[string]string{"mtime": strconv.FormatInt(st.mtime().Unix(), 10)},
+			Metadata:    map[string]string{"x-amz-meta-mtime": strconv.FormatInt(st.mtime().Unix(), 10)},
 			ModTime:     now,
 		}
 		if err := w.index.PutObject(ctx, obj); err != nil {

@@ -16,11 +16,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smithy "github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/gateway"
@@ -109,13 +107,8 @@ func readBack(a *archive, bucket, key string) (s3Object, error) {
 	}
 	defer out.Body.Close()
 	o := s3Object{ETag: strings.Trim(aws.ToString(out.ETag), `"`), ContentType: aws.ToString(out.ContentType)}
-	// The watcher records the mtime as metadata "mtime", which the gateway serves
-	// as a bare "Mtime" header; under "x-amz-meta-mtime" SDKs would show it as user
-	// metadata. Either reaches the user.
+	// The watcher records the file's mtime as user metadata (x-amz-meta-mtime).
 	o.Mtime = out.Metadata["mtime"]
-	if raw, ok := awsmiddleware.GetRawResponse(out.ResultMetadata).(*smithyhttp.Response); ok && o.Mtime == "" {
-		o.Mtime = raw.Header.Get("Mtime")
-	}
 	if o.Body, err = io.ReadAll(out.Body); err != nil {
 		return o, fmt.Errorf("get %s/%s: read body: %w", bucket, key, err)
 	}

@@ -160,7 +160,7 @@ func (im *importer) archiveFile(ctx context.Context, root, path string) error {
 		ETag:        hex.EncodeToString(blob.MD5[:]), // a single-part object's S3 ETag is its MD5
 		SHA256:      blob.Digest.String(),
 		ContentType: contentType(path),
-		Metadata:    map[string]string{"mtime": strconv.FormatInt(st.ModTime().Unix(), 10)},
+		Metadata:    map[string]string{"x-amz-meta-mtime": strconv.FormatInt(st.ModTime().Unix(), 10)},
 		ModTime:     now,
 	}
 	if err := im.node.PutObject(ctx, obj); err != nil {
