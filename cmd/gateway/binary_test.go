@@ -157,7 +157,7 @@ func TestServe_FirstStartCredentialAndCleanShutdown(t *testing.T) {
 	}
 	p2.cmd.Process.Signal(syscall.SIGINT)
 	if err := p2.cmd.Wait(); err != nil {
-		t.Fatalf("SIGINT: exit %v, want 0", err)
+		t.Fatalf("SIGINT: exit %v, want 0; stderr:\n%s", err, p2.stderr)
 	}
 }
 
