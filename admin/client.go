@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -65,10 +64,9 @@ type Client struct {
 	Region    string
 	AccessKey string
 	SecretKey string
-	// HTTP is the transport; nil uses one with DefaultClientTimeout that
-	// accepts a self-signed certificate only if Insecure is set.
-	HTTP     *http.Client
-	Insecure bool
+	// HTTP is the transport (e.g. one that trusts the daemon's certificate);
+	// nil uses http.DefaultTransport with DefaultClientTimeout.
+	HTTP *http.Client
 }
 
 // Status returns the daemon's status.
@@ -97,11 +95,7 @@ func (c *Client) httpClient() *http.Client {
 	if c.HTTP != nil {
 		return c.HTTP
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if c.Insecure {
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // #nosec: opted in for a self-signed daemon certificate
-	}
-	return &http.Client{Timeout: DefaultClientTimeout, Transport: tr}
+	return &http.Client{Timeout: DefaultClientTimeout}
 }
 
 // Request builds a signed request, for callers that need to send it themselves.
