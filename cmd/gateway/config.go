@@ -313,7 +313,7 @@ func (c *Config) Validate() error {
 	if err := c.Replication.Config.Validate(); err != nil {
 		return bad("replication", err.Error(), "see README.md \"Replication\"")
 	}
-	if _, err := c.Replication.bandwidth(); err != nil {
+	if _, err := c.Replication.settings(); err != nil {
 		return err
 	}
 	// The watcher names its own fields (drop.folders[N].KEY) and their fixes.

@@ -22,6 +22,8 @@ Commands:
   import    archive the files of a directory into a bucket (daemon stopped)
   check-config  validate the configuration (file, environment, flags) and exit
   remote    "remote test": check the remote's credentials, bucket, multipart and clock
+  status    show the running daemon's replication, queue and archive (--json for scripts)
+  replication  "replication pause|resume|bandwidth RATE-OR-TIMETABLE": control the running daemon
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
   version   print the version and exit
 
@@ -48,6 +50,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runCheckConfig(args, stdout, stderr)
 	case "remote":
 		err = runRemote(args, stdout, stderr)
+	case "status":
+		err = runStatus(args, stdout, stderr)
+	case "replication":
+		err = runReplication(args, stdout, stderr)
 	case "verify":
 		err = runVerify(args, stdout, stderr)
 	case "version":

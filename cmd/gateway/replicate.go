@@ -46,37 +46,63 @@ func defaultReplicationConfig() ReplicationConfig {
 	return ReplicationConfig{Config: replication.DefaultConfig(), Bandwidth: DefaultBandwidth}
 }
 
-// bandwidth builds the shared limiter from the configuration.
-func (c ReplicationConfig) bandwidth() (*replication.Bandwidth, error) {
-	var base int64 = replication.Unlimited
-	var sched replication.Schedule
-	if strings.ContainsAny(c.Bandwidth, ":") { // a timetable has clock times
-		s, otherwise, ok, err := replication.ParseTimetable(c.Bandwidth)
+// bandwidthSettings are the limits that can change at run time (API, SIGHUP).
+type bandwidthSettings struct {
+	spec     string // as written: a rate or a timetable
+	base     int64  // bytes/s outside the timetable; Unlimited for none
+	schedule replication.Schedule
+	budget   int64 // bytes per calendar month; 0 for none
+}
+
+// parseBandwidth parses a rate ("300KiB/s", "unlimited") or a weekly timetable
+// ("Mon-Fri 08:00-18:00 300KiB/s, otherwise unlimited"; without "otherwise" the rest
+// of the week is unlimited).
+func parseBandwidth(spec string) (base int64, sched replication.Schedule, err error) {
+	if strings.ContainsAny(spec, ":") { // a timetable has clock times
+		s, otherwise, ok, err := replication.ParseTimetable(spec)
 		if err != nil {
-			return nil, &ConfigError{Field: "replication.bandwidth", Problem: err.Error(),
-				Fix: `write e.g. "Mon-Fri 08:00-18:00 300KiB/s, otherwise unlimited"`}
+			return 0, nil, err
 		}
-		sched = s
-		if ok {
-			base = otherwise
+		if !ok {
+			otherwise = replication.Unlimited
 		}
-	} else {
-		r, err := replication.ParseRate(c.Bandwidth)
-		if err != nil {
-			return nil, &ConfigError{Field: "replication.bandwidth", Problem: err.Error(), Fix: "write e.g. 300KiB/s or unlimited"}
-		}
-		base = r
+		return otherwise, s, nil
 	}
-	bw := replication.NewBandwidth(base, sched)
+	r, err := replication.ParseRate(spec)
+	return r, nil, err
+}
+
+// settings parses the bandwidth and the monthly budget.
+func (c ReplicationConfig) settings() (bandwidthSettings, error) {
+	s := bandwidthSettings{spec: c.Bandwidth}
+	var err error
+	if s.base, s.schedule, err = parseBandwidth(c.Bandwidth); err != nil {
+		fix := "write e.g. 300KiB/s or unlimited"
+		if strings.Contains(c.Bandwidth, ":") {
+			fix = `write e.g. "Mon-Fri 08:00-18:00 300KiB/s, otherwise unlimited"`
+		}
+		return s, &ConfigError{Field: "replication.bandwidth", Problem: err.Error(), Fix: fix}
+	}
 	if c.MonthlyBudget != "" {
 		n, err := replication.ParseRate(c.MonthlyBudget)
 		if err != nil || n == replication.Unlimited {
-			return nil, &ConfigError{Field: "replication.monthly_budget", Problem: fmt.Sprintf("%q is not a size", c.MonthlyBudget),
+			return s, &ConfigError{Field: "replication.monthly_budget", Problem: fmt.Sprintf("%q is not a size", c.MonthlyBudget),
 				Fix: "write e.g. 200GiB, or leave it empty for no budget"}
 		}
-		// The budget spent is counted from this start; see the closing note of issue 5.
-		bw.SetMonthlyBudget(n, 0)
+		s.budget = n
 	}
+	return s, nil
+}
+
+// bandwidth builds the shared limiter from the configuration, with usedThisMonth
+// bytes already counted against the month (restored from the budget file).
+func (c ReplicationConfig) bandwidth(usedThisMonth int64) (*replication.Bandwidth, error) {
+	s, err := c.settings()
+	if err != nil {
+		return nil, err
+	}
+	bw := replication.NewBandwidth(s.base, s.schedule)
+	bw.SetMonthlyBudget(s.budget, usedThisMonth)
 	if c.Paused {
 		bw.Pause()
 	}
@@ -85,9 +111,12 @@ func (c ReplicationConfig) bandwidth() (*replication.Bandwidth, error) {
 
 // replicator is the running replication pipeline and what it needs closed.
 type replicator struct {
-	rep   *replication.Replicator
-	local *localRemote // nil when a real remote is configured
-	done  chan struct{}
+	rep    *replication.Replicator
+	bw     *replication.Bandwidth
+	remote remote.Config // where the copy goes
+	local  *localRemote  // nil when a real remote is configured
+	budget *budgetFile
+	done   chan struct{}
 }
 
 // startReplicator starts the workers (they run only while this node leads the journal).
@@ -109,11 +138,18 @@ func startReplicator(ctx context.Context, cfg Config, a *archive, log zerolog.Lo
 		r.closeLocal(ctx)
 		return nil, fmt.Errorf("remote: %w", err)
 	}
-	bw, err := cfg.Replication.bandwidth()
+	r.remote = rc
+	r.budget = &budgetFile{path: a.dir.join(budgetFileName), log: log}
+	used, err := r.budget.load(time.Now())
+	if err != nil {
+		log.Warn().Err(err).Msg("monthly upload count not restored: counting from 0")
+	}
+	bw, err := cfg.Replication.bandwidth(used)
 	if err != nil {
 		r.closeLocal(ctx)
 		return nil, err
 	}
+	r.bw = bw
 	qj := replication.QueueJournal{Node: a.node}
 	rep, err := replication.New(cfg.Replication.Config, qj, a.store, client, bw, log)
 	if err != nil {
@@ -123,6 +159,7 @@ func startReplicator(ctx context.Context, cfg Config, a *archive, log zerolog.Lo
 	r.rep = rep
 	go func() {
 		defer close(r.done)
+		go r.budget.run(ctx, bw)
 		rep.Run(ctx, qj)
 	}()
 	return r, nil
@@ -136,7 +173,8 @@ func (r *replicator) stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("replication did not stop: %w", ctx.Err())
 	}
-	return r.closeLocal(ctx)
+	// Every byte sent is counted now that the workers are gone.
+	return errors.Join(r.budget.save(r.bw), r.closeLocal(ctx))
 }
 
 func (r *replicator) closeLocal(ctx context.Context) error {

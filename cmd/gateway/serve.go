@@ -2,17 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/rs/zerolog"
 
+	"github.com/ipas/ipas/admin"
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/gateway/sigv4"
 	"github.com/ipas/ipas/watcher"
@@ -34,13 +37,14 @@ func runServe(args []string, stderr io.Writer) error {
 	log := newLogger(cfg.Log, os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, cfg, log, stderr)
+	return serve(ctx, cfg, cf.load, log, stderr)
 }
 
 // serve runs the daemon until ctx is cancelled, then shuts down within
 // cfg.ShutdownTimeout: the S3 endpoint stops accepting requests and lets those in
-// flight finish, then the journal and the store are closed.
-func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writer) error {
+// flight finish, then the journal and the store are closed. On SIGHUP it calls
+// reload and applies the replication settings that can change at run time.
+func serve(ctx context.Context, cfg Config, reload func() (Config, error), log zerolog.Logger, terminal io.Writer) error {
 	a, err := openArchive(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -88,8 +92,23 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writ
 		w.Close(context.Background())
 		return err
 	}
+	ctrl, err := newControl(rep, a.node, cfg.Replication, log)
+	if err != nil {
+		stopRunning()
+		ln.Close()
+		w.Close(context.Background())
+		rep.stop(context.Background())
+		return err
+	}
+	// The admin API shares the listener and the S3 credentials; see package admin.
+	handler := admin.Mount(admin.NewHandler(ctrl, s3Verifier(gcfg), log), srv, gcfg.Domain)
+	hs := srv.HTTPServer()
+	hs.Handler = handler
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(serveCtx, ln) }()
+	go func() { served <- serveHTTP(serveCtx, hs, ln, gcfg) }()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	watching := make(chan error, 1)
 	go func() { watching <- w.Run(runCtx) }()
 	collecting := make(chan struct{})
@@ -104,14 +123,21 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writ
 	}
 	log.Info().Str("data_dir", a.dir.path).Str("s3_endpoint", scheme+"://"+ln.Addr().String()).Msg("gateway ready")
 	var runErr error
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		runErr = fmt.Errorf("s3 endpoint stopped: %w", err)
-		served <- nil
-	case err := <-watching:
-		runErr = fmt.Errorf("drop folders stopped: %w", err)
-		watching <- nil
+	for running := true; running; {
+		select {
+		case <-ctx.Done():
+			running = false
+		case err := <-served:
+			runErr = fmt.Errorf("s3 endpoint stopped: %w", err)
+			served <- nil
+			running = false
+		case err := <-watching:
+			runErr = fmt.Errorf("drop folders stopped: %w", err)
+			watching <- nil
+			running = false
+		case <-hup:
+			reloadReplication(reload, ctrl, log)
+		}
 	}
 
 	log.Info().Msg("shutting down: no new work is accepted")
@@ -131,6 +157,64 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, terminal io.Writ
 		return err
 	}
 	log.Info().Msg("stopped cleanly")
+	return nil
+}
+
+// reloadReplication re-reads the configuration on SIGHUP. A configuration that
+// does not load changes nothing: the daemon keeps running with what it has.
+func reloadReplication(reload func() (Config, error), ctrl *control, log zerolog.Logger) {
+	log.Info().Msg("SIGHUP: re-reading the configuration")
+	cfg, err := reload()
+	if err == nil {
+		err = ctrl.reload(cfg.Replication)
+	}
+	if err != nil {
+		log.Error().Err(err).Msg("reload refused: the previous settings stay in force")
+	}
+}
+
+// s3Verifier checks signatures exactly as the S3 endpoint does (gateway.New), for
+// the admin API.
+func s3Verifier(g gateway.Config) *sigv4.Verifier {
+	v := sigv4.NewVerifier(g.Credentials)
+	v.MaxSkew = g.MaxClockSkew
+	if g.RequireRegion {
+		v.Region = g.Region
+	}
+	return v
+}
+
+// serveHTTP serves hs on ln (over TLS when g has a certificate) until ctx ends, then
+// shuts down within g.ShutdownTimeout, as gateway.Server.Serve does for S3 alone.
+func serveHTTP(ctx context.Context, hs *http.Server, ln net.Listener, g gateway.Config) error {
+	if g.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(g.CertFile, g.KeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load certificate %s: %w", g.CertFile, err)
+		}
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, hs.TLSConfig)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), g.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		hs.Close()
+	}
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", serr)
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
 	return nil
 }
 

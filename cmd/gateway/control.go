@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ipas/ipas/admin"
+	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/replication"
+)
+
+// control is the daemon's side of the admin API, and what SIGHUP changes.
+type control struct {
+	rep  *replicator
+	node *queue.Node
+	log  zerolog.Logger
+
+	mu       sync.Mutex
+	settings bandwidthSettings // as last applied
+	paused   bool              // replication.paused of the config last loaded
+}
+
+var _ admin.Controller = (*control)(nil)
+
+func newControl(rep *replicator, node *queue.Node, rc ReplicationConfig, log zerolog.Logger) (*control, error) {
+	s, err := rc.settings()
+	if err != nil {
+		return nil, err
+	}
+	return &control{rep: rep, node: node, log: log.With().Str("component", "control").Logger(), settings: s, paused: rc.Paused}, nil
+}
+
+// Status implements admin.Controller.
+func (c *control) Status(context.Context) (admin.Status, error) {
+	rs := c.rep.rep.Status()
+	c.mu.Lock()
+	spec := c.settings.spec
+	c.mu.Unlock()
+	st := admin.Status{
+		Time: time.Now().UTC(),
+		Replication: admin.Replication{
+			State:       replicationState(rs),
+			Error:       rs.PauseReason,
+			Bandwidth:   spec,
+			Limit:       rs.Bandwidth.Limit,
+			ManualPause: rs.Bandwidth.ManualPause,
+			Budget: admin.Budget{Bytes: rs.Bandwidth.Budget, Used: rs.Bandwidth.BudgetUsed,
+				Spent: rs.Bandwidth.BudgetSpent, Resets: timePtr(rs.Bandwidth.BudgetResets)},
+		},
+		Remote: admin.Remote{Endpoint: c.rep.remote.Endpoint, Bucket: c.rep.remote.Bucket,
+			Prefix: c.rep.remote.Prefix, Local: c.rep.local != nil},
+		Totals: admin.Totals{
+			QueueJobs: rs.QueueJobs, QueueBytes: rs.QueueBytes, QueueTruncated: rs.QueueTruncated,
+			Quarantined: rs.Quarantined, ReplicatedObjects: rs.ReplicatedObjects,
+			ReplicatedBytes: rs.ReplicatedBytes, SentBytes: rs.SentBytes, Rate: rs.Rate,
+		},
+		Active:  jobs(rs.Active),
+		Failing: jobs(rs.Failing),
+	}
+	if rs.Paused {
+		st.Replication.PausedSince = timePtr(rs.PausedSince)
+	}
+	if st.Remote.Endpoint == "" {
+		st.Remote.Endpoint = "AWS S3 (" + c.rep.remote.Region + ")"
+	}
+	js, err := c.node.Stats()
+	if err != nil {
+		return st, err
+	}
+	st.Journal = admin.Journal{Buckets: js.Buckets, Objects: js.Objects, Bytes: js.Bytes, Jobs: js.Jobs, AppliedIndex: js.AppliedIndex}
+	return st, nil
+}
+
+// replicationState names the one thing that matters most: an operator's pause,
+// then a remote that refuses us, then the limits, then whether work is under way.
+func replicationState(rs replication.Status) string {
+	switch {
+	case rs.State == "standby":
+		return admin.StateStandby
+	case rs.Bandwidth.ManualPause:
+		return admin.StatePaused
+	case rs.Paused:
+		return admin.StateError
+	case rs.Bandwidth.Paused:
+		return admin.StateTimetable
+	case rs.Bandwidth.BudgetSpent:
+		return admin.StateBudgetSpent
+	case len(rs.Active) > 0 || rs.QueueJobs > rs.Quarantined:
+		return admin.StateRunning
+	}
+	return admin.StateIdle
+}
+
+func jobs(in []replication.JobStatus) []admin.Job {
+	out := make([]admin.Job, 0, len(in))
+	for _, j := range in {
+		out = append(out, admin.Job{
+			ID: j.ID, Op: j.Op, Bucket: j.Bucket, Key: j.Key, Size: j.Size, BytesDone: j.BytesDone,
+			Parts: j.Parts, PartsDone: j.PartsDone, Rate: j.Rate, ETASeconds: j.ETA.Seconds(),
+			Attempts: j.Attempts, LastError: j.LastError, Quarantined: j.Quarantined, NotBefore: timePtr(j.NotBefore),
+		})
+	}
+	return out
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Pause implements admin.Controller.
+func (c *control) Pause(context.Context) error {
+	c.rep.bw.Pause()
+	c.log.Info().Msg("replication paused by request; `gateway replication resume` resumes it")
+	return nil
+}
+
+// Resume implements admin.Controller.
+func (c *control) Resume(context.Context) error {
+	c.rep.bw.Resume()
+	c.rep.rep.Notify()
+	c.log.Info().Msg("replication resumed by request")
+	return nil
+}
+
+// SetBandwidth implements admin.Controller.
+func (c *control) SetBandwidth(_ context.Context, spec string) error {
+	base, sched, err := parseBandwidth(spec)
+	if err != nil {
+		return fmt.Errorf("%w: bandwidth %q: %v", admin.ErrInvalid, spec, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.settings.spec
+	c.settings.spec, c.settings.base, c.settings.schedule = spec, base, sched
+	c.applyLocked()
+	c.log.Info().Str("from", old).Str("to", spec).Msg("bandwidth changed by request (until the next restart or SIGHUP; put it in replication.bandwidth to keep it)")
+	return nil
+}
+
+// applyLocked hands the settings to the limiter. Caller holds mu.
+func (c *control) applyLocked() {
+	c.rep.bw.SetSchedule(c.settings.schedule)
+	c.rep.bw.SetLimit(c.settings.base)
+}
+
+// reload applies the run-time settings of a re-read configuration: bandwidth,
+// monthly budget and, when it changed in the file, paused. Everything else
+// needs a restart.
+func (c *control) reload(rc ReplicationConfig) error {
+	s, err := rc.settings()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	changed := false
+	if s.spec != c.settings.spec {
+		c.log.Info().Str("from", c.settings.spec).Str("to", s.spec).Msg("reload: replication.bandwidth changed")
+		c.settings.spec, c.settings.base, c.settings.schedule = s.spec, s.base, s.schedule
+		c.applyLocked()
+		changed = true
+	}
+	if s.budget != c.settings.budget {
+		c.log.Info().Int64("from", c.settings.budget).Int64("to", s.budget).Msg("reload: replication.monthly_budget changed")
+		c.settings.budget = s.budget
+		// The month's count carries over: a new budget is not a new month.
+		c.rep.bw.SetMonthlyBudget(s.budget, c.rep.bw.State().BudgetUsed)
+		changed = true
+	}
+	if rc.Paused != c.paused {
+		c.log.Info().Bool("from", c.paused).Bool("to", rc.Paused).Msg("reload: replication.paused changed")
+		c.paused = rc.Paused
+		if rc.Paused {
+			c.rep.bw.Pause()
+		} else {
+			c.rep.bw.Resume()
+			c.rep.rep.Notify()
+		}
+		changed = true
+	}
+	if !changed {
+		c.log.Info().Msg("reload: no run-time replication setting changed (other settings apply at the next restart)")
+	}
+	return nil
+}

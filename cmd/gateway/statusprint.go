@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ipas/ipas/admin"
+)
+
+// printStatus writes the status as a short report and job tables.
+func printStatus(w io.Writer, st admin.Status) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	r := st.Replication
+	state := r.State
+	if r.Error != "" {
+		state += ": " + r.Error
+		if r.PausedSince != nil {
+			state += fmt.Sprintf(" (since %s)", r.PausedSince.Local().Format(time.DateTime))
+		}
+	}
+	fmt.Fprintf(tw, "Replication\t%s\n", state)
+	remote := st.Remote.Endpoint + ", bucket " + st.Remote.Bucket
+	if st.Remote.Prefix != "" {
+		remote += ", prefix " + st.Remote.Prefix
+	}
+	if st.Remote.Local {
+		remote += " (a local copy on this machine, NOT offsite: configure remote: for an offsite copy)"
+	}
+	fmt.Fprintf(tw, "Remote\t%s\n", remote)
+	limit := "unlimited now"
+	if r.Limit > 0 {
+		limit = "now " + rate(float64(r.Limit))
+	}
+	pause := ""
+	if r.ManualPause {
+		pause = ", paused by an operator (`gateway replication resume`)"
+	}
+	fmt.Fprintf(tw, "Bandwidth\t%s (%s%s)\n", r.Bandwidth, limit, pause)
+	b := r.Budget
+	if b.Bytes > 0 {
+		line := fmt.Sprintf("%s of %s used this month", size(b.Used), size(b.Bytes))
+		if b.Spent && b.Resets != nil {
+			line += ", SPENT: uploads wait until " + b.Resets.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "Budget\t%s\n", line)
+	} else {
+		fmt.Fprintf(tw, "Budget\tnone (%s uploaded this month)\n", size(b.Used))
+	}
+	t := st.Totals
+	more := ""
+	if t.QueueTruncated {
+		more = " or more"
+	}
+	fmt.Fprintf(tw, "Queue\t%d jobs%s, %s; %d quarantined\n", t.QueueJobs, more, size(t.QueueBytes), t.Quarantined)
+	fmt.Fprintf(tw, "Replicated\t%d objects, %s since start (%s sent); %s\n",
+		t.ReplicatedObjects, size(t.ReplicatedBytes), size(t.SentBytes), rate(t.Rate))
+	j := st.Journal
+	fmt.Fprintf(tw, "Archive\t%d buckets, %d objects, %s; journal index %d\n", j.Buckets, j.Objects, size(j.Bytes), j.AppliedIndex)
+	tw.Flush()
+	printJobs(w, "Uploading", st.Active)
+	printJobs(w, "Failing", st.Failing)
+}
+
+func printJobs(w io.Writer, title string, jobs []admin.Job) {
+	if len(jobs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s:\n", title)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "OBJECT\tOP\tDONE\tPARTS\tRATE\tETA\tATTEMPTS\tLAST ERROR")
+	for _, jb := range jobs {
+		eta := "-"
+		if jb.ETASeconds > 0 {
+			eta = (time.Duration(jb.ETASeconds) * time.Second).String()
+		}
+		lastErr := jb.LastError
+		if jb.Quarantined {
+			lastErr = "QUARANTINED: " + lastErr
+		}
+		fmt.Fprintf(tw, "%s/%s\t%s\t%s / %s\t%d/%d\t%s\t%s\t%d\t%s\n", jb.Bucket, jb.Key, jb.Op,
+			size(jb.BytesDone), size(jb.Size), jb.PartsDone, jb.Parts, rate(jb.Rate), eta, jb.Attempts,
+			strings.ReplaceAll(lastErr, "\n", " "))
+	}
+	tw.Flush()
+}
+
+// size prints bytes in binary units, as the configuration is written.
+func size(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, i := float64(n), -1
+	for f >= unit && i < 3 {
+		f /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", f, "KMGT"[i])
+}
+
+func rate(bps float64) string { return size(int64(bps)) + "/s" }
