@@ -28,6 +28,7 @@ func benchNode(b *testing.B) *Node {
 	if v, err := strconv.Atoi(os.Getenv("QUEUE_BENCH_INFLIGHT")); err == nil {
 		cfg.MaxInflightEntries = v
 	}
+
 	n := New(cfg, zerolog.Nop())
 	if err := n.Open(ctxT(b)); err != nil {
 		b.Fatal(err)
@@ -66,6 +67,36 @@ func BenchmarkPropose(b *testing.B) {
 			b.ReportMetric(float64(b.N)/float64(s.AppliedIndex), "cmds/entry")
 		})
 	}
+}
+
+// BenchmarkPutObjects measures a bulk ingest: PutObjects calls of 2,000
+// objects from 4 concurrent callers.
+func BenchmarkPutObjects(b *testing.B) {
+	const chunk, callers = 2000, 4
+	n := benchNode(b)
+	ctx := ctxT(b)
+	var seq atomic.Int64
+	b.SetParallelism(callers / 2)
+	start := time.Now()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		objs := make([]Object, chunk)
+		for pb.Next() {
+			for i := range objs {
+				objs[i] = benchObject(seq.Add(1))
+			}
+			for _, err := range n.PutObjects(ctx, objs) {
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*chunk)/time.Since(start).Seconds(), "cmds/s")
+	s, _ := n.Stats()
+	b.ReportMetric(float64(b.N*chunk)/float64(s.AppliedIndex), "cmds/entry")
 }
 
 // BenchmarkRawApply is the comparison: one command per raft.Apply, no

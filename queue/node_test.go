@@ -204,8 +204,14 @@ func TestConcurrentWriters(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				key := fmt.Sprintf("w%02d/%03d", w, i)
-				if err := n.PutObject(ctx, testObject("b", key, key)); err != nil {
+				o := testObject("b", key, key)
+				if err := n.PutObject(ctx, o); err != nil {
 					errs <- err
+				}
+				// A writer that got its answer reads its write, while
+				// other entries are in flight.
+				if got, err := n.Object("b", key); err != nil || got.VersionID != o.VersionID {
+					errs <- fmt.Errorf("read %s after its put: %+v %v", key, got, err)
 				}
 			}
 		}()
