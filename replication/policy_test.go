@@ -38,8 +38,9 @@ func newQueueEnv(t *testing.T, buckets ...string) *queueEnv {
 	return &queueEnv{env: e, node: node}
 }
 
-// put stores data and commits the object to the queue, which journals its job.
-func (q *queueEnv) put(bucket, key string, data []byte) {
+// put stores data and commits the object to the queue, which journals its
+// job; it returns the job's ID.
+func (q *queueEnv) put(bucket, key string, data []byte) string {
 	q.t.Helper()
 	b, err := q.store.Put(ctxT(q.t), bytes.NewReader(data))
 	if err != nil {
@@ -50,6 +51,20 @@ func (q *queueEnv) put(bucket, key string, data []byte) {
 	if err := q.node.PutObject(ctxT(q.t), obj); err != nil {
 		q.t.Fatal(err)
 	}
+	return obj.VersionID
+}
+
+// partsDone is the bytes of the parts journaled for job id.
+func (q *queueEnv) partsDone(id string) int64 {
+	j, err := q.node.Job(id)
+	if err != nil {
+		return -1
+	}
+	var n int64
+	for _, p := range j.PartsDone {
+		n += p.Size
+	}
+	return n
 }
 
 func (q *queueEnv) pending() int {
