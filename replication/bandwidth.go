@@ -193,19 +193,44 @@ func (b *Bandwidth) admit(ctx context.Context) (int, error) {
 
 // charge counts n bytes that were read and waits until the limit lets them
 // go: bytes are charged after the read, so a short read (a small object)
-// pays only for what it sends.
+// pays only for what it sends. A change of limit or timetable ends the wait
+// and the bytes are charged again at the new rate: at a low limit one burst
+// can take seconds, which a switch to "unlimited" must not wait out.
 func (b *Bandwidth) charge(ctx context.Context, n int) error {
 	b.mu.Lock()
 	b.used += int64(n)
-	lim := b.lim
 	b.mu.Unlock()
-	if n == 0 || lim.Limit() == rate.Inf {
+	if n == 0 {
 		return nil
 	}
-	if err := lim.WaitN(ctx, min(n, lim.Burst())); err != nil {
-		return fmt.Errorf("replication: bandwidth: %w", err)
+	for {
+		b.mu.Lock()
+		lim, changed := b.lim, b.changed
+		b.mu.Unlock()
+		if lim.Limit() == rate.Inf {
+			return nil
+		}
+		res := lim.ReserveN(time.Now(), min(n, lim.Burst()))
+		if !res.OK() {
+			return nil
+		}
+		d := res.Delay()
+		if d == 0 {
+			return nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			t.Stop()
+			res.Cancel()
+			return fmt.Errorf("replication: bandwidth: %w", ctx.Err())
+		case <-changed:
+			t.Stop()
+			res.Cancel()
+		}
 	}
-	return nil
 }
 
 // Reader returns r throttled by b. Bytes are admitted before they are

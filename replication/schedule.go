@@ -2,6 +2,8 @@ package replication
 
 import (
 	"fmt"
+	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +43,9 @@ func (s Schedule) At(t time.Time) (Rule, bool) {
 	return Rule{}, false
 }
 
+// otherwiseClause finds ", otherwise" (any case) to make it a clause of its own.
+var otherwiseClause = regexp.MustCompile(`(?i),\s*(otherwise\b)`)
+
 var dayNames = map[string]time.Weekday{
 	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
 	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
@@ -60,7 +65,7 @@ func ParseSchedule(s string) (Schedule, error) {
 // the "otherwise" rate, with ok false when there is no such clause. Example:
 // "Mon-Fri 08:00-18:00 300KiB/s, otherwise unlimited".
 func ParseTimetable(s string) (sch Schedule, otherwise int64, ok bool, err error) {
-	s = strings.NewReplacer("\n", ";", ", otherwise", "; otherwise").Replace(s)
+	s = otherwiseClause.ReplaceAllString(strings.ReplaceAll(s, "\n", ";"), ";$1")
 	for _, clause := range strings.Split(s, ";") {
 		f := strings.Fields(clause)
 		if len(f) == 0 {
@@ -167,8 +172,11 @@ func ParseRate(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(ls), 64)
-	if err != nil || v <= 0 {
+	// Reject what does not fit an int64 ("inf", "1e30GiB") and what rounds
+	// to 0 bytes/s, which would read as Unlimited.
+	bytes := v * float64(mult)
+	if err != nil || !(bytes >= 1 && bytes < math.MaxInt64) {
 		return 0, fmt.Errorf("replication: rate %q: write a positive size per second like 300KiB/s or 2MB/s, or unlimited", s)
 	}
-	return int64(v * float64(mult)), nil
+	return int64(bytes), nil
 }
