@@ -26,7 +26,14 @@ func (s *Server) HTTPServer() *http.Server {
 // Serve serves S3 on ln (over TLS when cfg has CertFile and KeyFile) until ctx ends,
 // then shuts down gracefully within ShutdownTimeout.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.ServeHandler(ctx, ln, s)
+}
+
+// ServeHandler is Serve with another handler in front of the S3 one (the daemon mounts
+// its control API this way), sharing the listener, TLS and graceful shutdown.
+func (s *Server) ServeHandler(ctx context.Context, ln net.Listener, h http.Handler) error {
 	hs := s.HTTPServer()
+	hs.Handler = h
 	if s.cfg.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(s.cfg.CertFile, s.cfg.KeyFile)
 		if err != nil {

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -102,10 +100,8 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	}
 	// The admin API shares the listener and the S3 credentials; see package admin.
 	handler := admin.Mount(admin.NewHandler(ctrl, s3Verifier(gcfg), log), srv, gcfg.Domain)
-	hs := srv.HTTPServer()
-	hs.Handler = handler
 	served := make(chan error, 1)
-	go func() { served <- serveHTTP(serveCtx, hs, ln, gcfg) }()
+	go func() { served <- srv.ServeHandler(serveCtx, ln, handler) }()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -182,40 +178,6 @@ func s3Verifier(g gateway.Config) *sigv4.Verifier {
 		v.Region = g.Region
 	}
 	return v
-}
-
-// serveHTTP serves hs on ln (over TLS when g has a certificate) until ctx ends, then
-// shuts down within g.ShutdownTimeout, as gateway.Server.Serve does for S3 alone.
-func serveHTTP(ctx context.Context, hs *http.Server, ln net.Listener, g gateway.Config) error {
-	if g.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(g.CertFile, g.KeyFile)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("load certificate %s: %w", g.CertFile, err)
-		}
-		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, hs.TLSConfig)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), g.ShutdownTimeout)
-	defer cancel()
-	err := hs.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		hs.Close()
-	}
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", serr)
-	}
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
 }
 
 // gatewayConfig turns the S3 section into the gateway's configuration. In-flight
