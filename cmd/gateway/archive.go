@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/rs/zerolog"
 
@@ -72,4 +75,23 @@ func (a *archive) close(ctx context.Context) error {
 		errs = append(errs, a.dir.close())
 	}
 	return errors.Join(errs...)
+}
+
+// withStoppedDaemonArchive runs fn on the archive of the configuration cf describes,
+// for the commands that work while the daemon is stopped (import, verify): SIGINT and
+// SIGTERM cancel fn's context, and the archive is closed afterwards.
+func withStoppedDaemonArchive(cf *configFlags, fn func(ctx context.Context, a *archive, log zerolog.Logger) error) error {
+	cfg, err := cf.load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a, err := openArchive(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close(context.Background())
+	return fn(ctx, a, log)
 }

@@ -10,11 +10,9 @@ import (
 	"io/fs"
 	"mime"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -48,24 +46,13 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	if *jobs < 1 {
 		return fmt.Errorf("--jobs %d: use 1 or more", *jobs)
 	}
-	cfg, err := cf.load()
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg.Log, os.Stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
-	a, err := openArchive(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close(context.Background())
-	if err := a.node.CreateBucket(ctx, bucket, time.Now()); err != nil && !errors.Is(err, queue.ErrBucketExists) {
-		return err
-	}
-	im := importer{archive: a, bucket: bucket, log: log, out: stdout}
-	return im.run(ctx, root, *jobs)
+	return withStoppedDaemonArchive(&cf, func(ctx context.Context, a *archive, log zerolog.Logger) error {
+		if err := a.node.CreateBucket(ctx, bucket, time.Now()); err != nil && !errors.Is(err, queue.ErrBucketExists) {
+			return err
+		}
+		im := importer{archive: a, bucket: bucket, log: log, out: stdout}
+		return im.run(ctx, root, *jobs)
+	})
 }
 
 // importer archives files into one bucket.

@@ -6,9 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/store"
@@ -31,19 +30,9 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	cfg, err := cf.load()
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg.Log, os.Stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	a, err := openArchive(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.close(context.Background())
-	return verifyArchive(ctx, a, stdout)
+	return withStoppedDaemonArchive(&cf, func(ctx context.Context, a *archive, _ zerolog.Logger) error {
+		return verifyArchive(ctx, a, stdout)
+	})
 }
 
 // verifyArchive checks every object of every bucket and prints one line per problem
