@@ -294,3 +294,35 @@ func s3Client(endpoint, ak, sk string) *s3.Client {
 		RetryMaxAttempts: 1,
 	})
 }
+
+// TestServe_DropFlag adds a drop folder with --drop DIR=BUCKET/PREFIX on the command line
+// and reads a dropped file back through S3 under that prefix.
+func TestServe_DropFlag(t *testing.T) {
+	dir := t.TempDir()
+	scans := filepath.Join(dir, "scans")
+	os.MkdirAll(scans, 0o755)
+	env := []string{"IPAS_ACCESS_KEY=DROPFLAGKEY", "IPAS_SECRET_KEY=drop-flag-secret"}
+	p := startServe(t, env, "--data-dir", filepath.Join(dir, "data"), "--s3-addr", "127.0.0.1:0",
+		"--drop", scans+"=documents/scans")
+	c := s3Client(p.endpoint, "DROPFLAGKEY", "drop-flag-secret")
+	body := bytes.Repeat([]byte("invoice "), 3000)
+	os.WriteFile(filepath.Join(scans, "invoice.pdf"), body, 0o644)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var got []byte
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && got == nil; time.Sleep(200 * time.Millisecond) {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("documents"), Key: aws.String("scans/invoice.pdf")})
+		if err == nil {
+			got, _ = io.ReadAll(out.Body)
+			out.Body.Close()
+		}
+	}
+	if !bytes.Equal(got, body) {
+		t.Fatalf("--drop folder: documents/scans/invoice.pdf came back with %d of %d bytes", len(got), len(body))
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("SIGTERM: %v\n%s", err, p.stderr)
+	}
+}
