@@ -27,6 +27,13 @@ const boltOpenTimeout = time.Second
 // below that index are skipped, so a restart replays exactly what is
 // missing. Apply, ApplyBatch, Snapshot and Restore run on raft's FSM
 // goroutine; reads run anywhere.
+//
+// Entries are applied into a write transaction that stays open across raft
+// batches (see pending.go): the raft log, not fsm.db, is what makes an
+// acknowledged command durable, so fsm.db commits (two fsyncs and every
+// touched page) are shared by up to maxPendingCommands commands. A read
+// commits the open transaction first, so it sees every command applied
+// before it started.
 type fsm struct {
 	path string
 	log  zerolog.Logger
@@ -34,7 +41,12 @@ type fsm struct {
 	mu sync.RWMutex // held exclusively only while Restore swaps the file
 	db *bolt.DB
 
-	applied atomic.Uint64 // last index committed to db
+	applied atomic.Uint64 // last index applied, committed or in the open transaction
+
+	pendMu    sync.Mutex // guards the open write transaction
+	pend      *bolt.Tx   // nil when every applied entry is committed
+	pendCmds  int        // commands applied in pend
+	pendTimer *time.Timer
 
 	failMu sync.Mutex
 	failed error // first transaction failure; sticky until restart
@@ -92,12 +104,13 @@ func (f *fsm) open() error {
 var errNoSchema = errors.New("no schema")
 
 func (f *fsm) close() error {
+	perr := f.commitPending() // a clean shutdown leaves nothing to replay
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.db == nil {
-		return nil
+		return perr
 	}
-	err := f.db.Close()
+	err := errors.Join(perr, f.db.Close())
 	f.db = nil
 	return err
 }
@@ -111,6 +124,14 @@ func (f *fsm) view(fn func(tx *bolt.Tx) error) error {
 	defer f.mu.RUnlock()
 	if f.db == nil {
 		return ErrClosed
+	}
+	if err := f.commitPending(); err != nil {
+		return err
+	}
+	if err := f.failure(); err != nil {
+		// Commands acknowledged before the failure may be missing from
+		// fsm.db: an answer from it could be stale.
+		return err
 	}
 	return f.db.View(fn)
 }
@@ -159,7 +180,10 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	last := logs[len(logs)-1].Index
 	var bytes int64
 	var entries uint64
-	err := f.db.Update(func(tx *bolt.Tx) error {
+	f.pendMu.Lock()
+	defer f.pendMu.Unlock()
+	err := f.applyPending(func(tx *bolt.Tx) (int, error) {
+		cmds := 0
 		for i := first; i < len(logs); i++ {
 			l := logs[i]
 			if l.Type != raft.LogCommand {
@@ -167,13 +191,14 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 			}
 			results, err := applyEntry(tx, l.Data)
 			if err != nil {
-				return fmt.Errorf("raft index %d: %w", l.Index, err)
+				return 0, fmt.Errorf("raft index %d: %w", l.Index, err)
 			}
 			res[i] = results
+			cmds += len(results)
 			bytes += int64(len(l.Data))
 			entries++
 		}
-		return putU64(tx.Bucket(bktMeta), keyApplied, last)
+		return cmds, putU64(tx.Bucket(bktMeta), keyApplied, last)
 	})
 	if err != nil {
 		err = f.fail(err)
@@ -200,6 +225,9 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 		// The database lags raft's applied index: a snapshot labelled with
 		// that index would lose entries once the log is truncated.
 		return nil, err
+	}
+	if err := f.commitPending(); err != nil {
+		return nil, fmt.Errorf("queue: snapshot: %w", err)
 	}
 	tx, err := f.db.Begin(false)
 	if err != nil {
@@ -236,6 +264,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		os.Remove(tmp)
 		return fmt.Errorf("queue: restore snapshot: %w", err)
 	}
+	f.dropPending() // superseded by the snapshot
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.db != nil {

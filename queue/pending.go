@@ -1,0 +1,87 @@
+package queue
+
+import (
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+const (
+	// maxPendingCommands bounds the commands applied in one fsm.db
+	// transaction: its dirty pages stay in memory until it commits (about
+	// 1 KiB a command) and, after a crash, are replayed from the raft log.
+	maxPendingCommands = 4096
+	// maxPendingAge is how long applied commands wait for a commit when
+	// nothing else commits them (a read, a snapshot, the count above).
+	maxPendingAge = 20 * time.Millisecond
+)
+
+// applyPending runs fn in the open write transaction, beginning one if
+// needed, and commits once maxPendingCommands commands are in it. fn returns
+// how many commands it applied. On an error the transaction is rolled back:
+// the commands applied in it are still in the raft log, and the caller
+// stops the state machine until a restart replays them. f.pendMu is held.
+func (f *fsm) applyPending(fn func(tx *bolt.Tx) (int, error)) error {
+	if f.pend == nil {
+		tx, err := f.db.Begin(true)
+		if err != nil {
+			return err
+		}
+		f.pend = tx
+		f.pendTimer = time.AfterFunc(maxPendingAge, func() {
+			if err := f.commitPending(); err != nil {
+				f.fail(err)
+			}
+		})
+	}
+	n, err := fn(f.pend)
+	if err != nil {
+		f.rollbackLocked()
+		return err
+	}
+	f.pendCmds += n
+	if f.pendCmds >= maxPendingCommands {
+		return f.commitLocked()
+	}
+	return nil
+}
+
+// commitPending commits the open write transaction, if any.
+func (f *fsm) commitPending() error {
+	if f == nil {
+		return nil
+	}
+	f.pendMu.Lock()
+	defer f.pendMu.Unlock()
+	return f.commitLocked()
+}
+
+func (f *fsm) commitLocked() error {
+	if f.pend == nil {
+		return nil
+	}
+	f.pendTimer.Stop()
+	tx := f.pend
+	f.pend, f.pendCmds = nil, 0
+	if err := tx.Commit(); err != nil {
+		return f.fail(fmt.Errorf("commit %s: %w", f.path, err))
+	}
+	return nil
+}
+
+// dropPending rolls the open transaction back (Restore replaces the state).
+func (f *fsm) dropPending() {
+	f.pendMu.Lock()
+	defer f.pendMu.Unlock()
+	f.rollbackLocked()
+}
+
+func (f *fsm) rollbackLocked() {
+	if f.pend == nil {
+		return
+	}
+	f.pendTimer.Stop()
+	f.pend.Rollback()
+	f.pend, f.pendCmds = nil, 0
+}
