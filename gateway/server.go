@@ -139,6 +139,12 @@ func (s *Server) fail(w *responseWriter, r *request, err error) {
 	if w.wroteHeader {
 		return // the status line is out: nothing better than a broken body is possible
 	}
+	// A DetailedError keeps its extra elements (AWSAccessKeyId, Region...).
+	var detailed *s3err.DetailedError
+	if errors.As(err, &detailed) && detailed.APIError == apiErr {
+		s3err.WriteError(w, r.Request, detailed)
+		return
+	}
 	s3err.WriteError(w, r.Request, apiErr)
 }
 

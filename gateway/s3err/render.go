@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/xml"
-	"errors"
 	"net/http"
 	"strconv"
 )
@@ -14,26 +13,30 @@ type errorBody struct {
 	XMLName   xml.Name `xml:"Error"`
 	Code      string   `xml:"Code"`
 	Message   string   `xml:"Message"`
-	Resource  string   `xml:"Resource"`
-	RequestID string   `xml:"RequestId"`
+	Elements  []element
+	Resource  string `xml:"Resource"`
+	RequestID string `xml:"RequestId"`
+}
+
+// element is an Element as XML: its name is the XMLName value.
+type element struct {
+	XMLName xml.Name
+	Value   string `xml:",chardata"`
 }
 
 // RequestIDHeader is the response header S3 clients read the request id from.
 const RequestIDHeader = "X-Amz-Request-Id"
 
 // WriteError sends err as an S3 error response. An *APIError anywhere in err's chain is
-// sent as is; anything else becomes InternalError with the generic message, because its
-// text may name files or internal state. A HEAD response carries the status only: HEAD
-// has no body, and S3 clients read the code from the status there.
+// sent as is, with the elements of a DetailedError; anything else becomes InternalError
+// with the generic message, because its text may name files or internal state. A HEAD
+// response carries the status only: HEAD has no body, and S3 clients read the code from
+// the status there.
 //
 // The request id is taken from the X-Amz-Request-Id response header if the caller set
 // one (so logs and responses agree), otherwise a random one is generated and set.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	apiErr := ErrInternalError
-	var e *APIError
-	if errors.As(err, &e) && e != nil {
-		apiErr = e
-	}
+	apiErr, _ := resolve(err)
 	reqID := w.Header().Get(RequestIDHeader)
 	if reqID == "" {
 		reqID = newRequestID()
@@ -43,7 +46,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(apiErr.Status)
 		return
 	}
-	out := ErrorBody(r, reqID, apiErr)
+	out := ErrorBody(r, reqID, err)
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(apiErr.Status)
@@ -54,18 +57,18 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // error inside a 200 response (CompleteMultipartUpload, once the status line is out).
 // Like WriteError, anything but an *APIError becomes InternalError.
 func ErrorBody(r *http.Request, reqID string, err error) []byte {
-	apiErr := ErrInternalError
-	var e *APIError
-	if errors.As(err, &e) && e != nil {
-		apiErr = e
-	}
-	// Marshalling these string fields cannot fail.
-	body, _ := xml.Marshal(errorBody{
+	apiErr, elements := resolve(err)
+	doc := errorBody{
 		Code:      apiErr.Code,
 		Message:   apiErr.Message,
 		Resource:  r.URL.Path,
 		RequestID: reqID,
-	})
+	}
+	for _, e := range elements {
+		doc.Elements = append(doc.Elements, element{XMLName: xml.Name{Local: e.Name}, Value: e.Value})
+	}
+	// Marshalling these string fields cannot fail.
+	body, _ := xml.Marshal(doc)
 	return append([]byte(xml.Header), body...)
 }
 

@@ -1,7 +1,6 @@
 package sigv4
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +14,10 @@ const Algorithm = "AWS4-HMAC-SHA256"
 const (
 	// scopeTerminator ends every credential scope.
 	scopeTerminator = "aws4_request"
+	// scopeService is the only service a scope may name.
+	scopeService = "s3"
+	// sigV2Scheme starts a SigV2 Authorization header.
+	sigV2Scheme = "AWS"
 	// amzDateFormat is the ISO 8601 basic format of X-Amz-Date.
 	amzDateFormat = "20060102T150405Z"
 	// scopeDateFormat is the date in a credential scope.
@@ -24,6 +27,10 @@ const (
 	// maxSignedHeaders bounds the SignedHeaders list so a hostile header cannot make
 	// us build a huge canonical request.
 	maxSignedHeaders = 64
+	// headerMalformed starts every AuthorizationHeaderMalformed message, as in S3.
+	headerMalformed = "The authorization header is malformed; "
+	// authorizationHeader is the ArgumentName of InvalidArgument errors about it.
+	authorizationHeader = "Authorization"
 )
 
 // Scope is a credential scope: date/region/service/aws4_request.
@@ -51,154 +58,120 @@ type Authorization struct {
 //
 //	AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=hex
 //
-// Another scheme (SigV2 "AWS ", SigV4a) gives InvalidRequest ("not supported"); a
-// SigV4 header that does not parse gives AuthorizationHeaderMalformed.
+// The errors are S3's: a value without a space or with another scheme than SigV2 or
+// SigV4 gives InvalidArgument (naming the Authorization header and the value), SigV2
+// gives InvalidRequest ("not supported"), and a SigV4 header that does not parse gives
+// AuthorizationHeaderMalformed saying what is wrong.
 func ParseAuthorization(header string) (Authorization, error) {
 	scheme, rest, ok := strings.Cut(header, " ")
-	if !ok || scheme != Algorithm {
+	switch {
+	case !ok:
+		return Authorization{}, invalidAuthorization(
+			"Authorization header is invalid -- one and only one ' ' (space) required.", header)
+	case scheme == sigV2Scheme:
 		return Authorization{}, errUnsupportedAuth
+	case scheme != Algorithm:
+		return Authorization{}, invalidAuthorization("Unsupported Authorization Type", scheme)
 	}
 	malformed := func(why string) (Authorization, error) {
-		return Authorization{}, s3err.ErrAuthorizationHeaderMalformed.WithMessage(
-			"The authorization header is malformed; " + why + ".")
+		return Authorization{}, s3err.ErrAuthorizationHeaderMalformed.WithMessage(headerMalformed + why)
 	}
-	fields := make(map[string]string, 3)
-	for _, field := range strings.Split(rest, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(field), "=")
-		if !ok {
-			return malformed("each component must be key=value")
-		}
-		switch k {
-		case "Credential", "SignedHeaders", "Signature":
-		default:
-			return malformed("unknown component " + strconv.Quote(k))
-		}
-		if _, dup := fields[k]; dup {
-			return malformed(k + " given twice")
+	components := strings.Split(rest, ",")
+	if len(components) != 3 {
+		return malformed("the authorization header requires three components: Credential, SignedHeaders, and Signature.")
+	}
+	fields := make(map[string]string, len(components))
+	for _, c := range components {
+		c = strings.TrimSpace(c)
+		k, v, ok := strings.Cut(c, "=")
+		if !ok || strings.Contains(v, "=") {
+			return malformed("the authorization component " + strconv.Quote(c) + " is malformed.")
 		}
 		fields[k] = v
 	}
-	if len(fields) != 3 {
-		return malformed("Credential, SignedHeaders and Signature are required")
+	// With exactly three components, an unknown or repeated name leaves one of the
+	// three out: S3 names the first one missing.
+	for _, k := range []string{"Credential", "SignedHeaders", "Signature"} {
+		if _, ok := fields[k]; !ok {
+			return malformed("missing " + k + ".")
+		}
 	}
-	a, why := buildAuthorization(fields["Credential"], fields["SignedHeaders"], fields["Signature"])
-	if why != "" {
+	var a Authorization
+	var why string
+	if a.AccessKey, a.Scope, why = parseCredential(fields["Credential"]); why != "" {
 		return malformed(why)
+	}
+	if a.SignedHeaders, why = parseSignedHeaders(fields["SignedHeaders"]); why != "" {
+		return malformed(why + ".")
+	}
+	if a.Signature, why = parseSignature(fields["Signature"]); why != "" {
+		return malformed(why + ".")
 	}
 	return a, nil
 }
 
-// errUnsupportedAuth is what S3 answers for SigV2 and other schemes.
+// invalidAuthorization is S3's InvalidArgument about the Authorization header. The
+// value goes back to the client that sent it; it is never logged.
+func invalidAuthorization(msg, value string) error {
+	return s3err.ErrInvalidArgument.WithMessage(msg).WithElements(
+		s3err.Element{Name: s3err.ElementArgumentName, Value: authorizationHeader},
+		s3err.Element{Name: s3err.ElementArgumentValue, Value: value})
+}
+
+// errUnsupportedAuth is what S3 answers for SigV2, in a header or a query.
 var errUnsupportedAuth = s3err.ErrInvalidRequest.WithMessage(
 	"The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
 
-// buildAuthorization checks the three shared components; why is empty when they are
-// valid, else it says what is wrong.
-func buildAuthorization(cred, signed, sig string) (Authorization, string) {
-	var a Authorization
+// parseCredential splits access-key/date/region/service/aws4_request. why is empty
+// when it is valid, else the end of S3's message, checked in S3's order: shape,
+// service, terminator, date.
+func parseCredential(cred string) (accessKey string, scope Scope, why string) {
 	parts := strings.Split(cred, "/")
-	if len(parts) != 5 {
-		return a, "the Credential must be access-key/date/region/service/aws4_request"
+	if len(parts) != 5 || parts[0] == "" || parts[2] == "" {
+		return "", Scope{}, `the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`
 	}
-	a.AccessKey = parts[0]
-	a.Scope = Scope{Date: parts[1], Region: parts[2], Service: parts[3]}
-	if a.AccessKey == "" {
-		return a, "the access key is empty"
-	}
-	if _, err := time.Parse(scopeDateFormat, a.Scope.Date); err != nil || len(a.Scope.Date) != len(scopeDateFormat) {
-		return a, "the Credential date must be YYYYMMDD"
-	}
-	if a.Scope.Region == "" {
-		return a, "the Credential region is empty"
-	}
-	if a.Scope.Service != "s3" {
-		return a, "the Credential service must be s3"
+	if parts[3] != scopeService {
+		return "", Scope{}, "incorrect service " + strconv.Quote(parts[3]) + `. This endpoint belongs to "s3".`
 	}
 	if parts[4] != scopeTerminator {
-		return a, "the Credential must end with aws4_request"
+		return "", Scope{}, "incorrect terminal " + strconv.Quote(parts[4]) + `. This endpoint uses "aws4_request".`
 	}
+	if _, err := time.Parse(scopeDateFormat, parts[1]); err != nil || len(parts[1]) != len(scopeDateFormat) {
+		return "", Scope{}, "incorrect date format " + strconv.Quote(parts[1]) +
+			`. This date in the credential must be in the format "yyyyMMdd".`
+	}
+	return parts[0], Scope{Date: parts[1], Region: parts[2], Service: parts[3]}, ""
+}
+
+// parseSignedHeaders splits a SignedHeaders list; why, when not empty, says what is
+// wrong, starting with "SignedHeaders".
+func parseSignedHeaders(signed string) ([]string, string) {
 	if signed == "" {
-		return a, "SignedHeaders is empty"
+		return nil, "SignedHeaders is empty"
 	}
-	a.SignedHeaders = strings.Split(signed, ";")
-	if len(a.SignedHeaders) > maxSignedHeaders {
-		return a, "too many SignedHeaders"
+	list := strings.Split(signed, ";")
+	if len(list) > maxSignedHeaders {
+		return nil, "SignedHeaders lists more than " + strconv.Itoa(maxSignedHeaders) + " headers"
 	}
 	haveHost := false
-	for _, h := range a.SignedHeaders {
+	for _, h := range list {
 		if h == "" || h != strings.ToLower(h) || strings.ContainsAny(h, " \t:") {
-			return a, "SignedHeaders must be lower-case header names separated by ';'"
+			return nil, "SignedHeaders must be lower-case header names separated by ';'"
 		}
 		haveHost = haveHost || h == "host"
 	}
 	if !haveHost {
-		return a, "SignedHeaders must include host"
+		return nil, "SignedHeaders must include host"
 	}
+	return list, ""
+}
+
+// parseSignature checks the form of a signature; why starts with "Signature".
+func parseSignature(sig string) (string, string) {
 	if len(sig) != signatureHexLen || !isLowerHex(sig) {
-		return a, "the Signature must be 64 lower-case hex digits"
+		return "", "Signature must be 64 lower-case hex digits"
 	}
-	a.Signature = sig
-	return a, ""
-}
-
-// Presign query parameter names.
-const (
-	queryAlgorithm     = "X-Amz-Algorithm"
-	queryCredential    = "X-Amz-Credential"
-	queryDate          = "X-Amz-Date"
-	queryExpires       = "X-Amz-Expires"
-	querySignedHeaders = "X-Amz-SignedHeaders"
-	querySignature     = "X-Amz-Signature"
-	queryContentSHA256 = "X-Amz-Content-Sha256"
-)
-
-// MaxPresignExpiry is the longest X-Amz-Expires S3 accepts: 7 days.
-const MaxPresignExpiry = 7 * 24 * time.Hour
-
-// Presign is a parsed presigned URL.
-type Presign struct {
-	Authorization
-	Date    time.Time
-	Expires time.Duration
-}
-
-// IsPresigned reports whether the query carries presign parameters.
-func IsPresigned(q url.Values) bool {
-	return q.Has(queryAlgorithm) || q.Has(querySignature) || q.Has(queryCredential)
-}
-
-// ParsePresign parses the X-Amz-* presign parameters. Anything missing or invalid
-// gives AuthorizationQueryParametersError; another algorithm gives InvalidRequest.
-func ParsePresign(q url.Values) (Presign, error) {
-	bad := func(why string) (Presign, error) {
-		return Presign{}, s3err.ErrAuthorizationQueryParametersError.WithMessage(
-			"Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, " +
-				"X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters; " + why + ".")
-	}
-	for _, k := range []string{queryAlgorithm, queryCredential, queryDate, queryExpires, querySignedHeaders, querySignature} {
-		if len(q[k]) != 1 {
-			return bad(k + " must be given exactly once")
-		}
-	}
-	if q.Get(queryAlgorithm) != Algorithm {
-		return Presign{}, errUnsupportedAuth
-	}
-	a, why := buildAuthorization(q.Get(queryCredential), q.Get(querySignedHeaders), q.Get(querySignature))
-	if why != "" {
-		return bad(why)
-	}
-	date, err := time.Parse(amzDateFormat, q.Get(queryDate))
-	if err != nil {
-		return bad("X-Amz-Date must be in the format YYYYMMDD'T'HHMMSS'Z'")
-	}
-	secs, err := strconv.ParseInt(q.Get(queryExpires), 10, 64)
-	if err != nil || secs < 0 {
-		return bad("X-Amz-Expires must be a non-negative integer")
-	}
-	if secs > int64(MaxPresignExpiry/time.Second) {
-		return bad("X-Amz-Expires must be less than a week (in seconds) that is 604800")
-	}
-	return Presign{Authorization: a, Date: date, Expires: time.Duration(secs) * time.Second}, nil
+	return sig, ""
 }
 
 func isLowerHex(s string) bool {

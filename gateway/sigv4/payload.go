@@ -37,6 +37,16 @@ func IsSHA256Hex(s string) bool {
 	return len(s) == 2*sha256.Size && isLowerHex(s)
 }
 
+// emptyPayloadSHA256 is the hex SHA-256 of an empty body.
+const emptyPayloadSHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// errPayloadMismatch is XAmzContentSHA256Mismatch with both hashes, as S3 sends it.
+func errPayloadMismatch(client, computed string) error {
+	return s3err.ErrXAmzContentSHA256Mismatch.WithElements(
+		s3err.Element{Name: s3err.ElementClientComputedContentSHA256, Value: client},
+		s3err.Element{Name: s3err.ElementS3ComputedContentSHA256, Value: computed})
+}
+
 func validPayloadHash(s string) bool {
 	return s == UnsignedPayload || IsStreaming(s) || IsSHA256Hex(s)
 }
@@ -70,8 +80,8 @@ func (p *PayloadReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	p.h.Write(b[:n])
 	if err == io.EOF {
-		if subtle.ConstantTimeCompare(p.h.Sum(nil), p.want) != 1 {
-			err = s3err.ErrXAmzContentSHA256Mismatch
+		if sum := p.h.Sum(nil); subtle.ConstantTimeCompare(sum, p.want) != 1 {
+			err = errPayloadMismatch(hex.EncodeToString(p.want), hex.EncodeToString(sum))
 		}
 	}
 	if err != nil {
