@@ -3,7 +3,6 @@ package queue
 import (
 	"encoding/binary"
 	"fmt"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -44,20 +43,15 @@ func applyCommand(tx *bolt.Tx, c *command) (result, err error) {
 	return result, a.flush()
 }
 
-// applier applies the commands of one entry. It keeps the totals, the job
-// sequence and the reference count changes in memory and writes them once,
-// in flush: the meta bucket would otherwise be rewritten four times per
-// command, and a blob's count once per reference taken or dropped.
+// applier applies the commands of one entry. It keeps the totals and the
+// job sequence in memory and writes them once, in flush: the meta bucket
+// would otherwise be rewritten four times per command.
 type applier struct {
 	tx                                *bolt.Tx
 	meta, buckets, objects, jobs, ids *bolt.Bucket
 	uploads, upParts, upKeys          *bolt.Bucket
 	nextSeq                           uint64
 	nBuckets, nObjects, nBytes, nJobs int64
-	// refs holds the net change of each blob's reference count. Counts are
-	// sums, so applying the net change equals applying each step; a count
-	// never goes below zero in between.
-	refs map[string]int64
 }
 
 func newApplier(tx *bolt.Tx) *applier {
@@ -65,7 +59,6 @@ func newApplier(tx *bolt.Tx) *applier {
 		tx: tx, meta: tx.Bucket(bktMeta), buckets: tx.Bucket(bktBuckets), objects: tx.Bucket(bktObjects),
 		jobs: tx.Bucket(bktJobs), ids: tx.Bucket(bktJobIDs),
 		uploads: tx.Bucket(bktUploads), upParts: tx.Bucket(bktUpParts), upKeys: tx.Bucket(bktUpKeys),
-		refs: make(map[string]int64, 4),
 	}
 	a.jobs.FillPercent = jobsFillPercent
 	a.ids.FillPercent = jobsFillPercent // version IDs grow with time
@@ -73,26 +66,10 @@ func newApplier(tx *bolt.Tx) *applier {
 	return a
 }
 
-// ref records a change of a blob's reference count.
-func (a *applier) ref(blob string, delta int64) { a.refs[blob] += delta }
-
 func (a *applier) flush() error {
 	if err := putU64(a.meta, keyNextSeq, a.nextSeq); err != nil {
 		return err
 	}
-	blobs := make([]string, 0, len(a.refs))
-	for b, d := range a.refs {
-		if d != 0 {
-			blobs = append(blobs, b)
-		}
-	}
-	slices.Sort(blobs) // the same page writes on every node
-	for _, b := range blobs {
-		if err := addRef(a.tx, b, a.refs[b]); err != nil {
-			return err
-		}
-	}
-	clear(a.refs)
 	for _, d := range []struct {
 		key   []byte
 		delta int64
@@ -213,12 +190,7 @@ func (a *applier) objectPut(c *command) (error, error) {
 	if err := ob.Put(key, value); err != nil {
 		return nil, err
 	}
-	// One reference for the version, one for its job, per blob occurrence.
-	newHead := objectHead{blob: o.Blob, parts: o.Parts}
-	newHead.blobs(func(b string) { a.ref(b, 2) })
-	if hadOld {
-		old.blobs(func(b string) { a.ref(b, -1) })
-	} else {
+	if !hadOld {
 		a.nObjects++
 	}
 	a.nBytes += o.Size - old.size
@@ -248,7 +220,6 @@ func (a *applier) objectDelete(c *command) (error, error) {
 	if err := ob.Delete(key); err != nil {
 		return nil, err
 	}
-	old.blobs(func(b string) { a.ref(b, -1) })
 	a.nObjects--
 	a.nBytes -= old.size
 	return nil, a.addJob(&Job{

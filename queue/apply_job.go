@@ -10,12 +10,6 @@ func (a *applier) jobDone(id string) error {
 	if seq == nil {
 		return nil
 	}
-	var j Job
-	if v := a.jobs.Get(seq); v != nil {
-		if err := decodeJob(v, &j); err != nil {
-			return err
-		}
-	}
 	seq = append([]byte(nil), seq...) // seq aliases the page; deletes may move it
 	if err := a.ids.Delete([]byte(id)); err != nil {
 		return err
@@ -23,8 +17,6 @@ func (a *applier) jobDone(id string) error {
 	if err := a.jobs.Delete(seq); err != nil {
 		return err
 	}
-	h := objectHead{blob: j.Blob, parts: j.Object.Parts}
-	h.blobs(func(b string) { a.ref(b, -1) })
 	a.nJobs--
 	return nil
 }

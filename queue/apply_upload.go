@@ -25,7 +25,8 @@ func (a *applier) uploadCreate(c *command) (error, error) {
 	return nil, a.upKeys.Put(upKeysKey(c.Bucket, c.Key, c.ID), id)
 }
 
-// uploadPart adds or replaces a part; the part holds a reference on its blob.
+// uploadPart adds or replaces a part; MarkReferenced reports its blob while
+// the part is listed.
 func (a *applier) uploadPart(c *command) (error, error) {
 	if a.uploads.Get([]byte(c.ID)) == nil {
 		return ErrNoSuchUpload, nil
@@ -37,16 +38,10 @@ func (a *applier) uploadPart(c *command) (error, error) {
 		if bytes.Equal(old, v) {
 			return nil, nil // a retry
 		}
-		var op UploadPart
-		if err := decodeUploadPart(old, &op); err != nil {
-			return nil, err
-		}
-		a.ref(op.Blob, -1)
 	}
 	if err := a.upParts.Put(k, v); err != nil {
 		return nil, err
 	}
-	a.ref(p.Blob, 1)
 	return nil, nil
 }
 
@@ -102,8 +97,7 @@ func (a *applier) completed(c *command) bool {
 	return h.decode(v) == nil && h.versionID == c.Object.VersionID
 }
 
-// removeUpload deletes upload id (whose record is v) and its parts, and
-// drops the parts' references.
+// removeUpload deletes upload id (whose record is v) and its parts.
 func (a *applier) removeUpload(id string, v []byte) error {
 	var u Upload
 	if err := decodeUpload(v, &u); err != nil {
@@ -112,12 +106,7 @@ func (a *applier) removeUpload(id string, v []byte) error {
 	prefix := upPartsPrefix(id)
 	var keys [][]byte
 	c := a.upParts.Cursor()
-	for k, pv := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, pv = c.Next() {
-		var p UploadPart
-		if err := decodeUploadPart(pv, &p); err != nil {
-			return err
-		}
-		a.ref(p.Blob, -1)
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		keys = append(keys, append([]byte(nil), k...))
 	}
 	for _, k := range keys {

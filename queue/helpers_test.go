@@ -84,13 +84,19 @@ func mustBucket(t testing.TB, n *Node, name string) {
 	}
 }
 
+// referenced reports whether MarkReferenced reports blob.
 func referenced(t testing.TB, n *Node, blob string) bool {
 	t.Helper()
-	ok, err := n.Referenced(blob)
-	if err != nil {
-		t.Fatalf("referenced: %v", err)
+	return markedBlobs(t, n)[blob]
+}
+
+func markedBlobs(t testing.TB, n *Node) map[string]bool {
+	t.Helper()
+	marked := map[string]bool{}
+	if err := n.MarkReferenced(ctxT(t), func(b string) { marked[b] = true }); err != nil {
+		t.Fatalf("mark referenced: %v", err)
 	}
-	return ok
+	return marked
 }
 
 func stats(t testing.TB, n *Node) Stats {

@@ -153,24 +153,6 @@ func (n *Node) Job(id string) (Job, error) {
 	return j, nil
 }
 
-// Referenced reports whether any object version or pending job still needs
-// the blob: one bbolt lookup, for the store's garbage collector.
-func (n *Node) Referenced(blob string) (bool, error) {
-	k, err := refKey(blob)
-	if err != nil {
-		return false, fmt.Errorf("queue: referenced: %w", err)
-	}
-	var ok bool
-	err = n.fsm.view(func(tx *bolt.Tx) error {
-		ok = tx.Bucket(bktRefs).Get(k) != nil
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("queue: referenced %s: %w", blob, err)
-	}
-	return ok, nil
-}
-
 // Stats returns the totals kept in fsm.db.
 func (n *Node) Stats() (Stats, error) {
 	var s Stats

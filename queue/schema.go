@@ -2,7 +2,6 @@ package queue
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,7 +14,6 @@ import (
 //	objects  one nested bbolt bucket per S3 bucket: key -> encoded Object
 //	jobs     big-endian Seq -> encoded Job (so a cursor walks oldest first)
 //	jobids   job ID -> big-endian Seq
-//	refs     raw 32-byte blob digest -> uvarint reference count
 //	uploads  upload ID -> encoded Upload without its parts
 //	upparts  uvarint(len(ID)) ID big-endian uint32(number) -> encoded UploadPart
 //	upkeys   esc(bucket) esc(key) ID -> ID, so uploads list by key, then ID
@@ -28,15 +26,16 @@ var (
 	bktObjects = []byte("objects")
 	bktJobs    = []byte("jobs")
 	bktJobIDs  = []byte("jobids")
+	// bktRefs held per-blob reference counts up to schema 2.
 	bktRefs    = []byte("refs")
 	bktUploads = []byte("uploads")
 	bktUpParts = []byte("upparts")
 	bktUpKeys  = []byte("upkeys")
 
-	// v1Buckets are the buckets of schema 1, enough to recognise a database
-	// this package wrote; allBuckets are those of the current schema.
-	v1Buckets  = [][]byte{bktMeta, bktBuckets, bktObjects, bktJobs, bktJobIDs, bktRefs}
-	allBuckets = append(v1Buckets[:len(v1Buckets):len(v1Buckets)], bktUploads, bktUpParts, bktUpKeys)
+	// coreBuckets exist in every schema version, enough to recognise a
+	// database this package wrote; allBuckets are those of the current one.
+	coreBuckets = [][]byte{bktMeta, bktBuckets, bktObjects, bktJobs, bktJobIDs}
+	allBuckets  = append(coreBuckets[:len(coreBuckets):len(coreBuckets)], bktUploads, bktUpParts, bktUpKeys)
 
 	keySchema  = []byte("schema")
 	keyApplied = []byte("applied")
@@ -49,8 +48,10 @@ var (
 
 // schemaVersion is bumped when the layout changes in a way an older binary
 // cannot read. 2 added multipart uploads and composite objects, which an
-// older binary would lose the blob references of.
-const schemaVersion = 2
+// older binary would lose the blob references of. 3 dropped the reference
+// counts (refs), which an older binary's collector would read as "nothing
+// is referenced".
+const schemaVersion = 3
 
 // jobsFillPercent packs the jobs and jobids buckets: their keys (sequence
 // numbers, time-ordered version IDs) mostly grow, and bbolt's default
@@ -81,13 +82,18 @@ func initSchema(tx *bolt.Tx) error {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
+	if tx.Bucket(bktRefs) != nil {
+		if err := tx.DeleteBucket(bktRefs); err != nil {
+			return fmt.Errorf("delete bucket %s: %w", bktRefs, err)
+		}
+	}
 	return putU64(tx.Bucket(bktMeta), keySchema, schemaVersion)
 }
 
 // hasSchema reports whether tx looks like a database this package wrote,
 // of any schema version.
 func hasSchema(tx *bolt.Tx) bool {
-	for _, name := range v1Buckets {
+	for _, name := range coreBuckets {
 		if tx.Bucket(name) == nil {
 			return false
 		}
@@ -138,39 +144,6 @@ func appliedIndex(tx *bolt.Tx) uint64 {
 		return 0
 	}
 	return getU64(m, keyApplied)
-}
-
-// refKey is the raw digest; Blob values are validated lowercase hex before
-// they reach the database.
-func refKey(blob string) ([]byte, error) {
-	k, err := hex.DecodeString(blob)
-	if err != nil || len(k) != blobHexLen/2 {
-		return nil, fmt.Errorf("%w: blob %q is not a lowercase hex SHA-256", ErrInvalidCommand, blob)
-	}
-	return k, nil
-}
-
-// addRef changes a blob's reference count; the key disappears at zero so
-// that Referenced is one lookup.
-func addRef(tx *bolt.Tx, blob string, delta int64) error {
-	if blob == "" {
-		return nil
-	}
-	k, err := refKey(blob)
-	if err != nil {
-		return err
-	}
-	refs := tx.Bucket(bktRefs)
-	var n int64
-	if v := refs.Get(k); v != nil {
-		u, _ := binary.Uvarint(v)
-		n = int64(u)
-	}
-	n += delta
-	if n <= 0 {
-		return refs.Delete(k)
-	}
-	return refs.Put(k, binary.AppendUvarint(nil, uint64(n)))
 }
 
 const bucketCreated = 1

@@ -20,11 +20,19 @@ type CollectStats struct {
 	TempsDeleted int64 // orphaned temp files removed
 }
 
+// MarkFunc reports, by calling mark, the digest of every blob the index
+// references, all read from one consistent view of the index that begins after
+// MarkFunc is called. It is the mark phase of Collect.
+type MarkFunc func(ctx context.Context, mark func(Digest)) error
+
 // Collect removes temp files that no live Writer owns and that are older than
-// TempMaxAge, and every blob that is neither pinned nor referenced. referenced is
-// called with the store's mutex held, so that no Commit can pin a digest between the
-// answer and the deletion: it must be quick and must not call back into the Store.
-func (s *Store) Collect(ctx context.Context, referenced func(Digest) (bool, error)) (CollectStats, error) {
+// TempMaxAge, and every blob that mark does not report and that no Commit pinned
+// since Collect began.
+//
+// That is what makes a concurrent write safe: a caller journals a reference while
+// it holds the pin Commit gave it. A reference journaled before mark's view began
+// is reported; one journaled later was pinned during the collection.
+func (s *Store) Collect(ctx context.Context, mark MarkFunc) (CollectStats, error) {
 	var st CollectStats
 	s.mu.Lock()
 	open := s.open
@@ -35,7 +43,13 @@ func (s *Store) Collect(ctx context.Context, referenced func(Digest) (bool, erro
 	if err := s.collectTemps(ctx, &st); err != nil {
 		return st, err
 	}
-	err := s.walkBlobs(ctx, func(d Digest, path string, size int64) error {
+	s.startTracking()
+	defer s.stopTracking()
+	refs, err := s.markReferenced(ctx, mark)
+	if err != nil {
+		return st, err
+	}
+	err = s.walkBlobs(ctx, func(d Digest, path string, size int64) error {
 		st.BlobsScanned++
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -43,11 +57,7 @@ func (s *Store) Collect(ctx context.Context, referenced func(Digest) (bool, erro
 			st.BlobsPinned++
 			return nil
 		}
-		ref, err := referenced(d)
-		if err != nil {
-			return fmt.Errorf("store: collect: is %s referenced: %w", d, err)
-		}
-		if ref {
+		if _, ok := s.touched[d]; ok || refs.mayContain(d) {
 			return nil
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -140,9 +150,52 @@ func (s *Store) walkBlobs(ctx context.Context, fn func(d Digest, path string, si
 	return nil
 }
 
+// startTracking makes every pin taken from now on, and every pin held now, protect
+// its digest from this collection's sweep.
+func (s *Store) startTracking() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.collecting++; s.touched == nil {
+		s.touched = make(map[Digest]struct{}, len(s.pins))
+	}
+	for d := range s.pins {
+		s.touched[d] = struct{}{}
+	}
+}
+
+func (s *Store) stopTracking() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.collecting--; s.collecting == 0 {
+		s.touched = nil
+	}
+}
+
+// markReferenced runs mark into a filter sized by the previous collection. A
+// filter that turns out far too small (the first collection of a large store) is
+// rebuilt once at the right size, or it would keep most garbage.
+func (s *Store) markReferenced(ctx context.Context, mark MarkFunc) (*bloom, error) {
+	s.mu.Lock()
+	expected := s.lastMarked
+	s.mu.Unlock()
+	for try := 0; ; try++ {
+		refs := newBloom(expected)
+		if err := mark(ctx, refs.add); err != nil {
+			return nil, fmt.Errorf("store: collect: mark referenced blobs: %w", err)
+		}
+		s.mu.Lock()
+		s.lastMarked = refs.n
+		s.mu.Unlock()
+		if !refs.overfull() || try > 0 {
+			return refs, nil
+		}
+		expected = refs.n
+	}
+}
+
 // RunCollector runs Collect now and then every CollectInterval until ctx is done or
-// the store is closed. Run it once the index is loaded, so that referenced is exact.
-func (s *Store) RunCollector(ctx context.Context, referenced func(Digest) (bool, error)) error {
+// the store is closed. Run it once the index is loaded, so that mark is complete.
+func (s *Store) RunCollector(ctx context.Context, mark MarkFunc) error {
 	s.mu.Lock()
 	closed := s.closed
 	s.mu.Unlock()
@@ -152,7 +205,7 @@ func (s *Store) RunCollector(ctx context.Context, referenced func(Digest) (bool,
 	t := time.NewTicker(s.CollectInterval)
 	defer t.Stop()
 	for {
-		st, err := s.Collect(ctx, referenced)
+		st, err := s.Collect(ctx, mark)
 		switch {
 		case errors.Is(err, ErrClosed) || ctx.Err() != nil:
 		case err != nil:

@@ -36,7 +36,10 @@ func TestCollect(t *testing.T) {
 		}
 	}
 
-	st, err := s.Collect(testContext(t), func(d Digest) (bool, error) { return d == kept.Digest, nil })
+	st, err := s.Collect(testContext(t), func(_ context.Context, mark func(Digest)) error {
+		mark(kept.Digest)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +86,16 @@ func (ix *index) add(d Digest, n int) {
 	ix.mu.Unlock()
 }
 
-func (ix *index) referenced(d Digest) (bool, error) {
+// mark reports the referenced digests from one consistent view.
+func (ix *index) mark(_ context.Context, mark func(Digest)) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	return ix.refs[d] > 0, nil
+	for d, n := range ix.refs {
+		if n > 0 {
+			mark(d)
+		}
+	}
+	return nil
 }
 
 // TestCollectRacesWriters runs writers of overlapping content against a collector
@@ -109,7 +118,7 @@ func TestCollectRacesWriters(t *testing.T) {
 	collectorDone := make(chan error, 1)
 	go func() {
 		for ctx.Err() == nil {
-			if _, err := s.Collect(ctx, ix.referenced); err != nil && ctx.Err() == nil {
+			if _, err := s.Collect(ctx, ix.mark); err != nil && ctx.Err() == nil {
 				collectorDone <- err
 				return
 			}
@@ -168,7 +177,7 @@ func TestCollectRacesWriters(t *testing.T) {
 		t.Fatal("collector never completed a pass")
 	}
 	// All references dropped and all pins released: a final pass empties the store.
-	if _, err := s.Collect(testContext(t), ix.referenced); err != nil {
+	if _, err := s.Collect(testContext(t), ix.mark); err != nil {
 		t.Fatal(err)
 	}
 	if f := blobFiles(t, s); len(f) != 0 {
@@ -186,7 +195,9 @@ func TestRunCollector(t *testing.T) {
 	blob := mustPut(t, s, []byte("orphan"))
 	s.Unpin(blob.Digest)
 	done := make(chan error, 1)
-	go func() { done <- s.RunCollector(testContext(t), func(Digest) (bool, error) { return false, nil }) }()
+	go func() {
+		done <- s.RunCollector(testContext(t), func(context.Context, func(Digest)) error { return nil })
+	}()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if ok, _ := s.Has(blob.Digest); !ok {
 			break

@@ -72,6 +72,9 @@ type Store struct {
 	closed     chan struct{} // closed by Close; stops RunCollector
 	lock       *os.File
 	pins       map[Digest]int      // digests committed but not yet released by Unpin
+	collecting int                 // Collect calls in progress
+	touched    map[Digest]struct{} // digests pinned since the oldest of them began
+	lastMarked int                 // references the last mark reported; sizes the next filter
 	committing map[Digest]*commit  // digests with a rename in progress
 	temps      map[string]struct{} // base names of temp files owned by live Writers
 

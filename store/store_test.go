@@ -97,7 +97,7 @@ func TestDedupPinsCounted(t *testing.T) {
 	if files := blobFiles(t, s); len(files) != 1 {
 		t.Fatalf("two puts of one content stored %d files: %v", len(files), files)
 	}
-	nothing := func(Digest) (bool, error) { return false, nil }
+	nothing := func(context.Context, func(Digest)) error { return nil }
 	collectAndCheck := func(wantPresent bool) {
 		t.Helper()
 		if _, err := s.Collect(testContext(t), nothing); err != nil {

@@ -253,6 +253,9 @@ func (s *Store) install(tmp string, b Blob) error {
 	dst := blobPath(s.blobs, d)
 	s.mu.Lock()
 	s.pins[d]++
+	if s.collecting > 0 {
+		s.touched[d] = struct{}{}
+	}
 	c := s.committing[d]
 	reuse := false
 	if c == nil || c.durable {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,9 +54,20 @@ func openArchive(ctx context.Context, cfg Config, log zerolog.Logger) (_ *archiv
 	return a, nil
 }
 
-// referenced tells the store's collector whether the index still needs a blob.
-func (a *archive) referenced(d store.Digest) (bool, error) {
-	return a.node.Referenced(d.String())
+// markReferenced reports to the store's collector every blob the index still
+// needs. A digest the index holds but cannot be parsed fails the whole mark:
+// the collector must never read "unparseable" as "unreferenced".
+func (a *archive) markReferenced(ctx context.Context, mark func(store.Digest)) error {
+	var bad error
+	err := a.node.MarkReferenced(ctx, func(blob string) {
+		d, err := store.ParseDigest(blob)
+		if err != nil {
+			bad = cmp.Or(bad, fmt.Errorf("index holds blob %q: %w", blob, err))
+			return
+		}
+		mark(d)
+	})
+	return errors.Join(err, bad)
 }
 
 // close closes the journal, then the store, then releases the lock.

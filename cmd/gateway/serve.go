@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	collecting := make(chan struct{})
 	go func() {
 		defer close(collecting)
-		a.store.RunCollector(runCtx, a.referenced)
+		a.store.RunCollector(runCtx, a.markReferenced)
 	}()
 
 	scheme := "http"
