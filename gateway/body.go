@@ -3,12 +3,8 @@ package gateway
 import (
 	"bytes"
 	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"hash"
-	"hash/crc32"
-	"hash/crc64"
 	"io"
 	"net/http"
 	"strconv"
@@ -16,37 +12,15 @@ import (
 	"time"
 
 	"github.com/ipas/ipas/gateway/awschunked"
+	"github.com/ipas/ipas/gateway/checksum"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/gateway/sigv4"
 )
 
-// crc64NVMEPoly is CRC-64/NVME in the reversed form hash/crc64 expects.
-const crc64NVMEPoly = 0x9a6c9329ac4bc9b5
-
-var (
-	crc32cTable    = crc32.MakeTable(crc32.Castagnoli)
-	crc64NVMETable = crc64.MakeTable(crc64NVMEPoly)
-)
-
-// checksumAlgorithms are the S3 additional checksums by their name in the index
-// (upper case, as x-amz-checksum-algorithm spells them).
-var checksumAlgorithms = map[string]func() hash.Hash{
-	"CRC32":     func() hash.Hash { return crc32.NewIEEE() },
-	"CRC32C":    func() hash.Hash { return crc32.New(crc32cTable) },
-	"CRC64NVME": func() hash.Hash { return crc64.New(crc64NVMETable) },
-	"SHA1":      sha1.New,
-	"SHA256":    sha256.New,
-}
-
-// checksumHeader returns the header that carries algorithm's value.
-func checksumHeader(algorithm string) string {
-	return "X-Amz-Checksum-" + strings.ToLower(algorithm)
-}
-
-// runningSum is one checksum computed over a body and, when the client sent a value
+// runningSum is the checksum computed over a body and, when the client sent a value
 // in a header, compared with it at EOF.
 type runningSum struct {
-	algorithm string
+	algorithm checksum.Algorithm
 	h         hash.Hash
 	want      []byte // nil: only computed, to be stored
 }
@@ -60,7 +34,10 @@ type body struct {
 	chunked *awschunked.Reader
 	md5     hash.Hash
 	wantMD5 []byte
-	sums    []runningSum
+	// claimed is the checksum the client announced; sum computes it unless it
+	// comes in a trailer, which chunked verifies.
+	claimed requestChecksum
+	sum     *runningSum
 	n       int64
 	max     int64
 	size    int64 // decoded size the client declared; -1 unknown
@@ -70,8 +47,14 @@ type body struct {
 // newBody prepares the body of r. max bounds the decoded size (EntityTooLarge). An
 // object body needs its length (Content-Length, or x-amz-decoded-content-length for
 // aws-chunked, which may also be left out), as in S3. A checksum named by
-// x-amz-sdk-checksum-algorithm without a value is computed, to be stored, as S3 does.
+// x-amz-sdk-checksum-algorithm without a value is computed, to be stored.
 func (s *Server) newBody(w http.ResponseWriter, r *request, max int64, needLength bool) (*body, error) {
+	return s.openBody(w, r, max, needLength, true)
+}
+
+// openBody is newBody; checksums false leaves the x-amz-checksum-* headers alone, for
+// requests where they describe something other than the body (CompleteMultipartUpload).
+func (s *Server) openBody(w http.ResponseWriter, r *request, max int64, needLength, checksums bool) (*body, error) {
 	b := &body{max: max, size: r.ContentLength}
 	var raw io.Reader = &stallReader{r: r.Body, rc: http.NewResponseController(w), timeout: s.cfg.StallTimeout}
 	opts, chunked, err := awschunked.OptionsFromHeader(r.Header)
@@ -109,26 +92,14 @@ func (s *Server) newBody(w http.ResponseWriter, r *request, max int64, needLengt
 		}
 		b.md5, b.wantMD5 = md5.New(), want
 	}
-	seen := map[string]bool{}
-	for alg, newHash := range checksumAlgorithms {
-		v := r.Header.Get(checksumHeader(alg))
-		if v == "" {
-			continue
+	if checksums {
+		rc, err := parseRequestChecksum(r.Header, opts.Trailers)
+		if err != nil {
+			return nil, err
 		}
-		h := newHash()
-		want, err := base64.StdEncoding.DecodeString(v)
-		if err != nil || len(want) != h.Size() {
-			return nil, s3err.ErrInvalidRequest.WithMessage("Value for x-amz-checksum-" + strings.ToLower(alg) + " header is invalid.")
-		}
-		b.sums = append(b.sums, runningSum{algorithm: alg, h: h, want: want})
-		seen[alg] = true
-	}
-	for _, t := range opts.Trailers {
-		seen[strings.ToUpper(strings.TrimPrefix(t, "x-amz-checksum-"))] = true
-	}
-	if alg := strings.ToUpper(r.Header.Get("X-Amz-Sdk-Checksum-Algorithm")); alg != "" && !seen[alg] {
-		if newHash, ok := checksumAlgorithms[alg]; ok {
-			b.sums = append(b.sums, runningSum{algorithm: alg, h: newHash()})
+		b.claimed = rc
+		if rc.algo != "" && !rc.trailer {
+			b.sum = &runningSum{algorithm: rc.algo, h: rc.algo.New(), want: rc.want}
 		}
 	}
 	return b, nil
@@ -149,8 +120,8 @@ func (b *body) Read(p []byte) (int, error) {
 		if b.md5 != nil {
 			b.md5.Write(p[:n])
 		}
-		for _, s := range b.sums {
-			s.h.Write(p[:n])
+		if b.sum != nil {
+			b.sum.h.Write(p[:n])
 		}
 	}
 	if err == io.EOF {
@@ -170,30 +141,49 @@ func (b *body) finish() error {
 	if b.md5 != nil && !bytes.Equal(b.md5.Sum(nil), b.wantMD5) {
 		return s3err.ErrBadDigest
 	}
-	for _, s := range b.sums {
-		if s.want != nil && !bytes.Equal(s.h.Sum(nil), s.want) {
-			return s3err.ErrBadDigest.WithMessage("The " + s.algorithm + " you specified did not match the calculated checksum.")
-		}
+	if b.sum != nil && b.sum.want != nil && !bytes.Equal(b.sum.h.Sum(nil), b.sum.want) {
+		return errChecksumMismatch(b.sum.algorithm)
 	}
 	return io.EOF
 }
 
-// Checksums returns the verified (or computed) checksums of the body, algorithm to
-// base64, once Read has returned io.EOF.
+// Algorithm returns the checksum algorithm of the body: the one the client
+// announced, or the one ComputeIfNone set; "" for none.
+func (b *body) Algorithm() checksum.Algorithm {
+	if b.sum != nil {
+		return b.sum.algorithm
+	}
+	return b.claimed.algo
+}
+
+// ComputeIfNone makes the body compute a checksum with a when the client announced
+// none, as S3 does (CRC64NVME for an object, the upload's algorithm for a part of a
+// FULL_OBJECT upload). Call it before the first Read.
+func (b *body) ComputeIfNone(a checksum.Algorithm) {
+	if b.claimed.algo == "" && b.sum == nil && a != "" {
+		b.sum = &runningSum{algorithm: a, h: a.New()}
+	}
+}
+
+// Checksum returns the algorithm and the base64 value of the body's verified (or
+// computed) checksum once Read has returned io.EOF; "" when it has none.
+func (b *body) Checksum() (checksum.Algorithm, string) {
+	switch {
+	case b.sum != nil:
+		return b.sum.algorithm, checksum.Encode(b.sum.h.Sum(nil))
+	case b.claimed.trailer && b.chunked != nil:
+		return b.claimed.algo, b.chunked.Checksums()[strings.ToLower(string(b.claimed.algo))]
+	}
+	return "", ""
+}
+
+// Checksums returns Checksum as the map stored with objects and parts; nil for none.
 func (b *body) Checksums() map[string]string {
-	out := map[string]string{}
-	for _, s := range b.sums {
-		out[s.algorithm] = base64.StdEncoding.EncodeToString(s.h.Sum(nil))
-	}
-	if b.chunked != nil {
-		for alg, v := range b.chunked.Checksums() {
-			out[strings.ToUpper(alg)] = v
-		}
-	}
-	if len(out) == 0 {
+	a, v := b.Checksum()
+	if a == "" || v == "" {
 		return nil
 	}
-	return out
+	return map[string]string{string(a): v}
 }
 
 // stallReader gives every Read of a request body StallTimeout to make progress, so
@@ -226,10 +216,16 @@ func (s *stallWriter) Write(p []byte) (int, error) {
 // readXML reads a small XML request body through the same verification as object
 // bodies, bounded by maxXMLBody.
 func (s *Server) readXML(w http.ResponseWriter, r *request) ([]byte, error) {
+	return s.readXMLBody(w, r, true)
+}
+
+// readXMLBody is readXML; checksums false leaves x-amz-checksum-* headers alone (see
+// openBody).
+func (s *Server) readXMLBody(w http.ResponseWriter, r *request, checksums bool) ([]byte, error) {
 	if r.ContentLength > maxXMLBody {
 		return nil, s3err.ErrMalformedXML.WithMessage("The XML body is larger than " + strconv.Itoa(maxXMLBody) + " bytes.")
 	}
-	b, err := s.newBody(w, r, maxXMLBody, false)
+	b, err := s.openBody(w, r, maxXMLBody, false, checksums)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
+	"hash"
 	"io"
 	"net/http"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 
+	"github.com/ipas/ipas/gateway/checksum"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/queue"
 )
@@ -23,6 +25,8 @@ type completeResult struct {
 	XMLName xml.Name `xml:"CompleteMultipartUploadResult"`
 	Xmlns   string   `xml:"xmlns,attr"`
 	gofakes3.CompleteMultipartUploadResult
+	checksumFields
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 // completeUpload checks the client's part list, then (with the 200 status already
@@ -31,11 +35,16 @@ type completeResult struct {
 // the object current. The parts stay where they are: the object is their
 // concatenation, so a 100 GB upload never needs 100 GB more disk.
 func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) error {
+	hdr, err := parseCompleteHeaders(r.Header)
+	if err != nil {
+		return err
+	}
 	u, err := s.upload(r, uploadID)
 	if err != nil {
 		return err
 	}
-	raw, err := s.readXML(w, r)
+	// The x-amz-checksum-* headers are the object's checksum, not the body's.
+	raw, err := s.readXMLBody(w, r, false)
 	if err != nil {
 		return err
 	}
@@ -45,7 +54,15 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 	if err := decodeXML(raw, &req); err != nil {
 		return err
 	}
+	var claims completedPartChecksums
+	if err := decodeXML(raw, &claims); err != nil {
+		return err
+	}
 	o, parts, err := s.chooseParts(u, req.Parts)
+	if err != nil {
+		return err
+	}
+	sum, err := completeChecksum(u, hdr, claims, parts, o.Size)
 	if err != nil {
 		return err
 	}
@@ -75,7 +92,7 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 			}
 		}
 	}()
-	err = s.finishUpload(r, uploadID, &o, parts)
+	err = s.finishUpload(r, uploadID, &o, parts, sum)
 	close(stop)
 	wg.Wait()
 	if err != nil {
@@ -88,7 +105,8 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 		return nil
 	}
 	body, _ := xml.Marshal(completeResult{Xmlns: s3Namespace, CompleteMultipartUploadResult: gofakes3.CompleteMultipartUploadResult{
-		Location: "/" + r.bucket + "/" + r.key, Bucket: r.bucket, Key: r.key, ETag: `"` + o.ETag + `"`}})
+		Location: "/" + r.bucket + "/" + r.key, Bucket: r.bucket, Key: r.key, ETag: `"` + o.ETag + `"`},
+		checksumFields: newChecksumFields(o.Checksums), ChecksumType: string(checksumType(o.Checksums))})
 	write(body)
 	return nil
 }
@@ -145,14 +163,21 @@ func (s *Server) chooseParts(u queue.Upload, list []gofakes3.CompletedPart) (que
 	return o, parts, nil
 }
 
-// finishUpload reads the parts to hash the whole object, then commits it.
-func (s *Server) finishUpload(r *request, uploadID string, o *queue.Object, parts []queue.UploadPart) error {
+// finishUpload reads the parts to hash the whole object (and compute its checksum
+// when sum has no value yet), then commits it.
+func (s *Server) finishUpload(r *request, uploadID string, o *queue.Object, parts []queue.UploadPart, sum objectChecksum) error {
 	rc, err := s.openObject(r, *o, 0, o.Size)
 	if err != nil {
 		return err
 	}
 	h := sha256.New()
-	n, err := io.Copy(h, rc)
+	var dst io.Writer = h
+	var whole hash.Hash
+	if sum.value == "" {
+		whole = sum.algo.New()
+		dst = io.MultiWriter(h, whole)
+	}
+	n, err := io.Copy(dst, rc)
 	rc.Close()
 	if err != nil {
 		return err
@@ -161,6 +186,10 @@ func (s *Server) finishUpload(r *request, uploadID string, o *queue.Object, part
 		return errors.New("gateway: complete upload: parts are shorter than journaled")
 	}
 	o.SHA256 = hex.EncodeToString(h.Sum(nil))
+	if whole != nil {
+		sum.value = checksum.Encode(whole.Sum(nil))
+	}
+	o.Checksums = map[string]string{string(sum.algo): sum.value}
 	if err := s.uploads.CompleteUpload(r.Context(), uploadID, *o); err != nil {
 		if errors.Is(err, queue.ErrNoSuchUpload) {
 			return s3err.ErrNoSuchUpload

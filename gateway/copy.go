@@ -67,6 +67,10 @@ func (s *Server) copyObject(w *responseWriter, r *request) error {
 	if err := s.checkBucket(r); err != nil {
 		return err
 	}
+	algo, err := copyChecksumAlgorithm(r.Header)
+	if err != nil {
+		return err
+	}
 	src, err := s.sourceObject(r)
 	if err != nil {
 		return err
@@ -78,7 +82,6 @@ func (s *Server) copyObject(w *responseWriter, r *request) error {
 	o := src
 	o.Bucket, o.Key, o.VersionID, o.ModTime = r.bucket, r.key, queue.NewVersionID(now), now
 	o.Metadata = maps.Clone(src.Metadata)
-	o.Checksums = maps.Clone(src.Checksums)
 	switch d := strings.ToUpper(r.Header.Get("X-Amz-Metadata-Directive")); d {
 	case "", "COPY":
 		if src.Bucket == r.bucket && src.Key == r.key {
@@ -91,10 +94,14 @@ func (s *Server) copyObject(w *responseWriter, r *request) error {
 	default:
 		return s3err.ErrInvalidArgument.WithMessage("Unknown metadata directive.")
 	}
+	if o.Checksums, err = s.copyChecksums(r, src, algo); err != nil {
+		return err
+	}
 	if err := s.idx.PutObject(r.Context(), o); err != nil {
 		return err
 	}
-	return writeXML(w, http.StatusOK, gofakes3.CopyObjectResult{ETag: `"` + o.ETag + `"`, LastModified: gofakes3.NewContentTime(now)})
+	return writeXML(w, http.StatusOK, copyObjectResult{CopyObjectResult: gofakes3.CopyObjectResult{ETag: `"` + o.ETag + `"`,
+		LastModified: gofakes3.NewContentTime(now)}, checksumFields: newChecksumFields(o.Checksums), ChecksumType: string(checksumType(o.Checksums))})
 }
 
 // maxDeleteObjects is S3's limit on keys in one DeleteObjects request.

@@ -57,12 +57,7 @@ func (s *Server) getObject(w *responseWriter, r *request) error {
 	} else if strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
 		// Checksums describe the whole object: a range must never carry them, or
 		// clients would fail to validate the part they got.
-		for alg, v := range o.Checksums {
-			h.Set(checksumHeader(alg), v)
-		}
-		if len(o.Checksums) > 0 {
-			h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
-		}
+		writeChecksums(h, o.Checksums, true)
 	}
 	if r.Method == http.MethodHead {
 		w.WriteHeader(status)

@@ -38,7 +38,7 @@ type listBucketResult struct {
 	Delimiter             string                  `xml:"Delimiter,omitempty"`
 	EncodingType          string                  `xml:"EncodingType,omitempty"`
 	IsTruncated           bool                    `xml:"IsTruncated"`
-	Contents              []gofakes3.Content      `xml:"Contents"`
+	Contents              []listContent           `xml:"Contents"`
 	CommonPrefixes        []gofakes3.CommonPrefix `xml:"CommonPrefixes,omitempty"`
 }
 
@@ -151,10 +151,10 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 	out.Prefix, out.Delimiter = encode(prefix), encode(delim)
 	out.IsTruncated = l.truncated
 	for _, o := range l.objects {
-		out.Contents = append(out.Contents, gofakes3.Content{
+		out.Contents = append(out.Contents, newListContent(gofakes3.Content{
 			Key: encode(o.Key), LastModified: gofakes3.NewContentTime(o.ModTime), ETag: `"` + o.ETag + `"`,
 			Size: o.Size, StorageClass: gofakes3.StorageStandard,
-		})
+		}, o))
 	}
 	for _, p := range l.prefixes {
 		out.CommonPrefixes = append(out.CommonPrefixes, gofakes3.CommonPrefix{Prefix: encode(p)})

@@ -67,11 +67,16 @@ func (s *Server) createUpload(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
+	algo, typ, err := parseUploadChecksum(r.Header)
+	if err != nil {
+		return err
+	}
 	u := queue.Upload{ID: newUploadID(), Bucket: r.bucket, Key: r.key, Created: s.now(), ContentType: contentType,
-		Metadata: meta, ChecksumAlgorithm: r.Header.Get("X-Amz-Checksum-Algorithm")}
+		Metadata: meta, ChecksumAlgorithm: string(algo), ChecksumType: string(typ)}
 	if err := s.uploads.CreateUpload(r.Context(), u); err != nil {
 		return err
 	}
+	writeUploadChecksum(w.Header(), u)
 	return writeXML(w, http.StatusOK, initiateResult{Xmlns: s3Namespace,
 		InitiateMultipartUploadResult: gofakes3.InitiateMultipartUploadResult{Bucket: r.bucket, Key: r.key, UploadID: gofakes3.UploadID(u.ID)}})
 }
@@ -108,11 +113,15 @@ func (s *Server) uploadPart(w *responseWriter, r *request, uploadID string) erro
 	if err != nil {
 		return err
 	}
-	if _, err := s.upload(r, uploadID); err != nil {
+	u, err := s.upload(r, uploadID)
+	if err != nil {
 		return err
 	}
 	b, err := s.newBody(w, r, s.cfg.MaxPartSize, true)
 	if err != nil {
+		return err
+	}
+	if err := checkPartChecksum(u, b); err != nil {
 		return err
 	}
 	blob, err := s.blobs.Put(r.Context(), b)
@@ -129,9 +138,7 @@ func (s *Server) uploadPart(w *responseWriter, r *request, uploadID string) erro
 		return err
 	}
 	w.Header().Set("ETag", `"`+p.ETag+`"`)
-	for alg, v := range p.Checksums {
-		w.Header().Set(checksumHeader(alg), v)
-	}
+	writeChecksums(w.Header(), p.Checksums, false)
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -141,6 +148,7 @@ type copyPartResult struct {
 	Xmlns        string               `xml:"xmlns,attr"`
 	ETag         string               `xml:"ETag"`
 	LastModified gofakes3.ContentTime `xml:"LastModified"`
+	checksumFields
 }
 
 // uploadPartCopy makes a part from a range of an existing object. A whole
@@ -150,7 +158,8 @@ func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) 
 	if err != nil {
 		return err
 	}
-	if _, err := s.upload(r, uploadID); err != nil {
+	u, err := s.upload(r, uploadID)
+	if err != nil {
 		return err
 	}
 	src, err := s.sourceObject(r)
@@ -168,20 +177,33 @@ func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) 
 	}
 	now := s.now()
 	p := queue.UploadPart{Number: n, ModTime: now}
+	algo, sum := partChecksum(u, src, !ranged)
 	if !ranged && len(src.Parts) == 0 && len(src.ETag) == 2*md5.Size {
-		p.Blob, p.Size, p.ETag, p.Checksums = src.Blob, src.Size, src.ETag, src.Checksums
+		p.Blob, p.Size, p.ETag = src.Blob, src.Size, src.ETag
+		if algo != "" && sum == "" {
+			if sum, err = s.hashObject(r, src, algo); err != nil {
+				return err
+			}
+		}
 	} else {
 		rc, err := s.openObject(r, src, off, length)
 		if err != nil {
 			return err
 		}
-		blob, err := s.blobs.Put(r.Context(), rc)
+		hr := newHashingReader(rc, algo)
+		blob, err := s.blobs.Put(r.Context(), hr)
 		rc.Close()
 		if err != nil {
 			return err
 		}
 		defer s.blobs.Unpin(blob.Digest)
 		p.Blob, p.Size, p.ETag = blob.Digest.String(), blob.Size, hex.EncodeToString(blob.MD5[:])
+		if algo != "" && sum == "" {
+			sum = hr.Value()
+		}
+	}
+	if algo != "" {
+		p.Checksums = map[string]string{string(algo): sum}
 	}
 	if err := s.uploads.PutUploadPart(r.Context(), uploadID, p); err != nil {
 		if errors.Is(err, queue.ErrNoSuchUpload) {
@@ -189,7 +211,8 @@ func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) 
 		}
 		return err
 	}
-	return writeXML(w, http.StatusOK, copyPartResult{Xmlns: s3Namespace, ETag: `"` + p.ETag + `"`, LastModified: gofakes3.NewContentTime(now)})
+	return writeXML(w, http.StatusOK, copyPartResult{Xmlns: s3Namespace, ETag: `"` + p.ETag + `"`, LastModified: gofakes3.NewContentTime(now),
+		checksumFields: newChecksumFields(p.Checksums)})
 }
 
 func (s *Server) abortUpload(w *responseWriter, r *request, uploadID string) error {
@@ -250,13 +273,14 @@ func (s *Server) listParts(w *responseWriter, r *request, uploadID string) error
 			LastModified: gofakes3.NewContentTime(p.ModTime), ETag: `"` + p.ETag + `"`, Size: p.Size})
 		out.NextPartNumberMarker = p.Number
 	}
-	return writeXML(w, http.StatusOK, out)
+	return writeXML(w, http.StatusOK, withChecksums(out, u))
 }
 
 type listUploadsResult struct {
 	XMLName xml.Name `xml:"ListMultipartUploadsResult"`
 	Xmlns   string   `xml:"xmlns,attr"`
 	gofakes3.ListMultipartUploadsResult
+	Uploads []listUploadsItem `xml:"Upload"` // with checksum settings
 }
 
 func (s *Server) listUploads(w *responseWriter, r *request) error {
@@ -274,6 +298,7 @@ func (s *Server) listUploads(w *responseWriter, r *request) error {
 	max = min(max, maxListParts)
 	out := gofakes3.ListMultipartUploadsResult{Bucket: r.bucket, KeyMarker: q.Get("key-marker"),
 		UploadIDMarker: gofakes3.UploadID(q.Get("upload-id-marker")), MaxUploads: int64(max), Prefix: q.Get("prefix")}
+	var items []listUploadsItem
 	if max > 0 {
 		ups, more, err := s.uploads.ListUploads(r.bucket, q.Get("prefix"), q.Get("key-marker"), q.Get("upload-id-marker"), max)
 		if err != nil {
@@ -283,10 +308,11 @@ func (s *Server) listUploads(w *responseWriter, r *request) error {
 			out.Uploads = append(out.Uploads, gofakes3.ListMultipartUploadItem{Key: u.Key, UploadID: gofakes3.UploadID(u.ID),
 				StorageClass: gofakes3.StorageStandard, Initiated: gofakes3.NewContentTime(u.Created),
 				Owner: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}, Initiator: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}})
+			items = append(items, newListUploadsItem(out.Uploads[len(out.Uploads)-1], u))
 		}
 		if out.IsTruncated = more; more && len(ups) > 0 {
 			out.NextKeyMarker, out.NextUploadIDMarker = ups[len(ups)-1].Key, gofakes3.UploadID(ups[len(ups)-1].ID)
 		}
 	}
-	return writeXML(w, http.StatusOK, listUploadsResult{Xmlns: s3Namespace, ListMultipartUploadsResult: out})
+	return writeXML(w, http.StatusOK, listUploadsResult{Xmlns: s3Namespace, ListMultipartUploadsResult: out, Uploads: items})
 }

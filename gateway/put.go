@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/ipas/ipas/gateway/checksum"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/queue"
 )
@@ -27,6 +28,7 @@ func (s *Server) putObject(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
+	b.ComputeIfNone(checksum.Default)
 	blob, err := s.blobs.Put(r.Context(), b)
 	if err != nil {
 		return err
@@ -44,9 +46,7 @@ func (s *Server) putObject(w *responseWriter, r *request) error {
 	}
 	h := w.Header()
 	h.Set("ETag", `"`+o.ETag+`"`)
-	for alg, v := range o.Checksums {
-		h.Set(checksumHeader(alg), v)
-	}
+	writeChecksums(h, o.Checksums, true)
 	w.WriteHeader(http.StatusOK)
 	return nil
 }

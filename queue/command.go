@@ -58,7 +58,7 @@ type command struct {
 	// Object is the version to make current (ObjectPut, UploadComplete);
 	// its Bucket and Key are taken from the command.
 	Object     Object
-	Upload     Upload     // UploadCreate: Created, ContentType, Metadata, ChecksumAlgorithm
+	Upload     Upload     // UploadCreate: Created, ContentType, Metadata, ChecksumAlgorithm, ChecksumType
 	UploadPart UploadPart // UploadPart
 	UploadID   string     // JobStarted, JobPartDone: the remote multipart upload
 	PartSize   int64      // JobStarted

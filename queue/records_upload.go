@@ -14,6 +14,7 @@ const (
 	upContentType = 4
 	upMetadata    = 5
 	upChecksumAlg = 6
+	upChecksumTyp = 7
 
 	upartNumber    = 1 // in commands only: the database key holds it
 	upartBlob      = 2 // raw 32 bytes
@@ -36,6 +37,7 @@ func encodeUpload(u *Upload) []byte {
 	e.str(upContentType, u.ContentType)
 	e.strMap(upMetadata, u.Metadata)
 	e.str(upChecksumAlg, u.ChecksumAlgorithm)
+	e.str(upChecksumTyp, u.ChecksumType)
 	return e.b
 }
 
@@ -55,6 +57,8 @@ func decodeUpload(b []byte, u *Upload) error {
 			d.mapEntry(&u.Metadata)
 		case upChecksumAlg:
 			u.ChecksumAlgorithm = d.str()
+		case upChecksumTyp:
+			u.ChecksumType = d.str()
 		}
 	}
 	if d.err != nil {

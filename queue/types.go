@@ -38,7 +38,10 @@ type Upload struct {
 	ContentType       string
 	Metadata          map[string]string
 	ChecksumAlgorithm string
-	Parts             []UploadPart // sorted by Number; empty in ListUploads
+	// ChecksumType is how the object's checksum derives from the parts'
+	// ("COMPOSITE" or "FULL_OBJECT"); "" when ChecksumAlgorithm is "".
+	ChecksumType string
+	Parts        []UploadPart // sorted by Number; empty in ListUploads
 }
 
 // UploadPart is one part of an Upload.

@@ -24,7 +24,8 @@ func (n *Node) CreateUpload(ctx context.Context, u Upload) error {
 		u.Created = now
 	}
 	return n.propose(ctx, &command{Op: opUploadCreate, Time: now, Bucket: u.Bucket, Key: u.Key, ID: u.ID,
-		Upload: Upload{Created: u.Created, ContentType: u.ContentType, Metadata: u.Metadata, ChecksumAlgorithm: u.ChecksumAlgorithm}})
+		Upload: Upload{Created: u.Created, ContentType: u.ContentType, Metadata: u.Metadata, ChecksumAlgorithm: u.ChecksumAlgorithm,
+			ChecksumType: u.ChecksumType}})
 }
 
 // PutUploadPart records part p of an upload, replacing (and unreferencing

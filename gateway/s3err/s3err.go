@@ -121,7 +121,7 @@ var (
 		"The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.",
 		http.StatusNotFound}
 	ErrInvalidPart = &APIError{"InvalidPart",
-		"One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+		"One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
 		http.StatusBadRequest}
 	ErrInvalidPartOrder = &APIError{"InvalidPartOrder",
 		"The list of parts was not in ascending order. The parts list must be specified in order by part number.",
