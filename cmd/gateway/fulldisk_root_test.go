@@ -1,0 +1,100 @@
+//go:build root
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// TestServe_FullDisk mounts an 8 MiB tmpfs where the real daemon keeps its
+// blobs (the journal stays on the test disk), fills it with a PUT that does
+// not fit, and checks what a user would: the PUT fails with 507
+// InsufficientStorage, nothing of it is left on the disk, the object stored
+// before reads back byte-identical, and a PUT that fits works afterwards.
+func TestServe_FullDisk(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	storeMount := filepath.Join(dataDir, storeDir)
+	if err := os.MkdirAll(storeMount, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", storeMount).CombinedOutput(); err != nil {
+		if os.Getenv("IPAS_REQUIRE_TOOLS") != "" {
+			t.Fatalf("mount a tmpfs: %v: %s", err, out)
+		}
+		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", storeMount).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", storeMount, err, out)
+		}
+	})
+	env := []string{"IPAS_ACCESS_KEY=FULLDISKKEY", "IPAS_SECRET_KEY=full-disk-secret"}
+	p := startServe(t, env, "--data-dir", dataDir, "--s3-addr", "127.0.0.1:0")
+	c := s3Client(p.endpoint, "FULLDISKKEY", "full-disk-secret")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	bucket := aws.String("full-disk")
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key string, body []byte) error {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(key), Body: bytes.NewReader(body)})
+		return err
+	}
+	kept := content(1, 1<<20)
+	if err := put("kept.bin", kept); err != nil {
+		t.Fatal(err)
+	}
+
+	err := put("too-big.bin", content(2, 12<<20))
+	var api smithy.APIError
+	var resp *smithyhttp.ResponseError
+	if !errors.As(err, &api) || api.ErrorCode() != "InsufficientStorage" || !errors.As(err, &resp) || resp.HTTPStatusCode() != 507 {
+		t.Fatalf("PUT larger than the disk: %v, want 507 InsufficientStorage", err)
+	}
+
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: aws.String("too-big.bin")}); err == nil {
+		t.Fatal("the failed PUT is visible")
+	}
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String("kept.bin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(out.Body)
+	out.Body.Close()
+	if err != nil || !bytes.Equal(got, kept) {
+		t.Fatalf("object stored before the disk filled: %d bytes, %v", len(got), err)
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(storeMount, "tmp")); len(tmp) != 0 {
+		t.Fatalf("the failed PUT left %d temp files", len(tmp))
+	}
+	if err := put("fits.bin", content(3, 2<<20)); err != nil {
+		t.Fatalf("a PUT that fits after a full disk: %v", err)
+	}
+}
+
+// content is n deterministic, incompressible-looking bytes.
+func content(seed, n int) []byte {
+	b := make([]byte, n)
+	x := uint64(seed)*0x9e3779b97f4a7c15 + 1
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b[i] = byte(x)
+	}
+	return b
+}
