@@ -31,21 +31,28 @@ type completeResult struct {
 // the object current. The parts stay where they are: the object is their
 // concatenation, so a 100 GB upload never needs 100 GB more disk.
 func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) error {
-	u, err := s.upload(r, uploadID)
+	u, uerr := s.upload(r, uploadID)
+	if uerr != nil && !errors.Is(uerr, s3err.ErrNoSuchUpload) {
+		return uerr
+	}
+	list, err := s.readPartList(w, r)
+	if uerr != nil {
+		// A completion retried after it went through (or that lost a race with an
+		// identical one) gets the same answer again, as in S3.
+		if err == nil {
+			if o, ok := s.completedBefore(r, list); ok {
+				return writeXML(w, http.StatusOK, s.completeResult(r, o))
+			}
+		}
+		return uerr
+	}
 	if err != nil {
 		return err
 	}
-	raw, err := s.readXML(w, r)
-	if err != nil {
+	if err := s.checkWriteConditions(r, r.bucket, r.key); err != nil {
 		return err
 	}
-	var req struct {
-		Parts []gofakes3.CompletedPart `xml:"Part"`
-	}
-	if err := decodeXML(raw, &req); err != nil {
-		return err
-	}
-	o, parts, err := s.chooseParts(u, req.Parts)
+	o, parts, err := s.chooseParts(u, list)
 	if err != nil {
 		return err
 	}
@@ -78,6 +85,11 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 	err = s.finishUpload(r, uploadID, &o, parts)
 	close(stop)
 	wg.Wait()
+	if errors.Is(err, s3err.ErrNoSuchUpload) {
+		if done, ok := s.completedBefore(r, list); ok {
+			o, err = done, nil
+		}
+	}
 	if err != nil {
 		apiErr := toAPIError(err)
 		if apiErr == s3err.ErrInternalError {
@@ -87,8 +99,7 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 		write(body[len(xml.Header):])
 		return nil
 	}
-	body, _ := xml.Marshal(completeResult{Xmlns: s3Namespace, CompleteMultipartUploadResult: gofakes3.CompleteMultipartUploadResult{
-		Location: "/" + r.bucket + "/" + r.key, Bucket: r.bucket, Key: r.key, ETag: `"` + o.ETag + `"`}})
+	body, _ := xml.Marshal(s.completeResult(r, o))
 	write(body)
 	return nil
 }
@@ -96,9 +107,6 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 // chooseParts validates the client's list against the journaled parts and returns the
 // object to be made current (without its SHA-256) and the chosen parts.
 func (s *Server) chooseParts(u queue.Upload, list []gofakes3.CompletedPart) (queue.Object, []queue.UploadPart, error) {
-	if len(list) == 0 {
-		return queue.Object{}, nil, s3err.ErrMalformedXML.WithMessage("You must specify at least one part.")
-	}
 	if len(list) > s.cfg.MaxParts {
 		return queue.Object{}, nil, s3err.ErrInvalidArgument.WithMessage("Too many parts.")
 	}
@@ -129,7 +137,7 @@ func (s *Server) chooseParts(u queue.Upload, list []gofakes3.CompletedPart) (que
 	}
 	for _, p := range parts[:len(parts)-1] {
 		if p.Size < s.cfg.MinPartSize {
-			return queue.Object{}, nil, s3err.ErrEntityTooSmall.WithMessage("Part " + strconv.Itoa(p.Number) + " is smaller than the minimum part size.")
+			return queue.Object{}, nil, s3err.ErrEntityTooSmall
 		}
 	}
 	if size > s.cfg.MaxObjectSize {
