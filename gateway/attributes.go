@@ -34,7 +34,7 @@ type attributeChecksum struct {
 }
 
 type attributeParts struct {
-	TotalPartsCount      int             `xml:"TotalPartsCount"`
+	TotalPartsCount      int             `xml:"PartsCount"`
 	PartNumberMarker     int             `xml:"PartNumberMarker"`
 	NextPartNumberMarker int             `xml:"NextPartNumberMarker"`
 	MaxParts             int             `xml:"MaxParts"`
