@@ -223,6 +223,13 @@ func TestGetObjectAttributes(t *testing.T) {
 		out.StorageClass != types.StorageClassStandard || out.LastModified == nil || out.ObjectParts != nil {
 		t.Fatalf("attributes: %+v", out)
 	}
+	sum := put(t, c, "attr", "sum", content(4, 120), func(in *s3.PutObjectInput) { in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256 })
+	out, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String("attr"), Key: aws.String("sum"),
+		ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesChecksum}})
+	if err != nil || out.Checksum == nil || aws.ToString(out.Checksum.ChecksumSHA256) != aws.ToString(sum.ChecksumSHA256) ||
+		out.Checksum.ChecksumType != types.ChecksumTypeFullObject {
+		t.Fatalf("checksum attribute: %v %+v, want %s", err, out.Checksum, aws.ToString(sum.ChecksumSHA256))
+	}
 	completeParts(t, c, "attr", "mp", content(2, 10), content(3, 20))
 	out, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String("attr"), Key: aws.String("mp"),
 		ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectParts}, MaxParts: aws.Int32(1)})
