@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/internal/s3name"
 	"github.com/ipas/ipas/queue"
 )
 
@@ -24,6 +25,9 @@ var responseOverrides = map[string]string{
 }
 
 func (s *Server) getObject(w *responseWriter, r *request) error {
+	if len(r.key) > s3name.MaxKeyBytes {
+		return s3err.ErrKeyTooLongError // no such key can exist
+	}
 	part, err := s.readPartNumber(r)
 	if err != nil {
 		return err

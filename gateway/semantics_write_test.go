@@ -145,6 +145,8 @@ func TestDeleteConditions(t *testing.T) {
 	}
 	_, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("delc"), Key: aws.String(strings.Repeat("k", 1025))})
 	wantErr(t, err, "KeyTooLongError", "Your key is too long.")
+	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("delc"), Key: aws.String(strings.Repeat("k", 1025))})
+	wantCode(t, err, "BadRequest")
 }
 
 // TestExpectedBucketOwner: any of the tenant's access keys names the owner; any
