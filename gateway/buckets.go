@@ -14,19 +14,6 @@ import (
 
 var errMalformedXML = s3err.ErrMalformedXML
 
-func (s *Server) listBuckets(w *responseWriter, r *request) error {
-	buckets, err := s.idx.Buckets()
-	if err != nil {
-		return err
-	}
-	out := gofakes3.Storage{Xmlns: s3Namespace, Owner: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID},
-		Buckets: gofakes3.Buckets{}}
-	for _, b := range buckets {
-		out.Buckets = append(out.Buckets, gofakes3.BucketInfo{Name: b.Name, CreationDate: gofakes3.NewContentTime(b.Created)})
-	}
-	return writeXML(w, http.StatusOK, out)
-}
-
 // createBucketConfiguration is the optional body of CreateBucket.
 type createBucketConfiguration struct {
 	LocationConstraint string `xml:"LocationConstraint"`
@@ -34,7 +21,7 @@ type createBucketConfiguration struct {
 
 func (s *Server) createBucket(w *responseWriter, r *request) error {
 	if err := s3name.CheckBucket(r.bucket); err != nil {
-		return s3err.ErrInvalidBucketName.WithMessage("The specified bucket is not valid: " + r.bucket)
+		return s3err.ErrInvalidBucketName
 	}
 	raw, err := s.readXML(w, r)
 	if err != nil {
@@ -44,6 +31,9 @@ func (s *Server) createBucket(w *responseWriter, r *request) error {
 		var c createBucketConfiguration
 		if err := decodeXML(raw, &c); err != nil {
 			return err
+		}
+		if !s.validLocation(c.LocationConstraint) {
+			return s3err.ErrInvalidLocationConstraint
 		}
 	}
 	if err := s.idx.CreateBucket(r.Context(), r.bucket, s.now()); err != nil {
@@ -138,13 +128,13 @@ func (s *Server) getACL(w *responseWriter, r *request) error {
 			return err
 		}
 	}
-	owner := gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}
+	owner := gofakes3.UserInfo{ID: r.owner(), DisplayName: r.owner()}
 	return writeXML(w, http.StatusOK, accessControlPolicy{
 		Xmlns: s3Namespace,
 		Owner: owner,
 		Grants: []grant{{
 			Grantee: grantee{XMLNS: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser",
-				ID: ownerID, DisplayName: ownerID},
+				ID: r.owner(), DisplayName: r.owner()},
 			Permission: "FULL_CONTROL",
 		}},
 	})

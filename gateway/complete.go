@@ -39,26 +39,37 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 	if err != nil {
 		return err
 	}
-	u, err := s.upload(r, uploadID)
-	if err != nil {
-		return err
+	u, uerr := s.upload(r, uploadID)
+	if uerr != nil && !errors.Is(uerr, s3err.ErrNoSuchUpload) {
+		return uerr
 	}
 	// The x-amz-checksum-* headers are the object's checksum, not the body's.
 	raw, err := s.readXMLBody(w, r, false)
+	var list []gofakes3.CompletedPart
+	if err == nil {
+		list, err = parsePartList(raw)
+	}
+	if uerr != nil {
+		// A completion retried after it went through (or that lost a race with an
+		// identical one) gets the same answer again, as in S3.
+		if err == nil {
+			if o, ok := s.completedBefore(r, list); ok {
+				return writeXML(w, http.StatusOK, s.completeResult(r, o))
+			}
+		}
+		return uerr
+	}
 	if err != nil {
-		return err
-	}
-	var req struct {
-		Parts []gofakes3.CompletedPart `xml:"Part"`
-	}
-	if err := decodeXML(raw, &req); err != nil {
 		return err
 	}
 	var claims completedPartChecksums
 	if err := decodeXML(raw, &claims); err != nil {
 		return err
 	}
-	o, parts, err := s.chooseParts(u, req.Parts)
+	if err := s.checkWriteConditions(r, r.bucket, r.key); err != nil {
+		return err
+	}
+	o, parts, err := s.chooseParts(u, list)
 	if err != nil {
 		return err
 	}
@@ -95,6 +106,11 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 	err = s.finishUpload(r, uploadID, &o, parts, sum)
 	close(stop)
 	wg.Wait()
+	if errors.Is(err, s3err.ErrNoSuchUpload) {
+		if done, ok := s.completedBefore(r, list); ok {
+			o, err = done, nil
+		}
+	}
 	if err != nil {
 		apiErr := toAPIError(err)
 		if apiErr == s3err.ErrInternalError {
@@ -104,9 +120,7 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 		write(body[len(xml.Header):])
 		return nil
 	}
-	body, _ := xml.Marshal(completeResult{Xmlns: s3Namespace, CompleteMultipartUploadResult: gofakes3.CompleteMultipartUploadResult{
-		Location: "/" + r.bucket + "/" + r.key, Bucket: r.bucket, Key: r.key, ETag: `"` + o.ETag + `"`},
-		checksumFields: newChecksumFields(o.Checksums), ChecksumType: string(checksumType(o.Checksums))})
+	body, _ := xml.Marshal(s.completeResult(r, o))
 	write(body)
 	return nil
 }
@@ -114,9 +128,6 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 // chooseParts validates the client's list against the journaled parts and returns the
 // object to be made current (without its SHA-256) and the chosen parts.
 func (s *Server) chooseParts(u queue.Upload, list []gofakes3.CompletedPart) (queue.Object, []queue.UploadPart, error) {
-	if len(list) == 0 {
-		return queue.Object{}, nil, s3err.ErrMalformedXML.WithMessage("You must specify at least one part.")
-	}
 	if len(list) > s.cfg.MaxParts {
 		return queue.Object{}, nil, s3err.ErrInvalidArgument.WithMessage("Too many parts.")
 	}
@@ -147,7 +158,7 @@ func (s *Server) chooseParts(u queue.Upload, list []gofakes3.CompletedPart) (que
 	}
 	for _, p := range parts[:len(parts)-1] {
 		if p.Size < s.cfg.MinPartSize {
-			return queue.Object{}, nil, s3err.ErrEntityTooSmall.WithMessage("Part " + strconv.Itoa(p.Number) + " is smaller than the minimum part size.")
+			return queue.Object{}, nil, s3err.ErrEntityTooSmall
 		}
 	}
 	if size > s.cfg.MaxObjectSize {

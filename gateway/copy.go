@@ -2,19 +2,20 @@ package gateway
 
 import (
 	"errors"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/johannesboyne/gofakes3"
 
 	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/internal/s3name"
 	"github.com/ipas/ipas/queue"
 )
 
 // copySource parses x-amz-copy-source: "bucket/key" or "/bucket/key", URL-encoded,
-// optionally with "?versionId=".
+// optionally with "?versionId=". Errors are S3's InvalidArgument messages.
 func copySource(v string) (bucket, key, versionID string, err error) {
 	path, query, _ := strings.Cut(v, "?")
 	if query != "" {
@@ -25,12 +26,15 @@ func copySource(v string) (bucket, key, versionID string, err error) {
 		versionID = q.Get("versionId")
 	}
 	path, perr := url.PathUnescape(path)
-	if perr != nil {
-		return "", "", "", s3err.ErrInvalidArgument.WithMessage("Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+	if perr != nil || !utf8.ValidString(path) {
+		return "", "", "", s3err.ErrInvalidArgument.WithMessage("Invalid copy source encoding")
 	}
-	bucket, key, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	if !ok || bucket == "" || key == "" {
-		return "", "", "", s3err.ErrInvalidArgument.WithMessage("Copy Source must mention the source bucket and key: sourcebucket/sourcekey.")
+	bucket, key, _ = strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	if s3name.CheckBucket(bucket) != nil {
+		return "", "", "", s3err.ErrInvalidArgument.WithMessage("Invalid copy source bucket name")
+	}
+	if key == "" {
+		return "", "", "", s3err.ErrInvalidArgument.WithMessage("Invalid copy source object key")
 	}
 	return bucket, key, versionID, nil
 }
@@ -42,6 +46,11 @@ func (s *Server) sourceObject(r *request) (queue.Object, error) {
 	if err != nil {
 		return queue.Object{}, err
 	}
+	return s.copySourceObject(r, bucket, key, versionID)
+}
+
+// copySourceObject returns a parsed copy source, checking the copy conditions.
+func (s *Server) copySourceObject(r *request, bucket, key, versionID string) (queue.Object, error) {
 	src, err := s.idx.Object(bucket, key)
 	if err != nil {
 		if errors.Is(err, queue.ErrNoSuchKey) || errors.Is(err, queue.ErrNoSuchBucket) {
@@ -81,18 +90,8 @@ func (s *Server) copyObject(w *responseWriter, r *request) error {
 	now := s.now()
 	o := src
 	o.Bucket, o.Key, o.VersionID, o.ModTime = r.bucket, r.key, queue.NewVersionID(now), now
-	o.Metadata = maps.Clone(src.Metadata)
-	switch d := strings.ToUpper(r.Header.Get("X-Amz-Metadata-Directive")); d {
-	case "", "COPY":
-		if src.Bucket == r.bucket && src.Key == r.key {
-			return s3err.ErrInvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
-		}
-	case "REPLACE":
-		if o.ContentType, o.Metadata, err = metadataFromRequest(r.Header); err != nil {
-			return err
-		}
-	default:
-		return s3err.ErrInvalidArgument.WithMessage("Unknown metadata directive.")
+	if o.ContentType, o.Metadata, err = copyMetadata(r, src); err != nil {
+		return err
 	}
 	if o.Checksums, err = s.copyChecksums(r, src, algo); err != nil {
 		return err
@@ -119,7 +118,9 @@ func (s *Server) deleteObjects(w *responseWriter, r *request) error {
 	if err := decodeXML(raw, &req); err != nil {
 		return err
 	}
-	if len(req.Objects) == 0 || len(req.Objects) > maxDeleteObjects {
+	// An empty list deletes nothing and says so; S3 clients send one when a
+	// batch they computed turned out empty.
+	if len(req.Objects) > maxDeleteObjects {
 		return s3err.ErrMalformedXML
 	}
 	out := gofakes3.MultiDeleteResult{}

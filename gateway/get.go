@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/internal/s3name"
 	"github.com/ipas/ipas/queue"
 )
 
@@ -23,6 +25,13 @@ var responseOverrides = map[string]string{
 }
 
 func (s *Server) getObject(w *responseWriter, r *request) error {
+	if len(r.key) > s3name.MaxKeyBytes {
+		return s3err.ErrKeyTooLongError // no such key can exist
+	}
+	part, err := s.readPartNumber(r)
+	if err != nil {
+		return err
+	}
 	o, err := s.idx.Object(r.bucket, r.key)
 	if err != nil {
 		return s.objectOrBucketError(r, err)
@@ -33,9 +42,17 @@ func (s *Server) getObject(w *responseWriter, r *request) error {
 	if err := checkConditions(r.Header, "", o); err != nil {
 		return err
 	}
-	off, length, ranged, err := parseRange(r.Header.Get("Range"), o.Size)
+	var off, length int64
+	var ranged bool
+	if part > 0 {
+		off, length, ranged, err = partRange(o, part)
+	} else {
+		off, length, ranged, err = parseRange(r.Header.Get("Range"), o.Size)
+	}
 	if err != nil {
-		h.Set("Content-Range", "bytes */"+strconv.FormatInt(o.Size, 10))
+		if errors.Is(err, s3err.ErrInvalidRange) {
+			h.Set("Content-Range", "bytes */"+strconv.FormatInt(o.Size, 10))
+		}
 		return err
 	}
 	writeMetadata(h, o.ContentType, o.Metadata)
@@ -47,16 +64,19 @@ func (s *Server) getObject(w *responseWriter, r *request) error {
 	}
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
-	if n := len(segments(o)); n > 1 {
-		h.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(n))
+	h.Set("X-Amz-Storage-Class", storageClass)
+	if part > 0 && len(o.Parts) > 0 {
+		h.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(len(o.Parts)))
 	}
 	status := http.StatusOK
 	if ranged {
 		status = http.StatusPartialContent
 		h.Set("Content-Range", "bytes "+strconv.FormatInt(off, 10)+"-"+strconv.FormatInt(off+length-1, 10)+"/"+strconv.FormatInt(o.Size, 10))
-	} else if strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
-		// Checksums describe the whole object: a range must never carry them, or
-		// clients would fail to validate the part they got.
+	}
+	// Checksums describe the whole object: a range or a part of a composite object
+	// must never carry them, or clients would fail to validate what they got.
+	whole := !ranged || (off == 0 && length == o.Size)
+	if whole && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
 		writeChecksums(h, o.Checksums, true)
 	}
 	if r.Method == http.MethodHead {
@@ -124,31 +144,36 @@ func etagMatches(list, etag string) bool {
 	return false
 }
 
-// parseRange resolves a Range header against size. A header that does not parse, or
-// names several ranges, is ignored and the whole object is served, as S3 does; a
-// range that starts past the end is InvalidRange.
+// parseRange resolves a Range header against size. A header that is not exactly
+// "bytes=first-last", "bytes=first-" or "bytes=-suffix" in digits (no spaces, one
+// range, first <= last) is ignored and the whole object is served, as S3 does. A
+// range that starts past the end, or an empty suffix, is InvalidRange; a suffix
+// of a 0-byte object is ignored too, since there is nothing to cut.
 func parseRange(v string, size int64) (off, length int64, ranged bool, err error) {
-	spec, ok := strings.CutPrefix(strings.TrimSpace(v), "bytes=")
-	if !ok || strings.Contains(spec, ",") {
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	if !ok {
 		return 0, size, false, nil
 	}
-	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
-	if !ok {
+	first, last, ok := strings.Cut(spec, "-")
+	if !ok || !isDigits(first) || !isDigits(last) || (first == "" && last == "") {
 		return 0, size, false, nil
 	}
 	if first == "" { // suffix: the last n bytes
 		n, perr := strconv.ParseInt(last, 10, 64)
-		if perr != nil || n < 0 {
+		if perr != nil {
 			return 0, size, false, nil
 		}
-		if n == 0 || size == 0 {
+		if n == 0 {
 			return 0, 0, false, s3err.ErrInvalidRange
+		}
+		if size == 0 {
+			return 0, 0, false, nil
 		}
 		n = min(n, size)
 		return size - n, n, true, nil
 	}
 	start, perr := strconv.ParseInt(first, 10, 64)
-	if perr != nil || start < 0 {
+	if perr != nil {
 		return 0, size, false, nil
 	}
 	end := size - 1
@@ -163,4 +188,14 @@ func parseRange(v string, size int64) (off, length int64, ranged bool, err error
 		return 0, 0, false, s3err.ErrInvalidRange
 	}
 	return start, end - start + 1, true, nil
+}
+
+// isDigits reports whether v is empty or only ASCII digits.
+func isDigits(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -1,11 +1,9 @@
 package gateway
 
 import (
-	"encoding/base64"
 	"encoding/xml"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/johannesboyne/gofakes3"
@@ -27,7 +25,7 @@ type listBucketResult struct {
 	XMLName               xml.Name                `xml:"ListBucketResult"`
 	Xmlns                 string                  `xml:"xmlns,attr"`
 	Name                  string                  `xml:"Name"`
-	Prefix                string                  `xml:"Prefix"`
+	Prefix                *string                 `xml:"Prefix,omitempty"`
 	Marker                *string                 `xml:"Marker,omitempty"`
 	NextMarker            string                  `xml:"NextMarker,omitempty"`
 	StartAfter            string                  `xml:"StartAfter,omitempty"`
@@ -114,9 +112,9 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 	v2 := q.Get("list-type") == "2"
 	maxKeys := maxListKeys
 	if v := q.Get("max-keys"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return s3err.ErrInvalidArgument.WithMessage("Provided max-keys not an integer or within integer range.")
+		n, err := parseListInt(v)
+		if err != nil {
+			return err
 		}
 		maxKeys = min(n, maxListKeys)
 	}
@@ -130,11 +128,12 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 	if v2 {
 		cursor = q.Get("start-after")
 		if tok := q.Get("continuation-token"); tok != "" {
-			raw, err := base64.RawURLEncoding.DecodeString(tok)
+			after, err := decodeContinuation(tok)
 			if err != nil {
-				return s3err.ErrInvalidArgument.WithMessage("The continuation token provided is incorrect.")
+				return err
 			}
-			cursor = string(raw)
+			// A start-after past the token still counts, as in S3.
+			cursor = max(cursor, after)
 			out.ContinuationToken = tok
 		}
 	} else {
@@ -148,7 +147,11 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 	if enc == "url" {
 		encode = urlEncodeKey
 	}
-	out.Prefix, out.Delimiter = encode(prefix), encode(delim)
+	if prefix != "" {
+		p := encode(prefix)
+		out.Prefix = &p
+	}
+	out.Delimiter = encode(delim)
 	out.IsTruncated = l.truncated
 	for _, o := range l.objects {
 		out.Contents = append(out.Contents, newListContent(gofakes3.Content{
@@ -164,12 +167,14 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 		out.KeyCount = &n
 		out.StartAfter = encode(q.Get("start-after"))
 		if l.truncated {
-			out.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(l.cursor))
+			out.NextContinuationToken = encodeContinuation(l.last)
 		}
 	} else {
-		m := encode(cursor)
-		out.Marker = &m
-		if l.truncated && delim != "" {
+		if cursor != "" {
+			m := encode(cursor)
+			out.Marker = &m
+		}
+		if l.truncated {
 			out.NextMarker = encode(l.last)
 		}
 	}

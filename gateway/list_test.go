@@ -111,7 +111,7 @@ func TestListObjects(t *testing.T) {
 	if dec, _ := url.QueryUnescape(aws.ToString(out.Contents[0].Key)); dec != "z z" || aws.ToString(out.Contents[0].Key) == "z z" {
 		t.Fatalf("encoded key %q", aws.ToString(out.Contents[0].Key))
 	}
-	_, err = c.ListObjectsV2(ctxT(t), &s3.ListObjectsV2Input{Bucket: aws.String("list"), ContinuationToken: aws.String("!!!")})
+	_, err = c.ListObjectsV2(ctxT(t), &s3.ListObjectsV2Input{Bucket: aws.String("list"), ContinuationToken: aws.String(tokenEncodedPrefix + "!!!")})
 	wantCode(t, err, "InvalidArgument")
 	_, err = c.ListObjectsV2(ctxT(t), &s3.ListObjectsV2Input{Bucket: aws.String("nolist")})
 	wantCode(t, err, "NoSuchBucket")

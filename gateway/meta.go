@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/ipas/ipas/gateway/awschunked"
@@ -13,7 +14,8 @@ import (
 // name, which is also their key in queue.Object.Metadata. Content-Type has its own
 // field. Nothing else of a request is stored: request plumbing (x-amz-date,
 // x-amz-content-sha256, checksums...) must never be replayed on GET.
-var storedHeaders = []string{"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
+var storedHeaders = []string{"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires",
+	websiteRedirectHeader}
 
 // userMetaPrefix starts the user metadata headers, stored lower case as S3 returns them.
 const userMetaPrefix = "x-amz-meta-"
@@ -48,7 +50,13 @@ func metadataFromRequest(h http.Header) (contentType string, meta map[string]str
 		size += len(lower) - len(userMetaPrefix) + len(v)
 	}
 	if size > maxUserMetadata {
-		return "", nil, s3err.ErrInvalidArgument.WithMessage("Your metadata headers exceed the maximum allowed metadata size.")
+		return "", nil, s3err.ErrMetadataTooLarge
+	}
+	if err := checkRedirect(meta[websiteRedirectHeader]); err != nil {
+		return "", nil, err
+	}
+	if err := setTagging(meta, h); err != nil {
+		return "", nil, err
 	}
 	if len(meta) == 0 {
 		meta = nil
@@ -63,6 +71,10 @@ func writeMetadata(h http.Header, contentType string, meta map[string]string) {
 	}
 	h.Set("Content-Type", contentType)
 	for k, v := range meta {
+		if k == taggingKey {
+			h.Set("X-Amz-Tagging-Count", strconv.Itoa(tagCount(v)))
+			continue
+		}
 		if strings.HasPrefix(k, userMetaPrefix) {
 			h[k] = []string{v} // as stored, lower case, like S3
 		} else {

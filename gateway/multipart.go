@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 
@@ -46,10 +48,14 @@ func segments(o queue.Object) []segment {
 	return out
 }
 
-// newUploadID returns 32 random hex digits: upload IDs must not be guessable.
-func newUploadID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
+// newUploadID returns the creation time in nanoseconds (16 hex digits) followed by
+// 32 random hex digits: upload IDs must not be guessable, and IDs that sort in
+// creation order make ListMultipartUploads list the uploads of a key in the order
+// they were initiated, as S3 does.
+func newUploadID(now time.Time) string {
+	var b [24]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixNano()))
+	_, _ = rand.Read(b[8:])
 	return hex.EncodeToString(b[:])
 }
 
@@ -71,7 +77,8 @@ func (s *Server) createUpload(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	u := queue.Upload{ID: newUploadID(), Bucket: r.bucket, Key: r.key, Created: s.now(), ContentType: contentType,
+	now := s.now()
+	u := queue.Upload{ID: newUploadID(now), Bucket: r.bucket, Key: r.key, Created: now, ContentType: contentType,
 		Metadata: meta, ChecksumAlgorithm: string(algo), ChecksumType: string(typ)}
 	if err := s.uploads.CreateUpload(r.Context(), u); err != nil {
 		return err
@@ -94,6 +101,9 @@ func (s *Server) upload(r *request, uploadID string) (queue.Upload, error) {
 	}
 	u, err := s.uploads.Upload(uploadID)
 	if errors.Is(err, queue.ErrNoSuchUpload) || (err == nil && (u.Bucket != r.bucket || u.Key != r.key)) {
+		if err := s.checkBucket(r); err != nil {
+			return queue.Upload{}, err // S3 names the missing bucket before the upload
+		}
 		return queue.Upload{}, s3err.ErrNoSuchUpload
 	}
 	return u, err
@@ -103,7 +113,7 @@ func (s *Server) upload(r *request, uploadID string) (queue.Upload, error) {
 func (s *Server) partNumber(r *request) (int, error) {
 	n, err := strconv.Atoi(r.URL.Query().Get("partNumber"))
 	if err != nil || n < 1 || n > s.cfg.MaxParts {
-		return 0, s3err.ErrInvalidArgument.WithMessage("Part number must be an integer between 1 and " + strconv.Itoa(s.cfg.MaxParts) + ", inclusive.")
+		return 0, s3err.ErrInvalidArgument.WithMessage(partNumberMessage(s.cfg.MaxParts))
 	}
 	return n, nil
 }
@@ -154,7 +164,14 @@ type copyPartResult struct {
 // uploadPartCopy makes a part from a range of an existing object. A whole
 // single-blob source is reused as is; anything else is read and stored as a new blob.
 func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) error {
+	if err := s.checkBucket(r); err != nil {
+		return err
+	}
 	n, err := s.partNumber(r)
+	if err != nil {
+		return err
+	}
+	srcBucket, srcKey, srcVersion, err := copySource(r.Header.Get("X-Amz-Copy-Source"))
 	if err != nil {
 		return err
 	}
@@ -162,15 +179,16 @@ func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) 
 	if err != nil {
 		return err
 	}
-	src, err := s.sourceObject(r)
+	src, err := s.copySourceObject(r, srcBucket, srcKey, srcVersion)
 	if err != nil {
 		return err
 	}
 	off, length, ranged := int64(0), src.Size, false
 	if v := r.Header.Get("X-Amz-Copy-Source-Range"); v != "" {
-		if off, length, ranged, err = parseRange(v, src.Size); err != nil || !ranged {
-			return s3err.ErrInvalidArgument.WithMessage("The x-amz-copy-source-range value must be of the form bytes=first-last within the source object.")
+		if off, length, err = copySourceRange(v, src.Size); err != nil {
+			return err
 		}
+		ranged = true
 	}
 	if length > s.cfg.MaxPartSize {
 		return s3err.ErrEntityTooLarge
@@ -216,7 +234,11 @@ func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) 
 }
 
 func (s *Server) abortUpload(w *responseWriter, r *request, uploadID string) error {
-	if _, err := s.upload(r, uploadID); err != nil {
+	u, err := s.upload(r, uploadID)
+	if err != nil {
+		return err
+	}
+	if err := checkInitiated(r, u, s.now()); err != nil {
 		return err
 	}
 	if err := s.uploads.AbortUpload(r.Context(), uploadID); err != nil {
@@ -237,11 +259,7 @@ func queryInt(r *request, name string, def int) (int, error) {
 	if v == "" {
 		return def, nil
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, s3err.ErrInvalidArgument.WithMessage("Invalid value for " + name + ".")
-	}
-	return n, nil
+	return parseListInt(v)
 }
 
 func (s *Server) listParts(w *responseWriter, r *request, uploadID string) error {
@@ -260,7 +278,7 @@ func (s *Server) listParts(w *responseWriter, r *request, uploadID string) error
 	max = min(max, maxListParts)
 	out := gofakes3.ListMultipartUploadPartsResult{Bucket: u.Bucket, Key: u.Key, UploadID: gofakes3.UploadID(u.ID),
 		StorageClass: gofakes3.StorageStandard, PartNumberMarker: marker, MaxParts: int64(max),
-		Owner: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}, Initiator: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}}
+		Owner: &gofakes3.UserInfo{ID: r.owner(), DisplayName: r.owner()}, Initiator: &gofakes3.UserInfo{ID: r.owner(), DisplayName: r.owner()}}
 	for _, p := range u.Parts {
 		if p.Number <= marker {
 			continue
@@ -274,45 +292,4 @@ func (s *Server) listParts(w *responseWriter, r *request, uploadID string) error
 		out.NextPartNumberMarker = p.Number
 	}
 	return writeXML(w, http.StatusOK, withChecksums(out, u))
-}
-
-type listUploadsResult struct {
-	XMLName xml.Name `xml:"ListMultipartUploadsResult"`
-	Xmlns   string   `xml:"xmlns,attr"`
-	gofakes3.ListMultipartUploadsResult
-	Uploads []listUploadsItem `xml:"Upload"` // with checksum settings
-}
-
-func (s *Server) listUploads(w *responseWriter, r *request) error {
-	if s.uploads == nil {
-		return errNoMultipart
-	}
-	if err := s.checkBucket(r); err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	max, err := queryInt(r, "max-uploads", maxListParts)
-	if err != nil {
-		return err
-	}
-	max = min(max, maxListParts)
-	out := gofakes3.ListMultipartUploadsResult{Bucket: r.bucket, KeyMarker: q.Get("key-marker"),
-		UploadIDMarker: gofakes3.UploadID(q.Get("upload-id-marker")), MaxUploads: int64(max), Prefix: q.Get("prefix")}
-	var items []listUploadsItem
-	if max > 0 {
-		ups, more, err := s.uploads.ListUploads(r.bucket, q.Get("prefix"), q.Get("key-marker"), q.Get("upload-id-marker"), max)
-		if err != nil {
-			return err
-		}
-		for _, u := range ups {
-			out.Uploads = append(out.Uploads, gofakes3.ListMultipartUploadItem{Key: u.Key, UploadID: gofakes3.UploadID(u.ID),
-				StorageClass: gofakes3.StorageStandard, Initiated: gofakes3.NewContentTime(u.Created),
-				Owner: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}, Initiator: &gofakes3.UserInfo{ID: ownerID, DisplayName: ownerID}})
-			items = append(items, newListUploadsItem(out.Uploads[len(out.Uploads)-1], u))
-		}
-		if out.IsTruncated = more; more && len(ups) > 0 {
-			out.NextKeyMarker, out.NextUploadIDMarker = ups[len(ups)-1].Key, gofakes3.UploadID(ups[len(ups)-1].ID)
-		}
-	}
-	return writeXML(w, http.StatusOK, listUploadsResult{Xmlns: s3Namespace, ListMultipartUploadsResult: out, Uploads: items})
 }

@@ -15,7 +15,7 @@ import (
 // one gets 501 NotImplemented before any handler runs, so that, for example, a PUT
 // ?tagging can never be taken for a PutObject and replace the object's data.
 var unsupported = []string{
-	"accelerate", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
+	"accelerate", "analytics", "cors", "encryption", "intelligent-tiering",
 	"inventory", "legal-hold", "lifecycle", "logging", "metadataConfiguration", "metrics",
 	"notification", "object-lock", "ownershipControls", "policy", "policyStatus",
 	"publicAccessBlock", "replication", "requestPayment", "restore", "retention",
@@ -28,19 +28,24 @@ var unsupported = []string{
 // path as given, never cleaned: "../x" is an ordinary key.
 func (s *Server) splitPath(r *http.Request) (bucket, key string) {
 	path := r.URL.Path
-	if s.cfg.Domain != "" {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		host = strings.ToLower(host)
-		if b, ok := strings.CutSuffix(host, "."+strings.ToLower(s.cfg.Domain)); ok && b != "" {
-			return b, strings.TrimPrefix(path, "/")
-		}
+	if b, ok := s.virtualHostBucket(r.Host); ok {
+		return b, strings.TrimPrefix(path, "/")
 	}
 	path = strings.TrimPrefix(path, "/")
 	bucket, key, _ = strings.Cut(path, "/")
 	return bucket, key
+}
+
+// virtualHostBucket returns the bucket a Host header names virtual-host style.
+func (s *Server) virtualHostBucket(host string) (string, bool) {
+	if s.cfg.Domain == "" {
+		return "", false
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	b, ok := strings.CutSuffix(strings.ToLower(host), "."+strings.ToLower(s.cfg.Domain))
+	return b, ok && b != ""
 }
 
 // route dispatches an authenticated request to its handler.
@@ -50,6 +55,9 @@ func (s *Server) route(w *responseWriter, r *request) error {
 		if q.Has(sub) {
 			return s3err.ErrNotImplemented.WithMessage("The ?" + sub + " subresource is not implemented by this gateway.")
 		}
+	}
+	if err := s.checkExpectedOwner(r); err != nil {
+		return err
 	}
 	if v := q.Get("versionId"); v != "" && v != "null" {
 		return s3err.ErrNotImplemented.WithMessage("Object versions are not implemented by this gateway.")
@@ -81,11 +89,14 @@ func (s *Server) route(w *responseWriter, r *request) error {
 	if r.key == "" {
 		return s.routeBucket(w, r, q.Has("location"), q.Has("versioning"), q.Has("delete"))
 	}
-	if q.Has("partNumber") {
-		return s3err.ErrNotImplemented.WithMessage("GetObject by part number is not implemented by this gateway.")
+	if q.Has("partNumber") && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return s3err.ErrInvalidArgument.WithMessage("This operation does not accept partNumber without uploadId")
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
+		if q.Has("attributes") && r.Method == http.MethodGet {
+			return s.getObjectAttributes(w, r)
+		}
 		return s.getObject(w, r)
 	case http.MethodPut:
 		if r.Header.Get("X-Amz-Copy-Source") != "" {

@@ -9,10 +9,6 @@ import (
 // s3Namespace is the XML namespace of S3 responses.
 const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
 
-// ownerID is the canonical user every bucket and object belongs to: the gateway has
-// one tenant, whatever access key signed the request.
-const ownerID = "ipas"
-
 // writeXML sends v as an XML document with status.
 func writeXML(w http.ResponseWriter, status int, v any) error {
 	body, err := xml.Marshal(v)

@@ -82,7 +82,7 @@ var (
 		http.StatusBadRequest}
 
 	ErrNotImplemented = &APIError{"NotImplemented",
-		"A header or query you provided implies functionality that is not implemented.", http.StatusNotImplemented}
+		"A header you provided implies functionality that is not implemented.", http.StatusNotImplemented}
 	ErrInternalError = &APIError{"InternalError",
 		"We encountered an internal error. Please try again.", http.StatusInternalServerError}
 	ErrSlowDown = &APIError{"SlowDown", "Please reduce your request rate.", http.StatusServiceUnavailable}
@@ -96,16 +96,16 @@ var (
 	ErrNoSuchKey      = &APIError{"NoSuchKey", "The specified key does not exist.", http.StatusNotFound}
 	ErrNoSuchBucket   = &APIError{"NoSuchBucket", "The specified bucket does not exist.", http.StatusNotFound}
 	ErrBucketNotEmpty = &APIError{"BucketNotEmpty",
-		"The bucket that you tried to delete is not empty.", http.StatusConflict}
+		"The bucket you tried to delete is not empty.", http.StatusConflict}
 	ErrBucketAlreadyOwnedByYou = &APIError{"BucketAlreadyOwnedByYou",
 		"The bucket that you tried to create already exists, and you own it.", http.StatusConflict}
 	ErrInvalidBucketName = &APIError{"InvalidBucketName",
 		"The specified bucket is not valid.", http.StatusBadRequest}
 	ErrKeyTooLongError    = &APIError{"KeyTooLongError", "Your key is too long.", http.StatusBadRequest}
 	ErrPreconditionFailed = &APIError{"PreconditionFailed",
-		"At least one of the preconditions that you specified did not hold.", http.StatusPreconditionFailed}
+		"At least one of the pre-conditions you specified did not hold.", http.StatusPreconditionFailed}
 	ErrInvalidRange = &APIError{"InvalidRange",
-		"The requested range cannot be satisfied.", http.StatusRequestedRangeNotSatisfiable}
+		"The requested range is not satisfiable", http.StatusRequestedRangeNotSatisfiable}
 	// ErrNotModified answers a GET or HEAD whose If-None-Match or If-Modified-Since
 	// condition holds; it is sent as a bare 304 without a body.
 	ErrNotModified = &APIError{"NotModified", "Not Modified", http.StatusNotModified}
@@ -118,14 +118,15 @@ var (
 	ErrNoSuchVersion = &APIError{"NoSuchVersion",
 		"The specified version does not exist.", http.StatusNotFound}
 	ErrNoSuchUpload = &APIError{"NoSuchUpload",
-		"The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.",
+		"The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
 		http.StatusNotFound}
+	// ErrInvalidPart's message is S3's own, double space included.
 	ErrInvalidPart = &APIError{"InvalidPart",
 		"One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
 		http.StatusBadRequest}
 	ErrInvalidPartOrder = &APIError{"InvalidPartOrder",
-		"The list of parts was not in ascending order. The parts list must be specified in order by part number.",
+		"The list of parts was not in ascending order. Parts must be ordered by part number.",
 		http.StatusBadRequest}
 	ErrEntityTooSmall = &APIError{"EntityTooSmall",
-		"Your proposed upload is smaller than the minimum allowed object size.", http.StatusBadRequest}
+		"Your proposed upload is smaller than the minimum allowed size", http.StatusBadRequest}
 )

@@ -1,0 +1,54 @@
+package gateway
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ipas/ipas/gateway/s3err"
+)
+
+// websiteRedirectHeader is stored with an object, under this name, and returned on
+// GET and HEAD; the gateway serves no website, it only keeps what clients set.
+const websiteRedirectHeader = "X-Amz-Website-Redirect-Location"
+
+// taggingKey keeps an object's tag set in its metadata, URL-encoded as the
+// x-amz-tagging header carries it. GET and HEAD report only the tag count: the
+// ?tagging subresource is not implemented.
+const taggingKey = "X-Amz-Tagging"
+
+var errInvalidTagging = s3err.ErrInvalidArgument.WithMessage("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
+
+// checkRedirect validates x-amz-website-redirect-location as S3 does.
+func checkRedirect(v string) error {
+	if v == "" || strings.HasPrefix(v, "/") || strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://") {
+		return nil
+	}
+	return s3err.ErrInvalidRedirectLocation
+}
+
+// setTagging stores the x-amz-tagging header of h in meta, if it is a valid tag set.
+func setTagging(meta map[string]string, h http.Header) error {
+	v := h.Get("X-Amz-Tagging")
+	if v == "" {
+		delete(meta, taggingKey)
+		return nil
+	}
+	q, err := url.ParseQuery(v)
+	if err != nil {
+		return errInvalidTagging
+	}
+	for _, vs := range q {
+		if len(vs) > 1 {
+			return errInvalidTagging
+		}
+	}
+	meta[taggingKey] = v
+	return nil
+}
+
+// tagCount is the number of tags in a stored tag set.
+func tagCount(v string) int {
+	q, _ := url.ParseQuery(v)
+	return len(q)
+}
