@@ -2,9 +2,14 @@
 // deletes, multipart uploads and their parts, replication progress) is a versioned,
 // deterministic, idempotent command committed through hashicorp/raft with a raft-wal log,
 // and applied to a bbolt-backed state machine that holds the bucket list, the object index,
-// the uploads in progress, the replication job table and a reference count per blob
-// (Referenced, for the store's collector). A batching proposer lets many concurrent writers
-// share one fsync.
+// the uploads in progress and the replication job table (MarkReferenced reports every blob
+// they name, for the store's collector). A batching proposer lets many concurrent writers
+// share one fsync of the raft log.
+//
+// The raft log, not fsm.db, makes a command durable: entries are applied into one bbolt
+// transaction that commits every few thousand commands, every 20 ms, before a snapshot and
+// before any read, so fsm.db's own fsyncs are shared too and a read sees every command
+// applied before it. After a crash, raft replays what the last commit did not hold.
 //
 // The raft directory (Config.Dir) holds node-id, wal/ (raft-wal: log and stable store),
 // snapshots/ (raft.FileSnapshotStore; a snapshot is a copy of fsm.db) and fsm.db. fsm.db
