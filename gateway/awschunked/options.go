@@ -104,7 +104,7 @@ func OptionsFromHeader(h http.Header) (opts Options, ok bool, err error) {
 				continue
 			}
 			if _, known := checksumAlgorithms[name]; !known {
-				return Options{}, true, s3err.ErrInvalidRequest.WithMessage("The trailer " + strconv.Quote(name) + " is not supported.")
+				return Options{}, true, s3err.ErrInvalidRequest.WithMessage("The value specified in the x-amz-trailer header is not supported")
 			}
 			opts.Trailers = append(opts.Trailers, name)
 		}
