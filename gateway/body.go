@@ -46,8 +46,8 @@ type body struct {
 
 // newBody prepares the body of r. max bounds the decoded size (EntityTooLarge). An
 // object body needs its length (Content-Length, or x-amz-decoded-content-length for
-// aws-chunked, which may also be left out), as in S3. A checksum named by
-// x-amz-sdk-checksum-algorithm without a value is computed, to be stored.
+// aws-chunked, where awschunked.OptionsFromHeader requires it), as in S3. A checksum
+// named by x-amz-sdk-checksum-algorithm without a value is computed, to be stored.
 func (s *Server) newBody(w http.ResponseWriter, r *request, max int64, needLength bool) (*body, error) {
 	return s.openBody(w, r, max, needLength, true)
 }

@@ -51,6 +51,9 @@ func (s *Server) virtualHostBucket(host string) (string, bool) {
 // route dispatches an authenticated request to its handler.
 func (s *Server) route(w *responseWriter, r *request) error {
 	q := r.URL.Query()
+	if err := checkStreaming(r, q); err != nil {
+		return err
+	}
 	for _, sub := range unsupported {
 		if q.Has(sub) {
 			return s3err.ErrNotImplemented.WithMessage("The ?" + sub + " subresource is not implemented by this gateway.")

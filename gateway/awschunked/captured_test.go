@@ -67,12 +67,18 @@ func TestOptionsFromHeader(t *testing.T) {
 	}{
 		{"plain", map[string]string{"X-Amz-Content-Sha256": "UNSIGNED-PAYLOAD"}, false, ""},
 		{"signed", map[string]string{"X-Amz-Content-Sha256": ContentSHA256Signed, "X-Amz-Decoded-Content-Length": "5"}, true, ""},
-		{"trailer list", map[string]string{"X-Amz-Content-Sha256": ContentSHA256SignedTrailer,
+		{"trailer list", map[string]string{"X-Amz-Content-Sha256": ContentSHA256SignedTrailer, "X-Amz-Decoded-Content-Length": "5",
 			"X-Amz-Trailer": "X-Amz-Checksum-Crc32C, x-amz-checksum-sha256"}, true, ""},
-		{"trailer missing", map[string]string{"X-Amz-Content-Sha256": ContentSHA256UnsignedTrailer}, true, "InvalidRequest"},
-		{"trailer not allowed", map[string]string{"X-Amz-Content-Sha256": ContentSHA256Signed, "X-Amz-Trailer": "x-amz-checksum-crc32"}, true, "InvalidRequest"},
-		{"trailer unknown", map[string]string{"X-Amz-Content-Sha256": ContentSHA256UnsignedTrailer, "X-Amz-Trailer": "x-amz-meta-a"}, true, "InvalidRequest"},
-		{"bad decoded length", map[string]string{"X-Amz-Content-Sha256": ContentSHA256Signed, "X-Amz-Decoded-Content-Length": "-1"}, true, "InvalidArgument"},
+		// S3 takes a trailer-mode body without x-amz-trailer: it has no checksum trailer.
+		{"unsigned, no trailer", map[string]string{"X-Amz-Content-Sha256": ContentSHA256UnsignedTrailer, "X-Amz-Decoded-Content-Length": "5"}, true, ""},
+		{"signed, no trailer", map[string]string{"X-Amz-Content-Sha256": ContentSHA256SignedTrailer, "X-Amz-Decoded-Content-Length": "5"}, true, ""},
+		{"trailer not allowed", map[string]string{"X-Amz-Content-Sha256": ContentSHA256Signed, "X-Amz-Decoded-Content-Length": "5",
+			"X-Amz-Trailer": "x-amz-checksum-crc32"}, true, "InvalidRequest"},
+		{"trailer unknown", map[string]string{"X-Amz-Content-Sha256": ContentSHA256UnsignedTrailer, "X-Amz-Decoded-Content-Length": "5",
+			"X-Amz-Trailer": "x-amz-meta-a"}, true, "InvalidRequest"},
+		{"decoded length missing", map[string]string{"X-Amz-Content-Sha256": ContentSHA256UnsignedTrailer}, true, "MissingContentLength"},
+		{"decoded length negative", map[string]string{"X-Amz-Content-Sha256": ContentSHA256Signed, "X-Amz-Decoded-Content-Length": "-1"}, true, "MissingContentLength"},
+		{"decoded length not a number", map[string]string{"X-Amz-Content-Sha256": ContentSHA256SignedTrailer, "X-Amz-Decoded-Content-Length": "12x"}, true, "MissingContentLength"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,5 +9,8 @@
 // Decoded bytes are handed out before the chunk that holds them is verified, because
 // chunks may be 16 MiB and are never buffered whole. The body is proven only when Read
 // returns io.EOF: a consumer must write to a temporary place, commit on io.EOF and
-// discard on any other error. Errors are s3err values.
+// discard on any other error. Errors are the s3err values S3 sends: IncompleteBody for
+// a body cut short or framed wrongly and for a length other than the declared one,
+// InvalidChunkSizeError for a chunk under 8 KiB that is not the last,
+// MalformedTrailerError for trailers other than those announced in x-amz-trailer.
 package awschunked

@@ -33,6 +33,16 @@ type trailer struct{ name, value string }
 // and "... Including Trailing Headers"). It is written independently of the decoder so
 // that the two check each other.
 func encodeBody(mode Mode, s *Signing, data []byte, chunkSize int, trailers []trailer) []byte {
+	var sizes []int
+	for off := 0; off < len(data); off += chunkSize {
+		sizes = append(sizes, min(chunkSize, len(data)-off))
+	}
+	return encodeChunks(mode, s, data, sizes, trailers)
+}
+
+// encodeChunks is encodeBody with the data cut into chunks of the given sizes, which
+// must add up to len(data).
+func encodeChunks(mode Mode, s *Signing, data []byte, sizes []int, trailers []trailer) []byte {
 	var b bytes.Buffer
 	prev := ""
 	if s != nil {
@@ -58,8 +68,10 @@ func encodeBody(mode Mode, s *Signing, data []byte, chunkSize int, trailers []tr
 			b.WriteString("\r\n")
 		}
 	}
-	for off := 0; off < len(data); off += chunkSize {
-		writeChunk(data[off:min(off+chunkSize, len(data))])
+	off := 0
+	for _, n := range sizes {
+		writeChunk(data[off : off+n])
+		off += n
 	}
 	writeChunk(nil)
 	if mode == Signed {

@@ -10,7 +10,12 @@ import (
 )
 
 // fuzzMaxChunk keeps each fuzz execution small; the limit logic is the same at 16 MiB.
-const fuzzMaxChunk = 1 << 16
+// fuzzMinChunk lets small inputs come in many chunks, to exercise the framing; the
+// minimum itself is tested in TestChunkSizeRule.
+const (
+	fuzzMaxChunk = 1 << 16
+	fuzzMinChunk = 1
+)
 
 // FuzzDecoder feeds arbitrary bodies to the decoder in every mode: it must never panic
 // or fail with anything but an S3 error, must never return more bytes than the body
@@ -29,14 +34,16 @@ func FuzzDecoder(f *testing.F) {
 	}
 	f.Add([]byte("ffffffffffffffffff\r\n"), uint8(2), int64(-1))
 	f.Add([]byte("0\r\n\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"), uint8(2), int64(0))
+	f.Add([]byte("5\r\nhello\r\n0\r\n\r\n"), uint8(11), int64(5))
 	f.Fuzz(func(t *testing.T, body []byte, sel uint8, decodedLen int64) {
 		mode := []Mode{Signed, SignedTrailer, UnsignedTrailer}[int(sel)%3]
-		opts := Options{Mode: mode, Signing: signing, DecodedLength: decodedLen, MaxChunkSize: fuzzMaxChunk}
+		opts := Options{Mode: mode, Signing: signing, DecodedLength: decodedLen, MaxChunkSize: fuzzMaxChunk, MinChunkSize: fuzzMinChunk}
 		if decodedLen < -1 {
 			opts.DecodedLength = -1
 		}
-		if mode != Signed {
-			opts.Trailers = []string{[]string{crc, "x-amz-checksum-crc64nvme", "x-amz-checksum-sha256"}[int(sel/3)%3]}
+		// A trailer mode may declare no trailer: the fourth choice.
+		if name := []string{crc, "x-amz-checksum-crc64nvme", "x-amz-checksum-sha256", ""}[int(sel/3)%4]; mode != Signed && name != "" {
+			opts.Trailers = []string{name}
 		}
 		r := NewReader(bytes.NewReader(body), opts)
 		n, err := io.Copy(io.Discard, r)
@@ -51,10 +58,9 @@ func FuzzDecoder(f *testing.F) {
 		}
 
 		// The same input as a payload must survive an encode/decode round trip.
-		name := opts.Trailers
 		var trailers []trailer
-		if mode != Signed {
-			trailers = []trailer{{name[0], checksumOf(name[0], body)}}
+		for _, name := range opts.Trailers {
+			trailers = append(trailers, trailer{name, checksumOf(name, body)})
 		}
 		// Small chunks exercise the framing; at most 256 of them keep an execution fast.
 		chunk := max(1+int(sel)*37, len(body)/256+1)

@@ -33,6 +33,11 @@ const (
 // is checked.
 const DefaultMaxChunkSize = 16 << 20
 
+// DefaultMinChunkSize is the smallest chunk S3 accepts anywhere but at the end of the
+// data: a body cut into tiny chunks costs a signature check or a header parse per
+// few bytes.
+const DefaultMinChunkSize = 8 << 10
+
 // ModeOf returns the variant announced by an x-amz-content-sha256 value.
 func ModeOf(contentSHA256 string) (Mode, bool) {
 	switch contentSHA256 {
@@ -65,30 +70,33 @@ type Options struct {
 	// Signing is required for Signed and SignedTrailer.
 	Signing *Signing
 	// Trailers are the trailer names announced in x-amz-trailer, lower case. Each
-	// must be a checksum trailer (x-amz-checksum-*), and each must arrive.
+	// must be a checksum trailer (x-amz-checksum-*), each must arrive, and no other
+	// may. None is allowed: the body then ends with an empty trailer section.
 	Trailers []string
 	// DecodedLength is x-amz-decoded-content-length, or -1 when not given.
 	DecodedLength int64
 	// MaxChunkSize bounds a chunk; 0 means DefaultMaxChunkSize.
 	MaxChunkSize int64
+	// MinChunkSize is the smallest size of a data chunk followed by another data
+	// chunk; 0 means DefaultMinChunkSize.
+	MinChunkSize int64
 }
 
 // OptionsFromHeader reads Mode, Trailers and DecodedLength from the request headers.
 // The caller adds Signing for the signed modes. ok is false when the body is not
-// aws-chunked at all (x-amz-content-sha256 is not a STREAMING-* value).
+// aws-chunked at all (x-amz-content-sha256 is not a STREAMING-* value). As in S3,
+// x-amz-decoded-content-length is required (MissingContentLength when absent or not
+// a number) and x-amz-trailer is optional in the trailer modes.
 func OptionsFromHeader(h http.Header) (opts Options, ok bool, err error) {
 	mode, ok := ModeOf(h.Get("X-Amz-Content-Sha256"))
 	if !ok {
 		return Options{}, false, nil
 	}
-	opts = Options{Mode: mode, DecodedLength: -1}
-	if v := h.Get("X-Amz-Decoded-Content-Length"); v != "" {
-		n, perr := strconv.ParseInt(v, 10, 64)
-		if perr != nil || n < 0 {
-			return Options{}, true, s3err.ErrInvalidArgument.WithMessage("x-amz-decoded-content-length is not a valid length.")
-		}
-		opts.DecodedLength = n
+	n, perr := strconv.ParseInt(h.Get("X-Amz-Decoded-Content-Length"), 10, 64)
+	if perr != nil || n < 0 {
+		return Options{}, true, s3err.ErrMissingContentLength
 	}
+	opts = Options{Mode: mode, DecodedLength: n}
 	for _, v := range h.Values("X-Amz-Trailer") {
 		for _, name := range strings.Split(v, ",") {
 			name = strings.ToLower(strings.TrimSpace(name))
@@ -96,15 +104,12 @@ func OptionsFromHeader(h http.Header) (opts Options, ok bool, err error) {
 				continue
 			}
 			if _, known := checksumAlgorithms[name]; !known {
-				return Options{}, true, s3err.ErrInvalidRequest.WithMessage("The trailer " + strconv.Quote(name) + " is not supported.")
+				return Options{}, true, s3err.ErrInvalidRequest.WithMessage("The value specified in the x-amz-trailer header is not supported")
 			}
 			opts.Trailers = append(opts.Trailers, name)
 		}
 	}
-	switch {
-	case mode.trailers() && len(opts.Trailers) == 0:
-		return Options{}, true, s3err.ErrInvalidRequest.WithMessage("x-amz-trailer is required with " + h.Get("X-Amz-Content-Sha256") + ".")
-	case !mode.trailers() && len(opts.Trailers) > 0:
+	if !mode.trailers() && len(opts.Trailers) > 0 {
 		return Options{}, true, s3err.ErrInvalidRequest.WithMessage("x-amz-trailer is not allowed with " + ContentSHA256Signed + ".")
 	}
 	return opts, true, nil

@@ -2,10 +2,12 @@ package awschunked
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"strconv"
@@ -20,8 +22,8 @@ const (
 	maxHeaderLine = 128
 	// maxTrailerLine bounds one trailer line; checksums are at most 44 base64 bytes.
 	maxTrailerLine = 256
-	// maxTrailerLines bounds the trailer section (the declared trailers, the trailer
-	// signature and an optional leading blank line).
+	// maxTrailerLines bounds the trailer section (the declared trailers and the
+	// trailer signature), which is held until its closing empty line.
 	maxTrailerLines = 8
 	// readBufferSize is the framing read-ahead. Data reads larger than it bypass it.
 	readBufferSize = 4 << 10
@@ -46,6 +48,7 @@ type Reader struct {
 	br   *bufio.Reader
 	opts Options
 	max  int64
+	min  int64
 
 	state     state
 	remaining int64     // undelivered bytes of the current chunk
@@ -54,6 +57,8 @@ type Reader struct {
 	prevSig   string    // the last verified signature in the chain
 	sums      []runningChecksum
 	decoded   int64
+	chunks    int   // data chunks read so far
+	lastSize  int64 // size of the last data chunk
 	checksums map[string]string
 	err       error
 }
@@ -61,9 +66,12 @@ type Reader struct {
 // NewReader returns a Reader decoding body. Invalid options surface as the error of the
 // first Read.
 func NewReader(body io.Reader, opts Options) *Reader {
-	r := &Reader{br: bufio.NewReaderSize(body, readBufferSize), opts: opts, max: opts.MaxChunkSize}
+	r := &Reader{br: bufio.NewReaderSize(body, readBufferSize), opts: opts, max: opts.MaxChunkSize, min: opts.MinChunkSize}
 	if r.max <= 0 {
 		r.max = DefaultMaxChunkSize
+	}
+	if r.min <= 0 {
+		r.min = DefaultMinChunkSize
 	}
 	switch {
 	case opts.Mode != Signed && opts.Mode != SignedTrailer && opts.Mode != UnsignedTrailer:
@@ -152,15 +160,26 @@ func (r *Reader) readData(p []byte) (int, error) {
 }
 
 var (
-	errTruncated = s3err.ErrIncompleteBody.WithMessage("The aws-chunked request body ended early.")
-	errLength    = s3err.ErrIncompleteBody.WithMessage(
-		"The decoded body length does not match x-amz-decoded-content-length.")
+	errTruncated      = s3err.ErrTruncatedBody
 	errChunkSignature = s3err.ErrSignatureDoesNotMatch.WithMessage(
 		"The chunk signature we calculated does not match the signature you provided.")
 )
 
+// malformed is a framing error. S3 answers it as a body that ended early; why goes
+// to the logs only.
 func malformed(why string) error {
-	return s3err.ErrInvalidArgument.WithMessage("Malformed aws-chunked body: " + why + ".")
+	return fmt.Errorf("awschunked: %s: %w", why, s3err.ErrTruncatedBody)
+}
+
+// lengthMismatch is a decoded body longer or shorter than x-amz-decoded-content-length.
+// provided is the decoded size when known exactly, -1 when the body was cut short at
+// the first chunk past the declared length.
+func (r *Reader) lengthMismatch(provided int64) error {
+	elements := []s3err.Element{{Name: s3err.ElementNumberBytesExpected, Value: strconv.FormatInt(r.opts.DecodedLength, 10)}}
+	if provided >= 0 {
+		elements = append(elements, s3err.Element{Name: s3err.ElementNumberBytesProvided, Value: strconv.FormatInt(provided, 10)})
+	}
+	return s3err.ErrIncompleteBody.WithElements(elements...)
 }
 
 // readError maps an error of the underlying body: EOF inside the framing is a
@@ -174,36 +193,34 @@ func readError(err error) error {
 }
 
 // readLine reads one CRLF-terminated line of at most max bytes and returns it without
-// the CRLF. atEOF reports a clean end of input before any byte of the line.
-func (r *Reader) readLine(max int) (line string, atEOF bool, err error) {
+// the CRLF. Every line of the format ends with CRLF, so input that ends before one is
+// a truncated body.
+func (r *Reader) readLine(max int) (string, error) {
 	b, err := r.br.ReadSlice('\n')
 	switch {
 	case err == nil:
 	case errors.Is(err, bufio.ErrBufferFull):
-		return "", false, malformed("line too long")
-	case errors.Is(err, io.EOF) && len(b) == 0:
-		return "", true, nil
-	case errors.Is(err, io.EOF):
-		return string(b), true, nil // a final line without CRLF; callers decide
+		return "", malformed("line too long")
 	default:
-		return "", false, readError(err)
+		return "", readError(err)
 	}
 	if len(b) > max+2 {
-		return "", false, malformed("line too long")
+		return "", malformed("line too long")
 	}
 	if len(b) < 2 || b[len(b)-2] != '\r' {
-		return "", false, malformed("line not terminated by CRLF")
+		return "", malformed("line not terminated by CRLF")
 	}
-	return string(b[:len(b)-2]), false, nil
+	line := b[:len(b)-2]
+	if bytes.IndexByte(line, '\r') >= 0 {
+		return "", malformed("CR inside a line")
+	}
+	return string(line), nil
 }
 
 func (r *Reader) readChunkHeader() error {
-	line, atEOF, err := r.readLine(maxHeaderLine)
+	line, err := r.readLine(maxHeaderLine)
 	if err != nil {
 		return err
-	}
-	if atEOF {
-		return errTruncated
 	}
 	sizeHex, ext, hasExt := strings.Cut(line, ";")
 	if sizeHex == "" || len(sizeHex) > 16 {
@@ -230,10 +247,13 @@ func (r *Reader) readChunkHeader() error {
 	if size == 0 {
 		return r.finalChunk()
 	}
-	// Refuse a chunk that would overrun the announced length before streaming it.
-	if r.opts.DecodedLength >= 0 && int64(size) > r.opts.DecodedLength-r.decoded {
-		return errLength
+	if r.chunks > 0 && r.lastSize < r.min {
+		return s3err.ErrInvalidChunkSize.WithElements(
+			s3err.Element{Name: s3err.ElementChunk, Value: strconv.Itoa(r.chunks + 1)},
+			s3err.Element{Name: s3err.ElementBadChunkSize, Value: strconv.FormatInt(r.lastSize, 10)})
 	}
+	r.chunks++
+	r.lastSize = int64(size)
 	r.remaining = int64(size)
 	r.state = stateData
 	return nil
@@ -250,6 +270,11 @@ func (r *Reader) endChunk() error {
 	}
 	if err := r.verifyChunk(); err != nil {
 		return err
+	}
+	// The length is checked once the chunk is framed and verified, so that a broken
+	// body is reported as such; the chunk itself is bounded by MaxChunkSize.
+	if r.opts.DecodedLength >= 0 && r.decoded > r.opts.DecodedLength {
+		return r.lengthMismatch(-1)
 	}
 	r.state = stateHeader
 	return nil
@@ -285,23 +310,21 @@ func (r *Reader) finalChunk() error {
 	if err := r.verifyChunk(); err != nil {
 		return err
 	}
+	if r.opts.DecodedLength >= 0 && r.decoded != r.opts.DecodedLength {
+		return r.lengthMismatch(r.decoded)
+	}
 	if r.opts.Mode.trailers() {
 		if err := r.readTrailers(); err != nil {
 			return err
 		}
 	} else {
-		line, _, err := r.readLine(maxHeaderLine)
+		line, err := r.readLine(maxHeaderLine)
 		if err != nil {
 			return err
 		}
-		// An empty line ends the body; a missing final CRLF (clean EOF) is tolerated
-		// because every chunk is already verified.
 		if line != "" {
 			return malformed("data after the final chunk")
 		}
-	}
-	if r.opts.DecodedLength >= 0 && r.decoded != r.opts.DecodedLength {
-		return errLength
 	}
 	if _, err := r.br.ReadByte(); err == nil {
 		return malformed("data after the end of the body")

@@ -148,29 +148,24 @@ func TestSDKUploadsOverTLS(t *testing.T) {
 	defer cancel()
 
 	cases := []struct {
-		name    string
-		size    int
-		algo    types.ChecksumAlgorithm
-		want    string // checksum name expected in the trailer
-		part    bool
-		unsized bool
+		name string
+		size int
+		algo types.ChecksumAlgorithm
+		want string // checksum name expected in the trailer
+		part bool
 	}{
 		{name: "put default", size: 1 << 20, want: "crc32"},
 		{name: "put crc32c", size: 300 << 10, algo: types.ChecksumAlgorithmCrc32c, want: "crc32c"},
 		{name: "put crc64nvme", size: 300<<10 + 7, algo: types.ChecksumAlgorithmCrc64nvme, want: "crc64nvme"},
 		{name: "put sha1", size: 70 << 10, algo: types.ChecksumAlgorithmSha1, want: "sha1"},
 		{name: "put sha256", size: 70 << 10, algo: types.ChecksumAlgorithmSha256, want: "sha256"},
-		{name: "put without length", size: 3<<20 + 5, unsized: true, want: "crc32"},
 		{name: "upload part", size: 5<<20 + 1, part: true, want: "crc32"},
 		{name: "upload part crc64nvme", size: 1 << 20, part: true, algo: types.ChecksumAlgorithmCrc64nvme, want: "crc64nvme"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			data := payload(tc.size)
-			var body io.Reader = bytes.NewReader(data)
-			if tc.unsized {
-				body = onlyReader{bytes.NewReader(data)}
-			}
+			body := bytes.NewReader(data)
 			var err error
 			if tc.part {
 				_, err = client.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("bucket"), Key: aws.String("big/object"),
@@ -194,11 +189,22 @@ func TestSDKUploadsOverTLS(t *testing.T) {
 			if want := base64.StdEncoding.EncodeToString(h.Sum(nil)); len(u.checksums) != 1 || u.checksums[tc.want] != want {
 				t.Fatalf("checksums %v, want %s=%s", u.checksums, tc.want, want)
 			}
-			if tc.unsized && u.header.Get("Content-Length") != "" {
-				t.Fatalf("expected no Content-Length, got %q", u.header.Get("Content-Length"))
-			}
 		})
 	}
+
+	// Without a length the SDK can send neither Content-Length nor
+	// x-amz-decoded-content-length; S3 refuses such a body, and so does the decoder.
+	t.Run("put without length", func(t *testing.T) {
+		_, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bucket"), Key: aws.String("k"),
+			Body: onlyReader{bytes.NewReader(payload(3<<20 + 5))}})
+		var apiErr interface{ ErrorCode() string }
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "MissingContentLength" {
+			t.Fatalf("client saw %v", err)
+		}
+		if h := srv.lastUpload().header; h.Get("Content-Length") != "" || h.Get("X-Amz-Decoded-Content-Length") != "" {
+			t.Fatalf("SDK sent a length: %v", h)
+		}
+	})
 }
 
 // TestSDKRejectsCorruptedBody flips one byte of a real SDK body in flight: the trailer

@@ -4,7 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"strconv"
+	"errors"
+	"io"
 	"strings"
 
 	"github.com/ipas/ipas/gateway/s3err"
@@ -15,70 +16,70 @@ const trailerSignatureName = "x-amz-trailer-signature"
 
 // readTrailers reads the trailer section after the final chunk:
 //
-//	x-amz-checksum-crc32:BASE64 CRLF
+//	x-amz-checksum-crc32:BASE64 CRLF   (each trailer named in x-amz-trailer)
 //	x-amz-trailer-signature:HEX CRLF   (signed mode only)
 //	CRLF
 //
-// Some encoders put a blank line between the final chunk and the trailers, and some end
-// the last trailer line at EOF without CRLF; both are accepted because everything that
-// matters is checked: each declared trailer exactly once, the trailer signature, and
-// each checksum against the decoded bytes.
+// The S3 documentation shows a blank line between the final chunk and the trailers;
+// it is accepted when more follows. The checks run in the order that gives S3's
+// answers: a section that does not end as the format says is a truncated body
+// (IncompleteBody), trailers other than the declared ones are MalformedTrailerError,
+// then the trailer signature, then each checksum against the decoded bytes.
 func (r *Reader) readTrailers() error {
-	values := make(map[string]string, len(r.sums))
-	var canonical strings.Builder
-	var signature string
-	for lines := 0; ; lines++ {
-		if lines > maxTrailerLines {
-			return malformed("too many trailer lines")
-		}
-		line, atEOF, err := r.readLine(maxTrailerLine)
+	lines := make([]string, 0, len(r.sums)+1)
+	for {
+		line, err := r.readLine(maxTrailerLine)
 		if err != nil {
 			return err
 		}
 		if line == "" {
-			if atEOF || len(values) > 0 || signature != "" {
-				break
+			if len(lines) == 0 && r.moreInput() {
+				continue // the documented blank line before the trailers
 			}
-			continue // the optional blank line before the trailers
-		}
-		if signature != "" {
-			return malformed("trailer after " + trailerSignatureName)
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			return malformed("trailer line without ':'")
-		}
-		name = strings.ToLower(strings.TrimSpace(name))
-		value = strings.TrimSpace(value)
-		switch {
-		case name == trailerSignatureName && r.opts.Mode == SignedTrailer:
-			if value == "" {
-				return malformed("empty " + trailerSignatureName)
-			}
-			signature = value
-		case !r.declared(name):
-			return s3err.ErrInvalidRequest.WithMessage("The trailer " + strconv.Quote(name) +
-				" was not declared in x-amz-trailer.")
-		default:
-			if _, dup := values[name]; dup {
-				return malformed("trailer " + name + " sent twice")
-			}
-			values[name] = value
-			canonical.WriteString(name + ":" + value + "\n")
-		}
-		if atEOF {
 			break
 		}
+		if len(lines) == maxTrailerLines {
+			return malformed("too many trailer lines")
+		}
+		lines = append(lines, line)
+	}
+	var signature string
+	if r.opts.Mode == SignedTrailer {
+		// The signature line is last; without it the body was cut or mangled.
+		if len(lines) == 0 {
+			return malformed("no " + trailerSignatureName)
+		}
+		name, value, ok := strings.Cut(lines[len(lines)-1], ":")
+		if !ok || strings.ToLower(strings.TrimSpace(name)) != trailerSignatureName {
+			return malformed("no " + trailerSignatureName)
+		}
+		signature = strings.TrimSpace(value)
+		if len(signature) != sha256.Size*2 {
+			return malformed("malformed " + trailerSignatureName)
+		}
+		lines = lines[:len(lines)-1]
+	}
+	values := make(map[string]string, len(r.sums))
+	var canonical strings.Builder
+	for _, line := range lines {
+		name, value, ok := strings.Cut(line, ":")
+		name = strings.ToLower(strings.TrimSpace(name))
+		if !ok || !r.declared(name) {
+			return s3err.ErrMalformedTrailer
+		}
+		if _, dup := values[name]; dup {
+			return s3err.ErrMalformedTrailer
+		}
+		value = strings.TrimSpace(value)
+		values[name] = value
+		canonical.WriteString(name + ":" + value + "\n")
 	}
 	for _, s := range r.sums {
 		if _, ok := values[s.trailer]; !ok {
-			return s3err.ErrIncompleteBody.WithMessage("The trailer " + s.trailer + " declared in x-amz-trailer was not sent.")
+			return s3err.ErrMalformedTrailer
 		}
 	}
 	if r.opts.Mode == SignedTrailer {
-		if signature == "" {
-			return s3err.ErrSignatureDoesNotMatch.WithMessage("The trailer has no " + trailerSignatureName + ".")
-		}
 		sum := sha256.Sum256([]byte(canonical.String()))
 		s := r.opts.Signing
 		sts := "AWS4-HMAC-SHA256-TRAILER\n" + s.AmzDate + "\n" + s.Scope + "\n" + r.prevSig + "\n" +
@@ -89,6 +90,13 @@ func (r *Reader) readTrailers() error {
 		}
 	}
 	return r.verifyChecksums(values)
+}
+
+// moreInput reports whether the body has bytes left; a read error counts as more,
+// so that the next read reports it.
+func (r *Reader) moreInput() bool {
+	_, err := r.br.Peek(1)
+	return !errors.Is(err, io.EOF)
 }
 
 func (r *Reader) declared(name string) bool {

@@ -50,11 +50,12 @@ func TestAWSDocTrailerExample(t *testing.T) {
 		"x-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435"
 	opts := Options{Mode: SignedTrailer, DecodedLength: 66560, Trailers: []string{"x-amz-checksum-crc32c"},
 		Signing: docSigning("106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e")}
-	// The documentation shows a blank line before the trailers and none after; SDKs
-	// send neither the first nor omit the last. All framings must decode.
+	// The documentation shows a blank line before the trailers, which SDKs do not send;
+	// both framings decode. Its listing stops after the signature line, but a body ends
+	// with an empty line: without it S3 answers IncompleteBody, and so do we.
 	for name, body := range map[string]string{
-		"as documented":   chunks + "\r\n" + trailers,
-		"as SDKs send it": chunks + trailers + "\r\n\r\n",
+		"documented blank line": chunks + "\r\n" + trailers + "\r\n\r\n",
+		"as SDKs send it":       chunks + trailers + "\r\n\r\n",
 	} {
 		r := NewReader(strings.NewReader(body), opts)
 		got, err := io.ReadAll(r)
@@ -64,5 +65,9 @@ func TestAWSDocTrailerExample(t *testing.T) {
 		if c := r.Checksums(); len(c) != 1 || c["crc32c"] != "sOO8/Q==" {
 			t.Fatalf("%s: checksums %v", name, c)
 		}
+	}
+	_, err := io.ReadAll(NewReader(strings.NewReader(chunks+trailers), opts))
+	if codeOf(err) != "IncompleteBody" {
+		t.Fatalf("body cut after the signature line: %v", err)
 	}
 }

@@ -63,8 +63,10 @@ var (
 	ErrMissingSecurityHeader = &APIError{"MissingSecurityHeader",
 		"Your request is missing a required header.", http.StatusBadRequest}
 
+	// ErrIncompleteBody is a body shorter or longer than its declared length
+	// (Content-Length, x-amz-decoded-content-length); S3's message has no full stop.
 	ErrIncompleteBody = &APIError{"IncompleteBody",
-		"You did not provide the number of bytes specified by the Content-Length HTTP header.", http.StatusBadRequest}
+		"You did not provide the number of bytes specified by the Content-Length HTTP header", http.StatusBadRequest}
 	ErrBadDigest = &APIError{"BadDigest",
 		"The Content-MD5 or checksum value that you specified did not match what the server received.", http.StatusBadRequest}
 	ErrInvalidDigest = &APIError{"InvalidDigest",
