@@ -16,7 +16,6 @@ import (
 	"github.com/ipas/ipas/gateway/s3err"
 )
 
-
 // wantErr fails the test unless err carries the S3 error code and message.
 func wantErr(t testing.TB, err error, code, msg string) {
 	t.Helper()
