@@ -116,6 +116,14 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		req.log.Debug().Str("method", r.Method).Str("path", r.URL.Path).Str("query", redactQuery(r.URL.RawQuery)).
 			Int("status", w.status).Int64("bytes", w.written).Dur("took", time.Since(start)).Msg("request")
 	}()
+	if r.ContentLength == 0 && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		// S3 answers 100 Continue to every request that expects it. Go sends one only
+		// when a handler reads a body, so an empty PUT would get its final answer
+		// straight away, and botocore (aws CLI, boto3) then reads the answer to the
+		// next request on that connection with this one's status line: the aws CLI
+		// stalled for its 60 s read timeout, then retried.
+		rw.WriteHeader(http.StatusContinue)
+	}
 	req.bucket, req.key = s.splitPath(r)
 	auth, err := s.verifier.Verify(r)
 	if err != nil {
