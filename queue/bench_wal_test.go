@@ -65,13 +65,14 @@ func BenchmarkRawWAL(b *testing.B) {
 	var seq atomic.Int64
 	c := command{Op: opObjectPut, Time: time.Now(), Bucket: "bench", Key: "k", Object: benchObject(0)}
 	b.ReportMetric(float64(len(c.encode())), "B/cmd")
+	objs := benchObjects(b.N)
 	b.SetParallelism(writers / 2) // GOMAXPROCS is 2 here
 	start := time.Now()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		done := make(chan error, 1)
 		for pb.Next() {
-			o := benchObject(seq.Add(1))
+			o := objs[seq.Add(1)-1]
 			c := command{Op: opObjectPut, Time: time.Now(), Bucket: o.Bucket, Key: o.Key, Object: o}
 			mu.Lock()
 			queue = append(queue, req{data: c.encode(), done: done})
