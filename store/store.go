@@ -75,7 +75,7 @@ type Store struct {
 	committing map[Digest]*commit  // digests with a rename in progress
 	temps      map[string]struct{} // base names of temp files owned by live Writers
 
-	dirMu sync.Mutex // serialises fan-out directory creation with the fsync of its parent
+	fanout fanoutDirs // fan-out directories whose entries are durable
 
 	chunks    sync.Pool // *chunk of BufferSize bytes
 	chunkSize int
@@ -170,6 +170,7 @@ func (s *Store) Open(ctx context.Context) error {
 	s.pins = make(map[Digest]int)
 	s.committing = make(map[Digest]*commit)
 	s.temps = make(map[string]struct{})
+	s.fanout.reset()
 	if s.chunkSize != s.BufferSize {
 		s.chunkSize = s.BufferSize
 		s.chunks = sync.Pool{New: s.newChunk}
