@@ -25,6 +25,9 @@ var (
 	ErrClosed = errors.New("store: closed")
 	// ErrLocked means another process (or another Store value) has the data directory open.
 	ErrLocked = errors.New("store: data directory in use")
+	// ErrDigestMismatch means content given to PutVerified does not hash to the
+	// digest the caller expected. Nothing was stored.
+	ErrDigestMismatch = errors.New("store: content does not match the expected digest")
 )
 
 // CorruptError reports a blob whose file does not hold what its address promises.

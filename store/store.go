@@ -19,7 +19,10 @@ import (
 // Defaults for the Store's exported tunables.
 const (
 	// DefaultBufferSize is the size of one chunk a Writer hashes and writes at a time.
-	DefaultBufferSize = 1 << 20
+	// 256 KiB chunks run as fast as 1 MiB ones (storebench, 512 MiB from a
+	// page-cached file: 345-363 MB/s either way) and cut the memory of each Writer
+	// in flight from 4 MiB to 1 MiB, which matters with several uploads at once.
+	DefaultBufferSize = 256 << 10
 	// DefaultBuffers is how many chunks one Writer may have in flight between the
 	// caller and its hashing and writing goroutines; DefaultBuffers*DefaultBufferSize
 	// bounds the memory of a Put whatever the blob's size.

@@ -41,6 +41,7 @@ type Writer struct {
 	errMu sync.Mutex
 	err   error // first error of the write stage
 
+	want     *Digest // PutVerified: the digest the content must have
 	finished bool
 }
 
@@ -169,6 +170,9 @@ func (w *Writer) commit() (Blob, error) {
 	w.sha.Sum(b.Digest[:0])
 	w.md5.Sum(b.MD5[:0])
 	b.Size = w.size
+	if w.want != nil && *w.want != b.Digest {
+		return Blob{}, fmt.Errorf("store: commit blob %s: expected %s: %w", b.Digest, *w.want, ErrDigestMismatch)
+	}
 	// chmod before the fsync so that the mode is as durable as the bytes.
 	if err := w.f.Chmod(blobMode); err != nil {
 		return Blob{}, fmt.Errorf("store: commit blob %s: chmod %s: %w", b.Digest, w.path, err)
@@ -248,6 +252,24 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (Blob, error) {
 	if err != nil {
 		return Blob{}, err
 	}
+	if _, err := w.readFrom(ctx, r); err != nil {
+		w.abort()
+		return Blob{}, err
+	}
+	return w.Commit(ctx)
+}
+
+// PutVerified is Put for content whose SHA-256 the caller already knows, such as
+// a request body whose hash the client signed: the store's own hash, computed
+// anyway for the blob's address, checks it, so that the caller need not hash the
+// same bytes a second time. Content that hashes to anything else gives
+// ErrDigestMismatch and leaves nothing behind, without an fsync.
+func (s *Store) PutVerified(ctx context.Context, r io.Reader, want Digest) (Blob, error) {
+	w, err := s.Create(ctx)
+	if err != nil {
+		return Blob{}, err
+	}
+	w.want = &want
 	if _, err := w.readFrom(ctx, r); err != nil {
 		w.abort()
 		return Blob{}, err
