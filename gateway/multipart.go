@@ -115,7 +115,7 @@ func (s *Server) uploadPart(w *responseWriter, r *request, uploadID string) erro
 	if err != nil {
 		return err
 	}
-	blob, err := s.blobs.Put(r.Context(), b)
+	blob, err := s.putBody(r.Context(), b)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func (s *Server) putObject(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	blob, err := s.blobs.Put(r.Context(), b)
+	blob, err := s.putBody(r.Context(), b)
 	if err != nil {
 		return err
 	}
