@@ -71,10 +71,10 @@ func multipartLive(ctx context.Context, c *s3.Client, bucket string) (bool, erro
 	return true, err
 }
 
-// smallPuts runs conc writers putting size-byte objects for d and returns PUTs per second.
+// smallPuts runs conc writers putting size-byte objects for d and returns PUTs
+// per second. Every object has its own content, as the files of a backup do: a
+// server that deduplicates content gets no discount.
 func smallPuts(ctx context.Context, c *s3.Client, bucket string, size int64, conc int, d time.Duration) (float64, error) {
-	body := make([]byte, size)
-	copy(body, patternBlock)
 	var ops atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -83,8 +83,11 @@ func smallPuts(ctx context.Context, c *s3.Client, bucket string, size int64, con
 	var wg sync.WaitGroup
 	for w := range conc {
 		wg.Go(func() {
+			body := make([]byte, size)
+			copy(body, patternBlock)
 			for i := 0; time.Now().Before(stop); i++ {
 				key := fmt.Sprintf("small/%02d/%08d", w, i)
+				copy(body, key) // unique content
 				rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 				_, err := c.PutObject(rctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(body)})
 				cancel()

@@ -25,23 +25,40 @@ const (
 	benchSecretKey = "s3bench-secret-key-0123456789"
 )
 
-// server is one S3 server process under test.
+// server is one S3 server under test: a child process, or the gateway running
+// inside this process (-inprocess), which has no process of its own to stop.
 type server struct {
 	name     string
 	endpoint string
-	cmd      *exec.Cmd
-	exited   chan struct{}
+	pid      int
+	cmd      *exec.Cmd     // nil in process
+	shutdown func()        // in process: stops the gateway
+	exited   chan struct{} // closed when the server has stopped
 	dataDir  string
 }
 
+// gatewayPausedConfig is the config file of a gateway that does not replicate:
+// with no remote configured, `gateway serve` copies every object to an embedded
+// second archive on the same disk, which would measure the S3 path and a second
+// writer at once.
+const gatewayPausedConfig = "replication:\n  paused: true\n"
+
 // startGateway runs `gateway serve` from bin over a fresh directory under root and
-// waits for its "gateway ready" line.
-func startGateway(ctx context.Context, bin, root string) (*server, error) {
+// waits for its "gateway ready" line. Replication is paused unless replicate is set.
+func startGateway(ctx context.Context, bin, root string, replicate bool) (*server, error) {
 	dir, err := os.MkdirTemp(root, "ipas-")
 	if err != nil {
 		return nil, fmt.Errorf("start gateway: %w", err)
 	}
-	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--s3-addr", "127.0.0.1:0", "--log-level", "info")
+	args := []string{"serve", "--data-dir", filepath.Join(dir, "data"), "--s3-addr", "127.0.0.1:0", "--log-level", "info"}
+	if !replicate {
+		cfg := filepath.Join(dir, "ipas.yaml")
+		if err := os.WriteFile(cfg, []byte(gatewayPausedConfig), 0o600); err != nil {
+			return nil, fmt.Errorf("start gateway: %w", err)
+		}
+		args = append(args, "--config", cfg)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+benchAccessKey, "IPAS_SECRET_KEY="+benchSecretKey)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -50,12 +67,15 @@ func startGateway(ctx context.Context, bin, root string) (*server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start gateway: %w", err)
 	}
-	s := &server{name: "ipas gateway", cmd: cmd, exited: make(chan struct{}), dataDir: dir}
+	s := &server{name: "ipas gateway", pid: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
 	ready := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
+			if strings.Contains(sc.Text(), `"level":"warn"`) || strings.Contains(sc.Text(), `"level":"error"`) {
+				fmt.Fprintln(os.Stderr, "ipas gateway:", sc.Text())
+			}
 			if !strings.Contains(sc.Text(), "gateway ready") {
 				continue
 			}
@@ -101,7 +121,7 @@ func startVersity(ctx context.Context, bin, root string) (*server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start versitygw: %w", err)
 	}
-	s := &server{name: "versitygw", endpoint: "http://" + addr, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
+	s := &server{name: "versitygw", endpoint: "http://" + addr, pid: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
 	go func() { cmd.Wait(); close(s.exited) }()
 	deadline := time.Now().Add(readyTimeout)
 	for time.Now().Before(deadline) {
@@ -125,6 +145,12 @@ func startVersity(ctx context.Context, bin, root string) (*server, error) {
 
 // stop ends the server with SIGTERM (SIGKILL after stopTimeout) and removes its data.
 func (s *server) stop() {
+	if s.cmd == nil {
+		s.shutdown()
+		<-s.exited
+		os.RemoveAll(s.dataDir)
+		return
+	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.exited:
@@ -137,7 +163,7 @@ func (s *server) stop() {
 
 // resetPeakRSS makes VmHWM start again from the current RSS (Linux clear_refs 5).
 func (s *server) resetPeakRSS() error {
-	path := filepath.Join("/proc", strconv.Itoa(s.cmd.Process.Pid), "clear_refs")
+	path := filepath.Join("/proc", strconv.Itoa(s.pid), "clear_refs")
 	if err := os.WriteFile(path, []byte("5"), 0); err != nil {
 		return fmt.Errorf("reset peak rss of %s: %w", s.name, err)
 	}
@@ -146,7 +172,7 @@ func (s *server) resetPeakRSS() error {
 
 // peakRSS returns the server's VmHWM in bytes.
 func (s *server) peakRSS() (int64, error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.cmd.Process.Pid), "status"))
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.pid), "status"))
 	if err != nil {
 		return 0, fmt.Errorf("peak rss of %s: %w", s.name, err)
 	}
