@@ -2,11 +2,9 @@ package gateway
 
 import (
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -145,22 +143,14 @@ func (s *Server) chooseParts(u queue.Upload, list []gofakes3.CompletedPart) (que
 	return o, parts, nil
 }
 
-// finishUpload reads the parts to hash the whole object, then commits it.
+// finishUpload hashes the whole object (mostly done ahead, see uploadHashes), then
+// commits it.
 func (s *Server) finishUpload(r *request, uploadID string, o *queue.Object, parts []queue.UploadPart) error {
-	rc, err := s.openObject(r, *o, 0, o.Size)
+	sum, err := s.objectSHA256(r.Context(), uploadID, parts)
 	if err != nil {
 		return err
 	}
-	h := sha256.New()
-	n, err := io.Copy(h, rc)
-	rc.Close()
-	if err != nil {
-		return err
-	}
-	if n != o.Size {
-		return errors.New("gateway: complete upload: parts are shorter than journaled")
-	}
-	o.SHA256 = hex.EncodeToString(h.Sum(nil))
+	o.SHA256 = sum
 	if err := s.uploads.CompleteUpload(r.Context(), uploadID, *o); err != nil {
 		if errors.Is(err, queue.ErrNoSuchUpload) {
 			return s3err.ErrNoSuchUpload

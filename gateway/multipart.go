@@ -128,6 +128,7 @@ func (s *Server) uploadPart(w *responseWriter, r *request, uploadID string) erro
 		}
 		return err
 	}
+	s.hashAhead(uploadID, p)
 	w.Header().Set("ETag", `"`+p.ETag+`"`)
 	for alg, v := range p.Checksums {
 		w.Header().Set(checksumHeader(alg), v)
@@ -189,6 +190,7 @@ func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) 
 		}
 		return err
 	}
+	s.hashAhead(uploadID, p)
 	return writeXML(w, http.StatusOK, copyPartResult{Xmlns: s3Namespace, ETag: `"` + p.ETag + `"`, LastModified: gofakes3.NewContentTime(now)})
 }
 
@@ -202,6 +204,7 @@ func (s *Server) abortUpload(w *responseWriter, r *request, uploadID string) err
 		}
 		return err
 	}
+	s.partHashes.forget(uploadID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
