@@ -130,8 +130,8 @@ func (s *Store) Verify(ctx context.Context, d Digest, size int64) error {
 		return err
 	}
 	defer f.Close()
-	c := s.chunks.Get().(*chunk)
-	defer s.chunks.Put(c)
+	c := s.chunks.get()
+	defer s.chunks.put(c)
 	h := sha256.New()
 	for {
 		if err := ctx.Err(); err != nil {

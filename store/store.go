@@ -80,8 +80,7 @@ type Store struct {
 
 	fanout fanoutDirs // fan-out directories whose entries are durable
 
-	chunks    sync.Pool // *chunk of BufferSize bytes
-	chunkSize int
+	chunks chunkPool // chunks of BufferSize bytes
 
 	// Hooks replaced by tests to inject failures.
 	writeProbe func(dir string) error
@@ -102,13 +101,10 @@ func New(dir string, log zerolog.Logger) *Store {
 		tmp:             filepath.Join(dir, tmpDirName),
 		writeProbe:      probeWritable,
 		fileWrite:       (*os.File).Write,
-		chunkSize:       DefaultBufferSize,
 	}
-	s.chunks.New = s.newChunk
+	s.chunks.reset(DefaultBufferSize, chunkPoolIdle*DefaultBuffers)
 	return s
 }
-
-func (s *Store) newChunk() any { return &chunk{buf: make([]byte, s.chunkSize)} }
 
 // Dir returns the data directory.
 func (s *Store) Dir() string { return s.dir }
@@ -174,10 +170,7 @@ func (s *Store) Open(ctx context.Context) error {
 	s.committing = make(map[Digest]*commit)
 	s.temps = make(map[string]struct{})
 	s.fanout.reset()
-	if s.chunkSize != s.BufferSize {
-		s.chunkSize = s.BufferSize
-		s.chunks = sync.Pool{New: s.newChunk}
-	}
+	s.chunks.reset(s.BufferSize, chunkPoolIdle*s.Buffers)
 	return nil
 }
 
@@ -193,6 +186,8 @@ func (s *Store) Close(ctx context.Context) error {
 	if len(s.temps) > 0 {
 		s.Logger.Warn().Int("writers", len(s.temps)).Msg("closing with writers still open")
 	}
+	// Unmap the idle chunks; those of writers still open are unmapped as they finish.
+	s.chunks.reset(s.BufferSize, chunkPoolIdle*s.Buffers)
 	err := s.lock.Close() // closing the descriptor releases the flock
 	s.lock = nil
 	if err != nil {

@@ -65,6 +65,20 @@ func startInProcess(ctx context.Context, root string) (*server, error) {
 	return s, nil
 }
 
+// writeHeapProfile writes the allocation profile (every allocation since the start,
+// sampled) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("memory profile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("memory profile: %w", err)
+	}
+	return nil
+}
+
 // startCPUProfile writes a CPU profile to path until the returned function is called.
 func startCPUProfile(path string) (func(), error) {
 	f, err := os.Create(path)

@@ -52,7 +52,8 @@ type config struct {
 	dir, gatewayBin, versityBin string
 	servers                     string
 	inProcess, replicate        bool
-	cpuProfile                  string
+	cpuProfile, memProfile      string
+	gatewayLog                  string
 	rounds                      int
 	duration                    time.Duration
 	smallSize, bigSize, rssSize int64
@@ -93,7 +94,9 @@ func main() {
 	flag.StringVar(&c.servers, "servers", defaultServers, "comma-separated `list` of servers to measure: ipas, versitygw")
 	flag.BoolVar(&c.inProcess, "inprocess", false, "run the IPAS gateway inside this process (for -cpuprofile)")
 	flag.BoolVar(&c.replicate, "replicate", false, "let the gateway replicate to its embedded local remote during the run (paused by default)")
+	flag.StringVar(&c.gatewayLog, "gateway-log", "", "write everything the gateway logs (and the Go runtime prints, e.g. with GODEBUG=gctrace=1) to `file`")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `file` (use with -inprocess)")
+	flag.StringVar(&c.memProfile, "memprofile", "", "write an allocation profile of this process to `file` at the end (use with -inprocess)")
 	flag.IntVar(&c.rounds, "rounds", defaultRounds, "interleaved rounds; the table shows medians")
 	flag.DurationVar(&c.duration, "duration", defaultDuration, "how long the small PUT load runs (0 skips it)")
 	flag.Int64Var(&c.smallSize, "small-size", defaultSmallSize, "small object size in bytes")
@@ -168,6 +171,9 @@ func run(ctx context.Context, c config) error {
 		}
 	}
 	printTable(c, subjects)
+	if c.memProfile != "" {
+		return writeHeapProfile(c.memProfile)
+	}
 	return nil
 }
 
@@ -190,9 +196,9 @@ func startIPAS(ctx context.Context, c *config) (*server, error) {
 		if out, err := build.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("build gateway: %w\n%s", err, out)
 		}
-		return startGateway(ctx, bin, c.dir, c.replicate)
+		return startGateway(ctx, bin, c.dir, c.replicate, c.gatewayLog)
 	}
-	return startGateway(ctx, c.gatewayBin, c.dir, c.replicate)
+	return startGateway(ctx, c.gatewayBin, c.dir, c.replicate, c.gatewayLog)
 }
 
 // runRound measures every metric once on s.

@@ -45,7 +45,16 @@ const gatewayPausedConfig = "replication:\n  paused: true\n"
 
 // startGateway runs `gateway serve` from bin over a fresh directory under root and
 // waits for its "gateway ready" line. Replication is paused unless replicate is set.
-func startGateway(ctx context.Context, bin, root string, replicate bool) (*server, error) {
+// Every line the gateway writes to stderr goes to logPath too, when set.
+func startGateway(ctx context.Context, bin, root string, replicate bool, logPath string) (*server, error) {
+	var logFile *os.File
+	if logPath != "" {
+		f, err := os.Create(logPath)
+		if err != nil {
+			return nil, fmt.Errorf("start gateway: %w", err)
+		}
+		logFile = f
+	}
 	dir, err := os.MkdirTemp(root, "ipas-")
 	if err != nil {
 		return nil, fmt.Errorf("start gateway: %w", err)
@@ -72,7 +81,13 @@ func startGateway(ctx context.Context, bin, root string, replicate bool) (*serve
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		if logFile != nil {
+			defer logFile.Close()
+		}
 		for sc.Scan() {
+			if logFile != nil {
+				fmt.Fprintln(logFile, sc.Text())
+			}
 			if strings.Contains(sc.Text(), `"level":"warn"`) || strings.Contains(sc.Text(), `"level":"error"`) {
 				fmt.Fprintln(os.Stderr, "ipas gateway:", sc.Text())
 			}
