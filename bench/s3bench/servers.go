@@ -186,21 +186,60 @@ func (s *server) resetPeakRSS() error {
 }
 
 // peakRSS returns the server's VmHWM in bytes.
-func (s *server) peakRSS() (int64, error) {
+func (s *server) peakRSS() (int64, error) { return s.status("VmHWM") }
+
+// status returns a size field of /proc/PID/status (VmHWM, RssAnon...) in bytes.
+func (s *server) status(field string) (int64, error) {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.pid), "status"))
 	if err != nil {
-		return 0, fmt.Errorf("peak rss of %s: %w", s.name, err)
+		return 0, fmt.Errorf("%s of %s: %w", field, s.name, err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == field+":" {
 			kb, err := strconv.ParseInt(f[1], 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("peak rss of %s: %w", s.name, err)
+				return 0, fmt.Errorf("%s of %s: %w", field, s.name, err)
 			}
 			return kb << 10, nil
 		}
 	}
-	return 0, fmt.Errorf("peak rss of %s: no VmHWM line", s.name)
+	return 0, fmt.Errorf("%s of %s: no such line", field, s.name)
+}
+
+// rssSampleInterval is how often sampleRSS reads the server's RSS split.
+const rssSampleInterval = 50 * time.Millisecond
+
+// sampleRSS polls the server's anonymous and file-backed RSS until the returned
+// function is called, which gives their peaks in bytes. VmHWM has only the sum:
+// the split says how much is the program's own memory and how much is its
+// binary and mmapped files (clean pages the kernel can drop under pressure).
+func (s *server) sampleRSS() func() (anon, file int64) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var anon, file int64
+	go func() {
+		defer close(done)
+		t := time.NewTicker(rssSampleInterval)
+		defer t.Stop()
+		for {
+			if a, err := s.status("RssAnon"); err == nil {
+				anon = max(anon, a)
+			}
+			if f, err := s.status("RssFile"); err == nil {
+				file = max(file, f)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() (int64, int64) {
+		close(stop)
+		<-done
+		return anon, file
+	}
 }
 
 func freePort() (int, error) {
