@@ -53,6 +53,7 @@ type config struct {
 	servers                     string
 	inProcess, replicate        bool
 	cpuProfile, memProfile      string
+	baselineBin                 string
 	gatewayLog                  string
 	rounds                      int
 	duration                    time.Duration
@@ -66,8 +67,11 @@ type metric int
 
 const (
 	metricSmallOps metric = iota
+	metricSmallCPU
 	metricBigPut
+	metricBigPutCPU
 	metricBigGetRanged
+	metricBigGetCPU
 	metricBigGetSingle
 	metricRSSPut
 	metricPeakRSS
@@ -94,6 +98,7 @@ func main() {
 	flag.StringVar(&c.gatewayBin, "gateway", "", "gateway `binary` (default: go build ./cmd/gateway)")
 	flag.StringVar(&c.versityBin, "versitygw", filepath.Join(home, "go", "bin", "versitygw"), "versitygw `binary`")
 	flag.StringVar(&c.servers, "servers", defaultServers, "comma-separated `list` of servers to measure: ipas, versitygw")
+	flag.StringVar(&c.baselineBin, "baseline", "", "also measure this gateway `binary` (an older build), as \"ipas before\"")
 	flag.BoolVar(&c.inProcess, "inprocess", false, "run the IPAS gateway inside this process (for -cpuprofile)")
 	flag.BoolVar(&c.replicate, "replicate", false, "let the gateway replicate to its embedded local remote during the run (paused by default)")
 	flag.StringVar(&c.gatewayLog, "gateway-log", "", "write everything the gateway logs (and the Go runtime prints, e.g. with GODEBUG=gctrace=1) to `file`")
@@ -126,6 +131,14 @@ func run(ctx context.Context, c config) error {
 		case "ipas":
 			srv, err = startIPAS(ctx, &c)
 		case "versitygw":
+			if c.baselineBin != "" {
+				if srv, err = startGateway(ctx, c.baselineBin, c.dir, c.replicate, ""); err != nil {
+					return err
+				}
+				srv.name = "ipas before"
+				defer srv.stop()
+				subjects = append(subjects, &subject{srv: srv})
+			}
 			srv, err = startVersity(ctx, c.versityBin, c.dir)
 		default:
 			return fmt.Errorf("-servers: unknown server %q; use ipas and/or versitygw", name)
@@ -210,27 +223,34 @@ func runRound(ctx context.Context, c config, s *subject, round int) error {
 		return err
 	}
 	if c.duration > 0 {
+		cpu := s.srv.cpuMeter()
 		ops, err := smallPuts(ctx, s.client, bucket, c.smallSize, c.smallConc, c.duration)
 		if err != nil {
 			return err
 		}
 		s.figs[metricSmallOps] = append(s.figs[metricSmallOps], ops)
+		s.figs[metricSmallCPU] = append(s.figs[metricSmallCPU], cpu().Seconds()*1000/(ops*c.duration.Seconds()))
 	}
 
 	if c.bigSize > 0 {
 		bctx, cancel := context.WithTimeout(ctx, bigTimeout)
 		defer cancel()
+		gib := float64(c.bigSize) / (1 << 30)
+		cpu := s.srv.cpuMeter()
 		put, err := bigPut(bctx, s.client, bucket, "big", c.bigSize, c.partSize, c.partConc, s.multipart)
 		if err != nil {
 			return err
 		}
 		s.figs[metricBigPut] = append(s.figs[metricBigPut], put)
+		s.figs[metricBigPutCPU] = append(s.figs[metricBigPutCPU], cpu().Seconds()/gib)
 		if s.multipart {
+			cpu := s.srv.cpuMeter()
 			get, err := bigGet(bctx, s.client, bucket, "big", c.bigSize, c.partSize, c.partConc, true)
 			if err != nil {
 				return err
 			}
 			s.figs[metricBigGetRanged] = append(s.figs[metricBigGetRanged], get)
+			s.figs[metricBigGetCPU] = append(s.figs[metricBigGetCPU], cpu().Seconds()/gib)
 		}
 		get, err := bigGet(bctx, s.client, bucket, "big", c.bigSize, c.partSize, c.partConc, false)
 		if err != nil {
@@ -295,7 +315,10 @@ func printTable(c config, subjects []*subject) {
 	fmt.Println()
 	labels := [metricCount]string{
 		metricSmallOps:     fmt.Sprintf("%s PUT, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
+		metricSmallCPU:     "  server CPU per PUT (ms)",
 		metricBigPut:       fmt.Sprintf("%s PUT (MiB/s)", size(c.bigSize)),
+		metricBigPutCPU:    "  server CPU per GiB (s)",
+		metricBigGetCPU:    "  server CPU per GiB (s)",
 		metricBigGetRanged: fmt.Sprintf("%s GET, ranged x%d (MiB/s)", size(c.bigSize), c.partConc),
 		metricBigGetSingle: fmt.Sprintf("%s GET, one stream (MiB/s)", size(c.bigSize)),
 		metricRSSPut:       fmt.Sprintf("%s PUT (MiB/s)", size(c.rssSize)),
@@ -303,43 +326,52 @@ func printTable(c config, subjects []*subject) {
 		metricPeakAnon:     "  its anonymous part, peak (MiB)",
 		metricPeakFile:     "  its file-backed part, peak (MiB)",
 	}
+	// One ratio column per server against the last one listed (versitygw by default).
+	ratios := len(subjects) - 1
+	last := subjects[len(subjects)-1]
 	fmt.Printf("| %-42s |", "metric")
 	for _, s := range subjects {
 		fmt.Printf(" %12s |", s.srv.name)
 	}
-	if len(subjects) == 2 {
-		fmt.Printf(" %8s |", "ratio")
+	for _, s := range subjects[:ratios] {
+		fmt.Printf(" %12s |", ratioName(s, last))
 	}
 	for _, s := range subjects {
-		fmt.Printf(" %-26s |", s.srv.name+" rounds")
+		fmt.Printf(" %-28s |", s.srv.name+" rounds")
 	}
 	fmt.Printf("\n|%s|", dashes(44))
-	for range subjects {
+	for range len(subjects) + ratios {
 		fmt.Printf("%s|", dashes(14))
 	}
-	if len(subjects) == 2 {
-		fmt.Printf("%s|", dashes(10))
-	}
 	for range subjects {
-		fmt.Printf("%s|", dashes(28))
+		fmt.Printf("%s|", dashes(30))
 	}
 	fmt.Println()
 	for m := range metricCount {
-		if len(subjects) == 0 || len(subjects[0].figs[m]) == 0 {
+		if len(subjects[0].figs[m]) == 0 {
 			continue
 		}
 		fmt.Printf("| %-42s |", labels[m])
 		for _, s := range subjects {
-			fmt.Printf(" %12.1f |", median(s.figs[m]))
+			fmt.Printf(" %12.2f |", median(s.figs[m]))
 		}
-		if len(subjects) == 2 {
-			fmt.Printf(" %8.2f |", median(subjects[0].figs[m])/median(subjects[1].figs[m]))
+		for _, s := range subjects[:ratios] {
+			fmt.Printf(" %12.2f |", median(s.figs[m])/median(last.figs[m]))
 		}
 		for _, s := range subjects {
-			fmt.Printf(" %-26s |", list(s.figs[m]))
+			fmt.Printf(" %-28s |", list(s.figs[m]))
 		}
 		fmt.Println()
 	}
+}
+
+// ratioName heads the column of a's medians divided by b's.
+func ratioName(a, b *subject) string {
+	short := func(s *subject) string {
+		f := strings.Fields(s.srv.name)
+		return strings.TrimSuffix(f[len(f)-1], "gw")
+	}
+	return short(a) + "/" + short(b)
 }
 
 func median(v []float64) float64 {
@@ -354,7 +386,11 @@ func median(v []float64) float64 {
 func list(v []float64) string {
 	parts := make([]string, len(v))
 	for i, x := range v {
-		parts[i] = fmt.Sprintf("%.0f", x)
+		if x < 10 {
+			parts[i] = fmt.Sprintf("%.1f", x)
+		} else {
+			parts[i] = fmt.Sprintf("%.0f", x)
+		}
 	}
 	return strings.Join(parts, " ")
 }
