@@ -12,9 +12,13 @@
 // CreateMultipartUpload with NotImplemented, both servers get single
 // PutObject/GetObject instead. The table gives the median of the rounds.
 //
-// -inprocess runs the IPAS gateway inside this process instead of building and
-// starting cmd/gateway, so that -cpuprofile sees its stacks (its RSS is then
-// the client's too); -servers ipas measures one server alone.
+// Each figure comes with the server's CPU time (user + system, /proc/PID/stat),
+// and the peak RSS with its anonymous and file-backed parts. The gateway runs with
+// replication paused unless -replicate is given. -baseline BIN adds an older
+// gateway build to the same run. -inprocess runs the IPAS gateway inside this
+// process instead of building and starting cmd/gateway, so that -cpuprofile sees
+// its stacks (its RSS is then the client's too); -servers ipas measures one
+// server alone.
 package main
 
 import (
