@@ -42,6 +42,10 @@ type body struct {
 	max     int64
 	size    int64 // decoded size the client declared; -1 unknown
 	err     error
+	// signed is the payload SHA-256 the client signed, and unhashed the body
+	// without the reader that checks it, for putBody to let the store check it.
+	signed   string
+	unhashed io.Reader
 }
 
 // newBody prepares the body of r. max bounds the decoded size (EntityTooLarge). An
@@ -76,6 +80,7 @@ func (s *Server) openBody(w http.ResponseWriter, r *request, max int64, needLeng
 			return nil, err
 		}
 		b.r = pr
+		b.signed, b.unhashed = r.auth.PayloadHash, raw
 	default:
 		b.r = raw
 	}

@@ -2,12 +2,9 @@ package gateway
 
 import (
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
-	"hash"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -174,31 +171,20 @@ func (s *Server) chooseParts(u queue.Upload, list []gofakes3.CompletedPart) (que
 	return o, parts, nil
 }
 
-// finishUpload reads the parts to hash the whole object (and compute its checksum
-// when sum has no value yet), then commits it.
+// finishUpload hashes the whole object (mostly done ahead, see uploadHashes) and
+// computes its checksum when sum has no value yet, then commits it.
 func (s *Server) finishUpload(r *request, uploadID string, o *queue.Object, parts []queue.UploadPart, sum objectChecksum) error {
-	rc, err := s.openObject(r, *o, 0, o.Size)
-	if err != nil {
-		return err
-	}
-	h := sha256.New()
-	var dst io.Writer = h
-	var whole hash.Hash
+	var extra checksum.Algorithm
 	if sum.value == "" {
-		whole = sum.algo.New()
-		dst = io.MultiWriter(h, whole)
+		extra = sum.algo
 	}
-	n, err := io.Copy(dst, rc)
-	rc.Close()
+	sha, digest, err := s.objectHashes(r.Context(), uploadID, parts, extra)
 	if err != nil {
 		return err
 	}
-	if n != o.Size {
-		return errors.New("gateway: complete upload: parts are shorter than journaled")
-	}
-	o.SHA256 = hex.EncodeToString(h.Sum(nil))
-	if whole != nil {
-		sum.value = checksum.Encode(whole.Sum(nil))
+	o.SHA256 = sha
+	if extra != "" {
+		sum.value = checksum.Encode(digest)
 	}
 	o.Checksums = map[string]string{string(sum.algo): sum.value}
 	if err := s.uploads.CompleteUpload(r.Context(), uploadID, *o); err != nil {

@@ -134,7 +134,7 @@ func (s *Server) uploadPart(w *responseWriter, r *request, uploadID string) erro
 	if err := checkPartChecksum(u, b); err != nil {
 		return err
 	}
-	blob, err := s.blobs.Put(r.Context(), b)
+	blob, err := s.putBody(r.Context(), b)
 	if err != nil {
 		return err
 	}
@@ -147,6 +147,7 @@ func (s *Server) uploadPart(w *responseWriter, r *request, uploadID string) erro
 		}
 		return err
 	}
+	s.hashAhead(uploadID, p)
 	w.Header().Set("ETag", `"`+p.ETag+`"`)
 	writeChecksums(w.Header(), p.Checksums, false)
 	w.WriteHeader(http.StatusOK)
@@ -229,6 +230,7 @@ func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) 
 		}
 		return err
 	}
+	s.hashAhead(uploadID, p)
 	return writeXML(w, http.StatusOK, copyPartResult{Xmlns: s3Namespace, ETag: `"` + p.ETag + `"`, LastModified: gofakes3.NewContentTime(now),
 		checksumFields: newChecksumFields(p.Checksums)})
 }
@@ -247,6 +249,7 @@ func (s *Server) abortUpload(w *responseWriter, r *request, uploadID string) err
 		}
 		return err
 	}
+	s.partHashes.forget(uploadID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

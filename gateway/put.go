@@ -35,7 +35,7 @@ func (s *Server) putObject(w *responseWriter, r *request) error {
 		return err
 	}
 	b.ComputeIfNone(checksum.Default)
-	blob, err := s.blobs.Put(r.Context(), b)
+	blob, err := s.putBody(r.Context(), b)
 	if err != nil {
 		return err
 	}

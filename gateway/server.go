@@ -47,6 +47,8 @@ type Server struct {
 	verifier *sigv4.Verifier
 	now      func() time.Time
 	uploads  uploadIndex // nil: idx cannot journal multipart uploads
+	// partHashes hashes multipart uploads' parts ahead of Complete.
+	partHashes uploadHashes
 }
 
 // New returns a Server over idx and blobs. cfg must be valid (Config.Validate); zero

@@ -25,6 +25,9 @@ var (
 	ErrClosed = errors.New("store: closed")
 	// ErrLocked means another process (or another Store value) has the data directory open.
 	ErrLocked = errors.New("store: data directory in use")
+	// ErrDigestMismatch means content given to PutVerified does not hash to the
+	// digest the caller expected. Nothing was stored.
+	ErrDigestMismatch = errors.New("store: content does not match the expected digest")
 )
 
 // CorruptError reports a blob whose file does not hold what its address promises.
@@ -78,3 +81,14 @@ func (e *noSpaceError) Error() string {
 
 func (e *noSpaceError) Unwrap() error        { return e.err }
 func (e *noSpaceError) Is(target error) bool { return target == ErrNoSpace }
+
+// DigestMismatchError is the ErrDigestMismatch of PutVerified, with both digests
+// (a client that signed the wrong hash is told what the content hashed to).
+type DigestMismatchError struct{ Got, Want Digest }
+
+func (e *DigestMismatchError) Error() string {
+	return fmt.Sprintf("store: content hashes to %s, expected %s", e.Got, e.Want)
+}
+
+// Is makes errors.Is(err, ErrDigestMismatch) true.
+func (e *DigestMismatchError) Is(target error) bool { return target == ErrDigestMismatch }

@@ -14,9 +14,10 @@ const stageCount = 3
 
 // chunk is one buffer of a Writer's pipeline.
 type chunk struct {
-	buf  []byte
-	n    int
-	refs atomic.Int32 // stages that have not finished with buf[:n]
+	buf    []byte
+	n      int
+	refs   atomic.Int32 // stages that have not finished with buf[:n]
+	mapped bool         // buf is an anonymous mapping of its own (chunkPool)
 }
 
 // nextChunk returns an empty chunk, allocating up to Buffers of them and then waiting
@@ -24,9 +25,7 @@ type chunk struct {
 func (w *Writer) nextChunk() *chunk {
 	if w.allocated < w.s.Buffers {
 		w.allocated++
-		c := w.s.chunks.Get().(*chunk)
-		c.n = 0
-		return c
+		return w.s.chunks.get()
 	}
 	c := <-w.free
 	c.n = 0
@@ -113,11 +112,11 @@ func (w *Writer) drain(process bool) {
 		w.wg.Wait()
 		w.stages = nil
 		for len(w.free) > 0 {
-			w.s.chunks.Put(<-w.free)
+			w.s.chunks.put(<-w.free)
 		}
 	}
 	if w.cur != nil {
-		w.s.chunks.Put(w.cur)
+		w.s.chunks.put(w.cur)
 		w.cur = nil
 	}
 	w.allocated = 0

@@ -30,7 +30,7 @@ func (s *Store) OpenBlob(ctx context.Context, d Digest, size, off, length int64)
 	if length == -1 {
 		length = actual - off
 	}
-	return &blobReader{f: f, r: io.NewSectionReader(f, off, length), left: length, d: d}, nil
+	return &blobReader{f: f, off: off, left: length, d: d}, nil
 }
 
 // openChecked opens d's file and checks its size against the index.
@@ -65,22 +65,59 @@ func sizeReason(actual, want int64) string {
 	return fmt.Sprintf("file has %d bytes, the index says %d", actual, want)
 }
 
-// blobReader turns an early end of file (the blob shrank while being read) into a
-// CorruptError instead of a silently short body.
+// blobReader reads a range of a blob file and turns an early end of file (the blob
+// shrank while being read) into a CorruptError instead of a silently short body.
 type blobReader struct {
 	f    *os.File
-	r    *io.SectionReader
+	off  int64 // file offset of the next byte
 	left int64
 	d    Digest
 }
 
+var _ io.WriterTo = (*blobReader)(nil)
+
 func (b *blobReader) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.f.ReadAt(p, b.off)
+	b.off += int64(n)
 	b.left -= int64(n)
-	if err == io.EOF && b.left > 0 {
-		return n, newCorruptError(b.f.Name(), b.d, fmt.Sprintf("file ended %d bytes early while reading", b.left))
+	if err == io.EOF {
+		if b.left > 0 {
+			return n, b.shrunk()
+		}
+		err = nil
 	}
 	return n, err
+}
+
+// WriteTo hands w the file itself, positioned at the range and limited to it, so
+// that a writer that can take bytes from a file descriptor (net/http's response
+// over TCP, through io.ReaderFrom) sends them with sendfile(2) instead of copying
+// them through user space.
+func (b *blobReader) WriteTo(w io.Writer) (int64, error) {
+	if b.left <= 0 {
+		return 0, nil
+	}
+	if _, err := b.f.Seek(b.off, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("store: read blob %s: %w", b.d, err)
+	}
+	lr := &io.LimitedReader{R: b.f, N: b.left}
+	n, err := io.Copy(w, lr)
+	b.off += n
+	b.left -= n
+	if err == nil && b.left > 0 {
+		err = b.shrunk()
+	}
+	return n, err
+}
+
+func (b *blobReader) shrunk() error {
+	return newCorruptError(b.f.Name(), b.d, fmt.Sprintf("file ended %d bytes early while reading", b.left))
 }
 
 func (b *blobReader) Close() error { return b.f.Close() }
@@ -93,8 +130,8 @@ func (s *Store) Verify(ctx context.Context, d Digest, size int64) error {
 		return err
 	}
 	defer f.Close()
-	c := s.chunks.Get().(*chunk)
-	defer s.chunks.Put(c)
+	c := s.chunks.get()
+	defer s.chunks.put(c)
 	h := sha256.New()
 	for {
 		if err := ctx.Err(); err != nil {

@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -39,8 +41,41 @@ func TestOpenBlobRanges(t *testing.T) {
 			if err == nil && !bytes.Equal(got, tc.want) {
 				t.Fatalf("got %d bytes, want %d bytes of the blob", len(got), len(tc.want))
 			}
+			if err != nil {
+				return
+			}
+			// io.Copy into a file goes through WriteTo, which hands the blob's file
+			// to the destination (as net/http's sendfile path takes it).
+			got = copyToFile(t, s, blob, tc.off, tc.length)
+			if !bytes.Equal(got, tc.want) {
+				t.Fatalf("WriteTo: got %d bytes, want %d bytes of the blob", len(got), len(tc.want))
+			}
 		})
 	}
+}
+
+// copyToFile copies a range of blob into a file with io.Copy and returns what the
+// file holds.
+func copyToFile(t *testing.T, s *Store, blob Blob, off, length int64) []byte {
+	t.Helper()
+	r, err := s.OpenBlob(testContext(t), blob.Digest, blob.Size, off, length)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	f, err := os.Create(filepath.Join(t.TempDir(), "copy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, r); err != nil {
+		t.Fatalf("copy: %v", err)
+	}
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestOpenBlobNotFound(t *testing.T) {
@@ -129,6 +164,17 @@ func TestReadShrinkingBlob(t *testing.T) {
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(r); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("read of a blob truncated mid-read = %v after %d bytes, want ErrCorrupt", err, buf.Len())
+	}
+	r2, err := s.OpenBlob(testContext(t), blob.Digest, 100, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if err := os.Truncate(blobFiles(t, s)[0], 10); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := io.Copy(io.Discard, r2); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("WriteTo of a blob truncated mid-read = %v after %d bytes, want ErrCorrupt", err, n)
 	}
 }
 

@@ -235,3 +235,34 @@ func TestClosedStore(t *testing.T) {
 		t.Fatalf("Put on closed store = %v, want ErrClosed", err)
 	}
 }
+
+// TestPutVerified: content that hashes to the expected digest is stored as Put
+// stores it; anything else is refused with ErrDigestMismatch and leaves nothing.
+func TestPutVerified(t *testing.T) {
+	s := openStore(t, "", smallBuffers)
+	good := content(21, 50_000)
+	blob, err := s.PutVerified(testContext(t), bytes.NewReader(good), digestOf(good))
+	if err != nil || blob.Digest != digestOf(good) || blob.Size != int64(len(good)) {
+		t.Fatalf("PutVerified of matching content = %+v, %v", blob, err)
+	}
+	s.Unpin(blob.Digest)
+	if got, err := readBlob(t, s, blob.Digest, blob.Size, 0, -1); err != nil || !bytes.Equal(got, good) {
+		t.Fatalf("read back: %d bytes, %v", len(got), err)
+	}
+	for _, n := range []int{10, 50_000} {
+		bad := content(22, n)
+		_, err := s.PutVerified(testContext(t), bytes.NewReader(bad), digestOf(good))
+		if !errors.Is(err, ErrDigestMismatch) {
+			t.Fatalf("PutVerified of %d other bytes = %v, want ErrDigestMismatch", n, err)
+		}
+		if ok, _ := s.Has(digestOf(bad)); ok {
+			t.Fatalf("mismatching content of %d bytes was stored", n)
+		}
+	}
+	if files := blobFiles(t, s); len(files) != 1 {
+		t.Fatalf("blob files %v, want only the matching one", files)
+	}
+	if temps := tempFiles(t, s); len(temps) != 0 {
+		t.Fatalf("temp files left: %v", temps)
+	}
+}

@@ -41,6 +41,7 @@ type Writer struct {
 	errMu sync.Mutex
 	err   error // first error of the write stage
 
+	want     *Digest // PutVerified: the digest the content must have
 	finished bool
 }
 
@@ -169,22 +170,35 @@ func (w *Writer) commit() (Blob, error) {
 	w.sha.Sum(b.Digest[:0])
 	w.md5.Sum(b.MD5[:0])
 	b.Size = w.size
+	if w.want != nil && *w.want != b.Digest {
+		return Blob{}, &DigestMismatchError{Got: b.Digest, Want: *w.want}
+	}
 	// chmod before the fsync so that the mode is as durable as the bytes.
 	if err := w.f.Chmod(blobMode); err != nil {
 		return Blob{}, fmt.Errorf("store: commit blob %s: chmod %s: %w", b.Digest, w.path, err)
 	}
+	err := w.s.install(w.path, b, w.syncTemp)
+	if w.f != nil { // an identical blob was there: this one was never synced
+		w.f.Close()
+		w.f = nil
+	}
+	if err != nil {
+		return Blob{}, wrapNoSpace(fmt.Errorf("store: commit blob %s: %w", b.Digest, err))
+	}
+	return b, nil
+}
+
+// syncTemp makes the temp file's bytes and mode durable and closes it.
+func (w *Writer) syncTemp() error {
 	if err := w.f.Sync(); err != nil {
-		return Blob{}, wrapNoSpace(fmt.Errorf("store: commit blob %s: fsync %s: %w", b.Digest, w.path, err))
+		return fmt.Errorf("fsync %s: %w", w.path, err)
 	}
 	err := w.f.Close()
 	w.f = nil
 	if err != nil {
-		return Blob{}, wrapNoSpace(fmt.Errorf("store: commit blob %s: close %s: %w", b.Digest, w.path, err))
+		return fmt.Errorf("close %s: %w", w.path, err)
 	}
-	if err := w.s.install(w.path, b); err != nil {
-		return Blob{}, wrapNoSpace(fmt.Errorf("store: commit blob %s: %w", b.Digest, err))
-	}
-	return b, nil
+	return nil
 }
 
 // Abort discards the blob and removes its temp file. It is a no-op after Commit.
@@ -245,10 +259,30 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (Blob, error) {
 	return w.Commit(ctx)
 }
 
-// install moves a synced temp file to its address. Pinning and the rename-or-dedup
-// decision happen in one critical section, which is what keeps Collect from deleting
-// a blob that a Commit has just decided to reuse.
-func (s *Store) install(tmp string, b Blob) error {
+// PutVerified is Put for content whose SHA-256 the caller already knows, such as
+// a request body whose hash the client signed: the store's own hash, computed
+// anyway for the blob's address, checks it, so that the caller need not hash the
+// same bytes a second time. Content that hashes to anything else gives
+// ErrDigestMismatch and leaves nothing behind, without an fsync.
+func (s *Store) PutVerified(ctx context.Context, r io.Reader, want Digest) (Blob, error) {
+	w, err := s.Create(ctx)
+	if err != nil {
+		return Blob{}, err
+	}
+	w.want = &want
+	if _, err := w.readFrom(ctx, r); err != nil {
+		w.abort()
+		return Blob{}, err
+	}
+	return w.Commit(ctx)
+}
+
+// install moves a temp file to its address, calling syncTemp first unless an
+// identical durable blob is there already (then the temp file is dropped unsynced:
+// its bytes are not needed). Pinning and the rename-or-dedup decision happen in one
+// critical section, which is what keeps Collect from deleting a blob that a Commit
+// has just decided to reuse.
+func (s *Store) install(tmp string, b Blob, syncTemp func() error) error {
 	d := b.Digest
 	dst := blobPath(s.blobs, d)
 	s.mu.Lock()
@@ -286,7 +320,7 @@ func (s *Store) install(tmp string, b Blob) error {
 		}
 		return nil
 	}
-	err := s.place(tmp, d)
+	err := s.place(tmp, d, syncTemp)
 	s.mu.Lock()
 	if err == nil {
 		c.durable = true
@@ -303,29 +337,32 @@ func (s *Store) install(tmp string, b Blob) error {
 	return err
 }
 
-// place creates the fan-out directories, renames tmp into place and fsyncs the
-// directory that now holds it.
-func (s *Store) place(tmp string, d Digest) error {
+// place creates the fan-out directories, syncs the temp file, renames it into
+// place and fsyncs the directories whose entries changed. The mkdirs come before
+// the file's fsync and the directory fsyncs after the rename, so that on a
+// journaling filesystem a new blob costs two journal commits, not four.
+func (s *Store) place(tmp string, d Digest, syncTemp func() error) error {
 	dir := blobDir(s.blobs, d)
-	l1 := filepath.Dir(dir)
-	// Under dirMu, a writer that finds a fan-out directory existing knows that its
-	// creator already fsynced the parent.
-	s.dirMu.Lock()
-	err := mkdirSynced(l1, s.blobs)
+	plan, err := s.prepareFanout(d)
 	if err == nil {
-		err = mkdirSynced(dir, l1)
+		err = syncTemp()
+	} else {
+		err = fmt.Errorf("create directory %s: %w", dir, err)
 	}
-	s.dirMu.Unlock()
-	if err != nil {
-		return fmt.Errorf("create directory %s: %w", dir, err)
+	if err == nil {
+		if err = os.Rename(tmp, filepath.Join(dir, d.String())); err != nil {
+			err = fmt.Errorf("rename into %s: %w", dir, err)
+		}
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, d.String())); err != nil {
-		return fmt.Errorf("rename into %s: %w", dir, err)
+	if err == nil {
+		if err = syncDir(dir); err != nil {
+			err = fmt.Errorf("fsync %s: %w", dir, err)
+		}
 	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
+	if ferr := s.fanout.finish(plan); ferr != nil && err == nil {
+		err = fmt.Errorf("fsync the parent of %s: %w", dir, ferr)
 	}
-	return nil
+	return err
 }
 
 func (s *Store) releaseTemp(name string) {

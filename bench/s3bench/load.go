@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
@@ -25,8 +24,9 @@ const (
 	requestTimeout = 30 * time.Second
 )
 
-// newClient returns an SDK client for endpoint, path style, with no request
-// checksums beyond what S3 requires, so both servers see the same plain requests.
+// newClient returns an SDK client for endpoint, path style, computing request
+// checksums only where S3 requires them (the transfer manager still adds a CRC32
+// to every part). Over plain HTTP the SDK signs every payload's SHA-256.
 func newClient(endpoint string) *s3.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = maxConnsPerHost
@@ -44,10 +44,6 @@ func newClient(endpoint string) *s3.Client {
 		RetryMaxAttempts:           1,
 	})
 }
-
-// unsignedPayload sends big bodies as UNSIGNED-PAYLOAD so that the client does
-// not hash gigabytes on the two cores it shares with the server.
-var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 
 func createBucket(ctx context.Context, c *s3.Client, bucket string) error {
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
@@ -71,10 +67,10 @@ func multipartLive(ctx context.Context, c *s3.Client, bucket string) (bool, erro
 	return true, err
 }
 
-// smallPuts runs conc writers putting size-byte objects for d and returns PUTs per second.
+// smallPuts runs conc writers putting size-byte objects for d and returns PUTs
+// per second. Every object has its own content, as the files of a backup do: a
+// server that deduplicates content gets no discount.
 func smallPuts(ctx context.Context, c *s3.Client, bucket string, size int64, conc int, d time.Duration) (float64, error) {
-	body := make([]byte, size)
-	copy(body, patternBlock)
 	var ops atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -83,8 +79,11 @@ func smallPuts(ctx context.Context, c *s3.Client, bucket string, size int64, con
 	var wg sync.WaitGroup
 	for w := range conc {
 		wg.Go(func() {
+			body := make([]byte, size)
+			copy(body, patternBlock)
 			for i := 0; time.Now().Before(stop); i++ {
 				key := fmt.Sprintf("small/%02d/%08d", w, i)
+				copy(body, key) // unique content
 				rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 				_, err := c.PutObject(rctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(body)})
 				cancel()
@@ -112,12 +111,11 @@ func bigPut(ctx context.Context, c *s3.Client, bucket, key string, size, partSiz
 		up := manager.NewUploader(c, func(u *manager.Uploader) {
 			u.PartSize = partSize
 			u.Concurrency = conc
-			u.ClientOptions = append(u.ClientOptions, unsignedPayload)
 		})
 		_, err = up.Upload(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: newPatternReader(size)})
 	} else {
 		_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key,
-			Body: newPatternReader(size), ContentLength: aws.Int64(size)}, unsignedPayload)
+			Body: newPatternReader(size), ContentLength: aws.Int64(size)})
 	}
 	if err != nil {
 		return 0, fmt.Errorf("put %s: %w", key, err)

@@ -4,12 +4,21 @@
 //	go run ./bench/s3bench -dir /path/on/the/disk/to/test
 //
 // Each round runs, on each server in turn (the order alternates between rounds):
-// 4 KiB PUTs from 16 writers for -duration; a 1 GiB object uploaded as multipart
-// with 16 MiB parts, 4 in flight, then read back with 4 ranged GETs in flight
-// (one PutObject and one GetObject when a server answers CreateMultipartUpload
-// with NotImplemented on either server, for both); and a 4 GiB multipart upload during which the server's
-// peak RSS (VmHWM, reset with clear_refs before the upload) is recorded. The
-// table gives the median of the rounds.
+// 4 KiB PUTs from 16 writers for -duration; a 1 GiB object uploaded by the SDK's
+// transfer manager as multipart with 16 MiB parts, 4 in flight, then read back by
+// its downloader (ranged GETs of 16 MiB, 4 in flight) and by one GetObject; and a
+// 4 GiB multipart upload during which the server's peak RSS (VmHWM, reset with
+// clear_refs before the upload) is recorded. When a server answers
+// CreateMultipartUpload with NotImplemented, both servers get single
+// PutObject/GetObject instead. The table gives the median of the rounds.
+//
+// Each figure comes with the server's CPU time (user + system, /proc/PID/stat),
+// and the peak RSS with its anonymous and file-backed parts. The gateway runs with
+// replication paused unless -replicate is given. -baseline BIN adds an older
+// gateway build to the same run. -inprocess runs the IPAS gateway inside this
+// process instead of building and starting cmd/gateway, so that -cpuprofile sees
+// its stacks (its RSS is then the client's too); -servers ipas measures one
+// server alone.
 package main
 
 import (
@@ -38,12 +47,18 @@ const (
 	defaultPartSize  = 16 << 20
 	defaultPartConc  = 4
 	defaultRSSSize   = 4 << 30
+	defaultServers   = "ipas,versitygw"
 	// bigTimeout bounds one large transfer.
 	bigTimeout = 10 * time.Minute
 )
 
 type config struct {
 	dir, gatewayBin, versityBin string
+	servers                     string
+	inProcess, replicate        bool
+	cpuProfile, memProfile      string
+	baselineBin                 string
+	gatewayLog                  string
 	rounds                      int
 	duration                    time.Duration
 	smallSize, bigSize, rssSize int64
@@ -56,10 +71,16 @@ type metric int
 
 const (
 	metricSmallOps metric = iota
+	metricSmallCPU
 	metricBigPut
-	metricBigGet
+	metricBigPutCPU
+	metricBigGetRanged
+	metricBigGetCPU
+	metricBigGetSingle
 	metricRSSPut
 	metricPeakRSS
+	metricPeakAnon
+	metricPeakFile
 	metricCount
 )
 
@@ -80,13 +101,20 @@ func main() {
 	flag.StringVar(&c.dir, "dir", os.TempDir(), "`directory` on the disk to test; both servers keep their data under it")
 	flag.StringVar(&c.gatewayBin, "gateway", "", "gateway `binary` (default: go build ./cmd/gateway)")
 	flag.StringVar(&c.versityBin, "versitygw", filepath.Join(home, "go", "bin", "versitygw"), "versitygw `binary`")
+	flag.StringVar(&c.servers, "servers", defaultServers, "comma-separated `list` of servers to measure: ipas, versitygw")
+	flag.StringVar(&c.baselineBin, "baseline", "", "also measure this gateway `binary` (an older build), as \"ipas before\"")
+	flag.BoolVar(&c.inProcess, "inprocess", false, "run the IPAS gateway inside this process (for -cpuprofile)")
+	flag.BoolVar(&c.replicate, "replicate", false, "let the gateway replicate to its embedded local remote during the run (paused by default)")
+	flag.StringVar(&c.gatewayLog, "gateway-log", "", "write everything the gateway logs (and the Go runtime prints, e.g. with GODEBUG=gctrace=1) to `file`")
+	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `file` (use with -inprocess)")
+	flag.StringVar(&c.memProfile, "memprofile", "", "write an allocation profile of this process to `file` at the end (use with -inprocess)")
 	flag.IntVar(&c.rounds, "rounds", defaultRounds, "interleaved rounds; the table shows medians")
-	flag.DurationVar(&c.duration, "duration", defaultDuration, "how long the small PUT load runs")
+	flag.DurationVar(&c.duration, "duration", defaultDuration, "how long the small PUT load runs (0 skips it)")
 	flag.Int64Var(&c.smallSize, "small-size", defaultSmallSize, "small object size in bytes")
 	flag.IntVar(&c.smallConc, "small-conc", defaultSmallConc, "concurrent small PUTs")
-	flag.Int64Var(&c.bigSize, "big-size", defaultBigSize, "large object size in bytes")
-	flag.Int64Var(&c.partSize, "part-size", defaultPartSize, "multipart part size in bytes")
-	flag.IntVar(&c.partConc, "part-conc", defaultPartConc, "parts in flight")
+	flag.Int64Var(&c.bigSize, "big-size", defaultBigSize, "large object size in bytes (0 skips it)")
+	flag.Int64Var(&c.partSize, "part-size", defaultPartSize, "multipart part size and ranged GET size in bytes")
+	flag.IntVar(&c.partConc, "part-conc", defaultPartConc, "parts (or ranges) in flight")
 	flag.Int64Var(&c.rssSize, "rss-size", defaultRSSSize, "size of the upload during which peak RSS is measured (0 skips it)")
 	flag.Parse()
 
@@ -99,51 +127,60 @@ func main() {
 }
 
 func run(ctx context.Context, c config) error {
-	if c.gatewayBin == "" {
-		tmp, err := os.MkdirTemp("", "s3bench-")
+	var subjects []*subject
+	for _, name := range strings.Split(c.servers, ",") {
+		var srv *server
+		var err error
+		switch strings.TrimSpace(name) {
+		case "ipas":
+			srv, err = startIPAS(ctx, &c)
+		case "versitygw":
+			if c.baselineBin != "" {
+				if srv, err = startGateway(ctx, c.baselineBin, c.dir, c.replicate, ""); err != nil {
+					return err
+				}
+				srv.name = "ipas before"
+				defer srv.stop()
+				subjects = append(subjects, &subject{srv: srv})
+			}
+			srv, err = startVersity(ctx, c.versityBin, c.dir)
+		default:
+			return fmt.Errorf("-servers: unknown server %q; use ipas and/or versitygw", name)
+		}
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(tmp)
-		c.gatewayBin = filepath.Join(tmp, "gateway")
-		build := exec.CommandContext(ctx, "go", "build", "-o", c.gatewayBin, "github.com/ipas/ipas/cmd/gateway")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("build gateway: %w\n%s", err, out)
-		}
+		defer srv.stop()
+		subjects = append(subjects, &subject{srv: srv})
 	}
-	gw, err := startGateway(ctx, c.gatewayBin, c.dir)
-	if err != nil {
-		return err
-	}
-	defer gw.stop()
-	vg, err := startVersity(ctx, c.versityBin, c.dir)
-	if err != nil {
-		return err
-	}
-	defer vg.stop()
-
-	subjects := []*subject{{srv: gw}, {srv: vg}}
+	multipart := true
 	for _, s := range subjects {
 		s.client = newClient(s.srv.endpoint)
 		if err := createBucket(ctx, s.client, "probe"); err != nil {
 			return fmt.Errorf("%s: %w", s.srv.name, err)
 		}
-		if s.multipart, err = multipartLive(ctx, s.client, "probe"); err != nil {
+		live, err := multipartLive(ctx, s.client, "probe")
+		if err != nil {
 			return fmt.Errorf("%s: %w", s.srv.name, err)
 		}
+		multipart = multipart && live
 	}
 	// Both servers move large objects the same way: multipart only when both
 	// implement it.
-	if !subjects[0].multipart || !subjects[1].multipart {
-		for _, s := range subjects {
-			s.multipart = false
+	for _, s := range subjects {
+		s.multipart = multipart
+	}
+	if c.cpuProfile != "" {
+		stopProfile, err := startCPUProfile(c.cpuProfile)
+		if err != nil {
+			return err
 		}
+		defer stopProfile()
 	}
 	for r := range c.rounds {
-		order := subjects
+		order := slices.Clone(subjects)
 		if r%2 == 1 {
-			order = []*subject{subjects[1], subjects[0]}
+			slices.Reverse(order)
 		}
 		for _, s := range order {
 			fmt.Fprintf(os.Stderr, "round %d: %s\n", r+1, s.srv.name)
@@ -153,7 +190,34 @@ func run(ctx context.Context, c config) error {
 		}
 	}
 	printTable(c, subjects)
+	if c.memProfile != "" {
+		return writeHeapProfile(c.memProfile)
+	}
 	return nil
+}
+
+// startIPAS starts the gateway: in process, or built from ./cmd/gateway (unless
+// -gateway names a binary) and run as a child.
+func startIPAS(ctx context.Context, c *config) (*server, error) {
+	if c.inProcess {
+		return startInProcess(ctx, c.dir)
+	}
+	if c.gatewayBin == "" {
+		tmp, err := os.MkdirTemp("", "s3bench-")
+		if err != nil {
+			return nil, err
+		}
+		// The binary stays open while it runs; its directory goes once it has started.
+		defer os.RemoveAll(tmp)
+		bin := filepath.Join(tmp, "gateway")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/ipas/ipas/cmd/gateway")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("build gateway: %w\n%s", err, out)
+		}
+		return startGateway(ctx, bin, c.dir, c.replicate, c.gatewayLog)
+	}
+	return startGateway(ctx, c.gatewayBin, c.dir, c.replicate, c.gatewayLog)
 }
 
 // runRound measures every metric once on s.
@@ -162,27 +226,45 @@ func runRound(ctx context.Context, c config, s *subject, round int) error {
 	if err := createBucket(ctx, s.client, bucket); err != nil {
 		return err
 	}
-	ops, err := smallPuts(ctx, s.client, bucket, c.smallSize, c.smallConc, c.duration)
-	if err != nil {
-		return err
+	if c.duration > 0 {
+		cpu := s.srv.cpuMeter()
+		ops, err := smallPuts(ctx, s.client, bucket, c.smallSize, c.smallConc, c.duration)
+		if err != nil {
+			return err
+		}
+		s.figs[metricSmallOps] = append(s.figs[metricSmallOps], ops)
+		s.figs[metricSmallCPU] = append(s.figs[metricSmallCPU], cpu().Seconds()*1000/(ops*c.duration.Seconds()))
 	}
-	s.figs[metricSmallOps] = append(s.figs[metricSmallOps], ops)
 
-	bctx, cancel := context.WithTimeout(ctx, bigTimeout)
-	defer cancel()
-	put, err := bigPut(bctx, s.client, bucket, "big", c.bigSize, c.partSize, c.partConc, s.multipart)
-	if err != nil {
-		return err
+	if c.bigSize > 0 {
+		bctx, cancel := context.WithTimeout(ctx, bigTimeout)
+		defer cancel()
+		gib := float64(c.bigSize) / (1 << 30)
+		cpu := s.srv.cpuMeter()
+		put, err := bigPut(bctx, s.client, bucket, "big", c.bigSize, c.partSize, c.partConc, s.multipart)
+		if err != nil {
+			return err
+		}
+		s.figs[metricBigPut] = append(s.figs[metricBigPut], put)
+		s.figs[metricBigPutCPU] = append(s.figs[metricBigPutCPU], cpu().Seconds()/gib)
+		if s.multipart {
+			cpu := s.srv.cpuMeter()
+			get, err := bigGet(bctx, s.client, bucket, "big", c.bigSize, c.partSize, c.partConc, true)
+			if err != nil {
+				return err
+			}
+			s.figs[metricBigGetRanged] = append(s.figs[metricBigGetRanged], get)
+			s.figs[metricBigGetCPU] = append(s.figs[metricBigGetCPU], cpu().Seconds()/gib)
+		}
+		get, err := bigGet(bctx, s.client, bucket, "big", c.bigSize, c.partSize, c.partConc, false)
+		if err != nil {
+			return err
+		}
+		s.figs[metricBigGetSingle] = append(s.figs[metricBigGetSingle], get)
+		if err := deleteObject(bctx, s.client, bucket, "big"); err != nil {
+			return err
+		}
 	}
-	get, err := bigGet(bctx, s.client, bucket, "big", c.bigSize, c.partSize, c.partConc, s.multipart)
-	if err != nil {
-		return err
-	}
-	if err := deleteObject(bctx, s.client, bucket, "big"); err != nil {
-		return err
-	}
-	s.figs[metricBigPut] = append(s.figs[metricBigPut], put)
-	s.figs[metricBigGet] = append(s.figs[metricBigGet], get)
 
 	if c.rssSize == 0 {
 		return nil
@@ -192,7 +274,9 @@ func runRound(ctx context.Context, c config, s *subject, round int) error {
 	if err := s.srv.resetPeakRSS(); err != nil {
 		return err
 	}
+	stopSampling := s.srv.sampleRSS()
 	rssPut, err := bigPut(rctx, s.client, bucket, "huge", c.rssSize, c.partSize, c.partConc, s.multipart)
+	anon, file := stopSampling()
 	if err != nil {
 		return err
 	}
@@ -205,40 +289,93 @@ func runRound(ctx context.Context, c config, s *subject, round int) error {
 	}
 	s.figs[metricRSSPut] = append(s.figs[metricRSSPut], rssPut)
 	s.figs[metricPeakRSS] = append(s.figs[metricPeakRSS], float64(peak)/(1<<20))
+	s.figs[metricPeakAnon] = append(s.figs[metricPeakAnon], float64(anon)/(1<<20))
+	s.figs[metricPeakFile] = append(s.figs[metricPeakFile], float64(file)/(1<<20))
 	return nil
 }
 
 func printTable(c config, subjects []*subject) {
-	shape := func(s *subject) string {
-		if s.multipart {
-			return fmt.Sprintf("multipart, %s parts, %d in flight", size(c.partSize), c.partConc)
-		}
-		return "single PutObject/GetObject for both (multipart answers NotImplemented on one)"
-	}
 	fmt.Printf("s3bench: %d interleaved rounds, medians; %d CPUs shared by client and servers; data under %s\n",
 		c.rounds, runtime.NumCPU(), c.dir)
 	for _, s := range subjects {
-		fmt.Printf("  %-13s %s  large objects: %s\n", s.srv.name, s.srv.endpoint, shape(s))
+		fmt.Printf("  %-13s %s\n", s.srv.name, s.srv.endpoint)
 	}
-	fmt.Println("  large bodies are sent as UNSIGNED-PAYLOAD without checksums; small ones signed")
+	switch {
+	case c.inProcess:
+		fmt.Println("  the IPAS gateway ran in the client's process (no replication): its peak RSS includes the client")
+	case c.replicate:
+		fmt.Println("  the IPAS gateway replicated every object to its embedded local remote (same disk) during the run")
+	default:
+		fmt.Println("  the IPAS gateway ran with replication paused (replication.paused: true)")
+	}
+	shape := fmt.Sprintf("multipart (transfer manager), %s parts, %d in flight; ranged GET: %s ranges, %d in flight",
+		size(c.partSize), c.partConc, size(c.partSize), c.partConc)
+	if len(subjects) > 0 && !subjects[0].multipart {
+		shape = "single PutObject/GetObject for both (multipart answers NotImplemented on one)"
+	}
+	fmt.Println("  large objects:", shape)
+	fmt.Println("  requests as aws-sdk-go-v2 sends them over plain HTTP by default: signed payload SHA-256;")
+	fmt.Println("  the transfer manager adds a CRC32 header to every part; small objects have unique content")
 	fmt.Println()
 	labels := [metricCount]string{
-		metricSmallOps: fmt.Sprintf("%s PUT, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
-		metricBigPut:   fmt.Sprintf("%s PUT (MiB/s)", size(c.bigSize)),
-		metricBigGet:   fmt.Sprintf("%s GET (MiB/s)", size(c.bigSize)),
-		metricRSSPut:   fmt.Sprintf("%s PUT (MiB/s)", size(c.rssSize)),
-		metricPeakRSS:  fmt.Sprintf("peak RSS during %s PUT (MiB)", size(c.rssSize)),
+		metricSmallOps:     fmt.Sprintf("%s PUT, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
+		metricSmallCPU:     "  server CPU per PUT (ms)",
+		metricBigPut:       fmt.Sprintf("%s PUT (MiB/s)", size(c.bigSize)),
+		metricBigPutCPU:    "  server CPU per GiB (s)",
+		metricBigGetCPU:    "  server CPU per GiB (s)",
+		metricBigGetRanged: fmt.Sprintf("%s GET, ranged x%d (MiB/s)", size(c.bigSize), c.partConc),
+		metricBigGetSingle: fmt.Sprintf("%s GET, one stream (MiB/s)", size(c.bigSize)),
+		metricRSSPut:       fmt.Sprintf("%s PUT (MiB/s)", size(c.rssSize)),
+		metricPeakRSS:      fmt.Sprintf("peak RSS during %s PUT (MiB)", size(c.rssSize)),
+		metricPeakAnon:     "  its anonymous part, peak (MiB)",
+		metricPeakFile:     "  its file-backed part, peak (MiB)",
 	}
-	gw, vg := subjects[0], subjects[1]
-	fmt.Printf("| %-42s | %12s | %12s | %8s | %-26s | %-26s |\n", "metric", gw.srv.name, vg.srv.name, "ratio", "ipas rounds", "versitygw rounds")
-	fmt.Printf("|%s|%s|%s|%s|%s|%s|\n", dashes(44), dashes(14), dashes(14), dashes(10), dashes(28), dashes(28))
+	// One ratio column per server against the last one listed (versitygw by default).
+	ratios := len(subjects) - 1
+	last := subjects[len(subjects)-1]
+	fmt.Printf("| %-42s |", "metric")
+	for _, s := range subjects {
+		fmt.Printf(" %12s |", s.srv.name)
+	}
+	for _, s := range subjects[:ratios] {
+		fmt.Printf(" %12s |", ratioName(s, last))
+	}
+	for _, s := range subjects {
+		fmt.Printf(" %-28s |", s.srv.name+" rounds")
+	}
+	fmt.Printf("\n|%s|", dashes(44))
+	for range len(subjects) + ratios {
+		fmt.Printf("%s|", dashes(14))
+	}
+	for range subjects {
+		fmt.Printf("%s|", dashes(30))
+	}
+	fmt.Println()
 	for m := range metricCount {
-		if len(gw.figs[m]) == 0 {
+		if len(subjects[0].figs[m]) == 0 {
 			continue
 		}
-		a, b := median(gw.figs[m]), median(vg.figs[m])
-		fmt.Printf("| %-42s | %12.1f | %12.1f | %8.2f | %-26s | %-26s |\n", labels[m], a, b, a/b, list(gw.figs[m]), list(vg.figs[m]))
+		fmt.Printf("| %-42s |", labels[m])
+		for _, s := range subjects {
+			fmt.Printf(" %12.2f |", median(s.figs[m]))
+		}
+		for _, s := range subjects[:ratios] {
+			fmt.Printf(" %12.2f |", median(s.figs[m])/median(last.figs[m]))
+		}
+		for _, s := range subjects {
+			fmt.Printf(" %-28s |", list(s.figs[m]))
+		}
+		fmt.Println()
 	}
+}
+
+// ratioName heads the column of a's medians divided by b's.
+func ratioName(a, b *subject) string {
+	short := func(s *subject) string {
+		f := strings.Fields(s.srv.name)
+		return strings.TrimSuffix(f[len(f)-1], "gw")
+	}
+	return short(a) + "/" + short(b)
 }
 
 func median(v []float64) float64 {
@@ -253,7 +390,11 @@ func median(v []float64) float64 {
 func list(v []float64) string {
 	parts := make([]string, len(v))
 	for i, x := range v {
-		parts[i] = fmt.Sprintf("%.0f", x)
+		if x < 10 {
+			parts[i] = fmt.Sprintf("%.1f", x)
+		} else {
+			parts[i] = fmt.Sprintf("%.0f", x)
+		}
 	}
 	return strings.Join(parts, " ")
 }

@@ -25,23 +25,49 @@ const (
 	benchSecretKey = "s3bench-secret-key-0123456789"
 )
 
-// server is one S3 server process under test.
+// server is one S3 server under test: a child process, or the gateway running
+// inside this process (-inprocess), which has no process of its own to stop.
 type server struct {
 	name     string
 	endpoint string
-	cmd      *exec.Cmd
-	exited   chan struct{}
+	pid      int
+	cmd      *exec.Cmd     // nil in process
+	shutdown func()        // in process: stops the gateway
+	exited   chan struct{} // closed when the server has stopped
 	dataDir  string
 }
 
+// gatewayPausedConfig is the config file of a gateway that does not replicate:
+// with no remote configured, `gateway serve` copies every object to an embedded
+// second archive on the same disk, which would measure the S3 path and a second
+// writer at once.
+const gatewayPausedConfig = "replication:\n  paused: true\n"
+
 // startGateway runs `gateway serve` from bin over a fresh directory under root and
-// waits for its "gateway ready" line.
-func startGateway(ctx context.Context, bin, root string) (*server, error) {
+// waits for its "gateway ready" line. Replication is paused unless replicate is set.
+// Every line the gateway writes to stderr goes to logPath too, when set.
+func startGateway(ctx context.Context, bin, root string, replicate bool, logPath string) (*server, error) {
+	var logFile *os.File
+	if logPath != "" {
+		f, err := os.Create(logPath)
+		if err != nil {
+			return nil, fmt.Errorf("start gateway: %w", err)
+		}
+		logFile = f
+	}
 	dir, err := os.MkdirTemp(root, "ipas-")
 	if err != nil {
 		return nil, fmt.Errorf("start gateway: %w", err)
 	}
-	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--s3-addr", "127.0.0.1:0", "--log-level", "info")
+	args := []string{"serve", "--data-dir", filepath.Join(dir, "data"), "--s3-addr", "127.0.0.1:0", "--log-level", "info"}
+	if !replicate {
+		cfg := filepath.Join(dir, "ipas.yaml")
+		if err := os.WriteFile(cfg, []byte(gatewayPausedConfig), 0o600); err != nil {
+			return nil, fmt.Errorf("start gateway: %w", err)
+		}
+		args = append(args, "--config", cfg)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+benchAccessKey, "IPAS_SECRET_KEY="+benchSecretKey)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -50,12 +76,21 @@ func startGateway(ctx context.Context, bin, root string) (*server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start gateway: %w", err)
 	}
-	s := &server{name: "ipas gateway", cmd: cmd, exited: make(chan struct{}), dataDir: dir}
+	s := &server{name: "ipas gateway", pid: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
 	ready := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		if logFile != nil {
+			defer logFile.Close()
+		}
 		for sc.Scan() {
+			if logFile != nil {
+				fmt.Fprintln(logFile, sc.Text())
+			}
+			if strings.Contains(sc.Text(), `"level":"warn"`) || strings.Contains(sc.Text(), `"level":"error"`) {
+				fmt.Fprintln(os.Stderr, "ipas gateway:", sc.Text())
+			}
 			if !strings.Contains(sc.Text(), "gateway ready") {
 				continue
 			}
@@ -101,7 +136,7 @@ func startVersity(ctx context.Context, bin, root string) (*server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start versitygw: %w", err)
 	}
-	s := &server{name: "versitygw", endpoint: "http://" + addr, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
+	s := &server{name: "versitygw", endpoint: "http://" + addr, pid: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
 	go func() { cmd.Wait(); close(s.exited) }()
 	deadline := time.Now().Add(readyTimeout)
 	for time.Now().Before(deadline) {
@@ -125,6 +160,12 @@ func startVersity(ctx context.Context, bin, root string) (*server, error) {
 
 // stop ends the server with SIGTERM (SIGKILL after stopTimeout) and removes its data.
 func (s *server) stop() {
+	if s.cmd == nil {
+		s.shutdown()
+		<-s.exited
+		os.RemoveAll(s.dataDir)
+		return
+	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.exited:
@@ -137,7 +178,7 @@ func (s *server) stop() {
 
 // resetPeakRSS makes VmHWM start again from the current RSS (Linux clear_refs 5).
 func (s *server) resetPeakRSS() error {
-	path := filepath.Join("/proc", strconv.Itoa(s.cmd.Process.Pid), "clear_refs")
+	path := filepath.Join("/proc", strconv.Itoa(s.pid), "clear_refs")
 	if err := os.WriteFile(path, []byte("5"), 0); err != nil {
 		return fmt.Errorf("reset peak rss of %s: %w", s.name, err)
 	}
@@ -145,21 +186,97 @@ func (s *server) resetPeakRSS() error {
 }
 
 // peakRSS returns the server's VmHWM in bytes.
-func (s *server) peakRSS() (int64, error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.cmd.Process.Pid), "status"))
+func (s *server) peakRSS() (int64, error) { return s.status("VmHWM") }
+
+// status returns a size field of /proc/PID/status (VmHWM, RssAnon...) in bytes.
+func (s *server) status(field string) (int64, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.pid), "status"))
 	if err != nil {
-		return 0, fmt.Errorf("peak rss of %s: %w", s.name, err)
+		return 0, fmt.Errorf("%s of %s: %w", field, s.name, err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == field+":" {
 			kb, err := strconv.ParseInt(f[1], 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("peak rss of %s: %w", s.name, err)
+				return 0, fmt.Errorf("%s of %s: %w", field, s.name, err)
 			}
 			return kb << 10, nil
 		}
 	}
-	return 0, fmt.Errorf("peak rss of %s: no VmHWM line", s.name)
+	return 0, fmt.Errorf("%s of %s: no such line", field, s.name)
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times on Linux.
+const clockTicks = 100
+
+// cpuTime returns the CPU time (user + system) the server has used so far. On a
+// shared machine it is a steadier measure of a server's cost than throughput.
+func (s *server) cpuTime() (time.Duration, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.pid), "stat"))
+	if err != nil {
+		return 0, fmt.Errorf("cpu time of %s: %w", s.name, err)
+	}
+	// The command name, in parentheses, may hold spaces: count fields after it.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("cpu time of %s: short stat line", s.name)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("cpu time of %s: bad stat line", s.name)
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
+// cpuMeter starts counting the server's CPU time; the returned function gives the
+// time used since (0 when /proc cannot tell).
+func (s *server) cpuMeter() func() time.Duration {
+	start, err := s.cpuTime()
+	return func() time.Duration {
+		end, err2 := s.cpuTime()
+		if err != nil || err2 != nil {
+			return 0
+		}
+		return end - start
+	}
+}
+
+// rssSampleInterval is how often sampleRSS reads the server's RSS split.
+const rssSampleInterval = 50 * time.Millisecond
+
+// sampleRSS polls the server's anonymous and file-backed RSS until the returned
+// function is called, which gives their peaks in bytes. VmHWM has only the sum:
+// the split says how much is the program's own memory and how much is its
+// binary and mmapped files (clean pages the kernel can drop under pressure).
+func (s *server) sampleRSS() func() (anon, file int64) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var anon, file int64
+	go func() {
+		defer close(done)
+		t := time.NewTicker(rssSampleInterval)
+		defer t.Stop()
+		for {
+			if a, err := s.status("RssAnon"); err == nil {
+				anon = max(anon, a)
+			}
+			if f, err := s.status("RssFile"); err == nil {
+				file = max(file, f)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() (int64, int64) {
+		close(stop)
+		<-done
+		return anon, file
+	}
 }
 
 func freePort() (int, error) {
