@@ -38,7 +38,7 @@ type uploadHashes struct {
 type partChain struct {
 	mu      sync.Mutex
 	h, crc  hash.Hash
-	w       io.Writer // both
+	w       io.Writer                // both
 	hashed  []queue.UploadPart       // parts 1..len(hashed), in h
 	waiting map[int]queue.UploadPart // stored parts not yet next in line
 	busy    bool                     // a goroutine is extending h
