@@ -59,7 +59,7 @@ func BenchmarkPropose(b *testing.B) {
 			var seq atomic.Int64
 			c := command{Op: opObjectPut, Time: time.Now(), Bucket: "bench", Key: "k", Object: benchObject(0)}
 			b.ReportMetric(float64(len(c.encode())), "B/cmd")
-			objs := benchObjects(b.N) // the writers' own work is not the journal's
+			objs := benchObjects(b.N)           // the writers' own work is not the journal's
 			b.SetParallelism((writers + 1) / 2) // GOMAXPROCS is 2 here
 			start := time.Now()
 			b.ResetTimer()
