@@ -87,6 +87,11 @@ func (s *Server) copyObject(w *responseWriter, r *request) error {
 	if src.Size > s.cfg.MaxObjectSize {
 		return s3err.ErrEntityTooLarge
 	}
+	release, err := s.pinSource(src)
+	if err != nil {
+		return err
+	}
+	defer release()
 	now := s.now()
 	o := src
 	o.Bucket, o.Key, o.VersionID, o.ModTime = r.bucket, r.key, queue.NewVersionID(now), now

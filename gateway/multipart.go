@@ -184,6 +184,11 @@ func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) 
 	if err != nil {
 		return err
 	}
+	release, err := s.pinSource(src)
+	if err != nil {
+		return err
+	}
+	defer release()
 	off, length, ranged := int64(0), src.Size, false
 	if v := r.Header.Get("X-Amz-Copy-Source-Range"); v != "" {
 		if off, length, err = copySourceRange(v, src.Size); err != nil {

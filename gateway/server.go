@@ -34,6 +34,9 @@ type Blobs interface {
 	// Put stores r as one blob, returned pinned; r's error aborts it without a trace.
 	Put(ctx context.Context, r io.Reader) (store.Blob, error)
 	OpenBlob(ctx context.Context, d store.Digest, size, off, length int64) (io.ReadCloser, error)
+	// Pin protects an existing blob from collection until Unpin (store.ErrNotFound
+	// if it is gone).
+	Pin(d store.Digest) error
 	Unpin(d store.Digest)
 }
 

@@ -124,3 +124,31 @@ func TestCollectResizesAnOverfullFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestPinProtectsAnExistingBlob: a blob pinned by a server-side copy survives a
+// collection that no longer reports it, until Unpin; a missing blob cannot be pinned.
+func TestPinProtectsAnExistingBlob(t *testing.T) {
+	s := openStore(t, "")
+	b := mustPut(t, s, []byte("the source of a copy"))
+	s.Unpin(b.Digest)
+	if err := s.Pin(b.Digest); err != nil {
+		t.Fatal(err)
+	}
+	none := func(context.Context, func(Digest)) error { return nil }
+	if _, err := s.Collect(testContext(t), none); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Has(b.Digest); !ok {
+		t.Fatal("a pinned blob was collected")
+	}
+	s.Unpin(b.Digest)
+	if _, err := s.Collect(testContext(t), none); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Has(b.Digest); ok {
+		t.Fatal("an unpinned, unreferenced blob survived")
+	}
+	if err := s.Pin(b.Digest); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Pin of a collected blob = %v, want ErrNotFound", err)
+	}
+}

@@ -231,6 +231,31 @@ func (s *Store) Has(d Digest) (bool, error) {
 	return true, nil
 }
 
+// Pin protects a committed blob from Collect until Unpin, as Commit does for the
+// blob it writes: a caller that journals a new reference to a blob it did not write
+// (a server-side copy) holds a pin until the reference is journaled. It returns
+// ErrNotFound if no durable blob has d (a concurrent delete won the race).
+func (s *Store) Pin(d Digest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.open {
+		return fmt.Errorf("store: pin %s: %w", d, ErrClosed)
+	}
+	if c := s.committing[d]; c != nil && !c.durable {
+		return fmt.Errorf("store: pin %s: %w", d, ErrNotFound)
+	}
+	if _, err := os.Lstat(blobPath(s.blobs, d)); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: pin %s: %w", d, ErrNotFound)
+	} else if err != nil {
+		return fmt.Errorf("store: pin %s: %w", d, err)
+	}
+	s.pins[d]++
+	if s.collecting > 0 {
+		s.touched[d] = struct{}{}
+	}
+	return nil
+}
+
 // commit tracks the Writers renaming one digest into place at the same time.
 type commit struct {
 	writers int  // renames in progress

@@ -1,0 +1,41 @@
+package gateway
+
+import (
+	"errors"
+
+	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/store"
+)
+
+// pinSource pins the blobs of a copy's source until the new version that names them
+// is journaled (call the returned release then). Unpinned, a concurrent delete of
+// the source could let the collector remove them after it marked the index and
+// before the copy's reference existed. A blob already gone means the source was
+// deleted meanwhile: NoSuchKey, as if the copy had come a moment later.
+func (s *Server) pinSource(src queue.Object) (release func(), err error) {
+	var pinned []store.Digest
+	release = func() {
+		for _, d := range pinned {
+			s.blobs.Unpin(d)
+		}
+	}
+	for _, seg := range segments(src) {
+		if seg.size == 0 && seg.blob == "" {
+			continue
+		}
+		d, err := store.ParseDigest(seg.blob)
+		if err == nil {
+			err = s.blobs.Pin(d)
+		}
+		if err != nil {
+			release()
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, s3err.ErrNoSuchKey
+			}
+			return nil, err
+		}
+		pinned = append(pinned, d)
+	}
+	return release, nil
+}
