@@ -134,7 +134,7 @@ func run(count, runs int, dir string) error {
 		cfg.SnapshotThreshold, cfg.SnapshotLogBytes>>20, cfg.TrailingLogs, cfg.MaxBatchCommands)
 	fmt.Printf("build: %s (%.0f objects/s), %d raft entries, peak RSS %.1f MiB\n",
 		build.Round(time.Millisecond), float64(count)/build.Seconds(), st.AppliedIndex, float64(buildHWM)/1024)
-	fmt.Printf("fsm.db: %.1f MiB = %.0f bytes/object (objects + jobs + refs); wal/: %.1f MiB; snapshots/: %.1f MiB (%s)\n",
+	fmt.Printf("fsm.db: %.1f MiB = %.0f bytes/object (objects + pending jobs); wal/: %.1f MiB; snapshots/: %.1f MiB (%s)\n",
 		mib(fsmSize), float64(fsmSize)/float64(count), mib(dirSize(filepath.Join(dir, "wal"))),
 		mib(dirSize(filepath.Join(dir, "snapshots"))), snapshotNames(dir))
 	fmt.Println()
