@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"sync/atomic"
 	"testing"
 )
 
@@ -61,4 +62,26 @@ func BenchmarkVerify64MiB(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkPut4KiBParallel16 puts distinct 4 KiB blobs from 16 goroutines.
+func BenchmarkPut4KiBParallel16(b *testing.B) {
+	s := openStore(b, "")
+	ctx := testContext(b)
+	var seq atomic.Uint64
+	b.SetParallelism(8) // 16 goroutines on 2 CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		data := content(99, 4<<10)
+		for pb.Next() {
+			binary.LittleEndian.PutUint64(data, seq.Add(1))
+			blob, err := s.Put(ctx, bytes.NewReader(data))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			s.Unpin(blob.Digest)
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "puts/s")
 }
