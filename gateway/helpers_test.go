@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/gateway/sigv4"
+	"github.com/ipas/ipas/internal/testutil"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/store"
 )
@@ -218,17 +219,7 @@ func mustBucket(t testing.TB, c *s3.Client, name string) {
 }
 
 // content returns n deterministic pseudo-random bytes.
-func content(seed, n int) []byte {
-	b := make([]byte, n)
-	x := uint32(seed)*2654435761 + 1
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b[i] = byte(x)
-	}
-	return b
-}
+func content(seed, n int) []byte { return testutil.Content(seed, n) }
 
 func portOf(u string) string {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://"))

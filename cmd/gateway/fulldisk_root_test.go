@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/ipas/ipas/internal/testutil"
 )
 
 // TestServe_FullDisk mounts an 8 MiB tmpfs where the real daemon keeps its
@@ -54,12 +56,12 @@ func TestServe_FullDisk(t *testing.T) {
 		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(key), Body: bytes.NewReader(body)})
 		return err
 	}
-	kept := content(1, 1<<20)
+	kept := testutil.Content(1, 1<<20)
 	if err := put("kept.bin", kept); err != nil {
 		t.Fatal(err)
 	}
 
-	err := put("too-big.bin", content(2, 12<<20))
+	err := put("too-big.bin", testutil.Content(2, 12<<20))
 	var api smithy.APIError
 	var resp *smithyhttp.ResponseError
 	if !errors.As(err, &api) || api.ErrorCode() != "InsufficientStorage" || !errors.As(err, &resp) || resp.HTTPStatusCode() != 507 {
@@ -81,20 +83,7 @@ func TestServe_FullDisk(t *testing.T) {
 	if tmp, _ := os.ReadDir(filepath.Join(storeMount, "tmp")); len(tmp) != 0 {
 		t.Fatalf("the failed PUT left %d temp files", len(tmp))
 	}
-	if err := put("fits.bin", content(3, 2<<20)); err != nil {
+	if err := put("fits.bin", testutil.Content(3, 2<<20)); err != nil {
 		t.Fatalf("a PUT that fits after a full disk: %v", err)
 	}
-}
-
-// content is n deterministic, incompressible-looking bytes.
-func content(seed, n int) []byte {
-	b := make([]byte, n)
-	x := uint64(seed)*0x9e3779b97f4a7c15 + 1
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		b[i] = byte(x)
-	}
-	return b
 }
