@@ -157,8 +157,8 @@ func (f *fsm) Apply(l *raft.Log) any {
 	return f.ApplyBatch([]*raft.Log{l})[0]
 }
 
-// ApplyBatch implements raft.BatchingFSM: one bbolt transaction (two
-// fsyncs) for however many entries raft hands over. The response for a
+// ApplyBatch implements raft.BatchingFSM: the entries go into the write
+// transaction shared across batches (pending.go). The response for a
 // command entry is a []error with one result per command, or an error if
 // the transaction failed.
 func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
