@@ -147,7 +147,7 @@ func (s *Server) uploadPart(w *responseWriter, r *request, uploadID string) erro
 		}
 		return err
 	}
-	s.hashAhead(uploadID, p)
+	s.hashAhead(u, p)
 	w.Header().Set("ETag", `"`+p.ETag+`"`)
 	writeChecksums(w.Header(), p.Checksums, false)
 	w.WriteHeader(http.StatusOK)
@@ -235,7 +235,7 @@ func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) 
 		}
 		return err
 	}
-	s.hashAhead(uploadID, p)
+	s.hashAhead(u, p)
 	return writeXML(w, http.StatusOK, copyPartResult{Xmlns: s3Namespace, ETag: `"` + p.ETag + `"`, LastModified: gofakes3.NewContentTime(now),
 		checksumFields: newChecksumFields(p.Checksums)})
 }

@@ -33,12 +33,14 @@ type uploadHashes struct {
 	order  []string              // upload IDs, oldest first, for eviction
 }
 
-// partChain is the running hash of one upload's leading parts: their SHA-256 and
-// their CRC64NVME, the checksum S3 gives an upload created without one.
+// partChain is the running hash of one upload's leading parts: their SHA-256 and,
+// for an upload created without a checksum, the one S3 gives it (checksum.Default).
 type partChain struct {
 	mu      sync.Mutex
-	h, crc  hash.Hash
-	w       io.Writer                // both
+	h       hash.Hash
+	algo    checksum.Algorithm       // of sum; "" when there is none
+	sum     hash.Hash                // nil when algo is ""
+	w       io.Writer                // h and sum
 	hashed  []queue.UploadPart       // parts 1..len(hashed), in h
 	waiting map[int]queue.UploadPart // stored parts not yet next in line
 	busy    bool                     // a goroutine is extending h
@@ -49,7 +51,7 @@ type partChain struct {
 
 // partStored adds a stored part of uploadID to its chain and, when it extends the
 // chain, starts hashing in the background.
-func (u *uploadHashes) partStored(uploadID string, p queue.UploadPart, read func(queue.UploadPart, io.Writer) error) {
+func (u *uploadHashes) partStored(uploadID string, algo checksum.Algorithm, p queue.UploadPart, read func(queue.UploadPart, io.Writer) error) {
 	u.mu.Lock()
 	if u.chains == nil {
 		u.chains = make(map[string]*partChain)
@@ -60,7 +62,7 @@ func (u *uploadHashes) partStored(uploadID string, p queue.UploadPart, read func
 			delete(u.chains, u.order[0])
 			u.order = u.order[1:]
 		}
-		c = newPartChain(read)
+		c = newPartChain(read, algo)
 		u.chains[uploadID] = c
 		u.order = append(u.order, uploadID)
 	}
@@ -109,9 +111,13 @@ func (c *partChain) extend() {
 	}
 }
 
-func newPartChain(read func(queue.UploadPart, io.Writer) error) *partChain {
-	c := &partChain{h: sha256.New(), crc: checksum.CRC64NVME.New(), waiting: make(map[int]queue.UploadPart), read: read}
-	c.w = io.MultiWriter(c.h, c.crc)
+func newPartChain(read func(queue.UploadPart, io.Writer) error, algo checksum.Algorithm) *partChain {
+	c := &partChain{h: sha256.New(), algo: algo, waiting: make(map[int]queue.UploadPart), read: read}
+	c.w = c.h
+	if algo != "" {
+		c.sum = algo.New()
+		c.w = io.MultiWriter(c.h, c.sum)
+	}
 	c.idle = sync.NewCond(&c.mu)
 	return c
 }
@@ -125,7 +131,7 @@ func (u *uploadHashes) take(uploadID string, parts []queue.UploadPart) (*partCha
 	u.forgetLocked(uploadID)
 	u.mu.Unlock()
 	if c == nil {
-		return newPartChain(nil), 0
+		return newPartChain(nil, ""), 0
 	}
 	c.mu.Lock()
 	c.broken = true // stops extend after the part it is reading
@@ -135,11 +141,11 @@ func (u *uploadHashes) take(uploadID string, parts []queue.UploadPart) (*partCha
 	hashed := c.hashed
 	c.mu.Unlock()
 	if len(hashed) > len(parts) {
-		return newPartChain(nil), 0
+		return newPartChain(nil, ""), 0
 	}
 	for i, p := range hashed {
 		if parts[i].Number != p.Number || parts[i].Blob != p.Blob || parts[i].Size != p.Size {
-			return newPartChain(nil), 0
+			return newPartChain(nil, ""), 0
 		}
 	}
 	return c, len(hashed)
@@ -165,10 +171,15 @@ func (u *uploadHashes) forgetLocked(uploadID string) {
 	}
 }
 
-// hashAhead adds a part stored for uploadID to the chain hashed ahead of Complete.
-// The hashing outlives the request: it runs on the background context.
-func (s *Server) hashAhead(uploadID string, p queue.UploadPart) {
-	s.partHashes.partStored(uploadID, p, s.readPart(context.Background()))
+// hashAhead adds a part stored for upload u to the chain hashed ahead of Complete,
+// with the checksum Complete computes for an upload created without one. The
+// hashing outlives the request: it runs on the background context.
+func (s *Server) hashAhead(u queue.Upload, p queue.UploadPart) {
+	var algo checksum.Algorithm
+	if u.ChecksumAlgorithm == "" {
+		algo = checksum.Default
+	}
+	s.partHashes.partStored(u.ID, algo, p, s.readPart(context.Background()))
 }
 
 // readPart copies one stored part into w.
@@ -186,25 +197,22 @@ func (s *Server) readPart(ctx context.Context) func(queue.UploadPart, io.Writer)
 
 // objectHashes returns the hex SHA-256 of the object made of parts and, when
 // extra is not "", its digest under extra: what the upload's chain has hashed
-// already, then the rest read from the parts' blobs. The chain carries CRC64NVME
-// only; another extra algorithm costs one pass over the whole object.
+// already, then the rest read from the parts' blobs. An extra algorithm the chain
+// did not carry costs one pass over the whole object.
 func (s *Server) objectHashes(ctx context.Context, uploadID string, parts []queue.UploadPart, extra checksum.Algorithm) (string, []byte, error) {
 	c, k := s.partHashes.take(uploadID, parts)
-	w, sum := c.w, c.crc
-	if extra != "" && extra != checksum.CRC64NVME {
-		c, k = newPartChain(nil), 0
-		sum = extra.New()
-		w = io.MultiWriter(c.h, sum)
+	if extra != "" && c.algo != extra {
+		c, k = newPartChain(nil, extra), 0
 	}
 	read := s.readPart(ctx)
 	for _, p := range parts[k:] {
-		if err := read(p, w); err != nil {
+		if err := read(p, c.w); err != nil {
 			return "", nil, err
 		}
 	}
 	var digest []byte
 	if extra != "" {
-		digest = sum.Sum(nil)
+		digest = c.sum.Sum(nil)
 	}
 	return hex.EncodeToString(c.h.Sum(nil)), digest, nil
 }
