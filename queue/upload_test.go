@@ -384,6 +384,14 @@ func TestUpgradeSchema1(t *testing.T) {
 				return err
 			}
 		}
+		// Schemas 1 and 2 kept per-blob reference counts; schema 3 drops them.
+		refs, err := tx.CreateBucket(bktRefs)
+		if err != nil {
+			return err
+		}
+		if err := refs.Put(make([]byte, 32), []byte{2}); err != nil {
+			return err
+		}
 		return putU64(tx.Bucket(bktMeta), keySchema, 1)
 	})
 	db.Close()
@@ -401,6 +409,9 @@ func TestUpgradeSchema1(t *testing.T) {
 	n.fsm.view(func(tx *bolt.Tx) error {
 		if v := getU64(tx.Bucket(bktMeta), keySchema); v != schemaVersion {
 			t.Errorf("schema version %d after upgrade, want %d", v, schemaVersion)
+		}
+		if tx.Bucket(bktRefs) != nil {
+			t.Error("the reference counts of an older schema survived the upgrade")
 		}
 		return nil
 	})
