@@ -32,8 +32,8 @@ const boltOpenTimeout = time.Second
 // batches (see pending.go): the raft log, not fsm.db, is what makes an
 // acknowledged command durable, so fsm.db commits (two fsyncs and every
 // touched page) are shared by up to maxPendingCommands commands. A read
-// commits the open transaction first, so it sees every command applied
-// before it started.
+// runs inside the open transaction when there is one (view), so it sees
+// every command applied before it started without forcing a commit.
 type fsm struct {
 	path string
 	log  zerolog.Logger
@@ -47,6 +47,8 @@ type fsm struct {
 	pend      *bolt.Tx   // nil when every applied entry is committed
 	pendCmds  int        // commands applied in pend
 	pendTimer *time.Timer
+	pendAge   time.Duration // how long pend may wait for a commit (maxPendingAge)
+	commits   atomic.Uint64 // pending transactions committed since open
 
 	failMu sync.Mutex
 	failed error // first transaction failure; sticky until restart
@@ -66,7 +68,8 @@ var (
 )
 
 func openFSM(path string, snapshotBytes int64, log zerolog.Logger) (*fsm, error) {
-	f := &fsm{path: path, log: log, snapshotBytes: snapshotBytes, wantSnapshot: make(chan struct{}, 1)}
+	f := &fsm{path: path, log: log, snapshotBytes: snapshotBytes, wantSnapshot: make(chan struct{}, 1),
+		pendAge: maxPendingAge}
 	if err := f.open(); err != nil {
 		return nil, err
 	}
@@ -115,8 +118,45 @@ func (f *fsm) close() error {
 	return err
 }
 
-// view runs fn in a read transaction.
+// view runs fn against the state every applied command is in. When applied
+// commands wait in the shared write transaction, fn reads that transaction
+// under pendMu (a commit costs fsm.db's two fsyncs, and a read before every
+// PUT, such as its bucket check, used to force one); otherwise it runs in a
+// read transaction, concurrently with other readers. fn must be a bounded
+// read that keeps no slice of the transaction's pages after it returns:
+// applies wait while it runs. Long scans use viewCommitted.
 func (f *fsm) view(fn func(tx *bolt.Tx) error) error {
+	if f == nil {
+		return ErrClosed
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.db == nil {
+		return ErrClosed
+	}
+	f.pendMu.Lock()
+	if f.pend != nil {
+		defer f.pendMu.Unlock()
+		if err := f.failure(); err != nil {
+			return err
+		}
+		return fn(f.pend)
+	}
+	// Nothing applied is uncommitted. A command applied after the unlock
+	// was applied after this read began: not seeing it is correct.
+	f.pendMu.Unlock()
+	if err := f.failure(); err != nil {
+		// Commands acknowledged before the failure may be missing from
+		// fsm.db: an answer from it could be stale.
+		return err
+	}
+	return f.db.View(fn)
+}
+
+// viewCommitted runs fn in a read transaction after committing whatever is
+// pending, so that a long scan sees every applied command without holding
+// up applies.
+func (f *fsm) viewCommitted(fn func(tx *bolt.Tx) error) error {
 	if f == nil {
 		return ErrClosed
 	}
@@ -129,8 +169,6 @@ func (f *fsm) view(fn func(tx *bolt.Tx) error) error {
 		return err
 	}
 	if err := f.failure(); err != nil {
-		// Commands acknowledged before the failure may be missing from
-		// fsm.db: an answer from it could be stale.
 		return err
 	}
 	return f.db.View(fn)

@@ -18,7 +18,7 @@ import (
 // were random page writes on every put and cost the journal two thirds of
 // its throughput (bench/README.md).
 func (n *Node) MarkReferenced(ctx context.Context, fn func(blob string)) error {
-	err := n.fsm.view(func(tx *bolt.Tx) error { return markReferenced(ctx, tx, fn) })
+	err := n.fsm.viewCommitted(func(tx *bolt.Tx) error { return markReferenced(ctx, tx, fn) })
 	if err != nil {
 		return fmt.Errorf("queue: mark referenced blobs: %w", err)
 	}

@@ -29,7 +29,7 @@ func (f *fsm) applyPending(fn func(tx *bolt.Tx) (int, error)) error {
 			return err
 		}
 		f.pend = tx
-		f.pendTimer = time.AfterFunc(maxPendingAge, func() {
+		f.pendTimer = time.AfterFunc(f.pendAge, func() {
 			if err := f.commitPending(); err != nil {
 				f.fail(err)
 			}
@@ -67,6 +67,7 @@ func (f *fsm) commitLocked() error {
 	if err := tx.Commit(); err != nil {
 		return f.fail(fmt.Errorf("commit %s: %w", f.path, err))
 	}
+	f.commits.Add(1)
 	return nil
 }
 

@@ -11,9 +11,10 @@ import (
 // passes limit <= 0; it is S3's max-keys default.
 const DefaultListLimit = 1000
 
-// Reads come from the local state machine in one bbolt read transaction
-// each: on the leader they see every committed command whose proposer has
-// returned.
+// Reads come from the local state machine, each from one consistent view
+// (fsm.view): on the leader they see every committed command whose proposer
+// has returned, including those applied into the write transaction that has
+// not committed yet.
 
 // Object returns the current version of bucket/key.
 func (n *Node) Object(bucket, key string) (Object, error) {
