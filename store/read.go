@@ -35,11 +35,23 @@ func (s *Store) OpenBlob(ctx context.Context, d Digest, size, off, length int64)
 
 // openChecked opens d's file and checks its size against the index.
 func (s *Store) openChecked(d Digest, size int64) (*os.File, int64, error) {
-	if !s.visible(d) {
-		return nil, 0, fmt.Errorf("store: open blob %s: %w", d, ErrNotFound)
-	}
 	path := blobPath(s.blobs, d)
-	f, err := os.Open(path)
+	var f *os.File
+	var err error
+	if staged := s.stagedPath(d); staged != "" {
+		// Served from its temp file; if that is gone, the syncer has just
+		// renamed it into place, where it is read whether or not the
+		// directory's fsync has finished.
+		if f, err = os.Open(staged); err == nil {
+			path = staged
+		} else if errors.Is(err, fs.ErrNotExist) {
+			f, err = os.Open(path)
+		}
+	} else if !s.visible(d) {
+		return nil, 0, fmt.Errorf("store: open blob %s: %w", d, ErrNotFound)
+	} else {
+		f, err = os.Open(path)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, fmt.Errorf("store: open blob %s: %w", d, ErrNotFound)
 	}

@@ -63,6 +63,9 @@ type Store struct {
 	TempMaxAge time.Duration
 	// CollectInterval is the period of RunCollector.
 	CollectInterval time.Duration
+	// MaxStaged is how many staged blobs may wait to become durable before
+	// Stage waits (stage.go).
+	MaxStaged int
 	// Logger receives the store's log lines.
 	Logger zerolog.Logger
 
@@ -81,6 +84,13 @@ type Store struct {
 	committing map[Digest]*commit  // digests with a rename in progress
 	temps      map[string]struct{} // base names of temp files owned by live Writers
 
+	staged       map[Digest]*stagedBlob // blobs readable but not yet durable (stage.go)
+	stageSeq     uint64                 // blobs staged since Open
+	stageChanged chan struct{}          // closed and replaced whenever a staged blob settles
+	stageSlots   chan struct{}          // one token per staged blob: MaxStaged
+	syncSlots    chan struct{}          // one token per staged blob being synced
+	syncers      sync.WaitGroup         // syncStaged goroutines
+
 	fanout fanoutDirs // fan-out directories whose entries are durable
 
 	chunks chunkPool // chunks of BufferSize bytes
@@ -88,6 +98,7 @@ type Store struct {
 	// Hooks replaced by tests to inject failures.
 	writeProbe func(dir string) error
 	fileWrite  func(f *os.File, p []byte) (int, error)
+	stageSync  func(path string) error // fsyncs a staged blob's file
 }
 
 // New returns a Store for dir with default tunables. It touches nothing on disk until Open.
@@ -98,12 +109,14 @@ func New(dir string, log zerolog.Logger) *Store {
 		WritebackStep:   DefaultWritebackStep,
 		TempMaxAge:      DefaultTempMaxAge,
 		CollectInterval: DefaultCollectInterval,
+		MaxStaged:       DefaultMaxStaged,
 		Logger:          log.With().Str("component", "store").Logger(),
 		dir:             dir,
 		blobs:           filepath.Join(dir, blobsDirName),
 		tmp:             filepath.Join(dir, tmpDirName),
 		writeProbe:      probeWritable,
 		fileWrite:       (*os.File).Write,
+		stageSync:       syncFile,
 	}
 	s.chunks.reset(DefaultBufferSize, chunkPoolIdle*DefaultBuffers)
 	return s
@@ -118,9 +131,9 @@ func (s *Store) Open(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: open %s: %w", s.dir, err)
 	}
-	if s.BufferSize <= 0 || s.Buffers <= 0 {
-		return fmt.Errorf("store: open %s: BufferSize (%d) and Buffers (%d) must be positive; "+
-			"fix: leave them at DefaultBufferSize and DefaultBuffers", s.dir, s.BufferSize, s.Buffers)
+	if s.BufferSize <= 0 || s.Buffers <= 0 || s.MaxStaged <= 0 {
+		return fmt.Errorf("store: open %s: BufferSize (%d), Buffers (%d) and MaxStaged (%d) must be positive; "+
+			"fix: leave them at their defaults", s.dir, s.BufferSize, s.Buffers, s.MaxStaged)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -172,20 +185,31 @@ func (s *Store) Open(ctx context.Context) error {
 	s.pins = make(map[Digest]int)
 	s.committing = make(map[Digest]*commit)
 	s.temps = make(map[string]struct{})
+	s.staged = make(map[Digest]*stagedBlob)
+	s.stageChanged = make(chan struct{})
+	s.stageSlots = make(chan struct{}, s.MaxStaged)
+	s.syncSlots = make(chan struct{}, stageSyncers)
 	s.fanout.reset()
 	s.chunks.reset(s.BufferSize, chunkPoolIdle*s.Buffers)
 	return nil
 }
 
-// Close releases the data directory. Writers must be committed or aborted first.
+// Close releases the data directory, once every staged blob is durable. Writers
+// must be committed or aborted first.
 func (s *Store) Close(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.open {
+		s.mu.Unlock()
 		return nil
 	}
 	s.open = false
 	close(s.closed)
+	s.mu.Unlock()
+	// No Stage starts a syncer once open is false; a clean shutdown leaves no
+	// blob for the journal's replay to restore.
+	s.syncers.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(s.temps) > 0 {
 		s.Logger.Warn().Int("writers", len(s.temps)).Msg("closing with writers still open")
 	}
@@ -241,6 +265,10 @@ func (s *Store) Pin(d Digest) error {
 	if !s.open {
 		return fmt.Errorf("store: pin %s: %w", d, ErrClosed)
 	}
+	if st := s.staged[d]; st != nil && st.err == nil {
+		s.pinLocked(d)
+		return nil
+	}
 	if c := s.committing[d]; c != nil && !c.durable {
 		return fmt.Errorf("store: pin %s: %w", d, ErrNotFound)
 	}
@@ -249,10 +277,7 @@ func (s *Store) Pin(d Digest) error {
 	} else if err != nil {
 		return fmt.Errorf("store: pin %s: %w", d, err)
 	}
-	s.pins[d]++
-	if s.collecting > 0 {
-		s.touched[d] = struct{}{}
-	}
+	s.pinLocked(d)
 	return nil
 }
 

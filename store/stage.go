@@ -1,0 +1,301 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Staged blobs. A PUT of a small object used to wait for three fsyncs in turn:
+// the blob's file, its directory, and the journal entry naming it. When the
+// journal entry itself carries the blob's bytes (queue.Node.PutObjectInline),
+// the journal's fsync alone makes the object durable, and the blob's own two
+// can happen behind the caller's back:
+//
+//   - Stage writes the blob to a temp file, without fsync, and returns it
+//     pinned and readable (OpenBlob serves it from the temp file).
+//   - A background syncer fsyncs it, renames it into place and fsyncs the
+//     directory, exactly as Commit does. Only then is it in blobs/, so
+//     everything in blobs/ is still durable, and dedup never reuses a blob a
+//     crash could take away.
+//   - SyncStaged returns once every blob staged before it is durable; the
+//     journal calls it before each fsm.db commit, so that no journal entry
+//     whose blob might be lost is ever skipped on replay.
+//   - After a crash the temp files are gone (Open removes them) and the
+//     journal's replay calls Restore with the bytes it carries, which writes
+//     each missing blob durably.
+
+// DefaultMaxStaged bounds the blobs staged and not yet durable: Stage waits
+// for a slot beyond it, so that a disk slower than the callers turns into
+// back-pressure, not into a growing backlog.
+const DefaultMaxStaged = 256
+
+// stageSyncers is how many staged blobs are made durable at once. Concurrent
+// fsyncs share the filesystem's journal commits (ext4 batches them), so a
+// few dozen in flight cost little more than one.
+const stageSyncers = 32
+
+// stagedBlob is a blob written but not yet durable.
+type stagedBlob struct {
+	path string // temp file; after the syncer's rename it no longer exists
+	name string // its base name in Store.temps
+	size int64
+	seq  uint64 // Store.stageSeq when it was staged
+	err  error  // the syncer's failure; the blob then stays staged
+}
+
+// Stage stores data as a blob that is readable at once and durable later, for
+// a caller that keeps data durably elsewhere until SyncStaged returns (the
+// journal entry that names the blob). It returns the blob pinned, as Put
+// does, and staged = true; staged is false when an identical blob was durable
+// already, and then the caller need not keep data. want, if not nil, is the
+// SHA-256 the caller expects: content that hashes to anything else gives a
+// *DigestMismatchError and stores nothing.
+func (s *Store) Stage(ctx context.Context, data []byte, want *Digest) (b Blob, staged bool, err error) {
+	b = Blob{Digest: sha256.Sum256(data), MD5: md5.Sum(data), Size: int64(len(data))}
+	if want != nil && *want != b.Digest {
+		return Blob{}, false, &DigestMismatchError{Got: b.Digest, Want: *want}
+	}
+	if staged, ok, err := s.pinExisting(b); ok || err != nil {
+		return b, staged, err
+	}
+	select {
+	case s.stageSlots <- struct{}{}:
+	case <-ctx.Done():
+		return Blob{}, false, fmt.Errorf("store: stage blob %s: wait for the disk: %w", b.Digest, ctx.Err())
+	case <-s.closed:
+		return Blob{}, false, fmt.Errorf("store: stage blob %s: %w", b.Digest, ErrClosed)
+	}
+	st, err := s.writeStaged(ctx, data)
+	if err != nil {
+		<-s.stageSlots
+		return Blob{}, false, fmt.Errorf("store: stage blob %s: %w", b.Digest, err)
+	}
+	s.mu.Lock()
+	if !s.open {
+		s.mu.Unlock()
+		s.dropStaged(st)
+		return Blob{}, false, fmt.Errorf("store: stage blob %s: %w", b.Digest, ErrClosed)
+	}
+	if _, raced := s.staged[b.Digest]; raced {
+		// Another caller staged the same content meanwhile: share its file.
+		s.pinLocked(b.Digest)
+		s.mu.Unlock()
+		s.dropStaged(st)
+		return b, true, nil
+	}
+	s.stageSeq++
+	st.seq = s.stageSeq
+	st.size = b.Size
+	s.staged[b.Digest] = st
+	s.pinLocked(b.Digest)
+	s.syncers.Add(1)
+	s.mu.Unlock()
+	go s.syncStaged(b.Digest, st)
+	return b, true, nil
+}
+
+// pinExisting pins b if it is staged already or stored durably. ok reports
+// whether it did; staged whether the blob is still only staged.
+func (s *Store) pinExisting(b Blob) (staged, ok bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.open {
+		return false, false, fmt.Errorf("store: stage blob %s: %w", b.Digest, ErrClosed)
+	}
+	if st := s.staged[b.Digest]; st != nil {
+		if st.err != nil {
+			return false, false, fmt.Errorf("store: stage blob %s: an earlier copy could not be made durable: %w",
+				b.Digest, st.err)
+		}
+		s.pinLocked(b.Digest)
+		return true, true, nil
+	}
+	if c := s.committing[b.Digest]; c != nil && !c.durable {
+		return false, false, nil
+	}
+	info, err := os.Lstat(blobPath(s.blobs, b.Digest))
+	if err != nil || !info.Mode().IsRegular() || info.Size() != b.Size {
+		return false, false, nil // missing or damaged: stage a fresh copy
+	}
+	s.pinLocked(b.Digest)
+	return false, true, nil
+}
+
+// writeStaged writes data to a new temp file, read-only like a committed
+// blob, without fsync.
+func (s *Store) writeStaged(ctx context.Context, data []byte) (*stagedBlob, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	name, err := newTempName()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if !s.open {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	s.temps[name] = struct{}{}
+	s.mu.Unlock()
+	st := &stagedBlob{path: filepath.Join(s.tmp, name), name: name}
+	f, err := os.OpenFile(st.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, blobMode)
+	if err != nil {
+		s.releaseTemp(name)
+		return nil, wrapNoSpace(fmt.Errorf("create temp file %s: %w", st.path, err))
+	}
+	_, werr := s.fileWrite(f, data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		s.dropStaged(st)
+		return nil, wrapNoSpace(fmt.Errorf("write temp file %s: %w", st.path, werr))
+	}
+	return st, nil
+}
+
+// dropStaged removes a staged file that never became visible.
+func (s *Store) dropStaged(st *stagedBlob) {
+	if err := os.Remove(st.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.Logger.Warn().Err(err).Str("path", st.path).Msg("remove unused staged file")
+	}
+	s.releaseTemp(st.name)
+}
+
+// syncStaged makes one staged blob durable and moves it into place.
+func (s *Store) syncStaged(d Digest, st *stagedBlob) {
+	defer s.syncers.Done()
+	s.syncSlots <- struct{}{}
+	err := s.install(st.path, Blob{Digest: d, Size: st.size}, func() error { return s.stageSync(st.path) })
+	<-s.syncSlots
+	if err != nil {
+		err = wrapNoSpace(fmt.Errorf("store: make staged blob %s durable: %w", d, err))
+		s.Logger.Error().Err(err).Msg("a staged blob could not be made durable; the journal keeps its bytes until a restart restores it")
+	}
+	s.mu.Lock()
+	if err == nil {
+		delete(s.staged, d)
+		s.unpinLocked(d) // install's pin; the caller's is the caller's to release
+		delete(s.temps, st.name)
+	} else {
+		st.err = err // its temp file stays registered: Collect leaves it alone
+	}
+	close(s.stageChanged)
+	s.stageChanged = make(chan struct{})
+	s.mu.Unlock()
+	<-s.stageSlots
+}
+
+// SyncStaged returns once every blob staged before the call is durable and in
+// place, or with the error that kept one of them from becoming so.
+func (s *Store) SyncStaged(ctx context.Context) error {
+	s.mu.Lock()
+	target := s.stageSeq
+	for {
+		var failed error
+		waiting := false
+		for d, st := range s.staged {
+			if st.seq > target {
+				continue
+			}
+			if st.err != nil {
+				failed = fmt.Errorf("store: sync staged blob %s: %w", d, st.err)
+				break
+			}
+			waiting = true
+		}
+		changed := s.stageChanged
+		s.mu.Unlock()
+		if failed != nil || !waiting {
+			return failed
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("store: sync staged blobs: %w", ctx.Err())
+		}
+		s.mu.Lock()
+	}
+}
+
+// Restore makes sure that blob d exists with the content data, as replaying a
+// journal entry that carries a staged blob's bytes requires. A blob staged in
+// this run, or stored durably, is left as it is (that is the normal case, and
+// cheap); one that is missing, such as a blob staged just before a crash,
+// is written durably from data. data that does not hash to d is refused.
+func (s *Store) Restore(ctx context.Context, d Digest, data []byte) error {
+	s.mu.Lock()
+	if !s.open {
+		s.mu.Unlock()
+		return fmt.Errorf("store: restore blob %s: %w", d, ErrClosed)
+	}
+	st := s.staged[d]
+	c := s.committing[d]
+	s.mu.Unlock()
+	if st != nil && st.err == nil {
+		return nil
+	}
+	if c == nil || c.durable {
+		info, err := os.Lstat(blobPath(s.blobs, d))
+		if err == nil && info.Mode().IsRegular() && info.Size() == int64(len(data)) {
+			return nil
+		}
+	}
+	b, err := s.PutVerified(ctx, bytes.NewReader(data), d)
+	if err != nil {
+		return fmt.Errorf("store: restore blob %s from the journal: %w", d, err)
+	}
+	s.Unpin(b.Digest)
+	s.Logger.Info().Str("digest", d.String()).Int64("size", b.Size).
+		Msg("restored a blob that was staged before a restart from the journal")
+	return nil
+}
+
+// stagedPath returns the temp file of a staged blob, or "" if d is not staged.
+func (s *Store) stagedPath(d Digest) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.staged[d]; st != nil {
+		return st.path
+	}
+	return ""
+}
+
+func (s *Store) pinLocked(d Digest) {
+	s.pins[d]++
+	if s.collecting > 0 {
+		s.touched[d] = struct{}{}
+	}
+}
+
+func (s *Store) unpinLocked(d Digest) {
+	if s.pins[d] <= 1 {
+		delete(s.pins, d)
+	} else {
+		s.pins[d]--
+	}
+}
+
+// syncFile fsyncs a file by name.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("fsync %s: %w", path, err)
+	}
+	return nil
+}

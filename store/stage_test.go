@@ -1,0 +1,252 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+// holdSyncs makes the staged-blob syncer wait until the returned func is
+// called, so that a test sees blobs while they are staged.
+func holdSyncs(s *Store) (release func()) {
+	gate := make(chan struct{})
+	var once sync.Once
+	s.stageSync = func(path string) error {
+		<-gate
+		return syncFile(path)
+	}
+	return func() { once.Do(func() { close(gate) }) }
+}
+
+func mustStage(t *testing.T, s *Store, data []byte) (Blob, bool) {
+	t.Helper()
+	b, staged, err := s.Stage(testContext(t), data, nil)
+	if err != nil {
+		t.Fatalf("stage %d bytes: %v", len(data), err)
+	}
+	if b.Digest != digestOf(data) || b.Size != int64(len(data)) {
+		t.Fatalf("stage: got %+v, want digest %s", b, digestOf(data))
+	}
+	return b, staged
+}
+
+func TestStageServesAtOnceAndSyncsIntoPlace(t *testing.T) {
+	s := openStore(t, "")
+	release := holdSyncs(s)
+	defer release()
+	data := content(1, 4096)
+	b, staged := mustStage(t, s, data)
+	if !staged {
+		t.Fatal("a new blob was not staged")
+	}
+	// Readable while staged, not yet in blobs/, and not reported as durable.
+	if got, err := readBlob(t, s, b.Digest, b.Size, 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read staged blob: %v (equal %v)", err, bytes.Equal(got, data))
+	}
+	if got, err := readBlob(t, s, b.Digest, b.Size, 100, 10); err != nil || !bytes.Equal(got, data[100:110]) {
+		t.Fatalf("ranged read of staged blob: %v", err)
+	}
+	if files := blobFiles(t, s); len(files) != 0 {
+		t.Fatalf("staged blob is in blobs/ before it is durable: %v", files)
+	}
+	if ok, _ := s.Has(b.Digest); ok {
+		t.Fatal("Has reports a staged blob as durable")
+	}
+	// The same content again shares the staged file.
+	if _, staged := mustStage(t, s, data); !staged {
+		t.Fatal("second stage of staged content: staged = false")
+	}
+
+	ctx, cancel := context.WithTimeout(testContext(t), 50*time.Millisecond)
+	defer cancel()
+	if err := s.SyncStaged(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("SyncStaged with the syncer held = %v, want deadline exceeded", err)
+	}
+	release()
+	if err := s.SyncStaged(testContext(t)); err != nil {
+		t.Fatalf("SyncStaged: %v", err)
+	}
+	if ok, err := s.Has(b.Digest); !ok || err != nil {
+		t.Fatalf("Has after SyncStaged = %v, %v", ok, err)
+	}
+	info, err := os.Stat(blobPath(s.blobs, b.Digest))
+	if err != nil || info.Mode().Perm() != blobMode {
+		t.Fatalf("blob in place: %v, mode %v", err, info.Mode())
+	}
+	if got, err := readBlob(t, s, b.Digest, b.Size, 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read synced blob: %v", err)
+	}
+	if err := s.Verify(testContext(t), b.Digest, b.Size); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if tmp := tempFiles(t, s); len(tmp) != 0 {
+		t.Fatalf("temp files left: %v", tmp)
+	}
+	// Both stages pinned; an identical durable blob is reused unstaged.
+	if _, staged := mustStage(t, s, data); staged {
+		t.Fatal("stage of durable content: staged = true")
+	}
+	if got := s.pins[b.Digest]; got != 3 {
+		t.Fatalf("pins = %d, want 3 (one per Stage)", got)
+	}
+}
+
+func TestStageRefusesWrongDigest(t *testing.T) {
+	s := openStore(t, "")
+	want := digestOf([]byte("other"))
+	_, _, err := s.Stage(testContext(t), []byte("data"), &want)
+	var mismatch *DigestMismatchError
+	if !errors.As(err, &mismatch) || mismatch.Want != want || mismatch.Got != digestOf([]byte("data")) {
+		t.Fatalf("stage with a wrong digest = %v, want DigestMismatchError", err)
+	}
+	if tmp := tempFiles(t, s); len(tmp) != 0 {
+		t.Fatalf("temp files left: %v", tmp)
+	}
+}
+
+func TestStageWaitsForTheDisk(t *testing.T) {
+	s := openStore(t, "", func(s *Store) { s.MaxStaged = 2 })
+	release := holdSyncs(s)
+	defer release()
+	mustStage(t, s, []byte("one"))
+	mustStage(t, s, []byte("two"))
+	ctx, cancel := context.WithTimeout(testContext(t), 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := s.Stage(ctx, []byte("three"), nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stage beyond MaxStaged = %v, want it to wait until its deadline", err)
+	}
+	release()
+	b, _ := mustStage(t, s, []byte("three"))
+	if err := s.SyncStaged(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := readBlob(t, s, b.Digest, b.Size, 0, -1); err != nil || string(got) != "three" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+}
+
+func TestStageSyncFailureIsReported(t *testing.T) {
+	s := openStore(t, "")
+	broken := errors.New("injected EIO")
+	s.stageSync = func(string) error { return broken }
+	data := []byte("will not sync")
+	b, _ := mustStage(t, s, data)
+	if err := s.SyncStaged(testContext(t)); !errors.Is(err, broken) {
+		t.Fatalf("SyncStaged = %v, want the sync's error", err)
+	}
+	// Still served from its temp file, and never put in blobs/.
+	if got, err := readBlob(t, s, b.Digest, b.Size, 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read after failed sync: %q, %v", got, err)
+	}
+	if files := blobFiles(t, s); len(files) != 0 {
+		t.Fatalf("a blob that failed to sync is in blobs/: %v", files)
+	}
+	if _, _, err := s.Stage(testContext(t), data, nil); !errors.Is(err, broken) {
+		t.Fatalf("stage of the same content = %v, want the earlier failure", err)
+	}
+}
+
+func TestRestoreWritesMissingBlobs(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	data := content(2, 5000)
+	d := digestOf(data)
+
+	// After a crash the staged file is gone: Restore writes it durably.
+	if err := s.Restore(testContext(t), d, data); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if ok, _ := s.Has(d); !ok {
+		t.Fatal("restored blob is not durable")
+	}
+	if err := s.Verify(testContext(t), d, int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.pins) != 0 {
+		t.Fatalf("restore left pins: %v", s.pins)
+	}
+	// Present already: nothing is written.
+	before, _ := os.Stat(blobPath(s.blobs, d))
+	if err := s.Restore(testContext(t), d, data); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.Stat(blobPath(s.blobs, d))
+	if !os.SameFile(before, after) {
+		t.Fatal("restore rewrote a blob that was there")
+	}
+	// A damaged file (wrong size) is replaced.
+	damaged := content(3, 100)
+	dd := digestOf(damaged)
+	if err := os.MkdirAll(blobDir(s.blobs, dd), dirMode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(blobPath(s.blobs, dd), damaged[:10], 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Restore(testContext(t), dd, damaged); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Verify(testContext(t), dd, int64(len(damaged))); err != nil {
+		t.Fatalf("damaged blob after restore: %v", err)
+	}
+	// Bytes that do not hash to the digest are refused.
+	err := s.Restore(testContext(t), digestOf([]byte("x")), []byte("y"))
+	if !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("restore of wrong bytes = %v, want ErrDigestMismatch", err)
+	}
+}
+
+func TestCloseMakesStagedBlobsDurable(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	var blobs []Blob
+	for i := range 20 {
+		b, _ := mustStage(t, s, content(uint64(10+i), 3000))
+		blobs = append(blobs, b)
+	}
+	if err := s.Close(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir)
+	for _, b := range blobs {
+		if err := s.Verify(testContext(t), b.Digest, b.Size); err != nil {
+			t.Fatalf("after close and reopen: %v", err)
+		}
+	}
+}
+
+func TestCollectKeepsStagedBlobs(t *testing.T) {
+	s := openStore(t, "")
+	release := holdSyncs(s)
+	defer release()
+	b, _ := mustStage(t, s, []byte("staged and pinned"))
+	nothing := func(context.Context, func(Digest)) error { return nil }
+	if _, err := s.Collect(testContext(t), nothing); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if err := s.SyncStaged(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Has(b.Digest); !ok {
+		t.Fatal("collect took a staged blob")
+	}
+	// Pinned by Stage until the caller's reference is journaled.
+	if _, err := s.Collect(testContext(t), nothing); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Has(b.Digest); !ok {
+		t.Fatal("collect took a pinned blob")
+	}
+	s.Unpin(b.Digest)
+	if _, err := s.Collect(testContext(t), nothing); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Has(b.Digest); ok {
+		t.Fatal("an unreferenced, unpinned blob survived collect")
+	}
+}
