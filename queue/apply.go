@@ -12,9 +12,12 @@ import (
 // non-nil error means the transaction must not commit: the entry is corrupt,
 // written by a newer version, or the database failed.
 //
-// It depends on nothing but tx and data, so tests replay logs without raft.
-func applyEntry(tx *bolt.Tx, data []byte) ([]error, error) {
+// inline restores the blob of an ObjectPut that carries its bytes; it also
+// returns how many such bytes it applied. It depends on nothing but tx, data
+// and inline, so tests replay logs without raft.
+func applyEntry(tx *bolt.Tx, data []byte, inline func(blob string, data []byte) error) ([]error, int64, error) {
 	a := newApplier(tx)
+	a.inline = inline
 	var results []error
 	err := splitEntry(data, func(b []byte) error {
 		var c command
@@ -29,9 +32,9 @@ func applyEntry(tx *bolt.Tx, data []byte) ([]error, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return results, a.flush()
+	return results, a.inlineBytes, a.flush()
 }
 
 // applyCommand applies a single command (see applier.apply).
@@ -52,6 +55,11 @@ type applier struct {
 	uploads, upParts, upKeys          *bolt.Bucket
 	nextSeq                           uint64
 	nBuckets, nObjects, nBytes, nJobs int64
+
+	// inline restores the blob of an ObjectPut that carries its bytes
+	// (nil: no blob store, and such a command fails the entry).
+	inline      func(blob string, data []byte) error
+	inlineBytes int64 // inline bytes applied
 }
 
 func newApplier(tx *bolt.Tx) *applier {
@@ -100,7 +108,13 @@ func (a *applier) apply(c *command) (result, err error) {
 	case opBucketDelete:
 		return a.bucketDelete(c)
 	case opObjectPut:
-		return a.objectPut(c)
+		res, err := a.objectPut(c)
+		if err == nil && res == nil && c.Inline != nil {
+			// Also for a retry that changed nothing: its job may still
+			// reference the blob.
+			err = a.restoreInline(c)
+		}
+		return res, err
 	case opObjectDelete:
 		return a.objectDelete(c)
 	case opJobDone:

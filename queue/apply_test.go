@@ -127,7 +127,7 @@ func applyAll(t *testing.T, cmds []command, batch int) (*bolt.DB, []error) {
 			entry = appendEntry(entry, cmds[i].encode())
 		}
 		err := db.Update(func(tx *bolt.Tx) error {
-			res, err := applyEntry(tx, entry)
+			res, _, err := applyEntry(tx, entry, nil)
 			results = append(results, res...)
 			return err
 		})
@@ -228,14 +228,14 @@ func TestApplyRefusesUnknownCommands(t *testing.T) {
 	db, _ := applyAll(t, nil, 1)
 	unknown := command{Op: 200, Time: time.Now(), Bucket: "b"}
 	err := db.Update(func(tx *bolt.Tx) error {
-		_, err := applyEntry(tx, appendEntry(nil, unknown.encode()))
+		_, _, err := applyEntry(tx, appendEntry(nil, unknown.encode()), nil)
 		return err
 	})
 	if err == nil {
 		t.Fatal("an unknown command type was applied; a node would silently diverge")
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := applyEntry(tx, []byte{entryFormat + 1, 0})
+		_, _, err := applyEntry(tx, []byte{entryFormat + 1, 0}, nil)
 		return err
 	})
 	if err == nil {

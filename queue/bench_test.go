@@ -166,7 +166,7 @@ func BenchmarkApplyEntry(b *testing.B) {
 			entry = appendEntry(entry, c.encode())
 		}
 		b.StartTimer()
-		if err := db.Update(func(tx *bolt.Tx) error { _, err := applyEntry(tx, entry); return err }); err != nil {
+		if err := db.Update(func(tx *bolt.Tx) error { _, _, err := applyEntry(tx, entry, nil); return err }); err != nil {
 			b.Fatal(err)
 		}
 	}

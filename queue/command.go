@@ -65,6 +65,9 @@ type command struct {
 	JobPart    Part       // JobPartDone
 	Text       string     // JobFailed: the error; JobQuarantined: the reason
 	At         time.Time  // JobFailed: when to retry
+	// Inline is the object's bytes (ObjectPut from PutObjectInline): its blob
+	// was not durable when it was journaled.
+	Inline []byte
 
 	// objectRaw is the ObjectPut's encoded object as it came out of the log.
 	// It is exactly the stored record, so apply stores it as is; decoding
@@ -86,6 +89,7 @@ const (
 	cmdTagPartSz = 11
 	cmdTagText   = 12
 	cmdTagAt     = 13
+	cmdTagInline = 14
 )
 
 // entryFormat is the first byte of every raft entry this package writes;
@@ -135,6 +139,9 @@ func (c *command) encode() []byte {
 	e.int(cmdTagPartSz, c.PartSize)
 	e.str(cmdTagText, c.Text)
 	e.time(cmdTagAt, c.At)
+	if c.Inline != nil {
+		e.bytes(cmdTagInline, c.Inline)
+	}
 	return e.b
 }
 
@@ -177,6 +184,8 @@ func decodeCommand(b []byte, c *command) error {
 			c.Text = d.str()
 		case cmdTagAt:
 			c.At = d.time()
+		case cmdTagInline:
+			c.Inline = d.v
 		}
 	}
 	if d.err != nil {

@@ -71,25 +71,33 @@ type Config struct {
 	MaxBatchBytes      int
 	MaxInflightEntries int
 	ApplyTimeout       time.Duration
+	// SnapshotInlineBytes triggers a snapshot once this many bytes of inline
+	// object data (PutObjectInline) have been applied since the last one;
+	// 0 disables the trigger.
+	SnapshotInlineBytes int64
+	// Inline is the blob store that stages the objects PutObjectInline
+	// journals, and restores them on replay. Nil refuses PutObjectInline.
+	Inline InlineBlobs
 }
 
 // DefaultConfig returns a Config for a single node in dir.
 func DefaultConfig(dir string) Config {
 	return Config{
-		Dir:                dir,
-		SnapshotThreshold:  DefaultSnapshotThreshold,
-		SnapshotLogBytes:   DefaultSnapshotLogBytes,
-		TrailingLogs:       DefaultTrailingLogs,
-		SnapshotInterval:   DefaultSnapshotInterval,
-		SnapshotRetain:     DefaultSnapshotRetain,
-		SegmentSize:        DefaultSegmentSize,
-		HeartbeatTimeout:   DefaultHeartbeatTimeout,
-		ElectionTimeout:    DefaultElectionTimeout,
-		LeaderLeaseTimeout: DefaultLeaderLeaseTimeout,
-		MaxBatchCommands:   DefaultMaxBatchCommands,
-		MaxBatchBytes:      DefaultMaxBatchBytes,
-		MaxInflightEntries: DefaultMaxInflightEntries,
-		ApplyTimeout:       DefaultApplyTimeout,
+		Dir:                 dir,
+		SnapshotThreshold:   DefaultSnapshotThreshold,
+		SnapshotLogBytes:    DefaultSnapshotLogBytes,
+		TrailingLogs:        DefaultTrailingLogs,
+		SnapshotInterval:    DefaultSnapshotInterval,
+		SnapshotRetain:      DefaultSnapshotRetain,
+		SegmentSize:         DefaultSegmentSize,
+		HeartbeatTimeout:    DefaultHeartbeatTimeout,
+		ElectionTimeout:     DefaultElectionTimeout,
+		LeaderLeaseTimeout:  DefaultLeaderLeaseTimeout,
+		MaxBatchCommands:    DefaultMaxBatchCommands,
+		MaxBatchBytes:       DefaultMaxBatchBytes,
+		MaxInflightEntries:  DefaultMaxInflightEntries,
+		ApplyTimeout:        DefaultApplyTimeout,
+		SnapshotInlineBytes: DefaultSnapshotInlineBytes,
 	}
 }
 
@@ -107,6 +115,8 @@ func (c Config) Validate() error {
 		return bad("SnapshotThreshold", fmt.Sprintf("must be > 0 (default %d)", DefaultSnapshotThreshold))
 	case c.SnapshotLogBytes < 0:
 		return bad("SnapshotLogBytes", "must be >= 0 (0 disables the size trigger)")
+	case c.SnapshotInlineBytes < 0:
+		return bad("SnapshotInlineBytes", "must be >= 0 (0 disables the size trigger)")
 	case c.SnapshotInterval < 5*time.Millisecond:
 		return bad("SnapshotInterval", fmt.Sprintf("must be >= 5ms (default %s)", DefaultSnapshotInterval))
 	case c.SnapshotRetain < 1:

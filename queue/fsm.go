@@ -49,6 +49,10 @@ type fsm struct {
 	pendTimer *time.Timer
 	pendAge   time.Duration // how long pend may wait for a commit (maxPendingAge)
 	commits   atomic.Uint64 // pending transactions committed since open
+	// pendInline is set when pend holds an entry that carries inline data:
+	// its blob must be durable (inline.SyncInline) before pend commits.
+	pendInline bool
+	inline     InlineBlobs // nil: inline data fails the entry
 
 	failMu sync.Mutex
 	failed error // first transaction failure; sticky until restart
@@ -58,8 +62,12 @@ type fsm struct {
 	appliedCommands atomic.Uint64
 	// logBytes counts entry bytes applied since the last snapshot.
 	logBytes      atomic.Int64
-	snapshotBytes int64         // threshold for wantSnapshot; 0 disables
-	wantSnapshot  chan struct{} // signalled once logBytes passes it
+	snapshotBytes int64 // threshold for wantSnapshot; 0 disables
+	// inlineBytes counts inline object bytes applied since the last
+	// snapshot, apart from logBytes; snapshotInline is its threshold.
+	inlineBytes    atomic.Int64
+	snapshotInline int64
+	wantSnapshot   chan struct{} // signalled once logBytes passes it
 }
 
 var (
@@ -216,7 +224,7 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		return res
 	}
 	last := logs[len(logs)-1].Index
-	var bytes int64
+	var bytes, inlined int64
 	var entries uint64
 	f.pendMu.Lock()
 	defer f.pendMu.Unlock()
@@ -227,13 +235,14 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 			if l.Type != raft.LogCommand {
 				continue // configuration changes live in raft, not here
 			}
-			results, err := applyEntry(tx, l.Data)
+			results, inl, err := applyEntry(tx, l.Data, f.restoreInline())
 			if err != nil {
 				return 0, fmt.Errorf("raft index %d: %w", l.Index, err)
 			}
 			res[i] = results
 			cmds += len(results)
-			bytes += int64(len(l.Data))
+			bytes += int64(len(l.Data)) - inl
+			inlined += inl
 			entries++
 		}
 		return cmds, putU64(tx.Bucket(bktMeta), keyApplied, last)
@@ -247,7 +256,11 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	}
 	f.applied.Store(last)
 	f.appliedCommands.Add(entries)
-	if n := f.logBytes.Add(bytes); f.snapshotBytes > 0 && n >= f.snapshotBytes {
+	if inlined > 0 {
+		f.pendInline = true
+	}
+	n, ni := f.logBytes.Add(bytes), f.inlineBytes.Add(inlined)
+	if f.snapshotBytes > 0 && n >= f.snapshotBytes || f.snapshotInline > 0 && ni >= f.snapshotInline {
 		select {
 		case f.wantSnapshot <- struct{}{}:
 		default:
@@ -272,6 +285,7 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 		return nil, fmt.Errorf("queue: snapshot: %w", err)
 	}
 	f.logBytes.Store(0)
+	f.inlineBytes.Store(0)
 	return &fsmSnapshot{tx: tx}, nil
 }
 
@@ -321,6 +335,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return f.fail(err)
 	}
 	f.logBytes.Store(0)
+	f.inlineBytes.Store(0)
 	f.log.Info().Uint64("applied_index", f.applied.Load()).Msg("state restored from snapshot")
 	return nil
 }

@@ -127,6 +127,7 @@ func (n *Node) start() error {
 	if err != nil {
 		return err
 	}
+	n.fsm.inline, n.fsm.snapshotInline = n.cfg.Inline, n.cfg.SnapshotInlineBytes
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, n.cfg.SnapshotRetain, hl.Named("snapshot"))
 	if err != nil {
 		return fmt.Errorf("queue: open snapshots: %w", err)
@@ -223,7 +224,8 @@ func (n *Node) snapshotOnSize() {
 			return
 		case <-n.fsm.wantSnapshot:
 		}
-		if n.fsm.logBytes.Load() < n.cfg.SnapshotLogBytes {
+		if n.fsm.logBytes.Load() < n.cfg.SnapshotLogBytes &&
+			(n.cfg.SnapshotInlineBytes == 0 || n.fsm.inlineBytes.Load() < n.cfg.SnapshotInlineBytes) {
 			continue // a stale signal: a snapshot was taken since
 		}
 		start := time.Now()

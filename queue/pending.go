@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -30,6 +31,11 @@ func (f *fsm) applyPending(fn func(tx *bolt.Tx) (int, error)) error {
 		}
 		f.pend = tx
 		f.pendTimer = time.AfterFunc(f.pendAge, func() {
+			// Wait for staged blobs first without pendMu, so that applies go
+			// on meanwhile; the commit then waits only for the newest.
+			if f.inline != nil {
+				f.inline.SyncInline(context.Background()) // its failure is the commit's
+			}
 			if err := f.commitPending(); err != nil {
 				f.fail(err)
 			}
@@ -63,7 +69,16 @@ func (f *fsm) commitLocked() error {
 	}
 	f.pendTimer.Stop()
 	tx := f.pend
-	f.pend, f.pendCmds = nil, 0
+	inline := f.pendInline
+	f.pend, f.pendCmds, f.pendInline = nil, 0, false
+	if inline {
+		// A committed entry is never replayed: the blobs whose bytes only
+		// its inline data keeps must be durable first.
+		if err := f.inline.SyncInline(context.Background()); err != nil {
+			tx.Rollback()
+			return f.fail(fmt.Errorf("commit %s: %w", f.path, err))
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return f.fail(fmt.Errorf("commit %s: %w", f.path, err))
 	}
@@ -84,5 +99,5 @@ func (f *fsm) rollbackLocked() {
 	}
 	f.pendTimer.Stop()
 	f.pend.Rollback()
-	f.pend, f.pendCmds = nil, 0
+	f.pend, f.pendCmds, f.pendInline = nil, 0, false
 }

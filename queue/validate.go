@@ -33,6 +33,9 @@ func (c *command) validate() error {
 	default:
 		return bad("unknown command")
 	}
+	if err := validateInline(c, bad); err != nil {
+		return err
+	}
 	switch c.Op {
 	case opObjectPut, opUploadComplete:
 		return validateObject(&c.Object, bad)
