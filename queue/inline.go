@@ -87,3 +87,6 @@ func (f *fsm) restoreInline() func(blob string, data []byte) error {
 		return f.inline.RestoreInline(context.Background(), blob, data)
 	}
 }
+
+// Inlines reports whether PutObjectInline works: Config.Inline is set.
+func (n *Node) Inlines() bool { return n.cfg.Inline != nil }

@@ -9,13 +9,21 @@ import (
 )
 
 const (
-	// maxPendingCommands bounds the commands applied in one fsm.db
-	// transaction: its dirty pages stay in memory until it commits (about
-	// 1 KiB a command) and, after a crash, are replayed from the raft log.
-	maxPendingCommands = 4096
+	// maxPendingCommands is the number of commands applied in one fsm.db
+	// transaction after which it commits without waiting for maxPendingAge:
+	// its dirty pages stay in memory until it commits (about 1 KiB a
+	// command) and, after a crash, are replayed from the raft log. The
+	// commit runs on the timer's goroutine, so that applies go on while it
+	// waits for staged blobs; only at hardPendingCommands does an apply
+	// commit (and wait) itself.
+	maxPendingCommands  = 4096
+	hardPendingCommands = 4 * maxPendingCommands
 	// maxPendingAge is how long applied commands wait for a commit when
-	// nothing else commits them (a read, a snapshot, the count above).
-	maxPendingAge = 20 * time.Millisecond
+	// nothing else commits them (a snapshot, a long scan, the count above).
+	// Nothing waits for it: reads see the open transaction, and the raft log
+	// makes commands durable. It is also how often staged blobs are synced
+	// in one batch (store.Store.SyncStaged), so it is not short.
+	maxPendingAge = 500 * time.Millisecond
 )
 
 // applyPending runs fn in the open write transaction, beginning one if
@@ -47,8 +55,12 @@ func (f *fsm) applyPending(fn func(tx *bolt.Tx) (int, error)) error {
 		return err
 	}
 	f.pendCmds += n
-	if f.pendCmds >= maxPendingCommands {
+	switch {
+	case f.pendCmds >= hardPendingCommands:
 		return f.commitLocked()
+	case f.pendCmds >= maxPendingCommands && !f.pendEarly:
+		f.pendEarly = true
+		f.pendTimer.Reset(0)
 	}
 	return nil
 }
@@ -70,7 +82,7 @@ func (f *fsm) commitLocked() error {
 	f.pendTimer.Stop()
 	tx := f.pend
 	inline := f.pendInline
-	f.pend, f.pendCmds, f.pendInline = nil, 0, false
+	f.pend, f.pendCmds, f.pendInline, f.pendEarly = nil, 0, false, false
 	if inline {
 		// A committed entry is never replayed: the blobs whose bytes only
 		// its inline data keeps must be durable first.
@@ -99,5 +111,5 @@ func (f *fsm) rollbackLocked() {
 	}
 	f.pendTimer.Stop()
 	f.pend.Rollback()
-	f.pend, f.pendCmds, f.pendInline = nil, 0, false
+	f.pend, f.pendCmds, f.pendInline, f.pendEarly = nil, 0, false, false
 }

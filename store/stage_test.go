@@ -50,8 +50,8 @@ func TestStageServesAtOnceAndSyncsIntoPlace(t *testing.T) {
 	if got, err := readBlob(t, s, b.Digest, b.Size, 100, 10); err != nil || !bytes.Equal(got, data[100:110]) {
 		t.Fatalf("ranged read of staged blob: %v", err)
 	}
-	if files := blobFiles(t, s); len(files) != 0 {
-		t.Fatalf("staged blob is in blobs/ before it is durable: %v", files)
+	if _, err := os.Lstat(blobPath(s.blobs, b.Digest)); !os.IsNotExist(err) {
+		t.Fatalf("staged blob is in place before it is durable: %v", err)
 	}
 	if ok, _ := s.Has(b.Digest); ok {
 		t.Fatal("Has reports a staged blob as durable")
@@ -83,8 +83,8 @@ func TestStageServesAtOnceAndSyncsIntoPlace(t *testing.T) {
 	if err := s.Verify(testContext(t), b.Digest, b.Size); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	if tmp := tempFiles(t, s); len(tmp) != 0 {
-		t.Fatalf("temp files left: %v", tmp)
+	if files := blobFiles(t, s); len(files) != 1 || len(tempFiles(t, s)) != 0 {
+		t.Fatalf("files left besides the blob: %v, temp %v", files, tempFiles(t, s))
 	}
 	// Both stages pinned; an identical durable blob is reused unstaged.
 	if _, staged := mustStage(t, s, data); staged {
@@ -103,8 +103,8 @@ func TestStageRefusesWrongDigest(t *testing.T) {
 	if !errors.As(err, &mismatch) || mismatch.Want != want || mismatch.Got != digestOf([]byte("data")) {
 		t.Fatalf("stage with a wrong digest = %v, want DigestMismatchError", err)
 	}
-	if tmp := tempFiles(t, s); len(tmp) != 0 {
-		t.Fatalf("temp files left: %v", tmp)
+	if files := blobFiles(t, s); len(files) != 0 {
+		t.Fatalf("files left: %v", files)
 	}
 }
 
@@ -142,8 +142,8 @@ func TestStageSyncFailureIsReported(t *testing.T) {
 	if got, err := readBlob(t, s, b.Digest, b.Size, 0, -1); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("read after failed sync: %q, %v", got, err)
 	}
-	if files := blobFiles(t, s); len(files) != 0 {
-		t.Fatalf("a blob that failed to sync is in blobs/: %v", files)
+	if _, err := os.Lstat(blobPath(s.blobs, b.Digest)); !os.IsNotExist(err) {
+		t.Fatalf("a blob that failed to sync is in place: %v", err)
 	}
 	if _, _, err := s.Stage(testContext(t), data, nil); !errors.Is(err, broken) {
 		t.Fatalf("stage of the same content = %v, want the earlier failure", err)
@@ -248,5 +248,38 @@ func TestCollectKeepsStagedBlobs(t *testing.T) {
 	}
 	if ok, _ := s.Has(b.Digest); ok {
 		t.Fatal("an unreferenced, unpinned blob survived collect")
+	}
+}
+
+func TestCollectRemovesStagedFilesLeftByACrash(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	release := holdSyncs(s)
+	live, _ := mustStage(t, s, []byte("staged in this run"))
+	// What a crash leaves: a staged file that no Stage of this run owns.
+	left := digestOf([]byte("staged before the crash"))
+	if err := os.MkdirAll(blobDir(s.blobs, left), dirMode); err != nil {
+		t.Fatal(err)
+	}
+	leftPath := blobPath(s.blobs, left) + ".0123456789abcdef01234567" + stagedSuffix
+	if err := os.WriteFile(leftPath, []byte("staged before the crash"), blobMode); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Collect(testContext(t), func(context.Context, func(Digest)) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.TempsDeleted != 1 {
+		t.Fatalf("collect stats %+v, want one leftover removed", st)
+	}
+	if _, err := os.Lstat(leftPath); !os.IsNotExist(err) {
+		t.Fatalf("leftover staged file survived: %v", err)
+	}
+	if got, err := readBlob(t, s, live.Digest, live.Size, 0, -1); err != nil || string(got) != "staged in this run" {
+		t.Fatalf("live staged blob after collect: %q, %v", got, err)
+	}
+	release()
+	if err := s.SyncStaged(testContext(t)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -86,6 +86,7 @@ type Store struct {
 
 	staged       map[Digest]*stagedBlob // blobs readable but not yet durable (stage.go)
 	stageSeq     uint64                 // blobs staged since Open
+	stageWaiting int                    // staged blobs no syncer owns yet
 	stageChanged chan struct{}          // closed and replaced whenever a staged blob settles
 	stageSlots   chan struct{}          // one token per staged blob: MaxStaged
 	syncSlots    chan struct{}          // one token per staged blob being synced
@@ -204,9 +205,10 @@ func (s *Store) Close(ctx context.Context) error {
 	}
 	s.open = false
 	close(s.closed)
-	s.mu.Unlock()
 	// No Stage starts a syncer once open is false; a clean shutdown leaves no
 	// blob for the journal's replay to restore.
+	s.startSyncsLocked()
+	s.mu.Unlock()
 	s.syncers.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
