@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ipas/ipas/gateway/sigv4"
+	"github.com/ipas/ipas/queue"
 )
 
 // Defaults of Config.
@@ -34,6 +35,13 @@ const (
 	// DefaultKeepAliveInterval is how often a long CompleteMultipartUpload sends a
 	// space to keep clients and proxies from timing the connection out.
 	DefaultKeepAliveInterval = 10 * time.Second
+	// DefaultInlineMax is the largest object whose bytes travel in its journal
+	// entry, so that its PUT waits for one fsync (the journal's) instead of
+	// three (blob, directory, journal); the blob is made durable behind it.
+	// Every such byte is written twice, once to the log and once to the
+	// store, and the log keeps them until the next snapshot: small objects
+	// only.
+	DefaultInlineMax = 16 << 10
 )
 
 // maxXMLBody bounds every XML request body (DeleteObjects with 1,000 keys of 1 KiB,
@@ -66,6 +74,10 @@ type Config struct {
 	KeepAliveInterval time.Duration
 	// CertFile and KeyFile, when set, make ListenAndServe serve HTTPS.
 	CertFile, KeyFile string
+	// InlineMax is the largest object journaled with its bytes (see
+	// DefaultInlineMax); 0 means the default, a negative value turns it off.
+	// It needs an index built with queue.Config.Inline set to the same store.
+	InlineMax int64
 }
 
 // DefaultConfig returns a Config with every default and the given credentials.
@@ -83,6 +95,7 @@ func DefaultConfig(creds sigv4.Credentials) Config {
 		IdleTimeout:       DefaultIdleTimeout,
 		ShutdownTimeout:   DefaultShutdownTimeout,
 		KeepAliveInterval: DefaultKeepAliveInterval,
+		InlineMax:         DefaultInlineMax,
 	}
 }
 
@@ -95,6 +108,8 @@ func (c Config) Validate() error {
 		return errors.New("gateway: config: Region is empty; use " + DefaultRegion)
 	case c.MaxClockSkew < 0:
 		return errors.New("gateway: config: MaxClockSkew is negative; use 0 to disable the check")
+	case c.InlineMax > queue.MaxInlineBytes:
+		return fmt.Errorf("gateway: config: InlineMax %d is above the journal's limit of %d bytes", c.InlineMax, queue.MaxInlineBytes)
 	case c.MaxObjectSize <= 0:
 		return fmt.Errorf("gateway: config: MaxObjectSize %d must be positive (default %d)", c.MaxObjectSize, int64(DefaultMaxObjectSize))
 	case c.MaxPartSize <= 0 || c.MinPartSize < 0 || c.MinPartSize > c.MaxPartSize:

@@ -102,6 +102,7 @@ func (g *testGateway) start() {
 	}
 	qc := queue.DefaultConfig(filepath.Join(g.dir, "journal"))
 	qc.HeartbeatTimeout, qc.ElectionTimeout, qc.LeaderLeaseTimeout = 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
+	qc.Inline = g.store // small objects take the staged path, as in the daemon
 	g.node = queue.New(qc, log)
 	if err := g.node.Open(ctxT(t)); err != nil {
 		t.Fatal(err)

@@ -35,7 +35,10 @@ func (s *Server) putObject(w *responseWriter, r *request) error {
 		return err
 	}
 	b.ComputeIfNone(checksum.Default)
-	blob, err := s.putBody(r.Context(), b)
+	blob, inline, handled, err := s.stageBody(r.Context(), b)
+	if !handled {
+		blob, err = s.putBody(r.Context(), b)
+	}
 	if err != nil {
 		return err
 	}
@@ -47,7 +50,12 @@ func (s *Server) putObject(w *responseWriter, r *request) error {
 		SHA256: blob.Digest.String(), ContentType: contentType, Metadata: meta,
 		Checksums: b.Checksums(), ModTime: now,
 	}
-	if err := s.idx.PutObject(r.Context(), o); err != nil {
+	if inline != nil {
+		err = s.idx.(inlineIndex).PutObjectInline(r.Context(), o, inline)
+	} else {
+		err = s.idx.PutObject(r.Context(), o)
+	}
+	if err != nil {
 		return err
 	}
 	h := w.Header()

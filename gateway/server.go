@@ -69,6 +69,7 @@ func New(cfg Config, idx Index, blobs Blobs, log zerolog.Logger) *Server {
 	setDefault(&cfg.IdleTimeout, d.IdleTimeout)
 	setDefault(&cfg.ShutdownTimeout, d.ShutdownTimeout)
 	setDefault(&cfg.KeepAliveInterval, d.KeepAliveInterval)
+	setDefault(&cfg.InlineMax, d.InlineMax)
 	v := sigv4.NewVerifier(cfg.Credentials)
 	v.MaxSkew = cfg.MaxClockSkew
 	if cfg.RequireRegion {
@@ -95,6 +96,7 @@ type request struct {
 	key    string
 	auth   *sigv4.Result
 	log    zerolog.Logger
+	body   *trackedBody
 }
 
 // ServeHTTP implements http.Handler: request id, authentication, routing, errors.
@@ -106,7 +108,9 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	h.Set(s3err.RequestIDHeader, id)
 	h.Set("X-Amz-Id-2", base64.StdEncoding.EncodeToString([]byte(id+id+id)))
 	h.Set("Server", "IPAS")
-	req := &request{Request: r, id: id}
+	body := &trackedBody{ReadCloser: r.Body}
+	r.Body = body
+	req := &request{Request: r, id: id, body: body}
 	req.log = s.log.With().Str("request_id", id).Logger()
 	defer func() {
 		if p := recover(); p != nil {
@@ -152,6 +156,7 @@ func (s *Server) fail(w *responseWriter, r *request, err error) {
 	if w.wroteHeader {
 		return // the status line is out: nothing better than a broken body is possible
 	}
+	r.drainBody(w, s.cfg.StallTimeout)
 	// A DetailedError keeps its extra elements (AWSAccessKeyId, Region...).
 	var detailed *s3err.DetailedError
 	if errors.As(err, &detailed) && detailed.APIError == apiErr {

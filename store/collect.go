@@ -17,7 +17,7 @@ type CollectStats struct {
 	BlobsPinned  int64 // skipped because a Commit's pin was not released yet
 	BlobsDeleted int64 // unreferenced blobs removed
 	BytesDeleted int64 // their total size
-	TempsDeleted int64 // orphaned temp and staged files removed
+	TempsDeleted int64 // orphaned temp files removed
 }
 
 // MarkFunc reports, by calling mark, the digest of every blob the index
@@ -66,19 +66,6 @@ func (s *Store) Collect(ctx context.Context, mark MarkFunc) (CollectStats, error
 		st.BlobsDeleted++
 		st.BytesDeleted += size
 		return nil
-	}, func(path, name string) error {
-		// A staged file no live Stage owns was left by a crash (its journal
-		// entry restored the blob, or was never written).
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if _, live := s.temps[name]; live {
-			return nil
-		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("store: collect: %w", err)
-		}
-		st.TempsDeleted++
-		return nil
 	})
 	return st, err
 }
@@ -92,6 +79,9 @@ func (s *Store) collectTemps(ctx context.Context, st *CollectStats) error {
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("store: collect: %w", err)
+		}
+		if e.Name() == stagingDirName {
+			continue // staged files are registered while they live
 		}
 		info, err := e.Info()
 		if err != nil || info.ModTime().After(cutoff) {
@@ -114,10 +104,8 @@ func (s *Store) collectTemps(ctx context.Context, st *CollectStats) error {
 }
 
 // walkBlobs calls fn for every well-named blob file, one directory listing in memory
-// at a time, and leftover (if not nil) for every staged blob's file. Files that are
-// not named like either are logged and left alone.
-func (s *Store) walkBlobs(ctx context.Context, fn func(d Digest, path string, size int64) error,
-	leftover func(path, name string) error) error {
+// at a time. Files that are not named like a blob are logged and left alone.
+func (s *Store) walkBlobs(ctx context.Context, fn func(d Digest, path string, size int64) error) error {
 	l1s, err := os.ReadDir(s.blobs)
 	if err != nil {
 		return fmt.Errorf("store: walk blobs: %w", err)
@@ -144,14 +132,6 @@ func (s *Store) walkBlobs(ctx context.Context, fn func(d Digest, path string, si
 					return fmt.Errorf("store: walk blobs: %w", err)
 				}
 				path := filepath.Join(dir, f.Name())
-				if strings.HasSuffix(f.Name(), stagedSuffix) {
-					if leftover != nil {
-						if err := leftover(path, f.Name()); err != nil {
-							return err
-						}
-					}
-					continue
-				}
 				d, err := ParseDigest(f.Name())
 				if err != nil || !f.Type().IsRegular() || !strings.HasPrefix(f.Name(), l1.Name()+l2.Name()) {
 					s.Logger.Warn().Str("path", path).Msg("ignoring a file that is not a blob")
@@ -254,6 +234,6 @@ func (s *Store) Usage(ctx context.Context) (blobs, bytes int64, err error) {
 		blobs++
 		bytes += size
 		return nil
-	}, nil)
+	})
 	return blobs, bytes, err
 }

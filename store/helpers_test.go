@@ -93,8 +93,18 @@ func dirNames(t testing.TB, dir string) []string {
 	return names
 }
 
+// tempFiles lists the temp files and the staged files.
 func tempFiles(t testing.TB, s *Store) []string {
-	return dirNames(t, filepath.Join(s.Dir(), tmpDirName))
+	var files []string
+	for _, name := range dirNames(t, filepath.Join(s.Dir(), tmpDirName)) {
+		if name != stagingDirName {
+			files = append(files, name)
+		}
+	}
+	for _, sub := range dirNames(t, filepath.Join(s.Dir(), tmpDirName, stagingDirName)) {
+		files = append(files, dirNames(t, filepath.Join(s.Dir(), tmpDirName, stagingDirName, sub))...)
+	}
+	return files
 }
 
 // blobFiles lists every file under blobs/.

@@ -5,16 +5,21 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
-// stagedSuffix ends the name of a staged blob's file.
-const stagedSuffix = ".staged"
+// stagingDirName is the directory under tmp/ that holds staged blobs, in
+// stagingDirs subdirectories. Open removes it with everything else in tmp/:
+// the journal's replay restores what a crash took from it.
+const (
+	stagingDirName = "staged"
+	stagingDirs    = 256
+)
 
 // Staged blobs. A PUT of a small object used to wait for three fsyncs in turn:
 // the blob's file, its directory, and the journal entry naming it. When the
@@ -22,8 +27,8 @@ const stagedSuffix = ".staged"
 // the journal's fsync alone makes the object durable, and the blob's own two
 // can happen behind the caller's back:
 //
-//   - Stage writes the blob to a file next to its final place, without
-//     fsync, and returns it pinned and readable (OpenBlob serves that file).
+//   - Stage writes the blob to a file in tmp/staged/, without fsync, and
+//     returns it pinned and readable (OpenBlob serves that file).
 //   - Later, in a batch, a background syncer fsyncs it, renames it into place
 //     and fsyncs the directory, exactly as Commit does. Only then is it in
 //     blobs/, so everything in blobs/ is still durable, and dedup never
@@ -38,8 +43,8 @@ const stagedSuffix = ".staged"
 //     A batch every few hundred milliseconds leaves the log's fsyncs alone
 //     in between, and shares journal commits among its blobs.
 //   - After a crash the journal's replay calls Restore with the bytes it
-//     carries, which writes each missing blob durably. The staged files a
-//     crash leaves behind are removed by the next Collect.
+//     carries, which writes each missing blob durably. Open removes the
+//     staged files a crash leaves behind, with the rest of tmp/.
 
 // DefaultMaxStaged bounds the blobs staged and not yet durable: Stage waits
 // for a slot beyond it, so that a disk slower than the callers turns into
@@ -54,9 +59,8 @@ const stageSyncers = 32
 
 // stagedBlob is a blob written but not yet durable.
 type stagedBlob struct {
-	path    string     // its file; after the syncer's rename it no longer exists
-	name    string     // the file's base name, registered in Store.temps
-	plan    fanoutPlan // the fan-out directories Stage created
+	path    string // its file; after the syncer's rename it no longer exists
+	name    string // the file's base name, registered in Store.temps
 	size    int64
 	seq     uint64 // Store.stageSeq when it was staged
 	syncing bool   // a syncer owns it
@@ -156,12 +160,11 @@ func (s *Store) pinExisting(b Blob) (staged, ok bool, err error) {
 	return false, true, nil
 }
 
-// writeStaged writes data to a new file next to where the blob will live
-// (blobs/xx/yy/DIGEST.RANDOM.staged), read-only like a committed blob,
-// without fsync. Next to it, not in tmp/: thousands of small files created
-// in one directory contend for its lock (storebench's sibling measurement:
-// 18,000 creates/s at 105 µs of CPU each in one directory, 42,700/s at 44 µs
-// over 16), and renaming across directories takes a filesystem-wide lock.
+// writeStaged writes data to a new file in one of the staging directories
+// (tmp/00 to tmp/ff, by the blob's first byte), read-only like a committed
+// blob, without fsync. Many directories, not tmp/ alone: thousands of small
+// files created in one directory contend for its lock (18,000 creates/s at
+// 105 µs of CPU each in one directory, 42,700/s at 44 µs over 16).
 func (s *Store) writeStaged(ctx context.Context, d Digest, data []byte) (*stagedBlob, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -170,20 +173,14 @@ func (s *Store) writeStaged(ctx context.Context, d Digest, data []byte) (*staged
 	if err != nil {
 		return nil, err
 	}
-	name = d.String() + "." + strings.TrimSuffix(name, tempSuffix) + stagedSuffix
 	s.mu.Lock()
 	if !s.open {
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
-	s.temps[name] = struct{}{} // before the file exists: Collect then leaves it alone
+	s.temps[name] = struct{}{}
 	s.mu.Unlock()
-	st := &stagedBlob{path: filepath.Join(blobDir(s.blobs, d), name), name: name}
-	st.plan, err = s.prepareFanout(d)
-	if err != nil {
-		s.dropStaged(st)
-		return nil, wrapNoSpace(fmt.Errorf("create directory %s: %w", blobDir(s.blobs, d), err))
-	}
+	st := &stagedBlob{path: filepath.Join(s.tmp, stagingDir(d), name), name: name}
 	f, err := os.OpenFile(st.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, blobMode)
 	if err != nil {
 		s.dropStaged(st)
@@ -200,13 +197,29 @@ func (s *Store) writeStaged(ctx context.Context, d Digest, data []byte) (*staged
 	return st, nil
 }
 
+// stagingDir names the directory under tmp/ where d is staged.
+func stagingDir(d Digest) string {
+	return filepath.Join(stagingDirName, hex.EncodeToString(d[:1]))
+}
+
+// makeStagingDirs creates the staging directories. They need no fsync: what
+// they hold never outlives a crash.
+func makeStagingDirs(root string) error {
+	if err := os.Mkdir(root, dirMode); err != nil {
+		return err
+	}
+	for i := range stagingDirs {
+		if err := os.Mkdir(filepath.Join(root, hex.EncodeToString([]byte{byte(i)})), dirMode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // dropStaged removes a staged file that never became visible.
 func (s *Store) dropStaged(st *stagedBlob) {
 	if err := os.Remove(st.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.Logger.Warn().Err(err).Str("path", st.path).Msg("remove unused staged file")
-	}
-	if err := s.fanout.finish(st.plan); err != nil {
-		s.Logger.Warn().Err(err).Str("path", st.path).Msg("fsync a new fan-out directory's parent")
 	}
 	s.releaseTemp(st.name)
 }
@@ -216,12 +229,7 @@ func (s *Store) dropStaged(st *stagedBlob) {
 func (s *Store) syncStaged(d Digest, st *stagedBlob) {
 	defer s.syncers.Done()
 	s.syncSlots <- struct{}{}
-	// The fan-out directories Stage created become durable first; install
-	// then finds them so and only fsyncs the file and its directory.
-	err := s.fanout.finish(st.plan)
-	if err == nil {
-		err = s.install(st.path, Blob{Digest: d, Size: st.size}, func() error { return s.stageSync(st.path) })
-	}
+	err := s.install(st.path, Blob{Digest: d, Size: st.size}, func() error { return s.stageSync(st.path) })
 	<-s.syncSlots
 	if err != nil {
 		err = wrapNoSpace(fmt.Errorf("store: make staged blob %s durable: %w", d, err))

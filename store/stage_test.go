@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -83,8 +86,11 @@ func TestStageServesAtOnceAndSyncsIntoPlace(t *testing.T) {
 	if err := s.Verify(testContext(t), b.Digest, b.Size); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	if files := blobFiles(t, s); len(files) != 1 || len(tempFiles(t, s)) != 0 {
-		t.Fatalf("files left besides the blob: %v, temp %v", files, tempFiles(t, s))
+	if files := blobFiles(t, s); len(files) != 1 {
+		t.Fatalf("files left besides the blob: %v", files)
+	}
+	if left := tempFiles(t, s); len(left) != 0 {
+		t.Fatalf("staged files left: %v", left)
 	}
 	// Both stages pinned; an identical durable blob is reused unstaged.
 	if _, staged := mustStage(t, s, data); staged {
@@ -105,6 +111,9 @@ func TestStageRefusesWrongDigest(t *testing.T) {
 	}
 	if files := blobFiles(t, s); len(files) != 0 {
 		t.Fatalf("files left: %v", files)
+	}
+	if left := tempFiles(t, s); len(left) != 0 {
+		t.Fatalf("staged files left: %v", left)
 	}
 }
 
@@ -251,35 +260,64 @@ func TestCollectKeepsStagedBlobs(t *testing.T) {
 	}
 }
 
-func TestCollectRemovesStagedFilesLeftByACrash(t *testing.T) {
+func TestOpenRemovesStagedFilesLeftByACrash(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir)
 	release := holdSyncs(s)
-	live, _ := mustStage(t, s, []byte("staged in this run"))
-	// What a crash leaves: a staged file that no Stage of this run owns.
-	left := digestOf([]byte("staged before the crash"))
-	if err := os.MkdirAll(blobDir(s.blobs, left), dirMode); err != nil {
+	b, _ := mustStage(t, s, []byte("staged when the process died"))
+	staged := s.stagedPath(b.Digest)
+	// A crash: the process is gone without syncing. (Close would sync.)
+	s2 := New(dir, s.Logger)
+	s.lock.Close() // releases the flock, as the kernel does for a dead process
+	if err := s2.Open(testContext(t)); err != nil {
+		t.Fatalf("open after the crash: %v", err)
+	}
+	defer s2.Close(context.Background())
+	if _, err := os.Lstat(staged); !os.IsNotExist(err) {
+		t.Fatalf("staged file left by the crash survived Open: %v", err)
+	}
+	if ok, _ := s2.Has(b.Digest); ok {
+		t.Fatal("a blob that was only staged is reported durable after the crash")
+	}
+	// The journal's replay brings it back.
+	if err := s2.Restore(testContext(t), b.Digest, []byte("staged when the process died")); err != nil {
 		t.Fatal(err)
 	}
-	leftPath := blobPath(s.blobs, left) + ".0123456789abcdef01234567" + stagedSuffix
-	if err := os.WriteFile(leftPath, []byte("staged before the crash"), blobMode); err != nil {
+	if err := s2.Verify(testContext(t), b.Digest, b.Size); err != nil {
 		t.Fatal(err)
 	}
-	st, err := s.Collect(testContext(t), func(context.Context, func(Digest)) error { return nil })
-	if err != nil {
+	// Collect leaves the staging directories alone however old they are.
+	old := time.Now().Add(-2 * DefaultTempMaxAge)
+	if err := os.Chtimes(filepath.Join(dir, tmpDirName, stagingDirName), old, old); err != nil {
 		t.Fatal(err)
 	}
-	if st.TempsDeleted != 1 {
-		t.Fatalf("collect stats %+v, want one leftover removed", st)
+	if _, err := s2.Collect(testContext(t), func(context.Context, func(Digest)) error { return nil }); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Lstat(leftPath); !os.IsNotExist(err) {
-		t.Fatalf("leftover staged file survived: %v", err)
-	}
-	if got, err := readBlob(t, s, live.Digest, live.Size, 0, -1); err != nil || string(got) != "staged in this run" {
-		t.Fatalf("live staged blob after collect: %q, %v", got, err)
+	if _, _, err := s2.Stage(testContext(t), []byte("after collect"), nil); err != nil {
+		t.Fatalf("stage after collect: %v", err)
 	}
 	release()
-	if err := s.SyncStaged(testContext(t)); err != nil {
+}
+
+func TestStageOnAFullDisk(t *testing.T) {
+	s := openStore(t, "")
+	s.fileWrite = func(f *os.File, p []byte) (int, error) {
+		return 0, &fs.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+	}
+	_, _, err := s.Stage(testContext(t), content(12, 4096), nil)
+	if !errors.Is(err, ErrNoSpace) || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Stage on a full disk = %v, want ErrNoSpace", err)
+	}
+	if f := tempFiles(t, s); len(f) != 0 {
+		t.Fatalf("staged files after ENOSPC: %v", f)
+	}
+	if len(s.pins) != 0 || len(s.staged) != 0 || len(s.temps) != 0 {
+		t.Fatalf("state left: pins %v, staged %v, temps %v", s.pins, s.staged, s.temps)
+	}
+	// The disk has room again: the slot was given back.
+	s.fileWrite = (*os.File).Write
+	if _, _, err := s.Stage(testContext(t), content(12, 4096), nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -180,6 +180,10 @@ func (s *Store) Open(ctx context.Context) error {
 	if removed > 0 {
 		s.Logger.Info().Int("temp_files", removed).Msg("removed temp files left by a previous run")
 	}
+	if err := makeStagingDirs(filepath.Join(s.tmp, stagingDirName)); err != nil {
+		lock.Close()
+		return s.notWritable(err)
+	}
 	s.lock = lock
 	s.open = true
 	s.closed = make(chan struct{})

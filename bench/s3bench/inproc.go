@@ -31,7 +31,9 @@ func startInProcess(ctx context.Context, root string) (*server, error) {
 	if err := st.Open(ctx); err != nil {
 		return nil, err
 	}
-	node := queue.New(queue.DefaultConfig(filepath.Join(dir, "journal")), log)
+	qc := queue.DefaultConfig(filepath.Join(dir, "journal"))
+	qc.Inline = st // as openArchive does
+	node := queue.New(qc, log)
 	if err := node.Open(ctx); err != nil {
 		st.Close(ctx)
 		return nil, err

@@ -46,6 +46,7 @@ func openArchive(ctx context.Context, cfg Config, log zerolog.Logger) (_ *archiv
 	qc.SnapshotThreshold = cfg.Journal.SnapshotThreshold
 	qc.SnapshotInterval = cfg.Journal.SnapshotInterval
 	qc.TrailingLogs = cfg.Journal.TrailingLogs
+	qc.Inline = st // small objects' bytes travel in the journal (gateway.DefaultInlineMax)
 	node := queue.New(qc, log)
 	if err = node.Open(ctx); err != nil {
 		return nil, err

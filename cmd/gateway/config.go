@@ -13,6 +13,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ipas/ipas/gateway"
+	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/replication/remote"
 	"github.com/ipas/ipas/watcher"
 )
@@ -26,13 +28,17 @@ const (
 	DefaultLogFormat        = "auto"
 	DefaultMaxClockSkew     = 15 * time.Minute
 	DefaultMaxObjectSize    = 5 << 40 // S3's limit, 5 TiB
+	DefaultInlineMax        = gateway.DefaultInlineMax
 	DefaultShutdownTimeout  = 10 * time.Second
 	DefaultGCInterval       = time.Hour
 	DefaultSnapshotInterval = 2 * time.Minute
 	// DefaultSnapshotThreshold is high because a snapshot copies the whole index
 	// database; the log between snapshots is cheap to keep.
 	DefaultSnapshotThreshold = 65536
-	DefaultTrailingLogs      = 16384
+	// DefaultTrailingLogs is the number of raft entries kept after a snapshot.
+	// A single node needs none; an entry may carry up to 1 MiB of small
+	// objects' bytes (s3.inline_max), so few are kept.
+	DefaultTrailingLogs = 1024
 )
 
 // Environment variables that override the configuration file.
@@ -76,9 +82,12 @@ type S3Config struct {
 	MaxClockSkew time.Duration `yaml:"max_clock_skew"`
 	Credentials  []Credential  `yaml:"credentials"`
 	// Domain enables virtual-host style (BUCKET.DOMAIN) besides path style.
-	Domain        string    `yaml:"domain"`
-	MaxObjectSize int64     `yaml:"max_object_size"` // bytes
-	TLS           TLSConfig `yaml:"tls"`
+	Domain        string `yaml:"domain"`
+	MaxObjectSize int64  `yaml:"max_object_size"` // bytes
+	// InlineMax is the largest object journaled with its bytes (one fsync per
+	// PUT instead of three); 0 turns it off.
+	InlineMax int64     `yaml:"inline_max"`
+	TLS       TLSConfig `yaml:"tls"`
 }
 
 // TLSConfig makes the S3 endpoint serve HTTPS: with a certificate and key, or with a
@@ -119,6 +128,7 @@ func DefaultConfig() Config {
 			Region:        DefaultRegion,
 			MaxClockSkew:  DefaultMaxClockSkew,
 			MaxObjectSize: DefaultMaxObjectSize,
+			InlineMax:     DefaultInlineMax,
 		},
 		Journal: JournalConfig{
 			SnapshotThreshold: DefaultSnapshotThreshold,
@@ -272,6 +282,10 @@ func (c *Config) Validate() error {
 	}
 	if c.S3.MaxObjectSize <= 0 {
 		return bad("s3.max_object_size", "is not positive", fmt.Sprintf("use a size in bytes, e.g. %d (5 TiB)", int64(DefaultMaxObjectSize)))
+	}
+	if c.S3.InlineMax < 0 || c.S3.InlineMax > queue.MaxInlineBytes {
+		return bad("s3.inline_max", fmt.Sprintf("%d is not 0-%d", c.S3.InlineMax, queue.MaxInlineBytes),
+			fmt.Sprintf("use a size in bytes, e.g. %d, or 0 to turn it off", DefaultInlineMax))
 	}
 	if (c.S3.TLS.CertFile == "") != (c.S3.TLS.KeyFile == "") {
 		return bad("s3.tls", "has only one of cert_file and key_file", "set both, or neither")

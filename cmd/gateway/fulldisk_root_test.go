@@ -80,10 +80,26 @@ func TestServe_FullDisk(t *testing.T) {
 	if err != nil || !bytes.Equal(got, kept) {
 		t.Fatalf("object stored before the disk filled: %d bytes, %v", len(got), err)
 	}
-	if tmp, _ := os.ReadDir(filepath.Join(storeMount, "tmp")); len(tmp) != 0 {
-		t.Fatalf("the failed PUT left %d temp files", len(tmp))
+	if tmp := filesUnder(t, filepath.Join(storeMount, "tmp")); len(tmp) != 0 {
+		t.Fatalf("the failed PUT left temp files: %v", tmp)
 	}
 	if err := put("fits.bin", testutil.Content(3, 2<<20)); err != nil {
 		t.Fatalf("a PUT that fits after a full disk: %v", err)
 	}
+}
+
+// filesUnder lists the files (not directories) under dir.
+func filesUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

@@ -192,6 +192,10 @@ func gatewayConfig(cfg Config, dataDir string) (gateway.Config, error) {
 	g.RequireRegion = true // a request signed for another region is refused, as S3 does
 	g.MaxClockSkew = cfg.S3.MaxClockSkew
 	g.MaxObjectSize = cfg.S3.MaxObjectSize
+	g.InlineMax = cfg.S3.InlineMax
+	if g.InlineMax == 0 {
+		g.InlineMax = -1 // the gateway's 0 means its default
+	}
 	g.Domain = cfg.S3.Domain
 	g.ShutdownTimeout = cfg.ShutdownTimeout * 7 / 10
 	g.CertFile, g.KeyFile = cfg.S3.TLS.CertFile, cfg.S3.TLS.KeyFile
