@@ -52,7 +52,7 @@ type fsm struct {
 	// pendInline is set when pend holds an entry that carries inline data:
 	// its blob must be durable (inline.SyncInline) before pend commits.
 	pendInline bool
-	pendEarly  bool // the timer was told to commit pend now (maxPendingCommands)
+	pendEarly  bool        // the timer was told to commit pend now (maxPendingCommands)
 	inline     InlineBlobs // nil: inline data fails the entry
 
 	failMu sync.Mutex
