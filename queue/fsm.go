@@ -135,14 +135,10 @@ func (f *fsm) close() error {
 // read that keeps no slice of the transaction's pages after it returns:
 // applies wait while it runs. Long scans use viewCommitted.
 func (f *fsm) view(fn func(tx *bolt.Tx) error) error {
-	if f == nil {
-		return ErrClosed
-	}
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if f.db == nil {
-		return ErrClosed
-	}
+	return f.whileOpen(func() error { return f.viewLocked(fn) })
+}
+
+func (f *fsm) viewLocked(fn func(tx *bolt.Tx) error) error {
 	f.pendMu.Lock()
 	if f.pend != nil {
 		defer f.pendMu.Unlock()
@@ -166,6 +162,19 @@ func (f *fsm) view(fn func(tx *bolt.Tx) error) error {
 // pending, so that a long scan sees every applied command without holding
 // up applies.
 func (f *fsm) viewCommitted(fn func(tx *bolt.Tx) error) error {
+	return f.whileOpen(func() error {
+		if err := f.commitPending(); err != nil {
+			return err
+		}
+		if err := f.failure(); err != nil {
+			return err
+		}
+		return f.db.View(fn)
+	})
+}
+
+// whileOpen runs fn with f.db open and not being swapped by Restore.
+func (f *fsm) whileOpen(fn func() error) error {
 	if f == nil {
 		return ErrClosed
 	}
@@ -174,13 +183,7 @@ func (f *fsm) viewCommitted(fn func(tx *bolt.Tx) error) error {
 	if f.db == nil {
 		return ErrClosed
 	}
-	if err := f.commitPending(); err != nil {
-		return err
-	}
-	if err := f.failure(); err != nil {
-		return err
-	}
-	return f.db.View(fn)
+	return fn()
 }
 
 func (f *fsm) failure() error {

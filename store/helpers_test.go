@@ -125,3 +125,14 @@ func blobFiles(t testing.TB, s *Store) []string {
 	}
 	return files
 }
+
+// noFilesLeft fails the test if any blob, temp or staged file is left.
+func noFilesLeft(t testing.TB, s *Store, after string) {
+	t.Helper()
+	if f := blobFiles(t, s); len(f) != 0 {
+		t.Fatalf("blobs after %s: %v", after, f)
+	}
+	if f := tempFiles(t, s); len(f) != 0 {
+		t.Fatalf("temp or staged files after %s: %v", after, f)
+	}
+}

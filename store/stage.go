@@ -342,15 +342,7 @@ func (s *Store) unpinLocked(d Digest) {
 
 // syncFile fsyncs a file by name.
 func syncFile(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := syncDir(path); err != nil { // opens and fsyncs whatever path names
 		return fmt.Errorf("fsync %s: %w", path, err)
 	}
 	return nil

@@ -109,12 +109,7 @@ func TestStageRefusesWrongDigest(t *testing.T) {
 	if !errors.As(err, &mismatch) || mismatch.Want != want || mismatch.Got != digestOf([]byte("data")) {
 		t.Fatalf("stage with a wrong digest = %v, want DigestMismatchError", err)
 	}
-	if files := blobFiles(t, s); len(files) != 0 {
-		t.Fatalf("files left: %v", files)
-	}
-	if left := tempFiles(t, s); len(left) != 0 {
-		t.Fatalf("staged files left: %v", left)
-	}
+	noFilesLeft(t, s, "a refused stage")
 }
 
 func TestStageWaitsForTheDisk(t *testing.T) {
@@ -309,9 +304,7 @@ func TestStageOnAFullDisk(t *testing.T) {
 	if !errors.Is(err, ErrNoSpace) || !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("Stage on a full disk = %v, want ErrNoSpace", err)
 	}
-	if f := tempFiles(t, s); len(f) != 0 {
-		t.Fatalf("staged files after ENOSPC: %v", f)
-	}
+	noFilesLeft(t, s, "ENOSPC")
 	if len(s.pins) != 0 || len(s.staged) != 0 || len(s.temps) != 0 {
 		t.Fatalf("state left: pins %v, staged %v, temps %v", s.pins, s.staged, s.temps)
 	}
