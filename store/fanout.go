@@ -120,6 +120,20 @@ func (f *fanoutDirs) finish(p fanoutPlan) error {
 	return nil
 }
 
+// settle is finish for a plan whose parents a syncfs(2) has made durable.
+func (f *fanoutDirs) settle(p fanoutPlan) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range p.n {
+		f.markDurable(p.bits[i])
+		if p.created[i] {
+			if f.unsynced[p.bits[i]]--; f.unsynced[p.bits[i]] <= 0 {
+				delete(f.unsynced, p.bits[i])
+			}
+		}
+	}
+}
+
 // prepareFanout creates the fan-out directories of d. Their parents' fsyncs are
 // left to finish, after the blob's rename: on a journaling filesystem they then
 // cost no commit of their own.

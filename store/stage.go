@@ -52,11 +52,6 @@ const (
 // half of them wait, whether or not SyncStaged is called.
 const DefaultMaxStaged = 2048
 
-// stageSyncers is how many staged blobs are made durable at once. Concurrent
-// fsyncs share the filesystem's journal commits (ext4 batches them), so a
-// few dozen in flight cost little more than one.
-const stageSyncers = 32
-
 // stagedBlob is a blob written but not yet durable.
 type stagedBlob struct {
 	path    string // its file; after the syncer's rename it no longer exists
@@ -119,18 +114,21 @@ func (s *Store) Stage(ctx context.Context, data []byte, want *Digest) (b Blob, s
 	return b, true, nil
 }
 
-// startSyncsLocked starts a syncer for every staged blob that has none. s.mu
-// is held.
+// startSyncsLocked hands every staged blob that no batch owns yet to a new
+// batch (stagebatch.go). s.mu is held.
 func (s *Store) startSyncsLocked() {
+	batch := make(map[Digest]*stagedBlob)
 	for d, st := range s.staged {
-		if st.syncing {
-			continue
+		if !st.syncing {
+			st.syncing = true
+			batch[d] = st
 		}
-		st.syncing = true
-		s.syncers.Add(1)
-		go s.syncStaged(d, st)
 	}
 	s.stageWaiting = 0
+	if len(batch) > 0 {
+		s.syncers.Add(1)
+		go s.syncBatch(batch)
+	}
 }
 
 // pinExisting pins b if it is staged already or stored durably. ok reports
@@ -224,31 +222,6 @@ func (s *Store) dropStaged(st *stagedBlob) {
 	s.releaseTemp(st.name)
 }
 
-// syncStaged makes one staged blob durable and renames it into place, in its
-// own directory.
-func (s *Store) syncStaged(d Digest, st *stagedBlob) {
-	defer s.syncers.Done()
-	s.syncSlots <- struct{}{}
-	err := s.install(st.path, Blob{Digest: d, Size: st.size}, func() error { return s.stageSync(st.path) })
-	<-s.syncSlots
-	if err != nil {
-		err = wrapNoSpace(fmt.Errorf("store: make staged blob %s durable: %w", d, err))
-		s.Logger.Error().Err(err).Msg("a staged blob could not be made durable; the journal keeps its bytes until a restart restores it")
-	}
-	s.mu.Lock()
-	if err == nil {
-		delete(s.staged, d)
-		s.unpinLocked(d) // install's pin; the caller's is the caller's to release
-		delete(s.temps, st.name)
-	} else {
-		st.err = err // its file stays registered: Collect leaves it alone
-	}
-	close(s.stageChanged)
-	s.stageChanged = make(chan struct{})
-	s.mu.Unlock()
-	<-s.stageSlots
-}
-
 // SyncStaged returns once every blob staged before the call is durable and in
 // place, or with the error that kept one of them from becoming so.
 func (s *Store) SyncStaged(ctx context.Context) error {
@@ -338,12 +311,4 @@ func (s *Store) unpinLocked(d Digest) {
 	} else {
 		s.pins[d]--
 	}
-}
-
-// syncFile fsyncs a file by name.
-func syncFile(path string) error {
-	if err := syncDir(path); err != nil { // opens and fsyncs whatever path names
-		return fmt.Errorf("fsync %s: %w", path, err)
-	}
-	return nil
 }

@@ -18,9 +18,10 @@ import (
 func holdSyncs(s *Store) (release func()) {
 	gate := make(chan struct{})
 	var once sync.Once
-	s.stageSync = func(path string) error {
+	sync := s.syncfs
+	s.syncfs = func() error {
 		<-gate
-		return syncFile(path)
+		return sync()
 	}
 	return func() { once.Do(func() { close(gate) }) }
 }
@@ -136,7 +137,7 @@ func TestStageWaitsForTheDisk(t *testing.T) {
 func TestStageSyncFailureIsReported(t *testing.T) {
 	s := openStore(t, "")
 	broken := errors.New("injected EIO")
-	s.stageSync = func(string) error { return broken }
+	s.syncfs = func() error { return broken }
 	data := []byte("will not sync")
 	b, _ := mustStage(t, s, data)
 	if err := s.SyncStaged(testContext(t)); !errors.Is(err, broken) {
@@ -312,5 +313,55 @@ func TestStageOnAFullDisk(t *testing.T) {
 	s.fileWrite = (*os.File).Write
 	if _, _, err := s.Stage(testContext(t), content(12, 4096), nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestStagedBlobMeetsADurableCopy(t *testing.T) {
+	s := openStore(t, "")
+	release := holdSyncs(s)
+	data := content(13, 3000)
+	staged, _ := mustStage(t, s, data)
+	durable := mustPut(t, s, data) // the same content, written durably meanwhile
+	release()
+	if err := s.SyncStaged(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	if files := blobFiles(t, s); len(files) != 1 {
+		t.Fatalf("blob files: %v, want one", files)
+	}
+	noStaged := tempFiles(t, s)
+	if len(noStaged) != 0 {
+		t.Fatalf("staged duplicate left: %v", noStaged)
+	}
+	if got := s.pins[staged.Digest]; got != 2 {
+		t.Fatalf("pins = %d, want 2 (the Stage's and the Put's)", got)
+	}
+	s.Unpin(staged.Digest)
+	s.Unpin(durable.Digest)
+	if err := s.Verify(testContext(t), staged.Digest, staged.Size); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStageSecondSyncFailure(t *testing.T) {
+	s := openStore(t, "")
+	calls := 0
+	broken := errors.New("injected EIO on the second syncfs")
+	real := s.syncfs
+	s.syncfs = func() error {
+		if calls++; calls == 2 {
+			return broken
+		}
+		return real()
+	}
+	b, _ := mustStage(t, s, []byte("renamed, not durable"))
+	if err := s.SyncStaged(testContext(t)); !errors.Is(err, broken) {
+		t.Fatalf("SyncStaged = %v, want the second syncfs's error", err)
+	}
+	if len(s.committing) != 0 {
+		t.Fatalf("renames left in progress: %v", s.committing)
+	}
+	if got, err := readBlob(t, s, b.Digest, b.Size, 0, -1); err != nil || string(got) != "renamed, not durable" {
+		t.Fatalf("read after a failed syncfs: %q, %v", got, err)
 	}
 }

@@ -89,7 +89,7 @@ type Store struct {
 	stageWaiting int                    // staged blobs no syncer owns yet
 	stageChanged chan struct{}          // closed and replaced whenever a staged blob settles
 	stageSlots   chan struct{}          // one token per staged blob: MaxStaged
-	syncSlots    chan struct{}          // one token per staged blob being synced
+	batchMu      sync.Mutex             // one batch of staged blobs is synced at a time
 	syncers      sync.WaitGroup         // syncStaged goroutines
 
 	fanout fanoutDirs // fan-out directories whose entries are durable
@@ -99,7 +99,7 @@ type Store struct {
 	// Hooks replaced by tests to inject failures.
 	writeProbe func(dir string) error
 	fileWrite  func(f *os.File, p []byte) (int, error)
-	stageSync  func(path string) error // fsyncs a staged blob's file
+	syncfs     func() error // syncfs(2) of the store's filesystem, for staged blobs
 }
 
 // New returns a Store for dir with default tunables. It touches nothing on disk until Open.
@@ -117,9 +117,9 @@ func New(dir string, log zerolog.Logger) *Store {
 		tmp:             filepath.Join(dir, tmpDirName),
 		writeProbe:      probeWritable,
 		fileWrite:       (*os.File).Write,
-		stageSync:       syncFile,
 	}
 	s.chunks.reset(DefaultBufferSize, chunkPoolIdle*DefaultBuffers)
+	s.syncfs = s.syncFilesystem
 	return s
 }
 
@@ -193,7 +193,6 @@ func (s *Store) Open(ctx context.Context) error {
 	s.staged = make(map[Digest]*stagedBlob)
 	s.stageChanged = make(chan struct{})
 	s.stageSlots = make(chan struct{}, s.MaxStaged)
-	s.syncSlots = make(chan struct{}, stageSyncers)
 	s.fanout.reset()
 	s.chunks.reset(s.BufferSize, chunkPoolIdle*s.Buffers)
 	return nil
