@@ -21,14 +21,21 @@ import (
 
 // Defaults of every configurable value. The embedded configuration is DefaultConfig().
 const (
-	DefaultDataDir          = "./ipas-data"
-	DefaultS3Address        = ":9000"
-	DefaultRegion           = "us-east-1"
-	DefaultLogLevel         = "info"
-	DefaultLogFormat        = "auto"
-	DefaultMaxClockSkew     = 15 * time.Minute
-	DefaultMaxObjectSize    = 5 << 40 // S3's limit, 5 TiB
-	DefaultInlineMax        = gateway.DefaultInlineMax
+	DefaultDataDir       = "./ipas-data"
+	DefaultS3Address     = ":9000"
+	DefaultRegion        = "us-east-1"
+	DefaultLogLevel      = "info"
+	DefaultLogFormat     = "auto"
+	DefaultMaxClockSkew  = 15 * time.Minute
+	DefaultMaxObjectSize = 5 << 40 // S3's limit, 5 TiB
+	DefaultInlineMax     = gateway.DefaultInlineMax
+	// DefaultMemoryLimit is the Go runtime's soft memory limit (memory_limit).
+	// The daemon's live heap is a few MiB; the limit keeps garbage from
+	// piling up between collections after bursts of requests.
+	DefaultMemoryLimit = 32 << 20
+	// minMemoryLimit is the lowest memory_limit accepted: below it the
+	// collector would run all the time.
+	minMemoryLimit          = 16 << 20
 	DefaultShutdownTimeout  = 10 * time.Second
 	DefaultGCInterval       = time.Hour
 	DefaultSnapshotInterval = 2 * time.Minute
@@ -56,10 +63,12 @@ const (
 type Config struct {
 	DataDir         string        `yaml:"data_dir"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	Log             LogConfig     `yaml:"log"`
-	S3              S3Config      `yaml:"s3"`
-	Journal         JournalConfig `yaml:"journal"`
-	Store           StoreConfig   `yaml:"store"`
+	// MemoryLimit is the Go runtime's soft memory limit in bytes; 0: none.
+	MemoryLimit int64         `yaml:"memory_limit"`
+	Log         LogConfig     `yaml:"log"`
+	S3          S3Config      `yaml:"s3"`
+	Journal     JournalConfig `yaml:"journal"`
+	Store       StoreConfig   `yaml:"store"`
 	// Drop lists the drop folders; nil means the embedded default, DATA_DIR/drop,
 	// where each first-level directory is a bucket. `folders: []` turns it off.
 	Drop watcher.Config `yaml:"drop"`
@@ -122,6 +131,7 @@ func DefaultConfig() Config {
 	return Config{
 		DataDir:         DefaultDataDir,
 		ShutdownTimeout: DefaultShutdownTimeout,
+		MemoryLimit:     DefaultMemoryLimit,
 		Log:             LogConfig{Level: DefaultLogLevel, Format: DefaultLogFormat},
 		S3: S3Config{
 			Address:       DefaultS3Address,
@@ -260,6 +270,10 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return bad("shutdown_timeout", fmt.Sprintf("%s is not positive", c.ShutdownTimeout), "use a duration such as 10s")
+	}
+	if c.MemoryLimit != 0 && c.MemoryLimit < minMemoryLimit {
+		return bad("memory_limit", fmt.Sprintf("%d bytes is below %d", c.MemoryLimit, minMemoryLimit),
+			fmt.Sprintf("use 0 for no limit, or at least %d (16 MiB); the default is %d", minMemoryLimit, DefaultMemoryLimit))
 	}
 	switch c.Log.Level {
 	case "trace", "debug", "info", "warn", "error":

@@ -97,6 +97,9 @@ func TestValidate_NamesFieldAndFix(t *testing.T) {
 			c.S3.Credentials = []Credential{{"laptop", "longenoughsecret"}, {"laptop", "othersecret123"}}
 		}, "s3.credentials[1].access_key"},
 		{"zero shutdown", func(c *Config) { c.ShutdownTimeout = 0 }, "shutdown_timeout"},
+		{"tiny memory limit", func(c *Config) { c.MemoryLimit = 1 << 20 }, "memory_limit"},
+		{"negative inline max", func(c *Config) { c.S3.InlineMax = -1 }, "s3.inline_max"},
+		{"inline max above the journal's", func(c *Config) { c.S3.InlineMax = 1 << 20 }, "s3.inline_max"},
 		{"zero snapshot threshold", func(c *Config) { c.Journal.SnapshotThreshold = 0 }, "journal.snapshot_threshold"},
 		{"zero gc interval", func(c *Config) { c.Store.GCInterval = 0 }, "store.gc_interval"},
 	}

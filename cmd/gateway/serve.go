@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/rs/zerolog"
@@ -33,9 +34,22 @@ func runServe(args []string, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.Log, os.Stderr)
+	setMemoryLimit(cfg.MemoryLimit, log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return serve(ctx, cfg, cf.load, log, stderr)
+}
+
+// setMemoryLimit gives the Go runtime a soft limit on the memory it manages, so
+// that after a burst (thousands of small PUTs) it collects and returns memory
+// rather than keep the heap it grew to: on a Pi the daemon shares a few hundred
+// MiB with everything else. GOMEMLIMIT, when set, wins; 0 means no limit.
+func setMemoryLimit(limit int64, log zerolog.Logger) {
+	if os.Getenv("GOMEMLIMIT") != "" || limit <= 0 {
+		return
+	}
+	debug.SetMemoryLimit(limit)
+	log.Debug().Int64("bytes", limit).Msg("Go memory limit set")
 }
 
 // serve runs the daemon until ctx is cancelled, then shuts down within
