@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -73,26 +72,27 @@ func (s *Server) stageBody(ctx context.Context, b *body) (blob store.Blob, data 
 	}
 	// One byte more than declared, so that the body's end is read and checked
 	// (its length, Content-MD5, checksums) whatever a client sends.
-	buf := bytes.NewBuffer(make([]byte, 0, b.size+1))
-	if _, err := buf.ReadFrom(io.LimitReader(b, b.size+1)); err != nil {
-		return store.Blob{}, nil, true, err
-	}
-	if int64(buf.Len()) > b.size {
+	buf := make([]byte, b.size+1)
+	n, err := io.ReadFull(b, buf)
+	switch {
+	case err == nil:
 		// More than declared: read on to the end, whose check names the
 		// sizes (aws-chunked), without keeping any of it.
 		if _, err := io.Copy(io.Discard, b); err != nil {
 			return store.Blob{}, nil, true, err
 		}
-	}
-	if int64(buf.Len()) != b.size {
+		return store.Blob{}, nil, true, s3err.ErrIncompleteBody
+	case err != io.ErrUnexpectedEOF && err != io.EOF:
+		return store.Blob{}, nil, true, err
+	case int64(n) != b.size:
 		return store.Blob{}, nil, true, s3err.ErrIncompleteBody
 	}
-	blob, staged, err := st.Stage(ctx, buf.Bytes(), want)
+	blob, staged, err := st.Stage(ctx, buf[:n], want)
 	if err != nil {
 		return store.Blob{}, nil, true, b.payloadMismatch(err)
 	}
 	if staged {
-		data = buf.Bytes()
+		data = buf[:n]
 	}
 	return blob, data, true, nil
 }

@@ -114,7 +114,7 @@ const (
 )
 
 func (c *command) encode() []byte {
-	e := encoder{b: make([]byte, 0, 192)}
+	e := encoder{b: make([]byte, 0, 192+len(c.Inline))} // inline data last: one allocation
 	e.uint(cmdTagOp, uint64(c.Op))
 	e.time(cmdTagTime, c.Time)
 	e.str(cmdTagBucket, c.Bucket)

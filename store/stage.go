@@ -29,10 +29,10 @@ const (
 //
 //   - Stage writes the blob to a file in tmp/staged/, without fsync, and
 //     returns it pinned and readable (OpenBlob serves that file).
-//   - Later, in a batch, a background syncer fsyncs it, renames it into place
-//     and fsyncs the directory, exactly as Commit does. Only then is it in
-//     blobs/, so everything in blobs/ is still durable, and dedup never
-//     reuses a blob a crash could take away.
+//   - Later, in a batch (stagebatch.go), a syncfs makes it durable, it is
+//     renamed into place, and a second syncfs makes the rename durable. Only
+//     then does it count as stored, so everything in blobs/ is durable, and
+//     dedup never reuses a blob a crash could take away.
 //   - SyncStaged starts a batch and returns once every blob staged before it
 //     is durable; the journal calls it before each fsm.db commit, so that no
 //     journal entry whose blob might be lost is ever skipped on replay.
@@ -41,7 +41,7 @@ const (
 //     files whose blocks it allocates, so a blob fsync running beside the
 //     raft log's fsync makes the log's fsync, which a PUT waits for, slower.
 //     A batch every few hundred milliseconds leaves the log's fsyncs alone
-//     in between, and shares journal commits among its blobs.
+//     in between, and costs two journal commits however many blobs it has.
 //   - After a crash the journal's replay calls Restore with the bytes it
 //     carries, which writes each missing blob durably. Open removes the
 //     staged files a crash leaves behind, with the rest of tmp/.
@@ -93,6 +93,7 @@ func (s *Store) Stage(ctx context.Context, data []byte, want *Digest) (b Blob, s
 	if !s.open {
 		s.mu.Unlock()
 		s.dropStaged(st)
+		<-s.stageSlots
 		return Blob{}, false, fmt.Errorf("store: stage blob %s: %w", b.Digest, ErrClosed)
 	}
 	if _, raced := s.staged[b.Digest]; raced {
@@ -100,6 +101,7 @@ func (s *Store) Stage(ctx context.Context, data []byte, want *Digest) (b Blob, s
 		s.pinLocked(b.Digest)
 		s.mu.Unlock()
 		s.dropStaged(st)
+		<-s.stageSlots
 		return b, true, nil
 	}
 	s.stageSeq++

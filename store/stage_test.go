@@ -365,3 +365,33 @@ func TestStageSecondSyncFailure(t *testing.T) {
 		t.Fatalf("read after a failed syncfs: %q, %v", got, err)
 	}
 }
+
+// TestConcurrentStagesOfTheSameContent: callers that race to stage identical
+// bytes share one staged file, and every slot a loser took is given back.
+func TestConcurrentStagesOfTheSameContent(t *testing.T) {
+	s := openStore(t, "")
+	data := content(14, 2000)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := s.Stage(testContext(t), data, nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := s.SyncStaged(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.stageSlots); n != 0 {
+		t.Fatalf("%d stage slots still taken with nothing staged", n)
+	}
+	if got := s.pins[digestOf(data)]; got != 32 {
+		t.Fatalf("pins = %d, want 32", got)
+	}
+	if files := blobFiles(t, s); len(files) != 1 || len(tempFiles(t, s)) != 0 {
+		t.Fatalf("files: %v, temp %v", files, tempFiles(t, s))
+	}
+}
