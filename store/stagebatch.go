@@ -96,23 +96,7 @@ type placement struct {
 // If the fan-out directories could not be created or the rename failed, the
 // count taken on the directories is settled only once the caller has synced.
 func (s *Store) placeStaged(d Digest, st *stagedBlob) (*placement, error) {
-	dst := blobPath(s.blobs, d)
-	s.mu.Lock()
-	s.pinLocked(d)
-	c := s.committing[d]
-	reuse := false
-	if c == nil || c.durable {
-		info, err := os.Lstat(dst)
-		reuse = err == nil && info.Mode().IsRegular() && info.Size() == st.size
-	}
-	if !reuse {
-		if c == nil {
-			c = &commit{}
-			s.committing[d] = c
-		}
-		c.writers++
-	}
-	s.mu.Unlock()
+	c, reuse := s.beginPlace(d, st.size)
 	if reuse {
 		if err := os.Remove(st.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.Logger.Warn().Err(err).Str("path", st.path).Msg("remove a staged duplicate")

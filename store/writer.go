@@ -284,35 +284,7 @@ func (s *Store) PutVerified(ctx context.Context, r io.Reader, want Digest) (Blob
 // has just decided to reuse.
 func (s *Store) install(tmp string, b Blob, syncTemp func() error) error {
 	d := b.Digest
-	dst := blobPath(s.blobs, d)
-	s.mu.Lock()
-	s.pins[d]++
-	if s.collecting > 0 {
-		s.touched[d] = struct{}{}
-	}
-	c := s.committing[d]
-	reuse := false
-	if c == nil || c.durable {
-		// A blob that exists and has no first rename in flight finished its directory
-		// fsync (in this run, or before Open's syncfs), so it is durable.
-		st, err := os.Lstat(dst)
-		switch {
-		case err == nil && st.Mode().IsRegular() && st.Size() == b.Size:
-			reuse = true
-		case err == nil:
-			s.Logger.Warn().Str("path", dst).Int64("size", st.Size()).Int64("want", b.Size).
-				Msg("replacing a damaged blob with freshly written content")
-		}
-	}
-	if !reuse {
-		if c == nil {
-			c = &commit{}
-			s.committing[d] = c
-		}
-		c.writers++
-	}
-	s.mu.Unlock()
-
+	c, reuse := s.beginPlace(d, b.Size)
 	if reuse {
 		if err := os.Remove(tmp); err != nil {
 			// The blob is safe; the temp file is an orphan Collect will remove.
@@ -335,6 +307,36 @@ func (s *Store) install(tmp string, b Blob, syncTemp func() error) error {
 	}
 	s.mu.Unlock()
 	return err
+}
+
+// beginPlace pins d and, in the same critical section (what keeps Collect from
+// deleting a blob just chosen for reuse), decides whether an identical durable
+// blob is in place already (reuse) or a rename of d into place begins: the
+// returned commit counts it until the caller ends it.
+func (s *Store) beginPlace(d Digest, size int64) (c *commit, reuse bool) {
+	dst := blobPath(s.blobs, d)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pinLocked(d)
+	c = s.committing[d]
+	if c == nil || c.durable {
+		// A blob that exists and has no first rename in flight finished its directory
+		// fsync (in this run, or before Open's syncfs), so it is durable.
+		st, err := os.Lstat(dst)
+		switch {
+		case err == nil && st.Mode().IsRegular() && st.Size() == size:
+			return nil, true
+		case err == nil:
+			s.Logger.Warn().Str("path", dst).Int64("size", st.Size()).Int64("want", size).
+				Msg("replacing a damaged blob with freshly written content")
+		}
+	}
+	if c == nil {
+		c = &commit{}
+		s.committing[d] = c
+	}
+	c.writers++
+	return c, false
 }
 
 // place creates the fan-out directories, syncs the temp file, renames it into
