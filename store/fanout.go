@@ -109,12 +109,7 @@ func (f *fanoutDirs) finish(p fanoutPlan) error {
 			return err // the count stays up: later Commits fsync the parent themselves
 		}
 		f.mu.Lock()
-		f.markDurable(p.bits[i])
-		if p.created[i] {
-			if f.unsynced[p.bits[i]]--; f.unsynced[p.bits[i]] <= 0 {
-				delete(f.unsynced, p.bits[i])
-			}
-		}
+		f.settleOne(p, i)
 		f.mu.Unlock()
 	}
 	return nil
@@ -125,11 +120,16 @@ func (f *fanoutDirs) settle(p fanoutPlan) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i := range p.n {
-		f.markDurable(p.bits[i])
-		if p.created[i] {
-			if f.unsynced[p.bits[i]]--; f.unsynced[p.bits[i]] <= 0 {
-				delete(f.unsynced, p.bits[i])
-			}
+		f.settleOne(p, i)
+	}
+}
+
+// settleOne records that directory i of p has a durable entry. f.mu is held.
+func (f *fanoutDirs) settleOne(p fanoutPlan, i int) {
+	f.markDurable(p.bits[i])
+	if p.created[i] {
+		if f.unsynced[p.bits[i]]--; f.unsynced[p.bits[i]] <= 0 {
+			delete(f.unsynced, p.bits[i])
 		}
 	}
 }

@@ -149,11 +149,7 @@ func (s *Store) pinExisting(b Blob) (staged, ok bool, err error) {
 		s.pinLocked(b.Digest)
 		return true, true, nil
 	}
-	if c := s.committing[b.Digest]; c != nil && !c.durable {
-		return false, false, nil
-	}
-	info, err := os.Lstat(blobPath(s.blobs, b.Digest))
-	if err != nil || !info.Mode().IsRegular() || info.Size() != b.Size {
+	if found, _ := s.durableLocked(b.Digest, b.Size); !found {
 		return false, false, nil // missing or damaged: stage a fresh copy
 	}
 	s.pinLocked(b.Digest)
@@ -161,7 +157,7 @@ func (s *Store) pinExisting(b Blob) (staged, ok bool, err error) {
 }
 
 // writeStaged writes data to a new file in one of the staging directories
-// (tmp/00 to tmp/ff, by the blob's first byte), read-only like a committed
+// (tmp/staged/00 to tmp/staged/ff, by the blob's first byte), read-only like a committed
 // blob, without fsync. Many directories, not tmp/ alone: thousands of small
 // files created in one directory contend for its lock (18,000 creates/s at
 // 105 µs of CPU each in one directory, 42,700/s at 44 µs over 16).
@@ -269,16 +265,10 @@ func (s *Store) Restore(ctx context.Context, d Digest, data []byte) error {
 		return fmt.Errorf("store: restore blob %s: %w", d, ErrClosed)
 	}
 	st := s.staged[d]
-	c := s.committing[d]
+	found, _ := s.durableLocked(d, int64(len(data)))
 	s.mu.Unlock()
-	if st != nil && st.err == nil {
+	if found || st != nil && st.err == nil {
 		return nil
-	}
-	if c == nil || c.durable {
-		info, err := os.Lstat(blobPath(s.blobs, d))
-		if err == nil && info.Mode().IsRegular() && info.Size() == int64(len(data)) {
-			return nil
-		}
 	}
 	b, err := s.PutVerified(ctx, bytes.NewReader(data), d)
 	if err != nil {

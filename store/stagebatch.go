@@ -93,8 +93,8 @@ type placement struct {
 // install does for a Writer; its directory entry is made durable by the
 // batch's second syncfs. It pins d until the batch ends, and while it is not
 // durable, a rename in progress (s.committing) keeps others from reusing it.
-// If the fan-out directories could not be created or the rename failed, the
-// count taken on the directories is settled only once the caller has synced.
+// If the fan-out directories could not be created or the rename failed, it
+// ends the claim and fsyncs the directories it created at once.
 func (s *Store) placeStaged(d Digest, st *stagedBlob) (*placement, error) {
 	c, reuse := s.beginPlace(d, st.size)
 	if reuse {

@@ -318,25 +318,36 @@ func (s *Store) beginPlace(d Digest, size int64) (c *commit, reuse bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pinLocked(d)
-	c = s.committing[d]
-	if c == nil || c.durable {
-		// A blob that exists and has no first rename in flight finished its directory
-		// fsync (in this run, or before Open's syncfs), so it is durable.
-		st, err := os.Lstat(dst)
-		switch {
-		case err == nil && st.Mode().IsRegular() && st.Size() == size:
-			return nil, true
-		case err == nil:
-			s.Logger.Warn().Str("path", dst).Int64("size", st.Size()).Int64("want", size).
-				Msg("replacing a damaged blob with freshly written content")
-		}
+	switch found, info := s.durableLocked(d, size); {
+	case found:
+		return nil, true
+	case info != nil:
+		s.Logger.Warn().Str("path", dst).Int64("size", info.Size()).Int64("want", size).
+			Msg("replacing a damaged blob with freshly written content")
 	}
+	c = s.committing[d]
 	if c == nil {
 		c = &commit{}
 		s.committing[d] = c
 	}
 	c.writers++
 	return c, false
+}
+
+// durableLocked reports whether a durable blob d of size bytes is in place.
+// One that exists and has no first rename in flight finished its directory
+// fsync (in this run, or before Open's syncfs), so it is durable. info is
+// what is at d's path when that is something else (a damaged blob); s.mu is
+// held.
+func (s *Store) durableLocked(d Digest, size int64) (found bool, info fs.FileInfo) {
+	if c := s.committing[d]; c != nil && !c.durable {
+		return false, nil
+	}
+	info, err := os.Lstat(blobPath(s.blobs, d))
+	if err != nil {
+		return false, nil
+	}
+	return info.Mode().IsRegular() && info.Size() == size, info
 }
 
 // place creates the fan-out directories, syncs the temp file, renames it into
