@@ -56,21 +56,29 @@ type Index interface {
 	// was pending already, queue.ErrNoSuchKey when the version is no
 	// longer current (a newer one has its own job).
 	RequeueObjects(ctx context.Context, objs []queue.Object) []error
+	// RecordReplicas records that the remote holds each object's version
+	// as o.Replica says; results as for RequeueObjects.
+	RecordReplicas(ctx context.Context, objs []queue.Object) []error
 }
 
 // Expect returns the ETag that the remote copy of o must have, or "" when
 // only its size can be checked.
 type Expect func(o *queue.Object) string
 
-// SinglePutETag is the expectation of the replicator's uploads when
-// nothing better is known: an object smaller than multipartThreshold went
-// up in one PutObject, whose ETag is the MD5 of its bytes, which is the
-// local ETag unless the object was itself assembled from parts ("-N").
-// Larger objects went up in parts of the replicator's choosing: their
-// remote ETag cannot be derived, so only their size is checked.
-func SinglePutETag(multipartThreshold int64) Expect {
+// RecordedETag expects the ETag the remote returned when the version's
+// upload was confirmed (or a reconcile found it), as the journal recorded
+// it. Without a record, and when md5ETags says that the remote's ETag of a
+// single PutObject is the MD5 of the bytes (true of S3 except with
+// SSE-KMS), an object smaller than multipartThreshold is expected to have
+// its local ETag, unless it was itself assembled from parts ("-N"); larger
+// objects went up in parts of the replicator's choosing, so only their
+// size is checked.
+func RecordedETag(multipartThreshold int64, md5ETags bool) Expect {
 	return func(o *queue.Object) string {
-		if o.Size >= multipartThreshold || strings.Contains(o.ETag, "-") {
+		switch {
+		case o.Replica.ETag != "":
+			return o.Replica.ETag
+		case !md5ETags || o.Size >= multipartThreshold || strings.Contains(o.ETag, "-"):
 			return ""
 		}
 		return o.ETag
@@ -89,6 +97,10 @@ type Result struct {
 	// upload is queued already.
 	Pending int64 `json:"pending"`
 	Queued  int64 `json:"queued"` // put jobs queued by the pass
+	// Recorded counts versions found on the remote that the journal did not
+	// record as being there (put before records were kept, or uploaded to
+	// an earlier remote): they are recorded now.
+	Recorded int64 `json:"recorded"`
 	// QueuedSample names some of the queued objects ("bucket/key").
 	QueuedSample []string `json:"queued_sample,omitempty"`
 	// RemoteOnly counts remote objects the index does not hold (deleted
@@ -154,6 +166,7 @@ type passState struct {
 	progress func(Result)
 	res      Result
 	batch    []queue.Object // objects to queue, not yet proposed
+	found    []queue.Object // replicas to record, not yet proposed
 }
 
 func (p *passState) run(ctx context.Context) error {
@@ -257,6 +270,10 @@ func (p *passState) bucket(ctx context.Context, bucket string) error {
 				if err := p.queue(ctx, o); err != nil {
 					return err
 				}
+			} else if !o.Replicated() || o.Replica.ETag != e.ETag || o.Replica.Size != e.Size {
+				if err := p.record(ctx, o, e); err != nil {
+					return err
+				}
 			}
 			if o, lok, err = ll.next(); err != nil {
 				return err
@@ -287,31 +304,55 @@ func (p *passState) queue(ctx context.Context, o queue.Object) error {
 	return nil
 }
 
-// flush proposes the batch of put jobs.
+// record adds o, found on the remote as e, to the batch of replicas to
+// record.
+func (p *passState) record(ctx context.Context, o queue.Object, e Entry) error {
+	o.Replica = queue.Replica{ETag: e.ETag, Size: e.Size}
+	p.found = append(p.found, o)
+	if len(p.found) >= p.r.QueueBatch {
+		return p.flush(ctx)
+	}
+	return nil
+}
+
+// flush proposes the batches of put jobs and replica records.
 func (p *passState) flush(ctx context.Context) error {
-	if len(p.batch) == 0 {
+	err := p.propose(ctx, "queue", &p.batch, p.r.index.RequeueObjects, func(o *queue.Object) {
+		p.res.Queued++
+		if len(p.res.QueuedSample) < p.r.SampleSize {
+			p.res.QueuedSample = append(p.res.QueuedSample, o.Bucket+"/"+o.Key)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return p.propose(ctx, "record the replica of", &p.found, p.r.index.RecordReplicas, func(*queue.Object) { p.res.Recorded++ })
+}
+
+// propose journals a batch with fn and empties it; done is called for
+// each object whose command applied.
+func (p *passState) propose(ctx context.Context, what string, batch *[]queue.Object,
+	fn func(context.Context, []queue.Object) []error, done func(*queue.Object)) error {
+	objs := *batch
+	if len(objs) == 0 {
 		return nil
 	}
-	batch := p.batch
-	p.batch = p.batch[:0]
+	*batch = objs[:0]
 	var errs []error
-	for i, err := range p.r.index.RequeueObjects(ctx, batch) {
-		o := &batch[i]
+	for i, err := range fn(ctx, objs) {
+		o := &objs[i]
 		switch {
 		case err == nil:
-			p.res.Queued++
-			if len(p.res.QueuedSample) < p.r.SampleSize {
-				p.res.QueuedSample = append(p.res.QueuedSample, o.Bucket+"/"+o.Key)
-			}
+			done(o)
 		case errors.Is(err, queue.ErrNoSuchKey):
 			// Replaced or deleted since it was listed: the newer version
 			// has its own job.
 		default:
-			errs = append(errs, fmt.Errorf("reconcile: queue %s/%s: %w", o.Bucket, o.Key, err))
+			errs = append(errs, fmt.Errorf("reconcile: %s %s/%s: %w", what, o.Bucket, o.Key, err))
 		}
 	}
 	if len(errs) > 0 {
-		return errors.Join(errs[0], fmt.Errorf("reconcile: %d of %d put jobs not queued", len(errs), len(batch)))
+		return fmt.Errorf("%w (and %d more of %d)", errs[0], len(errs)-1, len(objs))
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -57,6 +58,7 @@ type fakeIndex struct {
 	pending  map[string]bool
 	gone     map[string]bool // versions replaced since they were listed
 	requeued []string
+	recorded []string
 }
 
 func (f *fakeIndex) Buckets() ([]queue.Bucket, error) {
@@ -94,8 +96,25 @@ func (f *fakeIndex) RequeueObjects(_ context.Context, objs []queue.Object) []err
 	return errs
 }
 
+func (f *fakeIndex) RecordReplicas(_ context.Context, objs []queue.Object) []error {
+	errs := make([]error, len(objs))
+	for i, o := range objs {
+		if f.gone[o.VersionID] {
+			errs[i] = queue.ErrNoSuchKey
+			continue
+		}
+		f.recorded = append(f.recorded, fmt.Sprintf("%s/%s=%s", o.Bucket, o.Key, o.Replica.ETag))
+	}
+	return errs
+}
+
 func obj(bucket, key string, size int64, etag string) queue.Object {
 	return queue.Object{Bucket: bucket, Key: key, VersionID: "v-" + bucket + "/" + key, Size: size, ETag: etag}
+}
+
+func replicated(o queue.Object, etag string) queue.Object {
+	o.Replica = queue.Replica{ETag: etag, Size: o.Size, At: time.Now()}
+	return o
 }
 
 func build(objs []queue.Object, remote []Entry) (*fakeIndex, *fakeRemote) {
@@ -116,35 +135,50 @@ func TestReconcile(t *testing.T) {
 	a, ab := obj("a", "y", 10, "e0y"), obj("a-b", "x", 20, "e0x")
 	big := obj("a", "big", 1<<30, "e0big-3")
 	tests := []struct {
-		name    string
-		objs    []queue.Object
-		remote  []Entry
-		pending []string // version IDs whose job is pending
-		gone    []string // version IDs replaced after the listing
-		want    Result
-		queued  []string
+		name     string
+		objs     []queue.Object
+		remote   []Entry
+		pending  []string // version IDs whose job is pending
+		gone     []string // version IDs replaced after the listing
+		want     Result
+		queued   []string
+		recorded []string // nil: not checked
 	}{{
 		name:   "all offsite, in buckets whose remote prefixes interleave",
 		objs:   []queue.Object{a, ab, obj("a", "x-y/1", 1, "e1"), obj("a", "x/2", 2, "e2")},
 		remote: []Entry{same(a), same(ab), same(obj("a", "x-y/1", 1, "e1")), same(obj("a", "x/2", 2, "e2"))},
-		want:   Result{Buckets: 2, Checked: 4, ListRequests: 3},
+		want:   Result{Buckets: 2, Checked: 4, Recorded: 4, ListRequests: 3},
+	}, {
+		name:     "replicas recorded already are not recorded again",
+		objs:     []queue.Object{replicated(a, "e0y"), replicated(ab, "other")},
+		remote:   []Entry{same(a), same(ab)},
+		want:     Result{Buckets: 2, Checked: 2, Different: 1, Queued: 1, QueuedSample: []string{"a-b/x"}, ListRequests: 3},
+		queued:   []string{"a-b/x"},
+		recorded: []string{},
+	}, {
+		name:   "the recorded ETag of a large object is checked",
+		objs:   []queue.Object{replicated(big, "abc-3")},
+		remote: []Entry{{Name: "a/big", Size: 1 << 30, ETag: "def-3"}},
+		want:   Result{Buckets: 1, Checked: 1, Different: 1, Queued: 1, QueuedSample: []string{"a/big"}, ListRequests: 2},
+		queued: []string{"a/big"},
 	}, {
 		name:   "an empty remote: everything is queued",
 		objs:   []queue.Object{a, ab},
 		want:   Result{Buckets: 2, Checked: 2, Missing: 2, Queued: 2, ListRequests: 3, QueuedSample: []string{"a/y", "a-b/x"}},
 		queued: []string{"a/y", "a-b/x"},
 	}, {
-		name:   "other size, other ETag, and a large object whose ETag cannot be known",
-		objs:   []queue.Object{a, ab, big},
-		remote: []Entry{{Name: "a/y", Size: 11, ETag: "e0y"}, {Name: "a-b/x", Size: 20, ETag: "changed"}, {Name: "a/big", Size: 1 << 30, ETag: "whatever-200"}},
-		want:   Result{Buckets: 2, Checked: 3, Different: 2, Queued: 2, ListRequests: 3, QueuedSample: []string{"a/y", "a-b/x"}},
-		queued: []string{"a/y", "a-b/x"},
+		name:     "other size, other ETag, and a large object whose ETag cannot be known",
+		objs:     []queue.Object{a, ab, big},
+		remote:   []Entry{{Name: "a/y", Size: 11, ETag: "e0y"}, {Name: "a-b/x", Size: 20, ETag: "changed"}, {Name: "a/big", Size: 1 << 30, ETag: "whatever-200"}},
+		want:     Result{Buckets: 2, Checked: 3, Different: 2, Queued: 2, Recorded: 1, ListRequests: 3, QueuedSample: []string{"a/y", "a-b/x"}},
+		queued:   []string{"a/y", "a-b/x"},
+		recorded: []string{"a/big=whatever-200"},
 	}, {
 		name:    "a missing object whose upload is pending is left to it",
 		objs:    []queue.Object{a, ab},
 		remote:  []Entry{same(ab)},
 		pending: []string{a.VersionID},
-		want:    Result{Buckets: 2, Checked: 2, Missing: 1, Pending: 1, ListRequests: 3},
+		want:    Result{Buckets: 2, Checked: 2, Missing: 1, Pending: 1, Recorded: 1, ListRequests: 3},
 	}, {
 		name:   "a version replaced meanwhile is not counted as queued",
 		objs:   []queue.Object{a},
@@ -156,7 +190,7 @@ func TestReconcile(t *testing.T) {
 		objs: []queue.Object{a},
 		remote: []Entry{same(a), {Name: "a/deleted", Size: 1}, {Name: "a/z", Size: 1}, {Name: "gone/1", Size: 1},
 			{Name: "gone/2", Size: 1}, {Name: ".ipas/index", Size: 1}},
-		want: Result{Buckets: 1, Checked: 1, RemoteOnly: 4, ListRequests: 3,
+		want: Result{Buckets: 1, Checked: 1, Recorded: 1, RemoteOnly: 4, ListRequests: 3,
 			RemoteOnlySample: []string{"a/deleted", "a/z", "gone/1", "gone/2"}},
 	}}
 	for _, tc := range tests {
@@ -168,7 +202,7 @@ func TestReconcile(t *testing.T) {
 			for _, id := range tc.gone {
 				ix.gone[id] = true
 			}
-			got, err := New(ix, rem, SinglePutETag(16<<20), zerolog.Nop()).Run(context.Background(), nil)
+			got, err := New(ix, rem, RecordedETag(16<<20, true), zerolog.Nop()).Run(context.Background(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,6 +211,9 @@ func TestReconcile(t *testing.T) {
 			}
 			if fmt.Sprint(ix.requeued) != fmt.Sprint(tc.queued) {
 				t.Fatalf("queued %v, want %v", ix.requeued, tc.queued)
+			}
+			if tc.recorded != nil && fmt.Sprint(ix.recorded) != fmt.Sprint(tc.recorded) {
+				t.Fatalf("recorded %v, want %v", ix.recorded, tc.recorded)
 			}
 			if int64(rem.requests) != got.ListRequests {
 				t.Fatalf("the remote saw %d requests, the result says %d", rem.requests, got.ListRequests)
@@ -199,7 +236,7 @@ func TestReconcile_PagesAndBatches(t *testing.T) {
 	}
 	ix, rem := build(objs, remote)
 	var progress []int64
-	got, err := New(ix, rem, SinglePutETag(16<<20), zerolog.Nop()).Run(context.Background(), func(r Result) { progress = append(progress, r.ListRequests) })
+	got, err := New(ix, rem, RecordedETag(16<<20, true), zerolog.Nop()).Run(context.Background(), func(r Result) { progress = append(progress, r.ListRequests) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +259,7 @@ func TestReconcile_PagesAndBatches(t *testing.T) {
 func TestReconcile_RemoteOutOfOrder(t *testing.T) {
 	ix, rem := build([]queue.Object{obj("a", "x", 1, "e")}, nil)
 	rem.entries = []Entry{{Name: "a/y", Size: 1}, {Name: "a/x", Size: 1}}
-	_, err := New(ix, rem, SinglePutETag(16<<20), zerolog.Nop()).Run(context.Background(), nil)
+	_, err := New(ix, rem, RecordedETag(16<<20, true), zerolog.Nop()).Run(context.Background(), nil)
 	if err == nil || !strings.Contains(err.Error(), "not in byte order") {
 		t.Fatalf("err %v, want the order named", err)
 	}
