@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/replication"
 )
 
 // Defaults of the Reconciler's tunables.
@@ -23,25 +23,12 @@ const (
 	pageSize = 1000
 )
 
-// Entry is one remote object, as a LIST page shows it.
-type Entry struct {
-	Name         string // local name: "bucket/key"
-	Size         int64
-	ETag         string // unquoted
-	LastModified time.Time
-}
-
-// Remote is the remote copy, read with LIST requests only: every call is
-// one request.
+// Remote is the remote copy, read with LIST requests only
+// (replication.Remote).
 type Remote interface {
-	// ListObjects returns one page of the remote objects whose local names
-	// start with prefix and sort after startAfter, in byte order, and
-	// whether more follow.
-	ListObjects(ctx context.Context, prefix, startAfter string) (page []Entry, truncated bool, err error)
-	// ListBuckets returns one page of the local bucket names the remote has
-	// objects for (the first level under the remote prefix) that sort after
-	// startAfter, in byte order, and whether more follow.
-	ListBuckets(ctx context.Context, startAfter string) (names []string, truncated bool, err error)
+	// ListObjects calls fn with each page of the objects whose local name
+	// starts with opts.Prefix, in byte order, one LIST request per page.
+	ListObjects(ctx context.Context, opts replication.ListOptions, fn func([]replication.ListedObject) error) (replication.ListStats, error)
 }
 
 // Index is the local object index and its replication jobs (queue.Node).
@@ -188,7 +175,10 @@ func (p *passState) run(ctx context.Context) error {
 }
 
 // remoteOnlyBuckets counts the objects of remote buckets that the index
-// does not have at all (deleted locally with everything in them).
+// does not have at all (deleted locally with everything in them). The
+// remote is listed from its start; after each bucket the listing skips to
+// the next one: "BUCKET0" sorts right after every "BUCKET/KEY" ('0' follows
+// '/'), and before any name of a longer bucket "BUCKET0...".
 func (p *passState) remoteOnlyBuckets(ctx context.Context, local []string) error {
 	known := make(map[string]bool, len(local))
 	for _, b := range local {
@@ -196,93 +186,129 @@ func (p *passState) remoteOnlyBuckets(ctx context.Context, local []string) error
 	}
 	after := ""
 	for {
-		names, more, err := p.r.remote.ListBuckets(ctx, after)
-		p.res.ListRequests++
-		if err != nil {
-			return fmt.Errorf("reconcile: list the remote's buckets: %w", err)
+		bucket := ""
+		st, err := p.r.remote.ListObjects(ctx, replication.ListOptions{StartAfter: after}, func(page []replication.ListedObject) error {
+			bucket, _, _ = strings.Cut(page[0].Name, "/")
+			return errFirstPage
+		})
+		p.res.ListRequests += int64(st.Requests)
+		if err != nil && !errors.Is(err, errFirstPage) {
+			return fmt.Errorf("reconcile: list the remote's buckets after %q: %w", after, err)
 		}
-		for _, b := range names {
-			// The remote prefix also holds IPAS's own files (.ipas/), which
-			// no bucket name can start with.
-			if known[b] || strings.HasPrefix(b, ".") {
-				continue
-			}
-			if err := p.remoteOnlyBucket(ctx, b); err != nil {
+		if bucket == "" {
+			return nil
+		}
+		if !known[bucket] {
+			if err := p.remoteOnlyBucket(ctx, bucket); err != nil {
 				return err
 			}
 		}
-		if !more || len(names) == 0 {
-			return nil
-		}
-		after = names[len(names)-1]
+		after = bucket + "0"
 	}
 }
+
+// errFirstPage stops a listing after its first page.
+var errFirstPage = errors.New("reconcile: first page read")
 
 func (p *passState) remoteOnlyBucket(ctx context.Context, bucket string) error {
-	rl := remoteListing{remote: p.r.remote, prefix: bucket + "/", res: &p.res}
-	for {
-		e, ok, err := rl.next(ctx)
-		if err != nil || !ok {
-			return err
+	st, err := p.r.remote.ListObjects(ctx, replication.ListOptions{Prefix: bucket + "/"}, func(page []replication.ListedObject) error {
+		for i := range page {
+			p.remoteOnly(&page[i])
 		}
-		p.remoteOnly(e)
+		p.report()
+		return nil
+	})
+	p.res.ListRequests += int64(st.Requests)
+	if err != nil {
+		return fmt.Errorf("reconcile: list the remote's %s/: %w", bucket, err)
 	}
+	return nil
 }
 
-func (p *passState) remoteOnly(e Entry) {
+func (p *passState) remoteOnly(e *replication.ListedObject) {
 	p.res.RemoteOnly++
 	if len(p.res.RemoteOnlySample) < p.r.SampleSize {
 		p.res.RemoteOnlySample = append(p.res.RemoteOnlySample, e.Name)
 	}
 }
 
-// bucket merges the remote listing of PREFIX/BUCKET/ with the index's.
+// bucket merges the remote listing of PREFIX/BUCKET/ with the index's, as
+// the remote's pages arrive.
 func (p *passState) bucket(ctx context.Context, bucket string) error {
 	ll := localListing{index: p.r.index, bucket: bucket}
-	rl := remoteListing{remote: p.r.remote, prefix: bucket + "/", res: &p.res, onPage: p.report}
+	prefix := bucket + "/"
 	o, lok, err := ll.next()
 	if err != nil {
 		return err
 	}
-	e, rok, err := rl.next(ctx)
-	if err != nil {
-		return err
-	}
-	for lok || rok {
-		switch {
-		case lok && (!rok || o.Key < e.Name[len(rl.prefix):]):
-			p.res.Checked++
-			p.res.Missing++
-			if err := p.queue(ctx, o); err != nil {
-				return err
+	last := ""
+	st, err := p.r.remote.ListObjects(ctx, replication.ListOptions{Prefix: prefix}, func(page []replication.ListedObject) error {
+		for i := range page {
+			e := &page[i]
+			key, ok := strings.CutPrefix(e.Name, prefix)
+			if !ok || (last != "" && e.Name <= last) {
+				return fmt.Errorf("the remote listed %q after %q under %q: its listing is not in byte order, "+
+					"so it cannot be compared with the index; use an S3 service that lists keys in UTF-8 byte order, as S3 does",
+					e.Name, last, prefix)
 			}
-			o, lok, err = ll.next()
-		case rok && (!lok || o.Key > e.Name[len(rl.prefix):]):
-			p.remoteOnly(e)
-			e, rok, err = rl.next(ctx)
-		default:
-			p.res.Checked++
-			if want := p.r.expect(&o); e.Size != o.Size || (want != "" && !strings.EqualFold(want, e.ETag)) {
-				p.res.Different++
-				p.r.log.Warn().Str("bucket", bucket).Str("key", o.Key).
-					Int64("size", o.Size).Int64("remote_size", e.Size).Str("etag", want).Str("remote_etag", e.ETag).
-					Msg("the remote copy differs from the local object (changed behind IPAS's back?): uploading it again")
-				if err := p.queue(ctx, o); err != nil {
+			last = e.Name
+			for lok && o.Key < key {
+				if err := p.missing(ctx, o); err != nil {
 					return err
 				}
-			} else if !o.Replicated() || o.Replica.ETag != e.ETag || o.Replica.Size != e.Size {
-				if err := p.record(ctx, o, e); err != nil {
+				if o, lok, err = ll.next(); err != nil {
 					return err
 				}
+			}
+			if !lok || o.Key != key {
+				p.remoteOnly(e)
+				continue
+			}
+			if err := p.compare(ctx, o, e); err != nil {
+				return err
 			}
 			if o, lok, err = ll.next(); err != nil {
 				return err
 			}
-			e, rok, err = rl.next(ctx)
 		}
-		if err != nil {
+		p.report()
+		return nil
+	})
+	p.res.ListRequests += int64(st.Requests)
+	if err != nil {
+		return fmt.Errorf("reconcile: list the remote's %s: %w", prefix, err)
+	}
+	for lok {
+		if err := p.missing(ctx, o); err != nil {
 			return err
 		}
+		if o, lok, err = ll.next(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *passState) missing(ctx context.Context, o queue.Object) error {
+	p.res.Checked++
+	p.res.Missing++
+	return p.queue(ctx, o)
+}
+
+// compare checks the remote copy e of o: another size or ETag queues o
+// again; a match not recorded yet is recorded.
+func (p *passState) compare(ctx context.Context, o queue.Object, e *replication.ListedObject) error {
+	p.res.Checked++
+	want := p.r.expect(&o)
+	if e.Size != o.Size || (want != "" && !strings.EqualFold(want, e.ETag)) {
+		p.res.Different++
+		p.r.log.Warn().Str("bucket", o.Bucket).Str("key", o.Key).
+			Int64("size", o.Size).Int64("remote_size", e.Size).Str("etag", want).Str("remote_etag", e.ETag).
+			Msg("the remote copy differs from the local object (changed behind IPAS's back?): uploading it again")
+		return p.queue(ctx, o)
+	}
+	if !o.Replicated() || o.Replica.ETag != e.ETag || o.Replica.Size != e.Size {
+		return p.record(ctx, o, e)
 	}
 	return nil
 }
@@ -306,7 +332,7 @@ func (p *passState) queue(ctx context.Context, o queue.Object) error {
 
 // record adds o, found on the remote as e, to the batch of replicas to
 // record.
-func (p *passState) record(ctx context.Context, o queue.Object, e Entry) error {
+func (p *passState) record(ctx context.Context, o queue.Object, e *replication.ListedObject) error {
 	o.Replica = queue.Replica{ETag: e.ETag, Size: e.Size}
 	p.found = append(p.found, o)
 	if len(p.found) >= p.r.QueueBatch {

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/replication"
 )
 
 // fakeRemote is a sorted listing served in pages; it stands for S3's LIST.
@@ -21,35 +22,33 @@ type fakeRemote struct {
 	requests int
 }
 
-func (f *fakeRemote) ListObjects(_ context.Context, prefix, after string) ([]Entry, bool, error) {
-	f.requests++
-	i := sort.Search(len(f.entries), func(i int) bool { return f.entries[i].Name > after })
-	var out []Entry
-	for ; i < len(f.entries) && len(out) < f.pageSize; i++ {
-		if strings.HasPrefix(f.entries[i].Name, prefix) {
-			out = append(out, f.entries[i])
-		}
-	}
-	more := false
-	for ; i < len(f.entries); i++ {
-		if strings.HasPrefix(f.entries[i].Name, prefix) {
-			more = true
-			break
-		}
-	}
-	return out, more, nil
-}
+type Entry = replication.ListedObject
 
-func (f *fakeRemote) ListBuckets(_ context.Context, after string) ([]string, bool, error) {
-	f.requests++
-	var out []string
-	for _, e := range f.entries {
-		b, _, _ := strings.Cut(e.Name, "/")
-		if b > after && (len(out) == 0 || out[len(out)-1] != b) {
-			out = append(out, b)
+func (f *fakeRemote) ListObjects(_ context.Context, opts replication.ListOptions, fn func([]Entry) error) (replication.ListStats, error) {
+	var st replication.ListStats
+	after := opts.StartAfter
+	for {
+		f.requests++
+		st.Requests++
+		i := sort.Search(len(f.entries), func(i int) bool { return f.entries[i].Name > after })
+		var page []Entry
+		for ; i < len(f.entries) && len(page) < f.pageSize; i++ {
+			if strings.HasPrefix(f.entries[i].Name, opts.Prefix) {
+				page = append(page, f.entries[i])
+			}
+		}
+		if len(page) == 0 {
+			return st, nil
+		}
+		st.Objects += len(page)
+		if err := fn(page); err != nil {
+			return st, err
+		}
+		after = page[len(page)-1].Name
+		if len(page) < f.pageSize {
+			return st, nil
 		}
 	}
-	return out, false, nil
 }
 
 // fakeIndex holds objects per bucket and the IDs of pending jobs.
@@ -134,6 +133,8 @@ func TestReconcile(t *testing.T) {
 	same := func(o queue.Object) Entry { return Entry{Name: o.Bucket + "/" + o.Key, Size: o.Size, ETag: o.ETag} }
 	a, ab := obj("a", "y", 10, "e0y"), obj("a-b", "x", 20, "e0x")
 	big := obj("a", "big", 1<<30, "e0big-3")
+	// ListRequests: one per page of each local bucket, then one per remote
+	// bucket and one more to find the remote buckets the index lacks.
 	tests := []struct {
 		name     string
 		objs     []queue.Object
@@ -147,19 +148,19 @@ func TestReconcile(t *testing.T) {
 		name:   "all offsite, in buckets whose remote prefixes interleave",
 		objs:   []queue.Object{a, ab, obj("a", "x-y/1", 1, "e1"), obj("a", "x/2", 2, "e2")},
 		remote: []Entry{same(a), same(ab), same(obj("a", "x-y/1", 1, "e1")), same(obj("a", "x/2", 2, "e2"))},
-		want:   Result{Buckets: 2, Checked: 4, Recorded: 4, ListRequests: 3},
+		want:   Result{Buckets: 2, Checked: 4, Recorded: 4, ListRequests: 5},
 	}, {
 		name:     "replicas recorded already are not recorded again",
 		objs:     []queue.Object{replicated(a, "e0y"), replicated(ab, "other")},
 		remote:   []Entry{same(a), same(ab)},
-		want:     Result{Buckets: 2, Checked: 2, Different: 1, Queued: 1, QueuedSample: []string{"a-b/x"}, ListRequests: 3},
+		want:     Result{Buckets: 2, Checked: 2, Different: 1, Queued: 1, QueuedSample: []string{"a-b/x"}, ListRequests: 5},
 		queued:   []string{"a-b/x"},
 		recorded: []string{},
 	}, {
 		name:   "the recorded ETag of a large object is checked",
 		objs:   []queue.Object{replicated(big, "abc-3")},
 		remote: []Entry{{Name: "a/big", Size: 1 << 30, ETag: "def-3"}},
-		want:   Result{Buckets: 1, Checked: 1, Different: 1, Queued: 1, QueuedSample: []string{"a/big"}, ListRequests: 2},
+		want:   Result{Buckets: 1, Checked: 1, Different: 1, Queued: 1, QueuedSample: []string{"a/big"}, ListRequests: 3},
 		queued: []string{"a/big"},
 	}, {
 		name:   "an empty remote: everything is queued",
@@ -170,7 +171,7 @@ func TestReconcile(t *testing.T) {
 		name:     "other size, other ETag, and a large object whose ETag cannot be known",
 		objs:     []queue.Object{a, ab, big},
 		remote:   []Entry{{Name: "a/y", Size: 11, ETag: "e0y"}, {Name: "a-b/x", Size: 20, ETag: "changed"}, {Name: "a/big", Size: 1 << 30, ETag: "whatever-200"}},
-		want:     Result{Buckets: 2, Checked: 3, Different: 2, Queued: 2, Recorded: 1, ListRequests: 3, QueuedSample: []string{"a/y", "a-b/x"}},
+		want:     Result{Buckets: 2, Checked: 3, Different: 2, Queued: 2, Recorded: 1, ListRequests: 5, QueuedSample: []string{"a/y", "a-b/x"}},
 		queued:   []string{"a/y", "a-b/x"},
 		recorded: []string{"a/big=whatever-200"},
 	}, {
@@ -178,7 +179,7 @@ func TestReconcile(t *testing.T) {
 		objs:    []queue.Object{a, ab},
 		remote:  []Entry{same(ab)},
 		pending: []string{a.VersionID},
-		want:    Result{Buckets: 2, Checked: 2, Missing: 1, Pending: 1, Recorded: 1, ListRequests: 3},
+		want:    Result{Buckets: 2, Checked: 2, Missing: 1, Pending: 1, Recorded: 1, ListRequests: 4},
 	}, {
 		name:   "a version replaced meanwhile is not counted as queued",
 		objs:   []queue.Object{a},
@@ -186,11 +187,11 @@ func TestReconcile(t *testing.T) {
 		want:   Result{Buckets: 1, Checked: 1, Missing: 1, ListRequests: 2},
 		queued: nil,
 	}, {
-		name: "remote-only objects, in a local bucket and in a bucket deleted locally; .ipas is not a bucket",
+		name: "remote-only objects, in a local bucket and in a bucket deleted locally",
 		objs: []queue.Object{a},
 		remote: []Entry{same(a), {Name: "a/deleted", Size: 1}, {Name: "a/z", Size: 1}, {Name: "gone/1", Size: 1},
-			{Name: "gone/2", Size: 1}, {Name: ".ipas/index", Size: 1}},
-		want: Result{Buckets: 1, Checked: 1, Recorded: 1, RemoteOnly: 4, ListRequests: 3,
+			{Name: "gone/2", Size: 1}},
+		want: Result{Buckets: 1, Checked: 1, Recorded: 1, RemoteOnly: 4, ListRequests: 5,
 			RemoteOnlySample: []string{"a/deleted", "a/z", "gone/1", "gone/2"}},
 	}}
 	for _, tc := range tests {
@@ -243,8 +244,10 @@ func TestReconcile_PagesAndBatches(t *testing.T) {
 	if got.Checked != 2500 || got.Missing != 1250 || got.Queued != 1250 || len(ix.requeued) != 1250 {
 		t.Fatalf("result %+v, %d requeued; want 2500 checked, 1250 missing and queued", got, len(ix.requeued))
 	}
-	if got.ListRequests != 3 { // 2 pages of the bucket + the bucket listing
-		t.Fatalf("%d LIST requests for 1,250 remote objects, want 3", got.ListRequests)
+	// 2 pages of the bucket, then the search for remote buckets the index
+	// lacks: one request per remote bucket and one that finds none.
+	if got.ListRequests != 4 {
+		t.Fatalf("%d LIST requests for 1,250 remote objects in one bucket, want 4", got.ListRequests)
 	}
 	if len(progress) != 2 {
 		t.Fatalf("progress reported %d times, want once per page (2)", len(progress))
