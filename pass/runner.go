@@ -58,6 +58,9 @@ type Runner[R any] struct {
 	// start of the last one (also across restarts, through Last); 0 turns
 	// the schedule off.
 	Interval time.Duration
+	// Retry, when not 0, is the time after a failed start-up or scheduled
+	// pass until it is tried again, whatever Interval says.
+	Retry time.Duration
 	// OnDone is called with every finished report (to persist it).
 	OnDone func(Report[R])
 
@@ -85,11 +88,15 @@ func New[R any](name string, fn Func[R], last *Report[R], log zerolog.Logger) *R
 
 // RunTerm lets passes run until ctx ends, starting scheduled ones when they
 // are due; a pass in progress is cancelled with ctx. Call it once per
-// leadership term (or once, for work every node does).
-func (r *Runner[R]) RunTerm(ctx context.Context) {
+// leadership term (or once, for work every node does). A first trigger
+// (TriggerStartup and why), unless "", starts a pass at once.
+func (r *Runner[R]) RunTerm(ctx context.Context, first, reason string) {
 	r.mu.Lock()
 	r.ctx = ctx
 	r.mu.Unlock()
+	if first != "" {
+		r.Start(first, reason)
+	}
 	defer func() {
 		r.mu.Lock()
 		r.ctx = nil
@@ -100,13 +107,15 @@ func (r *Runner[R]) RunTerm(ctx context.Context) {
 		}
 	}()
 	for {
-		wait := time.Duration(-1)
-		if r.Interval > 0 {
-			wait = r.untilDue(time.Now())
-			if wait <= 0 {
-				r.Start(TriggerSchedule, fmt.Sprintf("every %s", r.Interval))
-				wait = r.Interval
+		wait, due := r.untilDue(time.Now())
+		if due && wait <= 0 {
+			if _, _, err := r.Start(TriggerSchedule, r.scheduleReason()); err != nil {
+				return // ctx ended
 			}
+			continue // wait for it to end
+		}
+		if !due {
+			wait = -1
 		}
 		var timer *time.Timer
 		var tick <-chan time.Time
@@ -128,21 +137,34 @@ func (r *Runner[R]) RunTerm(ctx context.Context) {
 	}
 }
 
-// untilDue is how long until the next scheduled pass: Interval after the
-// start of the running or last pass, or now if there was none.
-func (r *Runner[R]) untilDue(now time.Time) time.Duration {
+// untilDue is how long until the next scheduled pass (due false: none is):
+// Interval after the start of the last pass (now if there was none), or
+// Retry after the end of a failed start-up or scheduled one. Nothing is due
+// while a pass runs.
+func (r *Runner[R]) untilDue(now time.Time) (time.Duration, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var last time.Time
-	switch {
+	switch last := r.last; {
 	case r.running != nil:
-		last = r.running.report.Started
-	case r.last != nil:
-		last = r.last.Started
+		return 0, false
+	case last != nil && last.Error != "" && r.Retry > 0 && last.Trigger != TriggerRequest:
+		return last.Finished.Add(r.Retry).Sub(now), true
+	case r.Interval <= 0:
+		return 0, false
+	case last == nil:
+		return 0, true
 	default:
-		return 0
+		return last.Started.Add(r.Interval).Sub(now), true
 	}
-	return last.Add(r.Interval).Sub(now)
+}
+
+func (r *Runner[R]) scheduleReason() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last != nil && r.last.Error != "" && r.Retry > 0 && r.last.Trigger != TriggerRequest {
+		return "retry after: " + r.last.Error
+	}
+	return fmt.Sprintf("every %s", r.Interval)
 }
 
 // Start starts a pass, or returns the one in progress (started false). It
@@ -239,4 +261,15 @@ func (r *Runner[R]) State() State[R] {
 		st.Last = &rep
 	}
 	return st
+}
+
+// Next returns when the next scheduled pass is due (ok false: none is
+// scheduled, or one is running).
+func (r *Runner[R]) Next() (time.Time, bool) {
+	now := time.Now()
+	wait, due := r.untilDue(now)
+	if !due {
+		return time.Time{}, false
+	}
+	return now.Add(max(wait, 0)), true
 }

@@ -3,6 +3,7 @@ package pass
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ func TestRunner_RequestJoinsRunningPass(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	term := make(chan struct{})
-	go func() { r.RunTerm(ctx); close(term) }()
+	go func() { r.RunTerm(ctx, "", ""); close(term) }()
 	waitFor(t, func() bool { _, _, err := r.Start(TriggerRequest, "first"); return err == nil })
 	_, started, err := r.Start(TriggerRequest, "second")
 	if err != nil || started {
@@ -64,7 +65,7 @@ func TestRunner_ScheduleFromLastPass(t *testing.T) {
 	r.Interval = 24 * time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	term := make(chan struct{})
-	go func() { r.RunTerm(ctx); close(term) }()
+	go func() { r.RunTerm(ctx, "", ""); close(term) }()
 	time.Sleep(100 * time.Millisecond)
 	if n := passes.Load(); n != 0 {
 		t.Fatalf("%d passes ran an hour after the last one, with a daily schedule", n)
@@ -78,7 +79,7 @@ func TestRunner_ScheduleFromLastPass(t *testing.T) {
 	r.last = &Report[count]{Started: time.Now().Add(-25 * time.Hour)}
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	go r.RunTerm(ctx)
+	go r.RunTerm(ctx, "", "")
 	waitFor(t, func() bool { st := r.State(); return st.Last != nil && st.Last.Trigger == TriggerSchedule })
 	last := r.State().Last
 	if last.Error != fail.Error() || last.Result.N != 7 {
@@ -95,5 +96,29 @@ func waitFor(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not met within 5 s")
 		}
+	}
+}
+
+// A failed start-up pass is tried again after Retry, even with the schedule
+// off; a successful one is not repeated.
+func TestRunner_StartupRetry(t *testing.T) {
+	var passes atomic.Int32
+	r := New("test", func(ctx context.Context, _ func(count)) (count, error) {
+		if passes.Add(1) < 3 {
+			return count{}, errors.New("remote unreachable")
+		}
+		return count{N: 1}, nil
+	}, nil, zerolog.Nop())
+	r.Retry = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.RunTerm(ctx, TriggerStartup, "remote changed")
+	waitFor(t, func() bool { st := r.State(); return st.Last != nil && st.Last.Error == "" })
+	time.Sleep(100 * time.Millisecond)
+	if n := passes.Load(); n != 3 {
+		t.Fatalf("%d passes, want 3 (two failures, then one success)", n)
+	}
+	if st := r.State(); st.Last.Trigger != TriggerSchedule || !strings.HasPrefix(st.Last.Reason, "retry") {
+		t.Fatalf("last pass %+v, want a retry", st.Last)
 	}
 }

@@ -344,6 +344,9 @@ func (c *Config) Validate() error {
 	if _, err := c.Replication.settings(); err != nil {
 		return err
 	}
+	if c.Replication.ReconcileInterval < 0 {
+		return bad("replication.reconcile_interval", "is negative", "use a duration such as 24h, or 0 to reconcile only at start-up (after a remote change) and on request")
+	}
 	// The watcher names its own fields (drop.folders[N].KEY) and their fixes.
 	return c.Drop.Validate()
 }

@@ -15,9 +15,10 @@ import (
 
 // control is the daemon's side of the admin API, and what SIGHUP changes.
 type control struct {
-	rep  *replicator
-	node *queue.Node
-	log  zerolog.Logger
+	rep       *replicator
+	reconcile *remoteReconcile
+	node      *queue.Node
+	log       zerolog.Logger
 
 	mu       sync.Mutex
 	settings bandwidthSettings // as last applied
@@ -26,12 +27,22 @@ type control struct {
 
 var _ admin.Controller = (*control)(nil)
 
-func newControl(rep *replicator, node *queue.Node, rc ReplicationConfig, log zerolog.Logger) (*control, error) {
+func newControl(rep *replicator, rec *remoteReconcile, node *queue.Node, rc ReplicationConfig, log zerolog.Logger) (*control, error) {
 	s, err := rc.settings()
 	if err != nil {
 		return nil, err
 	}
-	return &control{rep: rep, node: node, log: log.With().Str("component", "control").Logger(), settings: s, paused: rc.Paused}, nil
+	return &control{rep: rep, reconcile: rec, node: node, log: log.With().Str("component", "control").Logger(), settings: s, paused: rc.Paused}, nil
+}
+
+// Reconcile implements admin.Controller.
+func (c *control) Reconcile(_ context.Context, start bool) (admin.Reconcile, error) {
+	return c.reconcile.state(start)
+}
+
+// Scrub implements admin.Controller.
+func (c *control) Scrub(context.Context, bool) (admin.Scrub, error) {
+	return admin.Scrub{}, fmt.Errorf("%w: scrub is not available in this version", admin.ErrInvalid)
 }
 
 // Status implements admin.Controller.
@@ -67,6 +78,11 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 	if st.Remote.Endpoint == "" {
 		st.Remote.Endpoint = "AWS S3 (" + c.rep.remote.Region + ")"
 	}
+	rec, err := c.reconcile.state(false)
+	if err != nil {
+		return st, err
+	}
+	st.Reconcile = &rec
 	js, err := c.node.Stats()
 	if err != nil {
 		return st, err

@@ -21,7 +21,8 @@ Commands:
   serve     run the daemon (the default when no command is given)
   import    archive the files of a directory into a bucket (daemon stopped)
   check-config  validate the configuration (file, environment, flags) and exit
-  remote    "remote test": check the remote's credentials, bucket, multipart and clock
+  remote    "remote test": check the remote's credentials, bucket, multipart and clock;
+            "remote reconcile": list the remote, upload what it lacks (running daemon)
   status    show the running daemon's replication, queue and archive (--json for scripts)
   replication  "replication pause|resume|bandwidth RATE-OR-TIMETABLE": control the running daemon
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)

@@ -37,13 +37,16 @@ type ReplicationConfig struct {
 	MonthlyBudget string `yaml:"monthly_budget"`
 	// Paused starts with uploads paused.
 	Paused bool `yaml:"paused"`
+	// ReconcileInterval is how often the remote is listed and compared with
+	// the index (uploading what it lacks); 0 turns the schedule off.
+	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
 }
 
 // DefaultBandwidth is no limit.
 const DefaultBandwidth = "unlimited"
 
 func defaultReplicationConfig() ReplicationConfig {
-	return ReplicationConfig{Config: replication.DefaultConfig(), Bandwidth: DefaultBandwidth}
+	return ReplicationConfig{Config: replication.DefaultConfig(), Bandwidth: DefaultBandwidth, ReconcileInterval: DefaultReconcileInterval}
 }
 
 // bandwidthSettings are the limits that can change at run time (API, SIGHUP).
@@ -114,7 +117,8 @@ type replicator struct {
 	rep    *replication.Replicator
 	bw     *replication.Bandwidth
 	remote remote.Config // where the copy goes
-	local  *localRemote  // nil when a real remote is configured
+	client *remote.Client
+	local  *localRemote // nil when a real remote is configured
 	budget *budgetFile
 	done   chan struct{}
 }
@@ -138,7 +142,7 @@ func startReplicator(ctx context.Context, cfg Config, a *dataArchive, log zerolo
 		r.closeLocal(ctx)
 		return nil, fmt.Errorf("remote: %w", err)
 	}
-	r.remote = rc
+	r.remote, r.client = rc, client
 	r.budget = &budgetFile{path: a.dir.join(budgetFileName), log: log}
 	used, err := r.budget.load(time.Now())
 	if err != nil {

@@ -104,7 +104,8 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		w.Close(context.Background())
 		return err
 	}
-	ctrl, err := newControl(rep, a.node, cfg.Replication, log)
+	rec := startReconcile(runCtx, cfg, a, rep, log)
+	ctrl, err := newControl(rep, rec, a.node, cfg.Replication, log)
 	if err != nil {
 		stopRunning()
 		ln.Close()
@@ -163,7 +164,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	}
 	<-collecting
 	closed = true
-	if err := errors.Join(runErr, w.Close(sctx), rep.stop(sctx), a.close(sctx)); err != nil {
+	if err := errors.Join(runErr, w.Close(sctx), rec.wait(sctx), rep.stop(sctx), a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")

@@ -59,6 +59,9 @@ func printStatus(w io.Writer, st admin.Status) {
 		t.ReplicatedObjects, size(t.ReplicatedBytes), size(t.SentBytes), rate(t.Rate))
 	j := st.Journal
 	fmt.Fprintf(tw, "Archive\t%d buckets, %d objects, %s; journal index %d\n", j.Buckets, j.Objects, size(j.Bytes), j.AppliedIndex)
+	if st.Reconcile != nil {
+		fmt.Fprintf(tw, "Reconcile\t%s\n", reconcileLine(st.Reconcile))
+	}
 	tw.Flush()
 	printJobs(w, "Uploading", st.Active)
 	printJobs(w, "Failing", st.Failing)
