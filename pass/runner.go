@@ -58,8 +58,9 @@ type Runner[R any] struct {
 	// start of the last one (also across restarts, through Last); 0 turns
 	// the schedule off.
 	Interval time.Duration
-	// Retry, when not 0, is the time after a failed start-up or scheduled
-	// pass until it is tried again, whatever Interval says.
+	// Retry, when not 0, is the time after a failed pass (the remote was
+	// unreachable, the daemon stopped) until it is tried again, whatever
+	// Interval says.
 	Retry time.Duration
 	// OnDone is called with every finished report (to persist it).
 	OnDone func(Report[R])
@@ -139,7 +140,7 @@ func (r *Runner[R]) RunTerm(ctx context.Context, first, reason string) {
 
 // untilDue is how long until the next scheduled pass (due false: none is):
 // Interval after the start of the last pass (now if there was none), or
-// Retry after the end of a failed start-up or scheduled one. Nothing is due
+// Retry after the end of a failed one. Nothing is due
 // while a pass runs.
 func (r *Runner[R]) untilDue(now time.Time) (time.Duration, bool) {
 	r.mu.Lock()
@@ -147,7 +148,7 @@ func (r *Runner[R]) untilDue(now time.Time) (time.Duration, bool) {
 	switch last := r.last; {
 	case r.running != nil:
 		return 0, false
-	case last != nil && last.Error != "" && r.Retry > 0 && last.Trigger != TriggerRequest:
+	case last != nil && last.Error != "" && r.Retry > 0:
 		return last.Finished.Add(r.Retry).Sub(now), true
 	case r.Interval <= 0:
 		return 0, false
@@ -161,7 +162,7 @@ func (r *Runner[R]) untilDue(now time.Time) (time.Duration, bool) {
 func (r *Runner[R]) scheduleReason() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.last != nil && r.last.Error != "" && r.Retry > 0 && r.last.Trigger != TriggerRequest {
+	if r.last != nil && r.last.Error != "" && r.Retry > 0 {
 		return "retry after: " + r.last.Error
 	}
 	return fmt.Sprintf("every %s", r.Interval)

@@ -140,11 +140,12 @@ func (s *Store) Verify(ctx context.Context, d Digest, size int64) error {
 	return s.VerifyPaced(ctx, d, size, nil)
 }
 
-// VerifyPaced is Verify that calls pace, when not nil, with the size of each
-// read before it is made (a rate limiter's WaitN), so that a background scrub
-// leaves the disk to clients. pace's error ends the verification.
+// VerifyPaced is Verify that calls pace, when not nil, with the number of
+// bytes of each read before it is made (a rate limiter's WaitN), so that a
+// background scrub leaves the disk to clients. pace's error ends the
+// verification.
 func (s *Store) VerifyPaced(ctx context.Context, d Digest, size int64, pace func(ctx context.Context, n int) error) error {
-	f, _, err := s.openChecked(d, size)
+	f, left, err := s.openChecked(d, size)
 	if err != nil {
 		return err
 	}
@@ -156,12 +157,13 @@ func (s *Store) VerifyPaced(ctx context.Context, d Digest, size int64, pace func
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("store: verify blob %s: %w", d, err)
 		}
-		if pace != nil {
-			if err := pace(ctx, len(c.buf)); err != nil {
+		if pace != nil && left > 0 {
+			if err := pace(ctx, int(min(left, int64(len(c.buf))))); err != nil {
 				return fmt.Errorf("store: verify blob %s: %w", d, err)
 			}
 		}
 		n, err := f.Read(c.buf)
+		left -= int64(n)
 		h.Write(c.buf[:n])
 		if err == io.EOF {
 			break
