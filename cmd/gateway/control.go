@@ -17,6 +17,7 @@ import (
 type control struct {
 	rep       *replicator
 	reconcile *remoteReconcile
+	scrub     *blobScrub
 	node      *queue.Node
 	log       zerolog.Logger
 
@@ -27,12 +28,12 @@ type control struct {
 
 var _ admin.Controller = (*control)(nil)
 
-func newControl(rep *replicator, rec *remoteReconcile, node *queue.Node, rc ReplicationConfig, log zerolog.Logger) (*control, error) {
+func newControl(rep *replicator, rec *remoteReconcile, scr *blobScrub, node *queue.Node, rc ReplicationConfig, log zerolog.Logger) (*control, error) {
 	s, err := rc.settings()
 	if err != nil {
 		return nil, err
 	}
-	return &control{rep: rep, reconcile: rec, node: node, log: log.With().Str("component", "control").Logger(), settings: s, paused: rc.Paused}, nil
+	return &control{rep: rep, reconcile: rec, scrub: scr, node: node, log: log.With().Str("component", "control").Logger(), settings: s, paused: rc.Paused}, nil
 }
 
 // Reconcile implements admin.Controller.
@@ -41,8 +42,8 @@ func (c *control) Reconcile(_ context.Context, start bool) (admin.Reconcile, err
 }
 
 // Scrub implements admin.Controller.
-func (c *control) Scrub(context.Context, bool) (admin.Scrub, error) {
-	return admin.Scrub{}, fmt.Errorf("%w: scrub is not available in this version", admin.ErrInvalid)
+func (c *control) Scrub(_ context.Context, start bool) (admin.Scrub, error) {
+	return c.scrub.state(start)
 }
 
 // Status implements admin.Controller.
@@ -83,6 +84,11 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 		return st, err
 	}
 	st.Reconcile = &rec
+	scr, err := c.scrub.state(false)
+	if err != nil {
+		return st, err
+	}
+	st.Scrub = &scr
 	js, err := c.node.Stats()
 	if err != nil {
 		return st, err

@@ -105,7 +105,11 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		return err
 	}
 	rec := startReconcile(runCtx, cfg, a, rep, log)
-	ctrl, err := newControl(rep, rec, a.node, cfg.Replication, log)
+	scr, err := startScrub(runCtx, cfg, a, rep, log)
+	var ctrl *control
+	if err == nil {
+		ctrl, err = newControl(rep, rec, scr, a.node, cfg.Replication, log)
+	}
 	if err != nil {
 		stopRunning()
 		ln.Close()
@@ -164,7 +168,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	}
 	<-collecting
 	closed = true
-	if err := errors.Join(runErr, w.Close(sctx), rec.wait(sctx), rep.stop(sctx), a.close(sctx)); err != nil {
+	if err := errors.Join(runErr, w.Close(sctx), rec.wait(sctx), scr.wait(sctx), rep.stop(sctx), a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")

@@ -62,6 +62,15 @@ func printStatus(w io.Writer, st admin.Status) {
 	if st.Reconcile != nil {
 		fmt.Fprintf(tw, "Reconcile\t%s\n", reconcileLine(st.Reconcile))
 	}
+	if st.Scrub != nil {
+		for i, line := range scrubLines(st.Scrub) {
+			title := "Scrub"
+			if i > 0 {
+				title = ""
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", title, line)
+		}
+	}
 	tw.Flush()
 	printJobs(w, "Uploading", st.Active)
 	printJobs(w, "Failing", st.Failing)
