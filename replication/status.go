@@ -26,6 +26,18 @@ type Status struct {
 	ReplicatedBytes   int64
 	SentBytes         int64 // body bytes handed to the network, including resent parts
 	Rate              float64
+	// RecentRate is SentBytes' average rate over the last few minutes
+	// (bytes/s); 0 when nothing was sent lately.
+	RecentRate float64
+
+	// Unreachable is set when every attempt since UnreachableSince (at
+	// least Config.UnreachableAfter ago) has failed; LastError is the last
+	// failure's message, LastSuccess the last part or object the remote
+	// confirmed since the start.
+	Unreachable      bool
+	UnreachableSince time.Time
+	LastError        string
+	LastSuccess      time.Time
 
 	Bandwidth BandwidthState
 	Active    []JobStatus // in flight
@@ -153,7 +165,13 @@ func (r *Replicator) Status() Status {
 		ReplicatedObjects: r.totals.replicatedObjects,
 		ReplicatedBytes:   r.totals.replicatedBytes,
 		SentBytes:         r.totals.sentBytes,
+		RecentRate:        r.sentRate.rate(now, r.totals.sentBytes),
 		Failing:           append([]JobStatus(nil), r.totals.failing...),
+		LastError:         r.contact.lastError,
+		LastSuccess:       r.contact.lastSuccess,
+	}
+	if since := r.contact.failingSince; !since.IsZero() && now.Sub(since) >= r.cfg.UnreachableAfter {
+		s.Unreachable, s.UnreachableSince = true, since
 	}
 	leader := r.leader
 	if r.paused != nil {
@@ -188,5 +206,6 @@ func (r *Replicator) Status() Status {
 func (r *Replicator) addSent(n int64) {
 	r.mu.Lock()
 	r.totals.sentBytes += n
+	r.sentRate.add(r.now(), r.totals.sentBytes)
 	r.mu.Unlock()
 }
