@@ -39,14 +39,6 @@ type Replicator struct {
 	sentRate    rateMeter // of totals.sentBytes
 }
 
-// contact is what the attempts say about the remote: when one last
-// succeeded, and since when every attempt has failed.
-type contact struct {
-	lastSuccess  time.Time
-	failingSince time.Time // zero after a success
-	lastError    string
-}
-
 type totals struct {
 	queueJobs, queueBytes int64
 	quarantined           int64
@@ -292,20 +284,6 @@ func (r *Replicator) outcome(ctx context.Context, j Job, p *progress, err error,
 			log.Warn().Err(jerr).Msg("journal failure")
 		}
 	}
-}
-
-// reached records a success: the remote confirmed a part or an object.
-// r.mu is held.
-func (r *Replicator) reached() {
-	r.contact.lastSuccess, r.contact.failingSince = r.now(), time.Time{}
-}
-
-// failed records a failed attempt. r.mu is held.
-func (r *Replicator) failed(err error) {
-	if r.contact.failingSince.IsZero() {
-		r.contact.failingSince = r.now()
-	}
-	r.contact.lastError = err.Error()
 }
 
 func (r *Replicator) pauseErr() error {

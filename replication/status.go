@@ -61,6 +61,28 @@ type JobStatus struct {
 	NotBefore   time.Time
 }
 
+// contact is what the attempts say about the remote: when one last
+// succeeded, and since when every attempt has failed.
+type contact struct {
+	lastSuccess  time.Time
+	failingSince time.Time // zero after a success
+	lastError    string
+}
+
+// reached records a success: the remote confirmed a part or an object.
+// r.mu is held.
+func (r *Replicator) reached() {
+	r.contact.lastSuccess, r.contact.failingSince = r.now(), time.Time{}
+}
+
+// failed records a failed attempt. r.mu is held.
+func (r *Replicator) failed(err error) {
+	if r.contact.failingSince.IsZero() {
+		r.contact.failingSince = r.now()
+	}
+	r.contact.lastError = err.Error()
+}
+
 // progress tracks one job in flight.
 type progress struct {
 	mu        sync.Mutex
