@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/admin"
 	"github.com/ipas/ipas/pass"
-	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/reconcile"
 	"github.com/ipas/ipas/replication/remote"
 )
@@ -25,24 +23,17 @@ const (
 	reconcileRetry = 5 * time.Minute
 	// reconcileFileName keeps the last reconcile's report.
 	reconcileFileName = "reconcile.json"
-	// localCopyIdentity names the embedded local copy in the journal: its
-	// endpoint is a new loopback port at every start.
-	localCopyIdentity = "local-copy"
-	// awsIdentity names AWS S3 (no endpoint configured) in the journal.
-	awsIdentity = "aws"
 )
 
 // remoteReconcile runs reconcile passes on the journal's leader: at start-up
 // when the remote is not the one the journal recorded, every
 // replication.reconcile_interval, and on request.
 type remoteReconcile struct {
-	runner   *pass.Runner[reconcile.Result]
-	rec      *reconcile.Reconciler
-	node     *queue.Node
-	rep      *replicator
-	identity queue.RemoteIdentity
-	log      zerolog.Logger
-	done     chan struct{}
+	runner *pass.Runner[reconcile.Result]
+	rec    *reconcile.Reconciler
+	rep    *replicator
+	log    zerolog.Logger
+	done   chan struct{}
 }
 
 // startReconcile starts the reconcile's leader loop; it stops with ctx.
@@ -50,12 +41,10 @@ func startReconcile(ctx context.Context, cfg Config, a *dataArchive, rep *replic
 	log = log.With().Str("component", "reconcile").Logger()
 	expect := reconcile.RecordedETag(cfg.Replication.MultipartThreshold, rep.remote.SSE != remote.SSEKMS)
 	rr := &remoteReconcile{
-		rec:      reconcile.New(a.node, rep.client, expect, log),
-		node:     a.node,
-		rep:      rep,
-		identity: remoteIdentity(rep.remote, rep.local != nil),
-		log:      log,
-		done:     make(chan struct{}),
+		rec:  reconcile.New(a.node, rep.client, expect, log),
+		rep:  rep,
+		log:  log,
+		done: make(chan struct{}),
 	}
 	path := a.dir.join(reconcileFileName)
 	rr.runner = pass.New("reconcile", rr.run, loadReport[reconcile.Result](path, log), log)
@@ -70,7 +59,7 @@ func startReconcile(ctx context.Context, cfg Config, a *dataArchive, rep *replic
 	go func() {
 		defer close(rr.done)
 		a.node.RunAsLeader(ctx, func(term context.Context) {
-			first, reason := rr.startupCheck(term)
+			first, reason := rr.startupCheck()
 			rr.runner.RunTerm(term, first, reason)
 		})
 	}()
@@ -87,49 +76,17 @@ func (rr *remoteReconcile) wait(ctx context.Context) error {
 	}
 }
 
-// remoteIdentity is how the journal names the remote: stable across restarts.
-func remoteIdentity(rc remote.Config, local bool) queue.RemoteIdentity {
-	id := queue.RemoteIdentity{Endpoint: rc.Endpoint, Bucket: rc.Bucket, Prefix: strings.Trim(rc.Prefix, "/")}
-	switch {
-	case local:
-		id = queue.RemoteIdentity{Endpoint: localCopyIdentity, Bucket: localRemoteBucket}
-	case id.Endpoint == "":
-		id.Endpoint = awsIdentity
-	}
-	id.Endpoint = strings.TrimSuffix(id.Endpoint, "/")
-	return id
-}
-
-// startupCheck compares the remote with the one the journal recorded, and
-// says why a pass must run now ("" if none must). An archive replicated
-// somewhere else until now must be proven to be on this remote.
-func (rr *remoteReconcile) startupCheck(ctx context.Context) (trigger, reason string) {
-	recorded, err := rr.node.Remote()
-	if err != nil {
-		return pass.TriggerStartup, fmt.Sprintf("the journal's record of the remote cannot be read (%v)", err)
-	}
-	if recorded.Same(rr.identity) {
+// startupCheck says why a pass must run as this node starts to lead ("" if
+// none must): an archive replicated somewhere else until now (the journal
+// recorded another remote, or none) must be proven to be on this remote.
+func (rr *remoteReconcile) startupCheck() (trigger, reason string) {
+	if !rr.rep.change.Changed() {
 		return "", ""
 	}
-	stats, err := rr.node.Stats()
-	if err == nil && stats.Objects == 0 {
-		// Nothing to prove: record the remote at once.
-		if err := rr.node.SetRemote(ctx, rr.identity); err != nil {
-			rr.log.Warn().Err(err).Msg("the remote was not recorded in the journal; the next start checks it again")
-		}
-		return "", ""
-	}
-	if recorded.IsZero() {
-		reason = "no remote recorded in the journal (written by an older version): checking that every object is on " + rr.identity.String()
-	} else {
-		reason = "the remote changed from " + recorded.String() + " to " + rr.identity.String()
-	}
-	rr.log.Warn().Str("remote", rr.identity.String()).Str("recorded", recorded.String()).
-		Msg("the remote is not the one the journal recorded: listing it to upload every object it lacks (no action needed)")
-	return pass.TriggerStartup, reason
+	return pass.TriggerStartup, rr.rep.change.String()
 }
 
-// run is one pass: after a complete one the remote is recorded as the
+// run is one pass: after a complete one a changed remote is recorded as the
 // journal's, so that the next start does not list it again.
 func (rr *remoteReconcile) run(ctx context.Context, progress func(reconcile.Result)) (reconcile.Result, error) {
 	res, err := rr.rec.Run(ctx, progress)
@@ -139,12 +96,10 @@ func (rr *remoteReconcile) run(ctx context.Context, progress func(reconcile.Resu
 	if err != nil {
 		return res, err
 	}
-	recorded, rerr := rr.node.Remote()
-	if rerr == nil && !recorded.Same(rr.identity) {
-		rerr = rr.node.SetRemote(ctx, rr.identity)
-	}
-	if rerr != nil {
-		return res, fmt.Errorf("reconcile: record the remote %s in the journal: %w", rr.identity, rerr)
+	if rr.rep.change.Changed() {
+		if err := rr.rep.change.Settle(ctx); err != nil {
+			return res, fmt.Errorf("reconcile: %w", err)
+		}
 	}
 	return res, nil
 }
