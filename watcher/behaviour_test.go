@@ -256,7 +256,7 @@ func TestWatchLimit(t *testing.T) {
 			if watches.Add(1) > 3 {
 				return fmt.Errorf("inotify_add_watch %s: %w", dir, syscall.ENOSPC)
 			}
-			return w.fsw.Add(dir)
+			return w.inotify.add(dir)
 		}
 	})
 	for i := 0; i < 5; i++ {
