@@ -103,6 +103,14 @@ func (l *loop) dirGone(f *folder, rel string) {
 	for _, p := range l.w.dirs.removeTree(f.abs(rel)) {
 		l.w.inotify.remove(p) // the kernel may have dropped it already
 	}
+	// A file open for writing in the tree is now elsewhere: its writes and close
+	// report the new path, so the old one must not wait for them.
+	dir := f.abs(rel)
+	for abs, p := range l.pending {
+		if p.writing && within(abs, dir) {
+			l.write(p, false)
+		}
+	}
 	l.queueScan(scanReq{f: f, rel: rel})
 }
 

@@ -200,3 +200,36 @@ func TestOpenForWriting(t *testing.T) {
 		t.Error("a file no one writes is reported open for writing")
 	}
 }
+
+// TestWriterDirRenamed: a directory renamed while a file in it is open for
+// writing; the file is archived under its new path once closed, and the watcher
+// does not wait for the old path.
+func TestWriterDirRenamed(t *testing.T) {
+	a := openArchive(t, t.TempDir())
+	drop := t.TempDir()
+	r := startWatcher(t, a, folderCfg(drop, "moved"), nil)
+	if err := os.MkdirAll(filepath.Join(drop, "old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, r)
+	f, err := os.Create(filepath.Join(drop, "old", "f.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write([]byte("before the rename, "))
+	time.Sleep(2 * testWindow)
+	if err := os.Rename(filepath.Join(drop, "old"), filepath.Join(drop, "new")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * testWindow)
+	f.Write([]byte("after it"))
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "new/f.bin", func() string { return archived(a, "moved", "new/f.bin", []byte("before the rename, after it")) })
+	waitIdle(t, r) // would never return if old/f.bin still waited for its writer
+	if objs := listAll(t, a, "moved"); len(objs) != 1 {
+		t.Fatalf("objects %v; want only new/f.bin", keys(objs))
+	}
+}
