@@ -52,6 +52,7 @@ type Status struct {
 	Active      []Job       `json:"active"`  // jobs in flight
 	Failing     []Job       `json:"failing"` // jobs with failed attempts, or quarantined
 	Journal     Journal     `json:"journal"`
+	Drop        Drop        `json:"drop"`
 }
 
 // Replication is the state of the upload pipeline and its limits.

@@ -17,6 +17,7 @@ import (
 type control struct {
 	rep  *replicator
 	node *queue.Node
+	drop dropStatus // nil: no drop folders to report
 	log  zerolog.Logger
 
 	mu       sync.Mutex
@@ -71,6 +72,7 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 	if err != nil {
 		return st, err
 	}
+	st.Drop = dropReport(c.drop)
 	st.Journal = admin.Journal{Buckets: js.Buckets, Objects: js.Objects, Bytes: js.Bytes, Jobs: js.Jobs, AppliedIndex: js.AppliedIndex}
 	return st, nil
 }

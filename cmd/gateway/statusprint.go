@@ -62,6 +62,7 @@ func printStatus(w io.Writer, st admin.Status) {
 	tw.Flush()
 	printJobs(w, "Uploading", st.Active)
 	printJobs(w, "Failing", st.Failing)
+	printSkippedDirs(w, st.Drop.Skipped)
 }
 
 func printJobs(w io.Writer, title string, jobs []admin.Job) {
