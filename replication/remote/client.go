@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,10 +33,11 @@ const (
 	idleConns = 16
 )
 
-// Metadata keys (x-amz-meta-*) that IPAS adds to every remote object.
+// Metadata keys (x-amz-meta-*) that IPAS adds to every remote object; the
+// full list is in package replication and docs/remote-layout.md.
 const (
-	MetaSHA256  = "ipas-sha256"
-	MetaModTime = "ipas-mtime"
+	MetaSHA256  = replication.MetaSHA256
+	MetaModTime = replication.MetaModTime
 )
 
 // Client is a replication.Remote over one S3 bucket.
@@ -48,6 +47,8 @@ type Client struct {
 	s3     *s3.Client
 	creds  aws.CredentialsProvider
 	log    zerolog.Logger
+	// listPageSize is MaxKeys of a LIST request.
+	listPageSize int
 }
 
 var _ replication.Remote = (*Client)(nil)
@@ -59,6 +60,7 @@ type options struct {
 	creds           aws.CredentialsProvider
 	responseTimeout time.Duration
 	httpClient      awsconfig.HTTPClient
+	listPageSize    int
 }
 
 // WithCredentials replaces the configured credentials (tests, or a caller
@@ -70,6 +72,12 @@ func WithCredentials(p aws.CredentialsProvider) Option {
 // WithResponseTimeout overrides DefaultResponseTimeout.
 func WithResponseTimeout(d time.Duration) Option {
 	return func(o *options) { o.responseTimeout = d }
+}
+
+// WithListPageSize overrides DefaultListPageSize (tests page with a few
+// objects).
+func WithListPageSize(n int) Option {
+	return func(o *options) { o.listPageSize = n }
 }
 
 // WithHTTPClient replaces the HTTP client. Prefer an
@@ -84,7 +92,7 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{responseTimeout: DefaultResponseTimeout}
+	o := options{responseTimeout: DefaultResponseTimeout, listPageSize: DefaultListPageSize}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -119,11 +127,12 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 		}
 	})
 	return &Client{
-		cfg:    cfg,
-		prefix: cfg.keyPrefix(),
-		s3:     client,
-		creds:  ac.Credentials,
-		log:    log.With().Str("component", "remote").Str("remote_bucket", cfg.Bucket).Logger(),
+		cfg:          cfg,
+		prefix:       cfg.keyPrefix(),
+		s3:           client,
+		creds:        ac.Credentials,
+		listPageSize: max(1, min(o.listPageSize, DefaultListPageSize)),
+		log:          log.With().Str("component", "remote").Str("remote_bucket", cfg.Bucket).Logger(),
 	}, nil
 }
 
@@ -156,153 +165,24 @@ var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPa
 
 // PutObject implements replication.Remote.
 func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta replication.ObjectMeta) error {
+	h := c.encode(name, meta)
 	in := &s3.PutObjectInput{
-		Bucket:        aws.String(c.cfg.Bucket),
-		Key:           aws.String(c.Key(name)),
-		Body:          body,
-		ContentLength: aws.Int64(size),
-		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(md5)),
-		Metadata:      metadata(meta),
-	}
-	if meta.ContentType != "" {
-		in.ContentType = aws.String(meta.ContentType)
+		Bucket:             aws.String(c.cfg.Bucket),
+		Key:                aws.String(c.Key(name)),
+		Body:               body,
+		ContentLength:      aws.Int64(size),
+		ContentMD5:         aws.String(base64.StdEncoding.EncodeToString(md5)),
+		Metadata:           h.Metadata,
+		ContentType:        optional(h.ContentType),
+		ContentEncoding:    optional(h.ContentEncoding),
+		ContentDisposition: optional(h.ContentDisposition),
+		ContentLanguage:    optional(h.ContentLanguage),
+		CacheControl:       optional(h.CacheControl),
+		Expires:            expires(h.Expires),
 	}
 	c.applyStorage(&in.StorageClass, &in.ServerSideEncryption, &in.SSEKMSKeyId)
 	_, err := c.s3.PutObject(ctx, in, unsignedPayload)
 	return classify("put", name, err)
-}
-
-// CreateMultipartUpload implements replication.Remote.
-func (c *Client) CreateMultipartUpload(ctx context.Context, name string, meta replication.ObjectMeta) (string, error) {
-	in := &s3.CreateMultipartUploadInput{
-		Bucket:   aws.String(c.cfg.Bucket),
-		Key:      aws.String(c.Key(name)),
-		Metadata: metadata(meta),
-	}
-	if meta.ContentType != "" {
-		in.ContentType = aws.String(meta.ContentType)
-	}
-	c.applyStorage(&in.StorageClass, &in.ServerSideEncryption, &in.SSEKMSKeyId)
-	out, err := c.s3.CreateMultipartUpload(ctx, in)
-	if err != nil {
-		return "", classify("create multipart upload", name, err)
-	}
-	return aws.ToString(out.UploadId), nil
-}
-
-// UploadPart implements replication.Remote.
-func (c *Client) UploadPart(ctx context.Context, name, uploadID string, number int, body io.Reader, size int64, md5 []byte) (string, error) {
-	out, err := c.s3.UploadPart(ctx, &s3.UploadPartInput{
-		Bucket:        aws.String(c.cfg.Bucket),
-		Key:           aws.String(c.Key(name)),
-		UploadId:      aws.String(uploadID),
-		PartNumber:    aws.Int32(int32(number)),
-		Body:          body,
-		ContentLength: aws.Int64(size),
-		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(md5)),
-	}, unsignedPayload)
-	if err != nil {
-		return "", classify(fmt.Sprintf("upload part %d", number), name, err)
-	}
-	return strings.Trim(aws.ToString(out.ETag), `"`), nil
-}
-
-// ListParts implements replication.Remote.
-func (c *Client) ListParts(ctx context.Context, name, uploadID string) ([]replication.RemotePart, error) {
-	var out []replication.RemotePart
-	p := s3.NewListPartsPaginator(c.s3, &s3.ListPartsInput{
-		Bucket:   aws.String(c.cfg.Bucket),
-		Key:      aws.String(c.Key(name)),
-		UploadId: aws.String(uploadID),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, classify("list parts", name, err)
-		}
-		for _, pt := range page.Parts {
-			out = append(out, replication.RemotePart{
-				Number: int(aws.ToInt32(pt.PartNumber)),
-				ETag:   strings.Trim(aws.ToString(pt.ETag), `"`),
-				Size:   aws.ToInt64(pt.Size),
-			})
-		}
-	}
-	return out, nil
-}
-
-// CompleteMultipartUpload implements replication.Remote.
-func (c *Client) CompleteMultipartUpload(ctx context.Context, name, uploadID string, parts []replication.Part) error {
-	sorted := append([]replication.Part(nil), parts...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Number < sorted[j].Number })
-	cp := make([]types.CompletedPart, len(sorted))
-	for i, p := range sorted {
-		cp[i] = types.CompletedPart{PartNumber: aws.Int32(int32(p.Number)), ETag: aws.String(`"` + p.ETag + `"`)}
-	}
-	_, err := c.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-		Bucket:          aws.String(c.cfg.Bucket),
-		Key:             aws.String(c.Key(name)),
-		UploadId:        aws.String(uploadID),
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: cp},
-	})
-	return classify("complete multipart upload", name, err)
-}
-
-// AbortMultipartUpload implements replication.Remote.
-func (c *Client) AbortMultipartUpload(ctx context.Context, name, uploadID string) error {
-	_, err := c.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket:   aws.String(c.cfg.Bucket),
-		Key:      aws.String(c.Key(name)),
-		UploadId: aws.String(uploadID),
-	})
-	return classify("abort multipart upload", name, err)
-}
-
-// ListMultipartUploads implements replication.Remote: uploads whose key is
-// under the prefix, with the prefix removed.
-func (c *Client) ListMultipartUploads(ctx context.Context) ([]replication.RemoteUpload, error) {
-	var out []replication.RemoteUpload
-	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(c.cfg.Bucket)}
-	if c.prefix != "" {
-		in.Prefix = aws.String(c.prefix)
-	}
-	for {
-		page, err := c.s3.ListMultipartUploads(ctx, in)
-		if err != nil {
-			return nil, classify("list multipart uploads", c.prefix, err)
-		}
-		for _, u := range page.Uploads {
-			k := aws.ToString(u.Key)
-			if !strings.HasPrefix(k, c.prefix) {
-				continue
-			}
-			out = append(out, replication.RemoteUpload{
-				Name:      strings.TrimPrefix(k, c.prefix),
-				UploadID:  aws.ToString(u.UploadId),
-				Initiated: aws.ToTime(u.Initiated),
-			})
-		}
-		if !aws.ToBool(page.IsTruncated) || (page.NextKeyMarker == nil && page.NextUploadIdMarker == nil) {
-			return out, nil
-		}
-		in.KeyMarker, in.UploadIdMarker = page.NextKeyMarker, page.NextUploadIdMarker
-	}
-}
-
-// HeadObject implements replication.Remote.
-func (c *Client) HeadObject(ctx context.Context, name string) (replication.RemoteObject, error) {
-	out, err := c.s3.HeadObject(ctx, &s3.HeadObjectInput{
-		Bucket: aws.String(c.cfg.Bucket),
-		Key:    aws.String(c.Key(name)),
-	})
-	if err != nil {
-		return replication.RemoteObject{}, classify("head", name, err)
-	}
-	return replication.RemoteObject{
-		Size:   aws.ToInt64(out.ContentLength),
-		SHA256: lookupMeta(out.Metadata, MetaSHA256),
-		ETag:   strings.Trim(aws.ToString(out.ETag), `"`),
-	}, nil
 }
 
 // DeleteObject implements replication.Remote.
@@ -342,31 +222,8 @@ func (c *Client) applyStorage(class *types.StorageClass, sse *types.ServerSideEn
 	}
 }
 
-func metadata(m replication.ObjectMeta) map[string]string {
-	out := make(map[string]string, len(m.User)+2)
-	for k, v := range m.User {
-		out[strings.ToLower(k)] = v
-	}
-	if m.SHA256 != "" {
-		out[MetaSHA256] = m.SHA256
-	}
-	if !m.ModTime.IsZero() {
-		out[MetaModTime] = m.ModTime.UTC().Format(time.RFC3339Nano)
-	}
-	return out
-}
-
-func lookupMeta(m map[string]string, key string) string {
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return ""
-}
-
 // probeName is under a dot-directory that no S3 bucket name can start with,
 // so that it never collides with a replicated object.
 func probeName() string {
-	return ".ipas/probe-" + fmt.Sprint(time.Now().UnixNano())
+	return controlDir + "probe-" + fmt.Sprint(time.Now().UnixNano())
 }
