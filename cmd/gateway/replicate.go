@@ -115,6 +115,9 @@ type replicator struct {
 	bw     *replication.Bandwidth
 	remote remote.Config // where the copy goes
 	local  *localRemote  // nil when a real remote is configured
+	// change says whether the remote differs from the one the journal
+	// recorded: every object must then be checked against it.
+	change *remoteChange
 	budget *budgetFile
 	done   chan struct{}
 }
@@ -139,6 +142,10 @@ func startReplicator(ctx context.Context, cfg Config, a *archive, log zerolog.Lo
 		return nil, fmt.Errorf("remote: %w", err)
 	}
 	r.remote = rc
+	if r.change, err = checkRemote(ctx, a.node, remoteIdentity(rc, r.local != nil), log); err != nil {
+		r.closeLocal(ctx)
+		return nil, fmt.Errorf("remote: %w", err)
+	}
 	r.budget = &budgetFile{path: a.dir.join(budgetFileName), log: log}
 	used, err := r.budget.load(time.Now())
 	if err != nil {
