@@ -68,6 +68,7 @@ type Status struct {
 	Active      []Job       `json:"active"`  // jobs in flight
 	Failing     []Job       `json:"failing"` // jobs with failed attempts, or quarantined
 	Journal     Journal     `json:"journal"`
+	Drop        Drop        `json:"drop"`
 	Reconcile   *Reconcile  `json:"reconcile,omitempty"`
 	Scrub       *Scrub      `json:"scrub,omitempty"`
 }

@@ -79,13 +79,15 @@ func TestReplicatedVersionsAreRecorded(t *testing.T) {
 			t.Fatalf("%s: replication %v, %v; want COMPLETED", want.Key, st, err)
 		}
 	}
-	head, err := e.direct.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String(remoteBucket), Key: aws.String("pi1/docs/big.bin")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, _ := node.Object("docs", "big.bin")
-	if remote := strings.Trim(aws.ToString(head.ETag), `"`); o.Replica.ETag != remote || !strings.HasSuffix(remote, "-3") {
-		t.Fatalf("multipart replica ETag %q, the remote says %q", o.Replica.ETag, remote)
+	for key, suffix := range map[string]string{"note.txt": "", "big.bin": "-3"} {
+		head, err := e.direct.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String(remoteBucket), Key: aws.String("pi1/docs/" + key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _ := node.Object("docs", key)
+		if remote := strings.Trim(aws.ToString(head.ETag), `"`); o.Replica.ETag != remote || !strings.HasSuffix(remote, suffix) {
+			t.Fatalf("%s: replica ETag %q, the remote says %q", key, o.Replica.ETag, remote)
+		}
 	}
 	if off, _ := node.Offsite(); off.LastReplicated.Before(before) {
 		t.Fatalf("last upload %s, before the uploads started", off.LastReplicated)

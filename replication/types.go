@@ -50,10 +50,8 @@ type Job struct {
 // RemoteCopy is what the remote reported for an uploaded object version:
 // a reconcile compares a remote listing with it, a restore relies on it.
 type RemoteCopy struct {
-	// ETag is the remote's ETag, unquoted. Multipart uploads take it from
-	// the HEAD that verifies them. Single PUTs leave it "" for now:
-	// Remote.PutObject does not return the remote's ETag yet.
-	// TODO(issue 11): record PutObject's ETag once Remote returns it.
+	// ETag is the remote's ETag, unquoted: from the PutObject response, or
+	// for a multipart upload from the HEAD that verifies it.
 	ETag string
 	Size int64
 }

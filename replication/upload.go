@@ -56,15 +56,16 @@ func (r *Replicator) putSmall(ctx context.Context, j Job, p *progress) (RemoteCo
 	if j.Meta.SHA256 != "" && sums.sha256 != j.Meta.SHA256 {
 		return RemoteCopy{}, jobError("read", j, fmt.Errorf("%w: local %s, journal %s", errLocalMismatch, sums.sha256, j.Meta.SHA256))
 	}
-	err = r.send(ctx, j, 0, j.Size, p, func(ctx context.Context, body io.Reader) error {
-		return r.remote.PutObject(ctx, j.Name(), body, j.Size, sums.md5, j.Meta)
+	var etag string
+	err = r.send(ctx, j, 0, j.Size, p, func(ctx context.Context, body io.Reader) (err error) {
+		etag, err = r.remote.PutObject(ctx, j.Name(), body, j.Size, sums.md5, j.Meta)
+		return err
 	})
 	if err != nil {
 		return RemoteCopy{}, jobError("put", j, err)
 	}
 	p.partDone(j.Size)
-	// No ETag: see RemoteCopy.
-	return RemoteCopy{Size: j.Size}, nil
+	return RemoteCopy{ETag: etag, Size: j.Size}, nil
 }
 
 type sums struct {

@@ -19,6 +19,7 @@ type control struct {
 	reconcile *remoteReconcile
 	scrub     *blobScrub
 	node      *queue.Node
+	drop      dropStatus // nil: no drop folders to report
 	log       zerolog.Logger
 
 	mu       sync.Mutex
@@ -101,6 +102,7 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 	if err != nil {
 		return st, err
 	}
+	st.Drop = dropReport(c.drop)
 	st.Journal = admin.Journal{Buckets: js.Buckets, Objects: js.Objects, Bytes: js.Bytes, Jobs: js.Jobs, AppliedIndex: js.AppliedIndex}
 	return st, nil
 }

@@ -117,6 +117,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		rep.stop(context.Background())
 		return err
 	}
+	ctrl.drop = w
 	// The admin API shares the listener and the S3 credentials; see package admin.
 	handler := admin.Mount(admin.NewHandler(ctrl, s3Verifier(gcfg), log), srv, gcfg.Domain)
 	served := make(chan error, 1)

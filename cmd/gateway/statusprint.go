@@ -78,6 +78,7 @@ func printStatus(w io.Writer, st admin.Status) {
 	tw.Flush()
 	printJobs(w, "Uploading", st.Active)
 	printJobs(w, "Failing", st.Failing)
+	printSkippedDirs(w, st.Drop.Skipped)
 }
 
 // offsiteLine says how much is not offsite yet, since when, and when it will be.

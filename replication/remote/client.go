@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -164,7 +165,7 @@ func (c *Client) Key(name string) string { return c.prefix + name }
 var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 
 // PutObject implements replication.Remote.
-func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta replication.ObjectMeta) error {
+func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta replication.ObjectMeta) (string, error) {
 	h := c.encode(name, meta)
 	in := &s3.PutObjectInput{
 		Bucket:             aws.String(c.cfg.Bucket),
@@ -181,8 +182,11 @@ func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, siz
 		Expires:            expires(h.Expires),
 	}
 	c.applyStorage(&in.StorageClass, &in.ServerSideEncryption, &in.SSEKMSKeyId)
-	_, err := c.s3.PutObject(ctx, in, unsignedPayload)
-	return classify("put", name, err)
+	out, err := c.s3.PutObject(ctx, in, unsignedPayload)
+	if err != nil {
+		return "", classify("put", name, err)
+	}
+	return strings.Trim(aws.ToString(out.ETag), `"`), nil
 }
 
 // DeleteObject implements replication.Remote.
