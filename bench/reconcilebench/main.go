@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/reconcile"
+	"github.com/ipas/ipas/replication"
 	"github.com/ipas/ipas/replication/remote"
 )
 
@@ -88,7 +90,7 @@ func run(n, runs int, bin string) error {
 	defer vgw.stop()
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "remote\tobjects\tLIST (pass)\tLIST (wire)\tHEAD\tGET\tother\tmissing\tqueued\tseconds\tobjects/s\t")
+	fmt.Fprintln(tw, "remote\tobjects\tLIST (pass)\tLIST (wire)\tHEAD\tGET\tother\tmissing\tqueued\tseconds\tobjects/s\theap peak MiB\t")
 	pass := func(bucket string) error {
 		counter := &requestCounter{}
 		client, err := remote.New(ctx, remote.Config{Endpoint: vgw.endpoint(), Bucket: bucket, Region: "us-east-1", PathStyle: true,
@@ -97,18 +99,23 @@ func run(n, runs int, bin string) error {
 			return err
 		}
 		rec := reconcile.New(node, client, reconcile.RecordedETag(16<<20, true), zerolog.Nop())
+		heap := sampleHeap()
 		start := time.Now()
 		res, err := rec.Run(ctx, nil)
 		took := time.Since(start)
+		peak := heap()
 		if err != nil {
 			return err
 		}
 		c := counter.snapshot()
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.2f\t%.0f\t\n", bucket, res.Checked, res.ListRequests, c["LIST"], c["HEAD"],
-			c["GET"], c["other"], res.Missing+res.Different, res.Queued, took.Seconds(), float64(res.Checked)/took.Seconds())
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.2f\t%.0f\t%.1f\t\n", bucket, res.Checked, res.ListRequests, c["LIST"], c["HEAD"],
+			c["GET"], c["other"], res.Missing+res.Different, res.Queued, took.Seconds(), float64(res.Checked)/took.Seconds(), float64(peak)/(1<<20))
 		return nil
 	}
 	for range runs {
+		if err := bareList(ctx, tw, vgw); err != nil {
+			return err
+		}
 		if err := pass(fullBucket); err != nil {
 			return err
 		}
@@ -118,6 +125,24 @@ func run(n, runs int, bin string) error {
 	}
 	tw.Flush()
 	fmt.Printf("VmHWM after the passes: %s\n", vmHWM())
+	return nil
+}
+
+// bareList times a listing of the whole remote that does nothing with it: what
+// the remote's LIST costs by itself, beside the reconcile.
+func bareList(ctx context.Context, tw *tabwriter.Writer, vgw *versity) error {
+	client, err := remote.New(ctx, remote.Config{Endpoint: vgw.endpoint(), Bucket: fullBucket, Region: "us-east-1", PathStyle: true,
+		AccessKey: accessKey, SecretKey: secretKey}, zerolog.Nop())
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	st, err := client.ListObjects(ctx, replication.ListOptions{}, func([]replication.ListedObject) error { return nil })
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	fmt.Fprintf(tw, "%s (bare LIST)\t%d\t\t%d\t\t\t\t\t\t%.2f\t%.0f\t\t\n", fullBucket, st.Objects, st.Requests, took.Seconds(), float64(st.Objects)/took.Seconds())
 	return nil
 }
 
@@ -197,6 +222,37 @@ func writeRemote(root string, objs []object) error {
 		}
 	}
 	return nil
+}
+
+// sampleHeap starts sampling the heap in use (after a collection, so that the
+// setup's garbage is not counted) and returns a function that stops and
+// returns the peak above that baseline, in bytes.
+func sampleHeap() func() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base, peak := ms.HeapInuse, ms.HeapInuse
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		<-done
+		return peak - base
+	}
 }
 
 func vmHWM() string {
