@@ -101,13 +101,15 @@ func (bs *blobScrub) run(ctx context.Context, progress func(scrub.Result)) (scru
 
 func (bs *blobScrub) logResult(r pass.Report[scrub.Result]) {
 	res := r.Result
-	ev := bs.log.Info()
+	var ev *zerolog.Event
 	switch {
 	case res.NotOffsite > 0:
-		ev = bs.log.Error()
-		ev.Int64("not_offsite", res.NotOffsite).Str("fix", "restore them from your own copy: see `gateway status`")
+		ev = bs.log.Error().Int64("not_offsite", res.NotOffsite).
+			Str("fix", "restore them from your own copy: `gateway status` names them")
 	case res.Corrupt > 0:
 		ev = bs.log.Warn()
+	default:
+		ev = bs.log.Info()
 	}
 	ev.Int64("blobs", res.Blobs).Int64("bytes", res.Bytes).Int64("corrupt", res.Corrupt).Int64("repaired", res.Repaired).
 		Int64("unrepairable", res.UnrepairableCount).Msg("scrub result")
