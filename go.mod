@@ -14,7 +14,7 @@ require (
 	github.com/prometheus/client_golang v1.13.0
 	github.com/rs/zerolog v1.35.1
 	go.etcd.io/bbolt v1.4.3
-	golang.org/x/sys v0.30.0
+	golang.org/x/sys v0.47.0
 	golang.org/x/time v0.15.0
 	gopkg.in/yaml.v3 v3.0.1
 )
@@ -22,6 +22,7 @@ require (
 require (
 	github.com/cespare/xxhash/v2 v2.1.2
 	github.com/zeebo/xxh3 v1.1.0
+	golang.org/x/crypto v0.55.0
 )
 
 require (
