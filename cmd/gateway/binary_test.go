@@ -74,7 +74,8 @@ func (l *lockedBuffer) String() string {
 func startServe(t *testing.T, env []string, args ...string) *gatewayProcess {
 	t.Helper()
 	cmd := exec.Command(buildGateway(t), append([]string{"serve"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	// Each daemon gets its own console port: tests run side by side.
+	cmd.Env = append(append(os.Environ(), "IPAS_CONSOLE_ADDR=127.0.0.1:0"), env...)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
