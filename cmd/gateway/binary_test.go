@@ -56,6 +56,7 @@ type gatewayProcess struct {
 	stderr   *lockedBuffer
 	ready    chan struct{}
 	endpoint string // the S3 endpoint from the "gateway ready" line
+	console  string // the web console's URL from that line ("" when off)
 }
 
 type lockedBuffer struct {
@@ -99,9 +100,10 @@ func startServe(t *testing.T, env []string, args ...string) *gatewayProcess {
 				once.Do(func() {
 					var line struct {
 						Endpoint string `json:"s3_endpoint"`
+						Console  string `json:"console"`
 					}
 					json.Unmarshal(sc.Bytes(), &line)
-					p.endpoint = line.Endpoint
+					p.endpoint, p.console = line.Endpoint, line.Console
 					close(p.ready)
 				})
 			}
