@@ -120,7 +120,7 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, ep endpoi
 	switch {
 	case errors.As(err, &ae):
 	case errors.Is(err, admin.ErrInvalid):
-		ae = &apiError{http.StatusBadRequest, "InvalidRequest", err.Error()}
+		ae = &apiError{http.StatusBadRequest, "InvalidRequest", strings.TrimPrefix(err.Error(), admin.ErrInvalid.Error()+": ")}
 	default:
 		s.log.Error().Err(err).Str("request", ep.pattern).Msg("console request failed")
 		ae = &apiError{http.StatusInternalServerError, "InternalError", err.Error()}

@@ -135,6 +135,7 @@ function render(st) {
   const ud = [];
   if (tot.bytes_per_second) ud.push(bytes(tot.bytes_per_second) + "/s now");
   if (off && off.last_upload) ud.push("last upload " + since(off.last_upload, now));
+  if (st.active.length && !tot.bytes_per_second) ud.unshift(count(st.active.length, "upload", "uploads") + " in progress");
   setText("ov-rate", ud.join(" · ") || "nothing uploading");
 
   const j = st.journal;
