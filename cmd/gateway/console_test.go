@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/ipas/ipas/admin"
 	"github.com/ipas/ipas/console"
+	"github.com/ipas/ipas/gateway"
 )
 
 // consoleSession is a signed-in browser of the real daemon's console.
@@ -164,5 +167,34 @@ func TestConsoleConfig_Validate(t *testing.T) {
 		return ""
 	}); err != nil || c.Console.Address != "127.0.0.1:9101" {
 		t.Fatalf("%s: %v, address %q", EnvConsoleAddress, err, c.Console.Address)
+	}
+}
+
+// TestConsole_TLS: with s3.tls the console speaks HTTPS with the same
+// certificate, and its session cookie is Secure.
+func TestConsole_TLS(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "ipas.yaml")
+	os.WriteFile(cfgPath, []byte("s3:\n  tls:\n    self_signed: true\n"), 0o600)
+	dataDir := filepath.Join(dir, "data")
+	p := startServe(t, adminTestEnv, "--config", cfgPath, "--data-dir", dataDir, "--s3-addr", "127.0.0.1:0")
+	if !strings.HasPrefix(p.console, "https://") {
+		t.Fatalf("console at %q with s3.tls set", p.console)
+	}
+	pem, err := os.ReadFile(filepath.Join(dataDir, gateway.SelfSignedCertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	hc := &http.Client{Timeout: adminWait, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	body, _ := json.Marshal(console.LoginRequest{AccessKey: adminTestKey, Secret: adminTestSecret})
+	resp, err := hc.Post(p.console+"/api/v1/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("sign in over HTTPS with the S3 endpoint's certificate: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(resp.Cookies()) != 1 || !resp.Cookies()[0].Secure {
+		t.Fatalf("sign in over HTTPS: %d, cookies %v", resp.StatusCode, resp.Cookies())
 	}
 }
