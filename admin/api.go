@@ -57,6 +57,8 @@ type Status struct {
 	Failing     []Job       `json:"failing"` // jobs with failed attempts, or quarantined
 	Journal     Journal     `json:"journal"`
 	Drop        Drop        `json:"drop"`
+	// Disk is nil when the daemon could not read it.
+	Disk *Disk `json:"disk,omitempty"`
 }
 
 // Replication is the state of the upload pipeline and its limits.

@@ -76,6 +76,16 @@ type Config struct {
 	// embedded loopback copy (not offsite). IPAS_REMOTE_* variables override it.
 	Remote      remote.Config     `yaml:"remote"`
 	Replication ReplicationConfig `yaml:"replication"`
+	Console     ConsoleConfig     `yaml:"console"`
+}
+
+// ConsoleConfig is the web console. It serves HTTPS exactly when the S3
+// endpoint does, with the same certificate (s3.tls).
+type ConsoleConfig struct {
+	Address string `yaml:"address"`
+	// PasswordFile holds the bcrypt hash of the console password; empty means
+	// DATA_DIR/console-password, generated on first start.
+	PasswordFile string `yaml:"password_file"`
 }
 
 // LogConfig selects the log level and format.
@@ -149,6 +159,7 @@ func DefaultConfig() Config {
 		Drop:        watcher.DefaultConfig(),
 		Remote:      remote.DefaultConfig(),
 		Replication: defaultReplicationConfig(),
+		Console:     ConsoleConfig{Address: DefaultConsoleAddress},
 	}
 }
 
@@ -245,6 +256,9 @@ func ApplyEnv(c *Config, getenv func(string) string) error {
 	if v := getenv(EnvS3Address); v != "" {
 		c.S3.Address = v
 	}
+	if v := getenv(EnvConsoleAddress); v != "" {
+		c.Console.Address = v
+	}
 	if v := getenv(EnvLogLevel); v != "" {
 		c.Log.Level = v
 	}
@@ -323,6 +337,9 @@ func (c *Config) Validate() error {
 			return bad(field+".access_key", "appears twice", "give each credential its own access key")
 		}
 		seen[cred.AccessKey] = true
+	}
+	if err := c.Console.validate(c.S3.Address); err != nil {
+		return err
 	}
 	if c.Journal.SnapshotThreshold == 0 {
 		return bad("journal.snapshot_threshold", "is 0", fmt.Sprintf("use a positive count, e.g. %d", DefaultSnapshotThreshold))
