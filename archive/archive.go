@@ -1,0 +1,132 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/store"
+)
+
+// Journal is the index as an archive writes it (*queue.Node).
+type Journal interface {
+	PutObject(ctx context.Context, o queue.Object) error
+	// PutObjectInline journals o with data, the bytes of its staged blob.
+	PutObjectInline(ctx context.Context, o queue.Object, data []byte) error
+	// Inlines reports whether PutObjectInline works.
+	Inlines() bool
+}
+
+var _ Journal = (*queue.Node)(nil)
+
+// Archive is the objects of one data directory: their index entries in the
+// journal and their bytes in the blob store.
+type Archive struct {
+	// blobs is the store itself, not an interface: its Stage keeps the
+	// expected digest on the caller's stack, which a call through an
+	// interface would move to the heap on every small PUT.
+	blobs   *store.Store
+	journal Journal
+	local   PieceSource
+}
+
+// New returns the archive of the objects that journal indexes and blobs holds.
+func New(blobs *store.Store, journal Journal) *Archive {
+	return &Archive{blobs: blobs, journal: journal, local: LocalSource{Blobs: blobs}}
+}
+
+// Put stores r as one blob, returned pinned (see Commit). An error of r aborts
+// it without a trace.
+func (a *Archive) Put(ctx context.Context, r io.Reader) (store.Blob, error) {
+	return a.blobs.Put(ctx, r)
+}
+
+// PutVerified is Put for a body whose SHA-256 the client signed: the store,
+// which hashes every blob anyway, checks it, so the caller need not hash the
+// body a second time. A mismatch is a *store.DigestMismatchError, and nothing
+// is stored.
+func (a *Archive) PutVerified(ctx context.Context, r io.Reader, want store.Digest) (store.Blob, error) {
+	return a.blobs.PutVerified(ctx, r, want)
+}
+
+// Inlines reports whether small bodies can be staged (Stage): the journal
+// carries their bytes until the store has made them durable.
+func (a *Archive) Inlines() bool { return a.journal.Inlines() }
+
+// Stage stores a small body, whole in data, without waiting for the disk. The
+// blob is returned pinned, with inline, the bytes Commit must journal with
+// the object: nil when an identical blob was durable already.
+func (a *Archive) Stage(ctx context.Context, data []byte) (b store.Blob, inline []byte, err error) {
+	return a.stage(ctx, data, nil)
+}
+
+// StageVerified is Stage for a body whose SHA-256 the client signed (see
+// PutVerified).
+func (a *Archive) StageVerified(ctx context.Context, data []byte, want store.Digest) (b store.Blob, inline []byte, err error) {
+	return a.stage(ctx, data, &want)
+}
+
+func (a *Archive) stage(ctx context.Context, data []byte, want *store.Digest) (store.Blob, []byte, error) {
+	if !a.journal.Inlines() {
+		return store.Blob{}, nil, errors.New("archive: stage: the journal does not carry inline data (queue.Config.Inline)")
+	}
+	b, staged, err := a.blobs.Stage(ctx, data, want)
+	if err != nil || !staged {
+		return b, nil, err
+	}
+	return b, data, nil
+}
+
+// Commit journals o, whose blobs were stored by Put or Stage (inline: what
+// Stage returned). Its blobs must stay pinned until Commit returns: the caller
+// unpins them afterwards, whether or not the journal took the object.
+func (a *Archive) Commit(ctx context.Context, o queue.Object, inline []byte) error {
+	if inline != nil {
+		return a.journal.PutObjectInline(ctx, o, inline)
+	}
+	return a.journal.PutObject(ctx, o)
+}
+
+// Unpin releases a blob returned pinned by Put or Stage.
+func (a *Archive) Unpin(d store.Digest) { a.blobs.Unpin(d) }
+
+// PinObject pins the blobs of an existing object until release is called, so
+// that a new entry can name them (a copy) even if o is deleted meanwhile:
+// unpinned, the collector could remove them after it marked the index and
+// before the new entry existed. A blob already gone is store.ErrNotFound.
+func (a *Archive) PinObject(o queue.Object) (release func(), err error) {
+	var pinned []store.Digest
+	release = func() {
+		for _, d := range pinned {
+			a.blobs.Unpin(d)
+		}
+	}
+	for _, p := range Pieces(o) {
+		if p.Size == 0 && p.Blob == "" {
+			continue
+		}
+		d, err := p.Digest()
+		if err == nil {
+			err = a.blobs.Pin(d)
+		}
+		if err != nil {
+			release()
+			return nil, err
+		}
+		pinned = append(pinned, d)
+	}
+	return release, nil
+}
+
+// Open returns bytes [off, off+length) of o. Pieces are opened as the read
+// reaches them (NewReader).
+func (a *Archive) Open(ctx context.Context, o queue.Object, off, length int64) io.ReadCloser {
+	return NewReader(ctx, a.local, Pieces(o), off, length)
+}
+
+// OpenPieces returns bytes [off, off+length) of local pieces that are not an
+// object yet (the parts of a multipart upload), opened as Open does.
+func (a *Archive) OpenPieces(ctx context.Context, pieces []Piece, off, length int64) io.ReadCloser {
+	return NewReader(ctx, a.local, pieces, off, length)
+}

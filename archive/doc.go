@@ -1,0 +1,22 @@
+// Package archive owns IPAS's idea of an object: its index entry in the journal
+// (queue) plus the blobs that hold its bytes (store). Everything that adds an
+// object or reads one back goes through it: the S3 gateway, the drop-folder
+// watcher, `gateway import` and the replication workers.
+//
+// An object is the concatenation of its pieces: one blob for a plain PUT or an
+// ingested file, one blob per part for an object completed from a multipart
+// upload (Pieces). A body is stored first (Put, PutVerified, or Stage for a
+// small one), and comes back pinned, so that the store's collector keeps the
+// blob until the journal entry that names it is committed (Commit); the caller
+// unpins it once Commit has returned, whatever its outcome. A staged body is
+// not durable yet: Stage returns the bytes that the journal entry carries
+// (queue.Node.PutObjectInline), whose fsync makes the object durable.
+//
+// Reads go through a PieceSource, which opens a byte range of one piece. Today
+// every piece is a local blob (LocalSource); a source that fetches pieces from
+// the remote copy plugs in the same way, for restore and read-through.
+//
+// Blob names travel as lowercase hex SHA-256 in the index and as store.Digest
+// in the store; ParseDigest and Piece.Digest convert between the two, ETag
+// formats a single-part object's S3 ETag.
+package archive
