@@ -226,9 +226,9 @@ func (r *Replicator) verify(ctx context.Context, j Job) error {
 	if err != nil {
 		return jobError("verify", j, err)
 	}
-	if h.Size != j.Size || (j.Meta.SHA256 != "" && !strings.EqualFold(h.SHA256, j.Meta.SHA256)) {
+	if h.Size != j.Size || (j.Meta.SHA256 != "" && !strings.EqualFold(h.Meta.SHA256, j.Meta.SHA256)) {
 		return jobError("verify", j, fmt.Errorf("remote has %d bytes with sha256 %q, want %d bytes with %q",
-			h.Size, h.SHA256, j.Size, j.Meta.SHA256))
+			h.Size, h.Meta.SHA256, j.Size, j.Meta.SHA256))
 	}
 	return nil
 }

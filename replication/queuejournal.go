@@ -85,10 +85,7 @@ func ignoreGone(err error) error {
 func fromQueue(q *queue.Job) Job {
 	j := Job{
 		ID: q.ID, Seq: q.Seq, Op: Op(q.Op), Bucket: q.Bucket, Key: q.Key, Size: q.Size,
-		Meta: ObjectMeta{
-			SHA256: q.Object.SHA256, ModTime: q.Object.ModTime,
-			ContentType: q.Object.ContentType, User: q.Object.Metadata,
-		},
+		Meta:     MetaFromObject(&q.Object),
 		UploadID: q.UploadID, PartSize: q.PartSize, Attempts: q.Attempts, LastError: q.LastError,
 		NotBefore: q.NotBefore, Quarantined: q.Quarantined,
 	}

@@ -7,9 +7,10 @@ import (
 	"time"
 )
 
-// Remote is the S3 bucket that replication writes to. Names are
-// "bucket/key" of the local namespace; the implementation maps them to its
-// own layout (for S3: prefix/bucket/key) and back.
+// Remote is the S3 bucket that replication writes to and that restore,
+// reconcile and scrub read back. Names are "bucket/key" of the local
+// namespace; the implementation maps them to its own layout (for S3:
+// prefix/bucket/key) and back. docs/remote-layout.md describes the layout.
 //
 // Errors are classified with the sentinels below; anything else is treated
 // as transient and retried.
@@ -28,22 +29,30 @@ type Remote interface {
 	AbortMultipartUpload(ctx context.Context, name, uploadID string) error
 	// ListMultipartUploads returns every unfinished upload under the remote's prefix.
 	ListMultipartUploads(ctx context.Context) ([]RemoteUpload, error)
-	// HeadObject returns what the remote stores for name.
+	// HeadObject returns what the remote stores for name, its metadata
+	// decoded. An object written by a newer layout returns ErrUnknownFormat
+	// along with what could be read (size, ETag, time, format).
 	HeadObject(ctx context.Context, name string) (RemoteObject, error)
+	// GetObject reads length bytes of name from offset off (length < 0: to
+	// the end). The RemoteObject describes the whole object, not the range.
+	GetObject(ctx context.Context, name string, off, length int64) (io.ReadCloser, RemoteObject, error)
+	// ListObjects calls fn with each page of the objects whose name starts
+	// with opts.Prefix, in name order, one LIST request per page, and stops
+	// at fn's first error. Only one page is held at a time.
+	ListObjects(ctx context.Context, opts ListOptions, fn func([]ListedObject) error) (ListStats, error)
 	// DeleteObject removes name; removing a missing name succeeds.
 	DeleteObject(ctx context.Context, name string) error
+	// PutControlFile stores a file of IPAS's own (an index snapshot) under
+	// the remote's control directory, outside the local namespace.
+	PutControlFile(ctx context.Context, name string, body io.Reader, size int64, md5 []byte) error
+	// GetControlFile reads a file stored by PutControlFile; ErrNotFound if
+	// there is none.
+	GetControlFile(ctx context.Context, name string) (io.ReadCloser, RemoteObject, error)
+	// DeleteControlFile removes a control file; removing a missing one succeeds.
+	DeleteControlFile(ctx context.Context, name string) error
 	// Probe checks cheaply that the remote accepts writes again, after an
 	// error that paused replication.
 	Probe(ctx context.Context) error
-}
-
-// ObjectMeta is what the remote object carries besides its bytes, so that
-// the remote alone can rebuild the local archive.
-type ObjectMeta struct {
-	SHA256      string // lowercase hex of the whole object
-	ModTime     time.Time
-	ContentType string
-	User        map[string]string // user metadata, without the x-amz-meta- prefix
 }
 
 // RemotePart is a part the remote holds for an unfinished upload.
@@ -60,11 +69,38 @@ type RemoteUpload struct {
 	Initiated time.Time
 }
 
-// RemoteObject is what a HEAD returns.
+// RemoteObject is what a HEAD or a GET returns.
 type RemoteObject struct {
-	Size   int64
-	SHA256 string // from our metadata; empty if absent
-	ETag   string
+	Size         int64  // bytes of the whole remote object
+	ETag         string // the remote's own ETag, unquoted (Meta.ETag is the local one)
+	LastModified time.Time
+	// Meta is decoded from the object's headers and metadata; for an object
+	// IPAS did not write, only the content headers and User are set.
+	Meta ObjectMeta
+}
+
+// ListOptions selects what ListObjects returns.
+type ListOptions struct {
+	// Prefix limits the listing to names that start with it ("docs/" for
+	// one local bucket); "" lists everything under the remote's prefix.
+	Prefix string
+	// StartAfter resumes a listing after this name.
+	StartAfter string
+}
+
+// ListedObject is one entry of a listing: no metadata, which would take a
+// HEAD per object.
+type ListedObject struct {
+	Name         string // local "bucket/key"
+	Size         int64
+	ETag         string // the remote's ETag, unquoted
+	LastModified time.Time
+}
+
+// ListStats counts what a listing cost.
+type ListStats struct {
+	Requests int // LIST requests sent
+	Objects  int // entries handed to the callback
 }
 
 // Remote error classes. Implementations wrap them (errors.Is) around the
@@ -81,4 +117,7 @@ var (
 	// ErrRejected means the remote rejects this object for good (key too
 	// long, metadata too large, entity too large): the job is quarantined.
 	ErrRejected = errors.New("replication: remote rejected the object")
+	// ErrUnknownFormat means a remote object was written with a layout
+	// newer than this program knows (MetaFormat).
+	ErrUnknownFormat = errors.New("replication: remote object has an unknown layout format")
 )

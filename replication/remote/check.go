@@ -109,13 +109,13 @@ func (c *Client) Check(ctx context.Context) Report {
 	name := probeName() + "-check"
 	body := []byte("ipas remote check\n")
 	sum := md5.Sum(body)
-	meta := replication.ObjectMeta{SHA256: "check", ModTime: time.Now(), ContentType: "text/plain"}
+	meta := replication.ObjectMeta{SHA256: "check", Size: int64(len(body)), ModTime: time.Now(), ContentType: "text/plain"}
 	if !add("write object", c.PutObject(ctx, name, bytes.NewReader(body), int64(len(body)), sum[:], meta), "put "+c.Key(name)) {
 		return rep
 	}
 	h, err := c.HeadObject(ctx, name)
-	if err == nil && (h.Size != int64(len(body)) || h.SHA256 != "check") {
-		err = fmt.Errorf("remote: head %s: size %d and sha256 metadata %q: the remote does not keep metadata", name, h.Size, h.SHA256)
+	if err == nil && (h.Size != int64(len(body)) || h.Meta.SHA256 != "check") {
+		err = fmt.Errorf("remote: head %s: size %d and sha256 metadata %q: the remote does not keep metadata", name, h.Size, h.Meta.SHA256)
 	}
 	if !add("read back metadata", err, "size and x-amz-meta-"+MetaSHA256+" kept") {
 		return rep

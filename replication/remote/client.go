@@ -35,10 +35,11 @@ const (
 	idleConns = 16
 )
 
-// Metadata keys (x-amz-meta-*) that IPAS adds to every remote object.
+// Metadata keys (x-amz-meta-*) that IPAS adds to every remote object; the
+// full list is in package replication and docs/remote-layout.md.
 const (
-	MetaSHA256  = "ipas-sha256"
-	MetaModTime = "ipas-mtime"
+	MetaSHA256  = replication.MetaSHA256
+	MetaModTime = replication.MetaModTime
 )
 
 // Client is a replication.Remote over one S3 bucket.
@@ -48,6 +49,8 @@ type Client struct {
 	s3     *s3.Client
 	creds  aws.CredentialsProvider
 	log    zerolog.Logger
+	// listPageSize is MaxKeys of a LIST request.
+	listPageSize int
 }
 
 var _ replication.Remote = (*Client)(nil)
@@ -59,6 +62,7 @@ type options struct {
 	creds           aws.CredentialsProvider
 	responseTimeout time.Duration
 	httpClient      awsconfig.HTTPClient
+	listPageSize    int
 }
 
 // WithCredentials replaces the configured credentials (tests, or a caller
@@ -70,6 +74,12 @@ func WithCredentials(p aws.CredentialsProvider) Option {
 // WithResponseTimeout overrides DefaultResponseTimeout.
 func WithResponseTimeout(d time.Duration) Option {
 	return func(o *options) { o.responseTimeout = d }
+}
+
+// WithListPageSize overrides DefaultListPageSize (tests page with a few
+// objects).
+func WithListPageSize(n int) Option {
+	return func(o *options) { o.listPageSize = n }
 }
 
 // WithHTTPClient replaces the HTTP client. Prefer an
@@ -84,7 +94,7 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{responseTimeout: DefaultResponseTimeout}
+	o := options{responseTimeout: DefaultResponseTimeout, listPageSize: DefaultListPageSize}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -119,11 +129,12 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 		}
 	})
 	return &Client{
-		cfg:    cfg,
-		prefix: cfg.keyPrefix(),
-		s3:     client,
-		creds:  ac.Credentials,
-		log:    log.With().Str("component", "remote").Str("remote_bucket", cfg.Bucket).Logger(),
+		cfg:          cfg,
+		prefix:       cfg.keyPrefix(),
+		s3:           client,
+		creds:        ac.Credentials,
+		listPageSize: max(1, min(o.listPageSize, DefaultListPageSize)),
+		log:          log.With().Str("component", "remote").Str("remote_bucket", cfg.Bucket).Logger(),
 	}, nil
 }
 
@@ -156,16 +167,20 @@ var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPa
 
 // PutObject implements replication.Remote.
 func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta replication.ObjectMeta) error {
+	h := c.encode(name, meta)
 	in := &s3.PutObjectInput{
-		Bucket:        aws.String(c.cfg.Bucket),
-		Key:           aws.String(c.Key(name)),
-		Body:          body,
-		ContentLength: aws.Int64(size),
-		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(md5)),
-		Metadata:      metadata(meta),
-	}
-	if meta.ContentType != "" {
-		in.ContentType = aws.String(meta.ContentType)
+		Bucket:             aws.String(c.cfg.Bucket),
+		Key:                aws.String(c.Key(name)),
+		Body:               body,
+		ContentLength:      aws.Int64(size),
+		ContentMD5:         aws.String(base64.StdEncoding.EncodeToString(md5)),
+		Metadata:           h.Metadata,
+		ContentType:        optional(h.ContentType),
+		ContentEncoding:    optional(h.ContentEncoding),
+		ContentDisposition: optional(h.ContentDisposition),
+		ContentLanguage:    optional(h.ContentLanguage),
+		CacheControl:       optional(h.CacheControl),
+		Expires:            expires(h.Expires),
 	}
 	c.applyStorage(&in.StorageClass, &in.ServerSideEncryption, &in.SSEKMSKeyId)
 	_, err := c.s3.PutObject(ctx, in, unsignedPayload)
@@ -174,13 +189,17 @@ func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, siz
 
 // CreateMultipartUpload implements replication.Remote.
 func (c *Client) CreateMultipartUpload(ctx context.Context, name string, meta replication.ObjectMeta) (string, error) {
+	h := c.encode(name, meta)
 	in := &s3.CreateMultipartUploadInput{
-		Bucket:   aws.String(c.cfg.Bucket),
-		Key:      aws.String(c.Key(name)),
-		Metadata: metadata(meta),
-	}
-	if meta.ContentType != "" {
-		in.ContentType = aws.String(meta.ContentType)
+		Bucket:             aws.String(c.cfg.Bucket),
+		Key:                aws.String(c.Key(name)),
+		Metadata:           h.Metadata,
+		ContentType:        optional(h.ContentType),
+		ContentEncoding:    optional(h.ContentEncoding),
+		ContentDisposition: optional(h.ContentDisposition),
+		ContentLanguage:    optional(h.ContentLanguage),
+		CacheControl:       optional(h.CacheControl),
+		Expires:            expires(h.Expires),
 	}
 	c.applyStorage(&in.StorageClass, &in.ServerSideEncryption, &in.SSEKMSKeyId)
 	out, err := c.s3.CreateMultipartUpload(ctx, in)
@@ -289,22 +308,6 @@ func (c *Client) ListMultipartUploads(ctx context.Context) ([]replication.Remote
 	}
 }
 
-// HeadObject implements replication.Remote.
-func (c *Client) HeadObject(ctx context.Context, name string) (replication.RemoteObject, error) {
-	out, err := c.s3.HeadObject(ctx, &s3.HeadObjectInput{
-		Bucket: aws.String(c.cfg.Bucket),
-		Key:    aws.String(c.Key(name)),
-	})
-	if err != nil {
-		return replication.RemoteObject{}, classify("head", name, err)
-	}
-	return replication.RemoteObject{
-		Size:   aws.ToInt64(out.ContentLength),
-		SHA256: lookupMeta(out.Metadata, MetaSHA256),
-		ETag:   strings.Trim(aws.ToString(out.ETag), `"`),
-	}, nil
-}
-
 // DeleteObject implements replication.Remote.
 func (c *Client) DeleteObject(ctx context.Context, name string) error {
 	_, err := c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{
@@ -342,31 +345,8 @@ func (c *Client) applyStorage(class *types.StorageClass, sse *types.ServerSideEn
 	}
 }
 
-func metadata(m replication.ObjectMeta) map[string]string {
-	out := make(map[string]string, len(m.User)+2)
-	for k, v := range m.User {
-		out[strings.ToLower(k)] = v
-	}
-	if m.SHA256 != "" {
-		out[MetaSHA256] = m.SHA256
-	}
-	if !m.ModTime.IsZero() {
-		out[MetaModTime] = m.ModTime.UTC().Format(time.RFC3339Nano)
-	}
-	return out
-}
-
-func lookupMeta(m map[string]string, key string) string {
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return ""
-}
-
 // probeName is under a dot-directory that no S3 bucket name can start with,
 // so that it never collides with a replicated object.
 func probeName() string {
-	return ".ipas/probe-" + fmt.Sprint(time.Now().UnixNano())
+	return controlDir + "probe-" + fmt.Sprint(time.Now().UnixNano())
 }
