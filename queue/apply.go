@@ -55,6 +55,7 @@ type applier struct {
 	uploads, upParts, upKeys          *bolt.Bucket
 	nextSeq                           uint64
 	nBuckets, nObjects, nBytes, nJobs int64
+	nPendPuts, nPendBytes             int64 // put jobs and their bytes
 
 	// inline restores the blob of an ObjectPut that carries its bytes
 	// (nil: no blob store, and such a command fails the entry).
@@ -81,12 +82,13 @@ func (a *applier) flush() error {
 	for _, d := range []struct {
 		key   []byte
 		delta int64
-	}{{keyNBucket, a.nBuckets}, {keyNObject, a.nObjects}, {keyNBytes, a.nBytes}, {keyNJob, a.nJobs}} {
+	}{{keyNBucket, a.nBuckets}, {keyNObject, a.nObjects}, {keyNBytes, a.nBytes}, {keyNJob, a.nJobs},
+		{keyPendPuts, a.nPendPuts}, {keyPendBytes, a.nPendBytes}} {
 		if err := addU64(a.tx, d.key, d.delta); err != nil {
 			return err
 		}
 	}
-	a.nBuckets, a.nObjects, a.nBytes, a.nJobs = 0, 0, 0, 0
+	a.nBuckets, a.nObjects, a.nBytes, a.nJobs, a.nPendPuts, a.nPendBytes = 0, 0, 0, 0, 0, 0
 	return nil
 }
 
@@ -118,7 +120,7 @@ func (a *applier) apply(c *command) (result, err error) {
 	case opObjectDelete:
 		return a.objectDelete(c)
 	case opJobDone:
-		return nil, a.jobDone(c.ID)
+		return nil, a.jobDone(c)
 	case opUploadCreate:
 		return a.uploadCreate(c)
 	case opUploadPart:
@@ -129,6 +131,8 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.uploadComplete(c)
 	case opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset:
 		return a.jobUpdate(c)
+	case opRemoteSet:
+		return nil, a.remoteSet(c)
 	}
 	return nil, fmt.Errorf("%s: not implemented", c.Op)
 }
@@ -191,6 +195,9 @@ func (a *applier) objectPut(c *command) (error, error) {
 			return nil, nil // a retry of the put that is current: nothing to do
 		}
 		hadOld = true
+		if c.Restored && old.modTime.After(o.ModTime) {
+			return ErrNewerVersion, nil
+		}
 	}
 	if a.ids.Get([]byte(o.VersionID)) != nil {
 		// A retry of a put whose job is still pending but which a newer
@@ -208,6 +215,9 @@ func (a *applier) objectPut(c *command) (error, error) {
 		a.nObjects++
 	}
 	a.nBytes += o.Size - old.size
+	if c.Restored {
+		return nil, a.restoredOver(&old, hadOld)
+	}
 	return nil, a.addJob(&Job{
 		ID: o.VersionID, Op: JobPut, Bucket: c.Bucket, Key: c.Key, VersionID: o.VersionID,
 		Blob: o.Blob, Size: o.Size, Created: c.Time,
@@ -255,6 +265,10 @@ func (a *applier) addJob(j *Job, objRaw []byte) error {
 		return err
 	}
 	a.nJobs++
+	if j.Op == JobPut {
+		a.nPendPuts++
+		a.nPendBytes += j.Size
+	}
 	return nil
 }
 

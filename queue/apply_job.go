@@ -5,22 +5,6 @@ import (
 	"slices"
 )
 
-func (a *applier) jobDone(id string) error {
-	seq := a.ids.Get([]byte(id))
-	if seq == nil {
-		return nil
-	}
-	seq = append([]byte(nil), seq...) // seq aliases the page; deletes may move it
-	if err := a.ids.Delete([]byte(id)); err != nil {
-		return err
-	}
-	if err := a.jobs.Delete(seq); err != nil {
-		return err
-	}
-	a.nJobs--
-	return nil
-}
-
 // jobUpdate applies the replication progress commands. Each is idempotent:
 // applying it twice leaves the job as applying it once did.
 func (a *applier) jobUpdate(c *command) (error, error) {

@@ -25,9 +25,10 @@ const (
 	opJobFailed      cmdOp = 12
 	opJobQuarantined cmdOp = 13
 	opJobReset       cmdOp = 14
+	opRemoteSet      cmdOp = 15
 
 	// opLast is the newest op this version knows.
-	opLast = opJobReset
+	opLast = opRemoteSet
 )
 
 var opNames = [...]string{
@@ -35,7 +36,7 @@ var opNames = [...]string{
 	opObjectDelete: "ObjectDelete", opJobDone: "JobDone", opUploadCreate: "UploadCreate",
 	opUploadPart: "UploadPart", opUploadAbort: "UploadAbort", opUploadComplete: "UploadComplete",
 	opJobStarted: "JobStarted", opJobPartDone: "JobPartDone", opJobFailed: "JobFailed",
-	opJobQuarantined: "JobQuarantined", opJobReset: "JobReset",
+	opJobQuarantined: "JobQuarantined", opJobReset: "JobReset", opRemoteSet: "RemoteSet",
 }
 
 func (o cmdOp) String() string {
@@ -68,10 +69,20 @@ type command struct {
 	// Inline is the object's bytes (ObjectPut from PutObjectInline): its blob
 	// was not durable when it was journaled.
 	Inline []byte
+	// Replica is what the remote reported for a put job's version (JobDone
+	// from JobReplicated): the version is recorded as replicated. Absent in
+	// JobDone entries written before it existed, which only remove the job.
+	Replica Replica
+	// Restored marks an ObjectPut of a version downloaded from the remote
+	// (PutRestoredObject): it creates no job, keeps Object.Replica, and
+	// applies only if the key has no version with a later ModTime.
+	Restored bool
+	// Remote is the remote's identity (RemoteSet).
+	Remote RemoteIdentity
 
 	// objectRaw is the ObjectPut's encoded object as it came out of the log.
 	// It is exactly the stored record, so apply stores it as is; decoding
-	// fills only Object's VersionID, Blob, Size and Parts, which apply needs.
+	// fills only Object's VersionID, Blob, Size, Parts and ModTime, which apply needs.
 	objectRaw []byte
 }
 
@@ -90,6 +101,9 @@ const (
 	cmdTagText   = 12
 	cmdTagAt     = 13
 	cmdTagInline = 14
+	cmdTagRepl   = 15 // nested Replica
+	cmdTagRestor = 16 // 1: Restored
+	cmdTagRemote = 17 // nested RemoteIdentity
 )
 
 // entryFormat is the first byte of every raft entry this package writes;
@@ -122,7 +136,11 @@ func (c *command) encode() []byte {
 	e.str(cmdTagID, c.ID)
 	switch c.Op {
 	case opObjectPut, opUploadComplete:
-		e.bytes(cmdTagObject, encodeObject(&c.Object))
+		o := c.Object
+		if !c.Restored {
+			o.Replica = Replica{} // only the journal says a new version is replicated
+		}
+		e.bytes(cmdTagObject, encodeObject(&o))
 	case opUploadCreate:
 		e.bytes(cmdTagUpload, encodeUpload(&c.Upload))
 	case opUploadPart:
@@ -134,6 +152,13 @@ func (c *command) encode() []byte {
 		pe.int(partSize, c.JobPart.Size)
 		pe.str(partChecksum, c.JobPart.Checksum)
 		e.bytes(cmdTagJobPrt, pe.b)
+	case opJobDone:
+		e.replica(cmdTagRepl, c.Replica)
+	case opRemoteSet:
+		e.bytes(cmdTagRemote, encodeRemote(&c.Remote))
+	}
+	if c.Restored {
+		e.uint(cmdTagRestor, 1)
 	}
 	e.str(cmdTagUpID, c.UploadID)
 	e.int(cmdTagPartSz, c.PartSize)
@@ -166,6 +191,7 @@ func decodeCommand(b []byte, c *command) error {
 			}
 			c.objectRaw = d.v
 			c.Object.VersionID, c.Object.Blob, c.Object.Size, c.Object.Parts = h.versionID, h.blob, h.size, h.parts
+			c.Object.ModTime = h.modTime
 		case cmdTagUpload:
 			if err := decodeUpload(d.v, &c.Upload); err != nil {
 				return err
@@ -186,6 +212,14 @@ func decodeCommand(b []byte, c *command) error {
 			c.At = d.time()
 		case cmdTagInline:
 			c.Inline = d.v
+		case cmdTagRepl:
+			c.Replica = d.replica()
+		case cmdTagRestor:
+			c.Restored = d.uint() == 1
+		case cmdTagRemote:
+			if err := decodeRemote(d.v, &c.Remote); err != nil {
+				return err
+			}
 		}
 	}
 	if d.err != nil {

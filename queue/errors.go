@@ -28,6 +28,9 @@ var (
 	ErrBucketExists = errors.New("queue: bucket already exists")
 	// ErrBucketNotEmpty is the result of deleting a bucket that still holds objects.
 	ErrBucketNotEmpty = errors.New("queue: bucket not empty")
+	// ErrNewerVersion is the result of a restored put (PutRestoredObjects)
+	// whose key has a version with a later ModTime: nothing changed.
+	ErrNewerVersion = errors.New("queue: the key has a newer version")
 	// ErrInvalidCommand means a command failed validation before it was proposed.
 	ErrInvalidCommand = errors.New("queue: invalid command")
 	// ErrBadState means a file in the raft directory cannot be used as it is;

@@ -3,6 +3,7 @@ package queue
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 )
 
 // Field tags of stored records. Never reuse or renumber a tag; add new ones.
@@ -21,10 +22,15 @@ const (
 	objModTime     = 12
 	objBlobStr     = 13 // a Blob that is not lowercase hex (never valid today)
 	objPart        = 14 // repeated nested ObjectPart
+	objReplica     = 15 // nested Replica: the version is on the remote
 
 	opartBlob    = 1 // raw 32 bytes
 	opartBlobStr = 2
 	opartSize    = 3
+
+	replicaETag = 1
+	replicaSize = 2
+	replicaAt   = 3
 )
 
 // objectHead is the part of a stored object that overwrites and deletes
@@ -33,6 +39,7 @@ type objectHead struct {
 	versionID, blob string
 	size            int64
 	parts           []ObjectPart
+	modTime         time.Time
 }
 
 func (h *objectHead) decode(b []byte) error {
@@ -49,6 +56,8 @@ func (h *objectHead) decode(b []byte) error {
 			h.size = d.int()
 		case objPart:
 			h.parts = append(h.parts, d.objectPart())
+		case objModTime:
+			h.modTime = d.time()
 		}
 	}
 	if d.err != nil {
@@ -115,6 +124,7 @@ func encodeObject(o *Object) []byte {
 	for _, p := range o.Parts {
 		e.objectPart(objPart, p)
 	}
+	e.replica(objReplica, o.Replica)
 	return e.b
 }
 
@@ -151,6 +161,8 @@ func decodeObject(b []byte, o *Object) error {
 			o.ModTime = d.time()
 		case objPart:
 			o.Parts = append(o.Parts, d.objectPart())
+		case objReplica:
+			o.Replica = d.replica()
 		}
 	}
 	if sameAsBlob {

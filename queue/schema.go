@@ -44,6 +44,12 @@ var (
 	keyNObject = []byte("objects")
 	keyNBytes  = []byte("bytes")
 	keyNJob    = []byte("jobs")
+	// Totals of put jobs (what is not offsite yet), the time of the last
+	// confirmed upload, and the remote's identity: see replica.go, remote.go.
+	keyPendPuts  = []byte("pendputs")
+	keyPendBytes = []byte("pendbytes")
+	keyLastRepl  = []byte("lastrepl")
+	keyRemote    = []byte("remote")
 )
 
 // schemaVersion is bumped when the layout changes in a way an older binary
@@ -87,6 +93,9 @@ func initSchema(tx *bolt.Tx) error {
 			return fmt.Errorf("delete bucket %s: %w", bktRefs, err)
 		}
 	}
+	if err := initPendingTotals(tx); err != nil {
+		return err
+	}
 	return putU64(tx.Bucket(bktMeta), keySchema, schemaVersion)
 }
 
@@ -112,7 +121,7 @@ func schemaCurrent(tx *bolt.Tx) bool {
 			return false
 		}
 	}
-	return true
+	return m.Get(keyPendPuts) != nil
 }
 
 func u64Key(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }

@@ -21,7 +21,27 @@ type Object struct {
 	Metadata    map[string]string
 	Checksums   map[string]string // algorithm ("CRC32") -> base64 value
 	ModTime     time.Time
+	// Replica records that this version is on the remote; zero until its
+	// put job completes (or when it was put by a version of IPAS that did
+	// not record it). Only the journal sets it: PutObject ignores it.
+	Replica Replica
 }
+
+// Replica is what the remote reported for an object version once its
+// upload was confirmed, so that a reconcile can compare a remote listing
+// with the index without downloading anything.
+type Replica struct {
+	// ETag is the remote object's ETag, unquoted; "" when the upload did not
+	// report one (single PUTs, until replication.Remote returns it).
+	ETag string
+	Size int64
+	// At is when the upload was confirmed, or the version restored from
+	// the remote; a zero At means "not recorded as replicated".
+	At time.Time
+}
+
+// Replicated reports whether the version is recorded as being on the remote.
+func (o *Object) Replicated() bool { return !o.Replica.At.IsZero() }
 
 // ObjectPart is one blob of a composite object.
 type ObjectPart struct {

@@ -25,6 +25,14 @@ func (c *command) validate() error {
 	}
 	switch c.Op {
 	case opBucketCreate, opBucketDelete, opObjectPut:
+	case opRemoteSet:
+		r := &c.Remote
+		if r.IsZero() {
+			return bad("remote has no endpoint, bucket or prefix")
+		}
+		if len(r.Endpoint) > maxKeyLen || len(r.Bucket) > maxBucketLen || len(r.Prefix) > maxKeyLen {
+			return bad("remote endpoint, bucket or prefix too long")
+		}
 	case opObjectDelete, opJobDone, opUploadCreate, opUploadPart, opUploadAbort, opUploadComplete,
 		opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset:
 		if c.ID == "" || len(c.ID) > maxIDLen {

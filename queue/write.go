@@ -96,6 +96,8 @@ func (n *Node) propose(ctx context.Context, c *command) error {
 
 func (c *command) target() string {
 	switch c.Op {
+	case opRemoteSet:
+		return "remote " + c.Remote.String()
 	case opJobDone, opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset:
 		return "job " + c.ID
 	case opUploadPart, opUploadAbort:
