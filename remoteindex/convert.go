@@ -11,6 +11,7 @@ func FromQueue(q *queue.Object) Object {
 	o := Object{
 		Bucket: q.Bucket, Key: q.Key, VersionID: q.VersionID, Size: q.Size, ETag: q.ETag, SHA256: q.SHA256,
 		ModTime: q.ModTime, ContentType: q.ContentType, Metadata: maps.Clone(q.Metadata), Checksums: maps.Clone(q.Checksums),
+		Remote: Replica{ETag: q.Replica.ETag, Size: q.Replica.Size, At: q.Replica.At},
 	}
 	if len(q.Parts) > 0 {
 		o.PartSizes = make([]int64, len(q.Parts))

@@ -114,7 +114,8 @@ type replicator struct {
 	rep    *replication.Replicator
 	bw     *replication.Bandwidth
 	remote remote.Config // where the copy goes
-	local  *localRemote  // nil when a real remote is configured
+	client *remote.Client
+	local  *localRemote // nil when a real remote is configured
 	budget *budgetFile
 	done   chan struct{}
 }
@@ -138,7 +139,7 @@ func startReplicator(ctx context.Context, cfg Config, a *archive, log zerolog.Lo
 		r.closeLocal(ctx)
 		return nil, fmt.Errorf("remote: %w", err)
 	}
-	r.remote = rc
+	r.remote, r.client = rc, client
 	r.budget = &budgetFile{path: a.dir.join(budgetFileName), log: log}
 	used, err := r.budget.load(time.Now())
 	if err != nil {

@@ -112,6 +112,14 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		rep.stop(context.Background())
 		return err
 	}
+	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
+	if err != nil {
+		stopRunning()
+		ln.Close()
+		w.Close(context.Background())
+		rep.stop(context.Background())
+		return err
+	}
 	// The admin API shares the listener and the S3 credentials; see package admin.
 	handler := admin.Mount(admin.NewHandler(ctrl, s3Verifier(gcfg), log), srv, gcfg.Domain)
 	served := make(chan error, 1)
@@ -163,7 +171,9 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	}
 	<-collecting
 	closed = true
-	if err := errors.Join(runErr, w.Close(sctx), rep.stop(sctx), a.close(sctx)); err != nil {
+	repErr := rep.stop(sctx)
+	snap.uploadAtShutdown(sctx)
+	if err := errors.Join(runErr, w.Close(sctx), repErr, a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")
