@@ -21,7 +21,6 @@ require (
 
 require (
 	github.com/cespare/xxhash/v2 v2.1.2
-	github.com/fsnotify/fsnotify v1.10.1
 	github.com/zeebo/xxh3 v1.1.0
 )
 

@@ -27,6 +27,9 @@ const (
 	StateTimetable   = "paused-by-timetable" // a timetable "pause" rule is in force
 	StateBudgetSpent = "budget-spent"        // the monthly budget is spent until BudgetResets
 	StateStandby     = "standby"             // this node does not lead the journal
+	// StateUnreachable: every attempt has failed for a while (see
+	// Replication.UnreachableSince and LastError).
+	StateUnreachable = "remote-unreachable"
 )
 
 // ErrInvalid marks a request the Controller refuses as malformed (a bandwidth
@@ -49,9 +52,11 @@ type Status struct {
 	Replication Replication `json:"replication"`
 	Remote      Remote      `json:"remote"`
 	Totals      Totals      `json:"totals"`
+	Offsite     Offsite     `json:"offsite"`
 	Active      []Job       `json:"active"`  // jobs in flight
 	Failing     []Job       `json:"failing"` // jobs with failed attempts, or quarantined
 	Journal     Journal     `json:"journal"`
+	Drop        Drop        `json:"drop"`
 }
 
 // Replication is the state of the upload pipeline and its limits.
@@ -59,6 +64,10 @@ type Replication struct {
 	State       string     `json:"state"`           // one of the State* constants
 	Error       string     `json:"error,omitempty"` // why, for StateError
 	PausedSince *time.Time `json:"paused_since,omitempty"`
+	// UnreachableSince is when the failures of StateUnreachable began;
+	// LastError is the last failed attempt's message.
+	UnreachableSince *time.Time `json:"unreachable_since,omitempty"`
+	LastError        string     `json:"last_error,omitempty"`
 	// Bandwidth is the rate or timetable as last set (config, API or SIGHUP).
 	Bandwidth string `json:"bandwidth"`
 	// Limit is the rate in force now in bytes/s; 0 means unlimited.
@@ -95,6 +104,23 @@ type Totals struct {
 	ReplicatedBytes   int64   `json:"replicated_bytes"`
 	SentBytes         int64   `json:"sent_bytes"` // including resent parts
 	Rate              float64 `json:"bytes_per_second"`
+}
+
+// Offsite is the proof that the archive is offsite, or how far it is from it.
+type Offsite struct {
+	// PendingObjects and PendingBytes are the object versions not on the
+	// remote yet (quarantined ones included).
+	PendingObjects int64 `json:"pending_objects"`
+	PendingBytes   int64 `json:"pending_bytes"`
+	// OldestPending is when the oldest object not yet offsite was put.
+	OldestPending *time.Time `json:"oldest_pending,omitempty"`
+	// LastUpload is when the remote last confirmed an object.
+	LastUpload *time.Time `json:"last_upload,omitempty"`
+	// RecentRate is the upload rate over the last few minutes, bytes/s.
+	RecentRate float64 `json:"recent_bytes_per_second"`
+	// ETASeconds is PendingBytes over RecentRate; null when unknown (no
+	// recent rate, or uploads are not running).
+	ETASeconds *float64 `json:"eta_seconds"`
 }
 
 // Job is one replication job's progress.

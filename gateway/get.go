@@ -65,6 +65,7 @@ func (s *Server) getObject(w *responseWriter, r *request) error {
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
 	h.Set("X-Amz-Storage-Class", storageClass)
+	s.writeReplicationStatus(h, o)
 	if part > 0 && len(o.Parts) > 0 {
 		h.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(len(o.Parts)))
 	}

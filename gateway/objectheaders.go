@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/queue"
 )
 
 // websiteRedirectHeader is stored with an object, under this name, and returned on
@@ -51,4 +52,25 @@ func setTagging(meta map[string]string, h http.Header) error {
 func tagCount(v string) int {
 	q, _ := url.ParseQuery(v)
 	return len(q)
+}
+
+// replicationIndex is implemented by an Index that knows whether a version
+// is on the remote (*queue.Node).
+type replicationIndex interface {
+	Replication(o queue.Object) (queue.ReplicationState, error)
+}
+
+// writeReplicationStatus sets x-amz-replication-status as S3 does for a
+// replicated bucket: PENDING, FAILED or COMPLETED. A version whose state is
+// unknown (journaled before states were recorded) gets no header, as S3
+// sends none for an object outside its replication rules; so does one whose
+// state cannot be read, since the header must not fail the GET.
+func (s *Server) writeReplicationStatus(h http.Header, o queue.Object) {
+	ri, ok := s.idx.(replicationIndex)
+	if !ok {
+		return
+	}
+	if st, err := ri.Replication(o); err == nil && st != queue.ReplicationUnknown {
+		h.Set("X-Amz-Replication-Status", st.String())
+	}
 }

@@ -34,6 +34,10 @@ const (
 	// DefaultOrphanMinAge protects uploads that another process started a
 	// moment ago (a journal write in flight) from the orphan sweep.
 	DefaultOrphanMinAge = time.Hour
+	// DefaultUnreachableAfter is how long every attempt must have failed,
+	// without a byte confirmed by the remote, before status reports the
+	// remote as unreachable rather than replication as running.
+	DefaultUnreachableAfter = 2 * time.Minute
 	// DefaultPartRetries is how often a part is retried in place before its
 	// job is journaled as failed and backs off.
 	DefaultPartRetries = 3
@@ -64,6 +68,7 @@ type Config struct {
 	OrphanInterval     time.Duration `yaml:"orphan_interval"`
 	OrphanMinAge       time.Duration `yaml:"orphan_min_age"`
 	PartRetries        int           `yaml:"part_retries"`
+	UnreachableAfter   time.Duration `yaml:"unreachable_after"`
 	// Policies maps a local bucket to PolicyArchive (default) or PolicyMirror.
 	Policies map[string]string `yaml:"policies"`
 	// Priorities are "bucket" or "bucket/prefix" patterns; jobs matching an
@@ -87,6 +92,7 @@ func DefaultConfig() Config {
 		OrphanInterval:     DefaultOrphanInterval,
 		OrphanMinAge:       DefaultOrphanMinAge,
 		PartRetries:        DefaultPartRetries,
+		UnreachableAfter:   DefaultUnreachableAfter,
 	}
 }
 
@@ -105,6 +111,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("replication: backoff_min %s and backoff_max %s: need 0 < min <= max", c.BackoffMin, c.BackoffMax)
 	case c.ProbeInterval <= 0 || c.StallTimeout <= 0 || c.PollInterval <= 0 || c.OrphanInterval <= 0:
 		return fmt.Errorf("replication: probe_interval, stall_timeout, poll_interval and orphan_interval must be positive")
+	case c.UnreachableAfter <= 0:
+		return fmt.Errorf("replication: unreachable_after %s: must be positive (default %s)", c.UnreachableAfter, DefaultUnreachableAfter)
 	case c.ScanLimit < 1:
 		return fmt.Errorf("replication: scan_limit %d: at least 1 (default %d)", c.ScanLimit, DefaultScanLimit)
 	}

@@ -8,5 +8,8 @@
 // and monthly budget between all streams. Workers run on the raft leader only.
 //
 // The S3 protocol lives in the remote sub-package; this package sees the
-// remote through the Remote interface.
+// remote through the Remote interface, which also reads the remote back
+// (ranged GETs, paged listings) for restore, reconcile and scrub. What a
+// remote object carries besides its bytes is encoded and decoded in
+// remotemeta.go only (docs/remote-layout.md).
 package replication

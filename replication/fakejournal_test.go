@@ -172,6 +172,10 @@ func (f *fileJournal) JobDone(_ context.Context, id string) error {
 	return f.persist()
 }
 
+func (f *fileJournal) JobReplicated(ctx context.Context, id string, _ replication.RemoteCopy) error {
+	return f.JobDone(ctx, id)
+}
+
 func (f *fileJournal) pending() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

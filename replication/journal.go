@@ -25,8 +25,11 @@ type Journal interface {
 	JobQuarantined(ctx context.Context, jobID, reason string) error
 	// JobReset forgets the UploadId and parts.
 	JobReset(ctx context.Context, jobID string) error
-	// JobDone removes a replicated job.
+	// JobDone removes a finished job that uploaded nothing (a delete).
 	JobDone(ctx context.Context, jobID string) error
+	// JobReplicated removes a finished put job and records that its version
+	// is on the remote, as c describes it.
+	JobReplicated(ctx context.Context, jobID string, c RemoteCopy) error
 }
 
 // Leadership runs fn while this node is the raft leader (queue.Node).

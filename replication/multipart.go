@@ -18,20 +18,20 @@ import (
 // multipart uploads a large object part by part. The UploadId and part
 // size are journaled before the first part, and each part as it completes;
 // a resumed upload sends only the parts the remote does not hold.
-func (r *Replicator) multipart(ctx context.Context, j Job, p *progress, log zerolog.Logger) error {
+func (r *Replicator) multipart(ctx context.Context, j Job, p *progress, log zerolog.Logger) (RemoteCopy, error) {
 	return r.multipartOnce(ctx, j, p, log, true)
 }
 
-func (r *Replicator) multipartOnce(ctx context.Context, j Job, p *progress, log zerolog.Logger, mayRestart bool) error {
+func (r *Replicator) multipartOnce(ctx context.Context, j Job, p *progress, log zerolog.Logger, mayRestart bool) (RemoteCopy, error) {
 	if j.UploadID == "" {
 		ps := partSize(j.Size, r.cfg.PartSize)
 		id, err := r.remote.CreateMultipartUpload(ctx, j.Name(), j.Meta)
 		if err != nil {
-			return jobError("start upload", j, err)
+			return RemoteCopy{}, jobError("start upload", j, err)
 		}
 		if err := r.journal.JobStarted(ctx, j.ID, id, ps); err != nil {
 			// The remote upload is unowned now: the orphan sweep aborts it.
-			return jobError("journal upload start", j, err)
+			return RemoteCopy{}, jobError("journal upload start", j, err)
 		}
 		j.UploadID, j.PartSize, j.PartsDone = id, ps, nil
 		log.Info().Str("upload_id", id).Int64("part_size", ps).Int("parts", partCount(j.Size, ps)).Msg("multipart upload started")
@@ -41,24 +41,25 @@ func (r *Replicator) multipartOnce(ctx context.Context, j Job, p *progress, log 
 	if err == nil {
 		err = r.sendParts(ctx, j, p, done, log)
 	}
+	var c RemoteCopy
 	if err == nil {
-		err = r.complete(ctx, j, done)
+		c, err = r.complete(ctx, j, done)
 	}
 	if errors.Is(err, ErrNoSuchUpload) {
-		if r.alreadyThere(ctx, j) {
-			return nil
+		if c, ok := r.alreadyThere(ctx, j); ok {
+			return c, nil
 		}
 		if !mayRestart {
-			return err
+			return RemoteCopy{}, err
 		}
 		log.Warn().Err(err).Msg("the remote no longer knows the upload: starting it again")
 		if jerr := r.journal.JobReset(ctx, j.ID); jerr != nil {
-			return jobError("journal reset", j, jerr)
+			return RemoteCopy{}, jobError("journal reset", j, jerr)
 		}
 		j.UploadID, j.PartSize, j.PartsDone = "", 0, nil
 		return r.multipartOnce(ctx, j, p, log, false)
 	}
-	return err
+	return c, err
 }
 
 // reconcile returns the parts that are on the remote, by number: journaled
@@ -208,33 +209,38 @@ func (r *Replicator) uploadPart(ctx context.Context, j Job, num int, p *progress
 }
 
 // complete assembles the upload and verifies the result with a HEAD.
-func (r *Replicator) complete(ctx context.Context, j Job, done map[int]Part) error {
+func (r *Replicator) complete(ctx context.Context, j Job, done map[int]Part) (RemoteCopy, error) {
 	parts := make([]Part, 0, len(done))
 	for _, pt := range done {
 		parts = append(parts, pt)
 	}
 	sort.Slice(parts, func(a, b int) bool { return parts[a].Number < parts[b].Number })
 	if err := r.remote.CompleteMultipartUpload(ctx, j.Name(), j.UploadID, parts); err != nil {
-		return jobError("complete upload", j, err)
+		return RemoteCopy{}, jobError("complete upload", j, err)
 	}
 	return r.verify(ctx, j)
 }
 
-// verify checks the remote object's size and SHA-256 metadata.
-func (r *Replicator) verify(ctx context.Context, j Job) error {
+// verify checks the remote object's size and SHA-256 metadata, and returns
+// the remote's ETag and size.
+func (r *Replicator) verify(ctx context.Context, j Job) (RemoteCopy, error) {
 	h, err := r.remote.HeadObject(ctx, j.Name())
 	if err != nil {
-		return jobError("verify", j, err)
+		return RemoteCopy{}, jobError("verify", j, err)
 	}
 	if h.Size != j.Size || (j.Meta.SHA256 != "" && !strings.EqualFold(h.Meta.SHA256, j.Meta.SHA256)) {
-		return jobError("verify", j, fmt.Errorf("remote has %d bytes with sha256 %q, want %d bytes with %q",
+		return RemoteCopy{}, jobError("verify", j, fmt.Errorf("remote has %d bytes with sha256 %q, want %d bytes with %q",
 			h.Size, h.Meta.SHA256, j.Size, j.Meta.SHA256))
 	}
-	return nil
+	return RemoteCopy{ETag: h.ETag, Size: h.Size}, nil
 }
 
 // alreadyThere reports whether the object is on the remote already: a crash
 // between Complete and the journal's JobDone.
-func (r *Replicator) alreadyThere(ctx context.Context, j Job) bool {
-	return j.Meta.SHA256 != "" && r.verify(ctx, j) == nil
+func (r *Replicator) alreadyThere(ctx context.Context, j Job) (RemoteCopy, bool) {
+	if j.Meta.SHA256 == "" {
+		return RemoteCopy{}, false
+	}
+	c, err := r.verify(ctx, j)
+	return c, err == nil
 }

@@ -68,6 +68,11 @@ func (q QueueJournal) JobDone(ctx context.Context, jobID string) error {
 	return q.Node.JobDone(ctx, jobID)
 }
 
+// JobReplicated implements Journal.
+func (q QueueJournal) JobReplicated(ctx context.Context, jobID string, c RemoteCopy) error {
+	return q.Node.JobReplicated(ctx, jobID, queue.Replica{ETag: c.ETag, Size: c.Size})
+}
+
 // RunAsLeader implements Leadership.
 func (q QueueJournal) RunAsLeader(ctx context.Context, fn func(ctx context.Context)) {
 	q.Node.RunAsLeader(ctx, fn)

@@ -15,8 +15,9 @@ import (
 // Errors are classified with the sentinels below; anything else is treated
 // as transient and retried.
 type Remote interface {
-	// PutObject stores body (size bytes, MD5 md5) as name in one request.
-	PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta ObjectMeta) error
+	// PutObject stores body (size bytes, MD5 md5) as name in one request and
+	// returns the remote's ETag, unquoted.
+	PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta ObjectMeta) (etag string, err error)
 	// CreateMultipartUpload starts a multipart upload for name.
 	CreateMultipartUpload(ctx context.Context, name string, meta ObjectMeta) (uploadID string, err error)
 	// UploadPart sends one part and returns its ETag.

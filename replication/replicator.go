@@ -35,6 +35,8 @@ type Replicator struct {
 	paused      error                // why replication is paused; nil when running
 	pausedSince time.Time
 	totals      totals
+	contact     contact
+	sentRate    rateMeter // of totals.sentBytes
 }
 
 type totals struct {
@@ -242,6 +244,9 @@ func (r *Replicator) outcome(ctx context.Context, j Job, p *progress, err error,
 	switch {
 	case err == nil:
 		r.mu.Lock()
+		if j.Op == OpPut || r.cfg.policy(j.Bucket) == PolicyMirror { // the remote answered
+			r.reached()
+		}
 		delete(r.failures, j.ID)
 		delete(r.retryAt, j.ID)
 		r.totals.replicatedObjects++
@@ -253,6 +258,9 @@ func (r *Replicator) outcome(ctx context.Context, j Job, p *progress, err error,
 	case ctx.Err() != nil:
 		// Shutting down or leadership lost: nothing to record.
 	case errors.Is(err, ErrRemoteRefused):
+		r.mu.Lock()
+		r.failed(err)
+		r.mu.Unlock()
 		r.pause(err)
 	case isPoison(err):
 		log.Error().Err(err).Msg("job quarantined: it will not be retried until an operator intervenes")
@@ -263,7 +271,9 @@ func (r *Replicator) outcome(ctx context.Context, j Job, p *progress, err error,
 		r.mu.Lock()
 		if p.progressed() {
 			r.failures[j.ID] = 0
+			r.reached()
 		}
+		r.failed(err)
 		r.failures[j.ID]++
 		wait := backoff(r.failures[j.ID], r.cfg.BackoffMin, r.cfg.BackoffMax)
 		at := r.now().Add(wait)

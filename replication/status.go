@@ -26,6 +26,18 @@ type Status struct {
 	ReplicatedBytes   int64
 	SentBytes         int64 // body bytes handed to the network, including resent parts
 	Rate              float64
+	// RecentRate is SentBytes' average rate over the last few minutes
+	// (bytes/s); 0 when nothing was sent lately.
+	RecentRate float64
+
+	// Unreachable is set when every attempt since UnreachableSince (at
+	// least Config.UnreachableAfter ago) has failed; LastError is the last
+	// failure's message, LastSuccess the last part or object the remote
+	// confirmed since the start.
+	Unreachable      bool
+	UnreachableSince time.Time
+	LastError        string
+	LastSuccess      time.Time
 
 	Bandwidth BandwidthState
 	Active    []JobStatus // in flight
@@ -47,6 +59,28 @@ type JobStatus struct {
 	LastError   string
 	Quarantined bool
 	NotBefore   time.Time
+}
+
+// contact is what the attempts say about the remote: when one last
+// succeeded, and since when every attempt has failed.
+type contact struct {
+	lastSuccess  time.Time
+	failingSince time.Time // zero after a success
+	lastError    string
+}
+
+// reached records a success: the remote confirmed a part or an object.
+// r.mu is held.
+func (r *Replicator) reached() {
+	r.contact.lastSuccess, r.contact.failingSince = r.now(), time.Time{}
+}
+
+// failed records a failed attempt. r.mu is held.
+func (r *Replicator) failed(err error) {
+	if r.contact.failingSince.IsZero() {
+		r.contact.failingSince = r.now()
+	}
+	r.contact.lastError = err.Error()
 }
 
 // progress tracks one job in flight.
@@ -153,7 +187,13 @@ func (r *Replicator) Status() Status {
 		ReplicatedObjects: r.totals.replicatedObjects,
 		ReplicatedBytes:   r.totals.replicatedBytes,
 		SentBytes:         r.totals.sentBytes,
+		RecentRate:        r.sentRate.rate(now, r.totals.sentBytes),
 		Failing:           append([]JobStatus(nil), r.totals.failing...),
+		LastError:         r.contact.lastError,
+		LastSuccess:       r.contact.lastSuccess,
+	}
+	if since := r.contact.failingSince; !since.IsZero() && now.Sub(since) >= r.cfg.UnreachableAfter {
+		s.Unreachable, s.UnreachableSince = true, since
 	}
 	leader := r.leader
 	if r.paused != nil {
@@ -188,5 +228,6 @@ func (r *Replicator) Status() Status {
 func (r *Replicator) addSent(n int64) {
 	r.mu.Lock()
 	r.totals.sentBytes += n
+	r.sentRate.add(r.now(), r.totals.sentBytes)
 	r.mu.Unlock()
 }

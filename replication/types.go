@@ -48,5 +48,14 @@ type Job struct {
 	Quarantined bool
 }
 
+// RemoteCopy is what the remote reported for an uploaded object version:
+// a reconcile compares a remote listing with it, a restore relies on it.
+type RemoteCopy struct {
+	// ETag is the remote's ETag, unquoted: from the PutObject response, or
+	// for a multipart upload from the HEAD that verifies it.
+	ETag string
+	Size int64
+}
+
 // Name is the job's object name as the Remote sees it.
 func (j *Job) Name() string { return j.Bucket + "/" + j.Key }

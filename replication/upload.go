@@ -15,25 +15,31 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// replicate carries one job to the remote and marks it done.
+// replicate carries one job to the remote and marks it done; a put job's
+// version is recorded as replicated.
 func (r *Replicator) replicate(ctx context.Context, j Job, p *progress, log zerolog.Logger) error {
-	switch {
-	case j.Op == OpDelete:
+	if j.Op == OpDelete {
 		if r.cfg.policy(j.Bucket) == PolicyMirror {
 			if err := r.remote.DeleteObject(ctx, j.Name()); err != nil {
 				return jobError("delete", j, err)
 			}
 		}
-	case r.isLarge(j):
-		if err := r.multipart(ctx, j, p, log); err != nil {
-			return err
+		if err := r.journal.JobDone(ctx, j.ID); err != nil {
+			return jobError("journal done", j, err)
 		}
-	default:
-		if err := r.putSmall(ctx, j, p); err != nil {
-			return err
-		}
+		return nil
 	}
-	if err := r.journal.JobDone(ctx, j.ID); err != nil {
+	var c RemoteCopy
+	var err error
+	if r.isLarge(j) {
+		c, err = r.multipart(ctx, j, p, log)
+	} else {
+		c, err = r.putSmall(ctx, j, p)
+	}
+	if err != nil {
+		return err
+	}
+	if err := r.journal.JobReplicated(ctx, j.ID, c); err != nil {
 		return jobError("journal done", j, err)
 	}
 	return nil
@@ -41,23 +47,25 @@ func (r *Replicator) replicate(ctx context.Context, j Job, p *progress, log zero
 
 // putSmall sends the object in one PutObject with its Content-MD5, after
 // checking that the local bytes still hash to the object's SHA-256.
-func (r *Replicator) putSmall(ctx context.Context, j Job, p *progress) error {
+func (r *Replicator) putSmall(ctx context.Context, j Job, p *progress) (RemoteCopy, error) {
 	p.setParts(1, 0, 0)
 	sums, err := r.hashRange(ctx, j, 0, j.Size, true)
 	if err != nil {
-		return jobError("read", j, err)
+		return RemoteCopy{}, jobError("read", j, err)
 	}
 	if j.Meta.SHA256 != "" && sums.sha256 != j.Meta.SHA256 {
-		return jobError("read", j, fmt.Errorf("%w: local %s, journal %s", errLocalMismatch, sums.sha256, j.Meta.SHA256))
+		return RemoteCopy{}, jobError("read", j, fmt.Errorf("%w: local %s, journal %s", errLocalMismatch, sums.sha256, j.Meta.SHA256))
 	}
-	err = r.send(ctx, j, 0, j.Size, p, func(ctx context.Context, body io.Reader) error {
-		return r.remote.PutObject(ctx, j.Name(), body, j.Size, sums.md5, j.Meta)
+	var etag string
+	err = r.send(ctx, j, 0, j.Size, p, func(ctx context.Context, body io.Reader) (err error) {
+		etag, err = r.remote.PutObject(ctx, j.Name(), body, j.Size, sums.md5, j.Meta)
+		return err
 	})
 	if err != nil {
-		return jobError("put", j, err)
+		return RemoteCopy{}, jobError("put", j, err)
 	}
 	p.partDone(j.Size)
-	return nil
+	return RemoteCopy{ETag: etag, Size: j.Size}, nil
 }
 
 type sums struct {

@@ -256,7 +256,7 @@ func TestWatchLimit(t *testing.T) {
 			if watches.Add(1) > 3 {
 				return fmt.Errorf("inotify_add_watch %s: %w", dir, syscall.ENOSPC)
 			}
-			return w.fsw.Add(dir)
+			return w.inotify.add(dir)
 		}
 	})
 	for i := 0; i < 5; i++ {
@@ -375,13 +375,17 @@ func TestFolderRecreated(t *testing.T) {
 	}
 }
 
-// countLines counts the log lines that contain s.
-func countLines(logs, s string) int {
+// countLines counts the log lines that contain s and every one of more.
+func countLines(logs, s string, more ...string) int {
 	n := 0
+lines:
 	for _, l := range strings.Split(logs, "\n") {
-		if strings.Contains(l, s) {
-			n++
+		for _, m := range append(more, s) {
+			if !strings.Contains(l, m) {
+				continue lines
+			}
 		}
+		n++
 	}
 	return n
 }

@@ -3,9 +3,10 @@ package watcher
 import (
 	"errors"
 	"os"
+	"strings"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
+	"golang.org/x/sys/unix"
 )
 
 // locate finds the folder of an absolute path.
@@ -18,41 +19,74 @@ func (l *loop) locate(p string) (*folder, string) {
 	return nil, ""
 }
 
-func (l *loop) event(ev fsnotify.Event) {
-	f, rel := l.locate(ev.Name)
+func (l *loop) event(ev event) {
+	f, rel := l.locate(ev.name)
 	if f == nil {
 		return
 	}
 	now := time.Now()
 	if rel == "" {
-		if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		if ev.gone() {
 			l.rootGone(f)
 		}
 		return
 	}
-	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
-		if l.w.dirs.has(ev.Name) {
+	if ev.gone() {
+		if f.autoBuckets() && !strings.Contains(rel, "/") {
+			f.forgetRefused(rel)
+		}
+		if l.w.dirs.has(ev.name) {
 			l.dirGone(f, rel)
 			return
 		}
-		l.touch(f, rel, now, true)
+		l.write(l.touch(f, rel, now, true), false)
 		return
 	}
-	if ev.Has(fsnotify.Create) {
-		if st, err := os.Lstat(ev.Name); err == nil && st.IsDir() {
+	if ev.has(unix.IN_CREATE | unix.IN_MOVED_TO) {
+		st, err := os.Lstat(ev.name)
+		if err == nil && st.IsDir() {
 			if f.skipDir(rel) == "" {
 				l.queueScan(scanReq{f: f, rel: rel})
+			} else if why := f.badBucketDir(rel); why != "" && !f.filter.dirPathExcluded(rel) {
+				f.refuse(rel, why)
 			}
 			return
 		}
+		// A file created empty has a writer that has not written yet (a file made
+		// by link(2) has none, and waits for its next close: see doc.go); one
+		// renamed into place is complete.
+		creating := ev.has(unix.IN_CREATE) && err == nil && st.Mode().IsRegular() && st.Size() == 0
+		l.write(l.touch(f, rel, now, true), creating)
+		return
 	}
-	l.touch(f, rel, now, true)
+	p := l.touch(f, rel, now, true)
+	switch {
+	case ev.has(unix.IN_CLOSE_WRITE):
+		l.write(p, false)
+	case ev.has(unix.IN_MODIFY):
+		l.write(p, true)
+	}
+}
+
+// write notes whether a writer holds p open, after touch: from its first write
+// (or its creation) until it closes the file, p is not archived, whatever the
+// quiet window says; from the close, the quiet window runs.
+func (l *loop) write(p *pending, open bool) {
+	if p == nil {
+		return
+	}
+	p.writing = open
+	if open {
+		p.due = waitForClose
+	} else {
+		p.due = p.lastEvent.Add(p.f.cfg.QuietWindow)
+	}
 }
 
 // eventError handles an error from inotify: an overflow means events were lost,
 // so every folder is scanned.
 func (l *loop) eventError(err error) {
-	if errors.Is(err, fsnotify.ErrEventOverflow) {
+	if errors.Is(err, errOverflow) {
 		l.w.log.Warn().Msg("inotify event queue overflowed: events were lost, so every drop folder is scanned now; " +
 			"if this repeats, raise fs.inotify.max_queued_events (sysctl -w fs.inotify.max_queued_events=65536)")
 		for _, f := range l.w.folders {
@@ -67,7 +101,15 @@ func (l *loop) eventError(err error) {
 // old path, which finds the records of the files that were in it.
 func (l *loop) dirGone(f *folder, rel string) {
 	for _, p := range l.w.dirs.removeTree(f.abs(rel)) {
-		l.w.fsw.Remove(p) // the kernel may have dropped it already
+		l.w.inotify.remove(p) // the kernel may have dropped it already
+	}
+	// A file open for writing in the tree is now elsewhere: its writes and close
+	// report the new path, so the old one must not wait for them.
+	dir := f.abs(rel)
+	for abs, p := range l.pending {
+		if p.writing && within(abs, dir) {
+			l.write(p, false)
+		}
 	}
 	l.queueScan(scanReq{f: f, rel: rel})
 }
@@ -79,7 +121,7 @@ func (l *loop) rootGone(f *folder) {
 		return
 	}
 	for _, p := range l.w.dirs.removeTree(f.root) {
-		l.w.fsw.Remove(p)
+		l.w.inotify.remove(p)
 	}
 	l.times[f].nextPoll = time.Now().Add(l.w.PollInterval)
 	f.log.Error().Dur("poll_interval", l.w.PollInterval).
@@ -87,10 +129,11 @@ func (l *loop) rootGone(f *folder) {
 }
 
 // touch notes that rel may have changed: from an event (the quiet window starts
-// again) or from a scan (it is checked as soon as possible).
-func (l *loop) touch(f *folder, rel string, now time.Time, fromEvent bool) {
+// again) or from a scan (it is checked as soon as possible). It returns the
+// pending file, or nil when rel is not archived.
+func (l *loop) touch(f *folder, rel string, now time.Time, fromEvent bool) *pending {
 	if !f.filter.admitsPath(rel) {
-		return
+		return nil
 	}
 	abs := f.abs(rel)
 	p := l.pending[abs]
@@ -100,11 +143,15 @@ func (l *loop) touch(f *folder, rel string, now time.Time, fromEvent bool) {
 		l.w.stats.pending.Add(1)
 	}
 	if !fromEvent {
-		return
+		return p
 	}
 	p.lastEvent = now
 	p.due = now.Add(f.cfg.QuietWindow)
+	if p.writing {
+		p.due = waitForClose
+	}
 	if p.busy {
 		p.dirty = true
 	}
+	return p
 }

@@ -31,6 +31,7 @@ type folder struct {
 	rootLost atomic.Bool
 
 	buckets sync.Map // bucket name -> struct{}: created (or found) in the index
+	refused refusals // first-level directories whose names are not bucket names
 }
 
 func newFolder(cfg Folder, log zerolog.Logger) (*folder, error) {
@@ -100,10 +101,17 @@ func (f *folder) skipDir(rel string) string {
 	if f.filter.dirPathExcluded(rel) {
 		return "excluded"
 	}
-	if f.autoBuckets() && !strings.Contains(rel, "/") {
-		if err := s3name.CheckBucket(rel); err != nil {
-			return "not a valid bucket name: " + err.Error()
-		}
+	return f.badBucketDir(rel)
+}
+
+// badBucketDir returns why rel, a first-level directory of a folder without a
+// bucket, cannot be a bucket, or "".
+func (f *folder) badBucketDir(rel string) string {
+	if !f.autoBuckets() || strings.Contains(rel, "/") {
+		return ""
+	}
+	if err := s3name.CheckBucket(rel); err != nil {
+		return "not a valid bucket name: " + err.Error()
 	}
 	return ""
 }

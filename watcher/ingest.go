@@ -94,6 +94,9 @@ func (w *Watcher) ingest(ctx context.Context, j job, st fileStat, rec *record, b
 	if errors.Is(err, fs.ErrNotExist) {
 		return w.gone(ctx, j)
 	}
+	if errors.Is(err, errWriterOpen) {
+		return w.writerOpen(j)
+	}
 	if err != nil {
 		return w.fail(j, "open", err)
 	}
@@ -161,6 +164,7 @@ func (w *Watcher) ingest(ctx context.Context, j job, st fileStat, rec *record, b
 		f.log.Info().Str("path", j.rel).Msg("archived after earlier failures")
 	}
 	w.state.put(f.id, j.rel, r)
+	w.logArchived(j, bucket, key, blob.Size, newVersion)
 	if w.OnIngest != nil {
 		w.OnIngest(Ingested{Path: j.abs, Bucket: bucket, Key: key, VersionID: r.VersionID, Size: blob.Size,
 			NewVersion: newVersion, Committed: time.Now()})

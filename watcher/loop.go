@@ -6,8 +6,6 @@ import (
 	"os"
 	"sync"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 )
 
 // Tick bounds: the loop checks due files every tick, a quarter of the shortest quiet
@@ -32,7 +30,12 @@ type pending struct {
 	queued    bool // in the ready list
 	busy      bool // a worker has it
 	dirty     bool // an event arrived while busy: check again afterwards
+	writing   bool // written to (or created empty) and not closed since
 }
+
+// waitForClose is the due time of a file whose writer still holds it open: the
+// close-write event sets a real one.
+var waitForClose = time.Unix(1<<40, 0)
 
 // job is the worker's copy of a pending file.
 type job struct {
@@ -161,10 +164,10 @@ func (w *Watcher) Run(ctx context.Context) error {
 }
 
 func (l *loop) run(ctx context.Context, tick time.Duration) error {
-	var events <-chan fsnotify.Event
+	var events <-chan event
 	var errs <-chan error
-	if l.w.fsw != nil {
-		events, errs = l.w.fsw.Events, l.w.fsw.Errors
+	if l.w.inotify != nil {
+		events, errs = l.w.inotify.events, l.w.inotify.errors
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
@@ -327,5 +330,8 @@ func (l *loop) result(r result) {
 		if d := p.lastEvent.Add(p.f.cfg.QuietWindow); d.Before(p.due) || r.out == outDone {
 			p.due = d
 		}
+	}
+	if p.writing {
+		p.due = waitForClose
 	}
 }

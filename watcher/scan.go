@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -47,6 +48,8 @@ func (w *Watcher) scan(ctx context.Context, req scanReq, found chan<- candidate)
 		prefix = append(recordKey(req.rel), 0)
 	}
 	it := &recIter{s: w.state, folder: f.id, prefix: prefix}
+	var t scanTotals
+	began := time.Now()
 	var unreadable []string // directories that could not be listed: their records stay
 	missing := func(key []byte) bool {
 		rel := recordRel(key)
@@ -59,6 +62,7 @@ func (w *Watcher) scan(ctx context.Context, req scanReq, found chan<- candidate)
 			w.state.put(f.id, rel, nil) // excluded since: forget it, without on_delete
 			return true
 		}
+		t.missing++
 		return send(rel)
 	}
 	// drain reports the records before key as missing and returns the record of key.
@@ -77,7 +81,7 @@ func (w *Watcher) scan(ctx context.Context, req scanReq, found chan<- candidate)
 			}
 		}
 	}
-	watch := w.fsw != nil && !f.rootLost.Load()
+	watch := w.inotify != nil && !f.rootLost.Load()
 	limited := false
 	start := f.abs(req.rel)
 	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
@@ -115,7 +119,12 @@ func (w *Watcher) scan(ctx context.Context, req scanReq, found chan<- candidate)
 				return ctx.Err()
 			}
 			if why := f.skipDir(rel); why != "" {
-				f.log.Debug().Str("path", rel).Str("reason", why).Msg("reconcile: directory skipped")
+				if bad := f.badBucketDir(rel); bad != "" && !f.filter.dirPathExcluded(rel) {
+					f.refuse(rel, bad)
+					t.refused = append(t.refused, rel)
+				} else {
+					f.log.Debug().Str("path", rel).Str("reason", why).Msg("reconcile: directory skipped")
+				}
 				return fs.SkipDir
 			}
 			if watch {
@@ -144,11 +153,14 @@ func (w *Watcher) scan(ctx context.Context, req scanReq, found chan<- candidate)
 		if err != nil {
 			return nil // removed since it was listed; its event follows
 		}
+		t.files++
+		t.bytes += fi.Size()
 		if r != nil && r.sameFile(statOf(fi)) {
 			if b, k, why := f.target(rel); why == "" && b == r.Bucket && k == r.Key {
 				return nil
 			}
 		}
+		t.changed++
 		if !send(rel) {
 			return ctx.Err()
 		}
@@ -174,6 +186,33 @@ func (w *Watcher) scan(ctx context.Context, req scanReq, found chan<- candidate)
 	if req.full && watch && !limited && f.degraded.Swap(false) {
 		f.log.Info().Msg("every directory is watched again; periodic scanning stopped")
 	}
+	if req.full {
+		seen := make(map[string]bool, len(t.refused))
+		for _, d := range t.refused {
+			seen[d] = true
+		}
+		f.keepRefused(seen)
+	}
+	t.log(f, req, time.Since(began))
+}
+
+// scanTotals are what one scan found.
+type scanTotals struct {
+	files, changed, missing int
+	bytes                   int64
+	refused                 []string // first-level directories that are not bucket names
+}
+
+// log writes the totals of a scan: at info for a full scan, at debug for the
+// scan of one new directory.
+func (t scanTotals) log(f *folder, req scanReq, took time.Duration) {
+	ev := f.log.Debug().Str("dir", req.rel)
+	if req.full {
+		ev = f.log.Info()
+	}
+	ev.Int("files", t.files).Int64("bytes", t.bytes).Int("new_or_changed", t.changed).Int("missing", t.missing).
+		Int("skipped_dirs", len(t.refused)).Dur("took", took).
+		Msg("scan finished: new and changed files are archived once quiet")
 }
 
 // watchDir adds an inotify watch on dir and reports whether the watch limit allowed it.

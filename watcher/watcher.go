@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/queue"
@@ -25,7 +24,7 @@ const (
 	// DefaultPollInterval is the scan period of a tree that inotify cannot watch
 	// (watch limit reached) and the re-check period of a folder that disappeared.
 	DefaultPollInterval = 30 * time.Second
-	// eventBuffer is the fsnotify event channel size: a burst of thousands of
+	// eventBuffer is the inotify event channel size: a burst of thousands of
 	// files must not stall inotify's reader while the loop catches up.
 	eventBuffer = 4096
 	// stateSubdir is the directory under the caller's state directory.
@@ -93,13 +92,16 @@ type Watcher struct {
 	log      zerolog.Logger
 	folders  []*folder
 
-	state *state
-	fsw   *fsnotify.Watcher // nil when inotify is unavailable: everything is polled
-	dirs  watchedDirs
+	state   *state
+	inotify *notifier // nil when inotify is unavailable: everything is polled
+	dirs    watchedDirs
 
 	// addWatch and openFile are replaced by tests to inject failures.
 	addWatch func(dir string) error
 	openFile func(path string) (*os.File, error)
+	// probeWriters asks the kernel, before a file is read, whether a writer holds
+	// it open; tests turn it off to see close-write events work alone.
+	probeWriters bool
 
 	stats struct {
 		versions, unchanged, deleted, bytesRead, skipped, errors, scans, pending atomic.Int64
@@ -121,8 +123,9 @@ func New(cfg Config, stateDir string, index Index, blobs Blobs, log zerolog.Logg
 		blobs:         blobs,
 		log:           log.With().Str("component", "watcher").Logger(),
 		requests:      make(chan request),
-		openFile:      openForIngest,
+		probeWriters:  true,
 	}
+	w.openFile = w.openIfClosed
 	w.dirs.m = make(map[string]*folder)
 	return w
 }
@@ -155,7 +158,7 @@ func (w *Watcher) Open(ctx context.Context) (err error) {
 			w.state.Close()
 		}
 	}()
-	fsw, ferr := fsnotify.NewBufferedWatcher(eventBuffer)
+	fsw, ferr := newNotifier(eventBuffer)
 	if ferr != nil {
 		// Most likely fs.inotify.max_user_instances: scanning still archives everything.
 		w.log.Error().Err(ferr).Dur("poll_interval", w.PollInterval).
@@ -165,9 +168,9 @@ func (w *Watcher) Open(ctx context.Context) (err error) {
 			f.degraded.Store(true)
 		}
 	} else {
-		w.fsw = fsw
+		w.inotify = fsw
 		if w.addWatch == nil {
-			w.addWatch = fsw.Add
+			w.addWatch = fsw.add
 		}
 	}
 	return nil
@@ -232,8 +235,8 @@ func (w *Watcher) Stats() Stats {
 // Run has returned.
 func (w *Watcher) Close(ctx context.Context) error {
 	var errs []error
-	if w.fsw != nil {
-		errs = append(errs, w.fsw.Close())
+	if w.inotify != nil {
+		errs = append(errs, w.inotify.close())
 	}
 	if w.state != nil {
 		errs = append(errs, w.state.Close())

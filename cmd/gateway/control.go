@@ -17,6 +17,7 @@ import (
 type control struct {
 	rep  *replicator
 	node *queue.Node
+	drop dropStatus // nil: no drop folders to report
 	log  zerolog.Logger
 
 	mu       sync.Mutex
@@ -64,6 +65,14 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 	if rs.Paused {
 		st.Replication.PausedSince = timePtr(rs.PausedSince)
 	}
+	if rs.Unreachable {
+		st.Replication.UnreachableSince, st.Replication.LastError = timePtr(rs.UnreachableSince), rs.LastError
+	}
+	off, err := c.node.Offsite()
+	if err != nil {
+		return st, err
+	}
+	st.Offsite = offsite(off, rs, st.Replication.State)
 	if st.Remote.Endpoint == "" {
 		st.Remote.Endpoint = "AWS S3 (" + c.rep.remote.Region + ")"
 	}
@@ -71,6 +80,7 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 	if err != nil {
 		return st, err
 	}
+	st.Drop = dropReport(c.drop)
 	st.Journal = admin.Journal{Buckets: js.Buckets, Objects: js.Objects, Bytes: js.Bytes, Jobs: js.Jobs, AppliedIndex: js.AppliedIndex}
 	return st, nil
 }
@@ -89,10 +99,30 @@ func replicationState(rs replication.Status) string {
 		return admin.StateTimetable
 	case rs.Bandwidth.BudgetSpent:
 		return admin.StateBudgetSpent
+	case rs.Unreachable:
+		return admin.StateUnreachable
 	case len(rs.Active) > 0 || rs.QueueJobs > rs.Quarantined:
 		return admin.StateRunning
 	}
 	return admin.StateIdle
+}
+
+// offsite reports what is not on the remote yet, and when it will be: the
+// pending bytes over the recent upload rate, while uploads run.
+func offsite(off queue.Offsite, rs replication.Status, state string) admin.Offsite {
+	o := admin.Offsite{
+		PendingObjects: off.PendingObjects, PendingBytes: off.PendingBytes,
+		OldestPending: timePtr(off.OldestPending), LastUpload: timePtr(off.LastReplicated),
+		RecentRate: rs.RecentRate,
+	}
+	if off.PendingBytes == 0 {
+		eta := 0.0
+		o.ETASeconds = &eta
+	} else if rs.RecentRate > 0 && state == admin.StateRunning {
+		eta := float64(off.PendingBytes) / rs.RecentRate
+		o.ETASeconds = &eta
+	}
+	return o
 }
 
 func jobs(in []replication.JobStatus) []admin.Job {

@@ -116,6 +116,9 @@ type replicator struct {
 	remote remote.Config // where the copy goes
 	client *remote.Client
 	local  *localRemote // nil when a real remote is configured
+	// change says whether the remote differs from the one the journal
+	// recorded: every object must then be checked against it.
+	change *remoteChange
 	budget *budgetFile
 	done   chan struct{}
 }
@@ -140,6 +143,10 @@ func startReplicator(ctx context.Context, cfg Config, a *archive, log zerolog.Lo
 		return nil, fmt.Errorf("remote: %w", err)
 	}
 	r.remote, r.client = rc, client
+	if r.change, err = checkRemote(ctx, a.node, remoteIdentity(rc, r.local != nil), log); err != nil {
+		r.closeLocal(ctx)
+		return nil, fmt.Errorf("remote: %w", err)
+	}
 	r.budget = &budgetFile{path: a.dir.join(budgetFileName), log: log}
 	used, err := r.budget.load(time.Now())
 	if err != nil {

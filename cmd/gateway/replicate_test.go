@@ -23,7 +23,10 @@ import (
 
 // TestServe_ReplicatesToVersityGW runs the real daemon with IPAS_REMOTE_* pointing at a
 // real, independent S3 server, PUTs objects through the gateway (one small, one
-// multipart-sized), and reads them from the remote: bytes and the sha256 metadata equal.
+// multipart-sized, and two with content headers, user metadata and a checksum: one
+// single PUT, one client multipart upload with odd part sizes), and reads them from the
+// remote: bytes and the sha256 metadata equal, and the remote metadata carries the ETag,
+// checksum, content headers, user metadata and part sizes the gateway answers with.
 func TestServe_ReplicatesToVersityGW(t *testing.T) {
 	vgw := testutil.StartVersityGW(t, "offsite")
 	env := []string{"IPAS_ACCESS_KEY=REPLTESTKEY", "IPAS_SECRET_KEY=repl-test-secret",
@@ -50,6 +53,14 @@ func TestServe_ReplicatesToVersityGW(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	headed := []headedObject{
+		{key: "headed/small.txt", body: bytes.Repeat([]byte("bonjour "), 500)},
+		{key: "headed/parts.bin", body: bytes.Repeat([]byte("0123456789abcdef"), 660_000), partSizes: []int64{5 << 20, 5<<20 + 7, 10_560_000 - (10<<20 + 7)}},
+	}
+	for _, o := range headed {
+		putWithHeaders(t, ctx, local, "docs", o)
+		objects[o.key] = o.body
+	}
 	for key, body := range objects {
 		remoteKey := "docs/" + key
 		got := waitRemoteObject(t, ctx, offsite, "offsite", remoteKey)
@@ -64,6 +75,9 @@ func TestServe_ReplicatesToVersityGW(t *testing.T) {
 		if head.Metadata["ipas-sha256"] != hex.EncodeToString(sum[:]) {
 			t.Fatalf("remote %s metadata %v: no ipas-sha256 %x", remoteKey, head.Metadata, sum)
 		}
+	}
+	for _, o := range headed {
+		checkRemoteMeta(t, ctx, local, offsite, "docs", "offsite", o)
 	}
 	if strings.Contains(p.stderr.String(), "NOT offsite") {
 		t.Fatal("a configured remote was reported as the local copy")

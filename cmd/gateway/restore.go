@@ -11,7 +11,6 @@ import (
 	"github.com/rs/zerolog"
 
 	ipasarchive "github.com/ipas/ipas/archive"
-	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/remoteindex"
 	"github.com/ipas/ipas/replication"
 	"github.com/ipas/ipas/replication/remote"
@@ -135,7 +134,9 @@ func afterRestore(ctx context.Context, cfg Config, rc remote.Config, res restore
 			}
 		}
 	}
-	if err := a.node.SetRemote(ctx, queue.RemoteIdentity{Endpoint: rc.Endpoint, Bucket: rc.Bucket, Prefix: rc.Prefix}); err != nil {
+	// Everything restored came from this remote: the next start must not
+	// take it for a new one.
+	if err := a.node.SetRemote(ctx, remoteIdentity(rc, false)); err != nil {
 		return err
 	}
 	for _, hint := range bucketSettingHints(cfg, res.Buckets) {

@@ -112,6 +112,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		rep.stop(context.Background())
 		return err
 	}
+	ctrl.drop = w
 	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
 	if err != nil {
 		stopRunning()

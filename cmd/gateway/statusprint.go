@@ -15,7 +15,10 @@ func printStatus(w io.Writer, st admin.Status) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	r := st.Replication
 	state := r.State
-	if r.Error != "" {
+	if r.State == admin.StateUnreachable && r.UnreachableSince != nil {
+		state = fmt.Sprintf("REMOTE UNREACHABLE since %s (%s)", r.UnreachableSince.Local().Format(time.DateTime),
+			strings.ReplaceAll(r.LastError, "\n", " "))
+	} else if r.Error != "" {
 		state += ": " + r.Error
 		if r.PausedSince != nil {
 			state += fmt.Sprintf(" (since %s)", r.PausedSince.Local().Format(time.DateTime))
@@ -57,11 +60,33 @@ func printStatus(w io.Writer, st admin.Status) {
 	fmt.Fprintf(tw, "Queue\t%d jobs%s, %s; %d quarantined\n", t.QueueJobs, more, size(t.QueueBytes), t.Quarantined)
 	fmt.Fprintf(tw, "Replicated\t%d objects, %s since start (%s sent); %s\n",
 		t.ReplicatedObjects, size(t.ReplicatedBytes), size(t.SentBytes), rate(t.Rate))
+	fmt.Fprintf(tw, "Offsite\t%s\n", offsiteLine(st.Offsite))
 	j := st.Journal
 	fmt.Fprintf(tw, "Archive\t%d buckets, %d objects, %s; journal index %d\n", j.Buckets, j.Objects, size(j.Bytes), j.AppliedIndex)
 	tw.Flush()
 	printJobs(w, "Uploading", st.Active)
 	printJobs(w, "Failing", st.Failing)
+	printSkippedDirs(w, st.Drop.Skipped)
+}
+
+// offsiteLine says how much is not offsite yet, since when, and when it will be.
+func offsiteLine(o admin.Offsite) string {
+	last := "no upload confirmed yet"
+	if o.LastUpload != nil {
+		last = "last upload " + o.LastUpload.Local().Format(time.DateTime)
+	}
+	if o.PendingObjects == 0 {
+		return "everything is offsite; " + last
+	}
+	line := fmt.Sprintf("%d objects (%s) not yet offsite", o.PendingObjects, size(o.PendingBytes))
+	if o.OldestPending != nil {
+		line += ", the oldest put " + o.OldestPending.Local().Format(time.DateTime)
+	}
+	eta := "ETA unknown"
+	if o.ETASeconds != nil {
+		eta = fmt.Sprintf("ETA %s at %s", (time.Duration(*o.ETASeconds) * time.Second).Round(time.Second), rate(o.RecentRate))
+	}
+	return line + "; " + last + "; " + eta
 }
 
 func printJobs(w io.Writer, title string, jobs []admin.Job) {

@@ -72,8 +72,13 @@ func Bytes(n int, seed uint64) []byte {
 func put(t *testing.T, r replication.Remote, name string, data []byte, meta replication.ObjectMeta) {
 	t.Helper()
 	sum := md5.Sum(data)
-	if err := r.PutObject(ctxT(t), name, bytes.NewReader(data), int64(len(data)), sum[:], meta); err != nil {
+	etag, err := r.PutObject(ctxT(t), name, bytes.NewReader(data), int64(len(data)), sum[:], meta)
+	if err != nil {
 		t.Fatalf("put %s: %v", name, err)
+	}
+	// Reconcile compares a LIST's ETags with the one PutObject returned.
+	if h, err := r.HeadObject(ctxT(t), name); err != nil || h.ETag != etag || etag == "" {
+		t.Fatalf("put %s: PutObject returned ETag %q, HEAD says %q (%v)", name, etag, h.ETag, err)
 	}
 }
 

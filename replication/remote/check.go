@@ -110,7 +110,8 @@ func (c *Client) Check(ctx context.Context) Report {
 	body := []byte("ipas remote check\n")
 	sum := md5.Sum(body)
 	meta := replication.ObjectMeta{SHA256: "check", Size: int64(len(body)), ModTime: time.Now(), ContentType: "text/plain"}
-	if !add("write object", c.PutObject(ctx, name, bytes.NewReader(body), int64(len(body)), sum[:], meta), "put "+c.Key(name)) {
+	_, err = c.PutObject(ctx, name, bytes.NewReader(body), int64(len(body)), sum[:], meta)
+	if !add("write object", err, "put "+c.Key(name)) {
 		return rep
 	}
 	h, err := c.HeadObject(ctx, name)

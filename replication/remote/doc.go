@@ -3,7 +3,10 @@
 // Garage, versitygw), and Check, the pre-flight test behind
 // `gateway remote test`.
 //
-// Layout: local bucket/key is stored as prefix/bucket/key, a plain 1:1 copy
-// readable with any S3 tool. The object's SHA-256, mtime, content type and
-// user metadata travel with it as S3 metadata.
+// Layout (docs/remote-layout.md): local bucket/key is stored as
+// prefix/bucket/key, a plain 1:1 copy readable with any S3 tool; its
+// content headers are real headers and everything else a restore needs
+// (SHA-256, size, ETag, mtime, checksums, part sizes, user metadata) is
+// S3 metadata, encoded by replication.EncodeObjectMeta. IPAS's own files
+// live under prefix/.ipas/.
 package remote

@@ -26,7 +26,7 @@ func TestRemoteCopyReadableWithoutIPAS(t *testing.T) {
 	data := []byte("readable without ipas")
 	meta := remotetest.Meta(data)
 	sum := md5.Sum(data)
-	if err := r.PutObject(ctx, "docs/plain.txt", bytes.NewReader(data), int64(len(data)), sum[:], meta); err != nil {
+	if _, err := r.PutObject(ctx, "docs/plain.txt", bytes.NewReader(data), int64(len(data)), sum[:], meta); err != nil {
 		t.Fatal(err)
 	}
 	direct := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(gw.Endpoint), UsePathStyle: true,
