@@ -65,12 +65,12 @@ func (s *restoreSetup) stop(t *testing.T, p *gatewayProcess) {
 	}
 }
 
-// waitReplicated waits until the daemon has no job left.
+// waitReplicated waits until the journal holds no job and nothing is pending.
 func (s *restoreSetup) waitReplicated(t *testing.T, p *gatewayProcess) {
 	t.Helper()
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(300 * time.Millisecond) {
 		st := cliStatus(t, s.env, p.endpoint)
-		if st.Totals.QueueJobs == 0 {
+		if st.Journal.Jobs == 0 && st.Offsite.PendingObjects == 0 {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/internal/testutil"
+	"github.com/ipas/ipas/remoteindex"
 )
 
 // restoreObjects are the objects of the round trip, by "bucket/key".
@@ -118,8 +120,8 @@ func (s *restoreSetup) checkRestored(t *testing.T, ctx context.Context, dataDir 
 	if gone := err != nil; gone != wantGone {
 		t.Errorf("docs/gone.txt (deleted before the restore): gone %v, want %v", gone, wantGone)
 	}
-	if st := cliStatus(t, s.env, p.endpoint); st.Totals.QueueJobs != 0 {
-		t.Errorf("the restored archive queued %d uploads, want none: %+v", st.Totals.QueueJobs, st.Totals)
+	if st := cliStatus(t, s.env, p.endpoint); st.Journal.Jobs != 0 {
+		t.Errorf("the restored archive queued %d uploads, want none: %+v", st.Journal.Jobs, st.Journal)
 	}
 }
 
@@ -208,12 +210,19 @@ func TestRestore_RoundTrip(t *testing.T) {
 		}
 	})
 	t.Run("a truncated index is refused", func(t *testing.T) {
-		snaps, _ := filepath.Glob(filepath.Join(s.remoteDir, ".ipas", "index", "v1", "*.jsonl.gz"))
-		if len(snaps) != 1 {
-			t.Fatalf("snapshots on the remote: %v, want 1", snaps)
+		// The daemons started on restored directories uploaded snapshots too:
+		// damage the one the pointer names.
+		var ptr remoteindex.Pointer
+		b, err := os.ReadFile(filepath.Join(s.remoteDir, ".ipas", "index", "latest"))
+		if err != nil || json.Unmarshal(b, &ptr) != nil {
+			t.Fatalf("read the index pointer: %v %s", err, b)
 		}
-		st, _ := os.Stat(snaps[0])
-		if err := os.Truncate(snaps[0], st.Size()/2); err != nil {
+		snap := filepath.Join(s.remoteDir, ".ipas", filepath.FromSlash(ptr.Current))
+		st, err := os.Stat(snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(snap, st.Size()/2); err != nil {
 			t.Fatal(err)
 		}
 		dir := filepath.Join(work, "truncated")
