@@ -32,6 +32,7 @@ type restoreFlags struct {
 	merge, noIndex  bool
 	json            bool
 	objects, ranges int
+	rangeSize       int64
 }
 
 func runRestore(args []string, stdout, stderr io.Writer) error {
@@ -56,6 +57,7 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&rf.json, "json", false, "one JSON line per object on stdout, even on a terminal")
 	fs.IntVar(&rf.objects, "objects", restore.DefaultObjects, "objects downloaded at once")
 	fs.IntVar(&rf.ranges, "ranges", restore.DefaultRanges, "ranges of one large object downloaded at once")
+	fs.Int64Var(&rf.rangeSize, "range-size", restore.DefaultRangeSize, "`bytes` per ranged GET; an interrupted restore resumes inside an object only with the same value")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -92,7 +94,7 @@ func restoreArchive(ctx context.Context, cfg Config, rc remote.Config, rf restor
 	opts := restore.DefaultOptions(a.dir.join(restoreStateDir))
 	opts.Bucket, opts.Prefix = rf.bucket, rf.prefix
 	opts.IncludeDeleted, opts.Merge, opts.NoSnapshot = rf.includeDeleted, rf.merge, rf.noIndex
-	opts.Objects, opts.Ranges = rf.objects, rf.ranges
+	opts.Objects, opts.Ranges, opts.RangeSize = rf.objects, rf.ranges, rf.rangeSize
 	opts.Identity = remoteindex.Identity{ArchiveID: localID, Endpoint: rc.Endpoint, Bucket: rc.Bucket, Prefix: rc.Prefix}
 
 	var progress restore.Progress
