@@ -77,7 +77,11 @@ func (p *planFile) each(fn func(remoteindex.Object) error) error {
 	}
 }
 
-func (p *planFile) close() error {
-	p.f.Close()
-	return os.Remove(p.path)
+// close removes the plan; it may be called more than once.
+func (p *planFile) close() {
+	if p.f != nil {
+		p.f.Close()
+		os.Remove(p.path)
+		p.f = nil
+	}
 }

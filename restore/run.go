@@ -104,7 +104,11 @@ func (r *Restorer) Run(ctx context.Context) (Result, error) {
 	if res.Failed > 0 {
 		return res, ErrFailed
 	}
-	os.Remove(filepath.Join(r.opts.StateDir, markerFile))
+	pf.close()
+	snap.close()
+	if err := os.RemoveAll(r.opts.StateDir); err != nil {
+		r.log.Warn().Err(err).Msg("restore: done, but its state directory was not removed")
+	}
 	return res, nil
 }
 

@@ -135,9 +135,11 @@ func (s *snapshot) advance() {
 	s.next = &o
 }
 
+// close removes the downloaded snapshot; it may be called more than once.
 func (s *snapshot) close() {
-	if s != nil {
+	if s != nil && s.f != nil {
 		s.f.Close()
 		os.Remove(s.f.Name())
+		s.f = nil
 	}
 }
