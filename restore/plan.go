@@ -74,7 +74,7 @@ func (r *Restorer) plan(ctx context.Context, snap *snapshot, pf *planFile) (head
 		return p.nHead.Load(), p.err
 	}
 	if listErr != nil {
-		return p.nHead.Load(), fmt.Errorf("restore: list the remote: %w", listErr)
+		return p.nHead.Load(), fmt.Errorf("restore: %w: %w", errList, listErr)
 	}
 	return p.nHead.Load(), nil
 }

@@ -199,6 +199,10 @@ func (r *Restorer) download(ctx context.Context, pf *planFile) error {
 	return err
 }
 
+// errList marks a listing that failed: the remote is unreachable, or
+// answers with errors.
+var errList = errors.New("list the remote")
+
 // fatal reports whether err stops the whole restore rather than one object.
 func fatal(err error) bool {
 	return err != nil && (errors.Is(err, replication.ErrRemoteRefused) || errors.Is(err, store.ErrNoSpace) ||
@@ -211,9 +215,13 @@ func (r *Restorer) stopped(err error) error {
 	case errors.Is(err, store.ErrNoSpace) || errors.Is(err, syscall.ENOSPC):
 		return fmt.Errorf("restore stopped: the disk is full (%w); what was restored is kept: free space (or move the data directory to a larger disk) and run the same command again to continue", err)
 	case errors.Is(err, replication.ErrRemoteRefused):
-		return fmt.Errorf("restore stopped: the remote refuses us (%w); check remote.bucket, remote.prefix and the credentials (gateway remote test), then run the same command again", err)
+		return fmt.Errorf("restore stopped: the remote refuses us (%w); check that bucket %q exists (remote.bucket), remote.prefix and the credentials with `gateway remote test`, then run the same command again",
+			err, r.opts.Identity.Bucket)
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("restore interrupted; run the same command again to continue: %w", err)
+	case errors.Is(err, errList):
+		return fmt.Errorf("restore stopped: the remote cannot be listed (%w); check remote.endpoint %q and the network with `gateway remote test`, then run the same command again",
+			err, r.opts.Identity.Endpoint)
 	}
 	return fmt.Errorf("restore stopped: %w; run the same command again to continue", err)
 }

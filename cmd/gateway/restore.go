@@ -112,10 +112,13 @@ func restoreArchive(ctx context.Context, cfg Config, rc remote.Config, rf restor
 	if tp, ok := progress.(*restore.TerminalProgress); ok {
 		tp.Close()
 	}
-	res.WriteSummary(summary)
 	if err != nil && !errors.Is(err, restore.ErrFailed) {
+		if res.Restored+res.Skipped+res.Failed > 0 {
+			res.WriteSummary(summary) // what was done before it stopped is kept
+		}
 		return err
 	}
+	res.WriteSummary(summary)
 	if herr := afterRestore(ctx, cfg, rc, res, a, summary); herr != nil {
 		return errors.Join(err, herr)
 	}
