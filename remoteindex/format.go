@@ -98,6 +98,10 @@ type Object struct {
 	// Remote is what the remote reported once the version was replicated;
 	// zero when it was not (yet) at the time of the snapshot.
 	Remote Replica `json:"remote,omitzero"`
+	// Dropped names what the remote object's metadata lacked (S3's 2 KiB
+	// limit: "parts", "user-metadata"...); set only when read from a HEAD,
+	// never in a snapshot, which has everything.
+	Dropped []string `json:"dropped,omitempty"`
 }
 
 // Replica is the remote object's ETag and size when the upload was confirmed.

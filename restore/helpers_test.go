@@ -185,3 +185,21 @@ func (a *testArchive) restorer(remote Remote, rec *recorder, mod func(*Options))
 	}
 	return New(opts, remote, a.node, a.store, noLimit{}, rec, zerolog.Nop())
 }
+
+// syncBuffer is a bytes.Buffer safe for the progress bar's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

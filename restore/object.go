@@ -38,7 +38,7 @@ func (r *Restorer) restoreOne(ctx context.Context, o remoteindex.Object) error {
 	if err == nil {
 		err = r.journal(ctx, &o, q)
 	}
-	out := Outcome{Name: o.Name(), Size: o.Size, Fetched: fetched.Load()}
+	out := Outcome{Name: o.Name(), Size: o.Size, Fetched: fetched.Load(), Lacking: o.Dropped}
 	var oe *objectError
 	switch {
 	case err == nil:

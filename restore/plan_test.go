@@ -87,6 +87,7 @@ func TestRestore_MergeKeepsNewerLocal(t *testing.T) {
 	now := time.Now().UTC()
 	rem.put("docs/a", []byte("remote, older"), now.Add(-time.Hour), now.Add(-time.Hour))
 	rem.put("docs/b", []byte("remote only"), now.Add(-time.Hour), now.Add(-time.Hour))
+	rem.objects["docs/b"].meta.Dropped = []string{"user-metadata"} // over S3's 2 KiB
 	a := openTestArchive(t)
 	ctx := context.Background()
 	a.node.CreateBucket(ctx, "docs", now)
@@ -112,8 +113,8 @@ func TestRestore_MergeKeepsNewerLocal(t *testing.T) {
 	if o, _ := a.node.Object("docs", "a"); o.SHA256 != local.SHA256 {
 		t.Error("the newer local version was overwritten")
 	}
-	if got := rec.out["docs/b"]; got.Status != Restored {
-		t.Errorf("docs/b: %+v, want restored", got)
+	if got := rec.out["docs/b"]; got.Status != Restored || len(got.Lacking) != 1 || got.Lacking[0] != "user-metadata" {
+		t.Errorf("docs/b: %+v, want restored, reported as lacking its user metadata", got)
 	}
 }
 
@@ -160,5 +161,23 @@ func TestPartETag(t *testing.T) {
 	}
 	if got, want := e.sum(), fmt.Sprintf("%x-3", md5.Sum(sums)); got != want {
 		t.Fatalf("ETag %s, want %s", got, want)
+	}
+}
+
+// TestTerminalProgress draws the bar a terminal shows: objects, bytes, rate
+// and ETA, with failures printed above it.
+func TestTerminalProgress(t *testing.T) {
+	var buf syncBuffer
+	p := NewTerminalProgress(&buf)
+	p.Planned(4, 4<<20)
+	p.Fetched(1 << 20)
+	p.Object(Outcome{Name: "docs/a", Size: 1 << 20, Status: Restored})
+	p.Object(Outcome{Name: "docs/b", Size: 1, Status: Failed, Reason: "its bytes hash to SHA-256 x"})
+	p.Close()
+	out := buf.String()
+	for _, want := range []string{"2/4 objects", "1.0 MiB/4.0 MiB", "/s", "ETA", "failed docs/b: its bytes hash to SHA-256 x"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the progress output lacks %q:\n%q", want, out)
+		}
 	}
 }

@@ -31,6 +31,9 @@ func objectFromMeta(name string, ro replication.RemoteObject) remoteindex.Object
 	if o.Size < 0 { // format 0 did not record it
 		o.Size = ro.Size
 	}
+	if len(m.Dropped) > 0 {
+		o.Dropped = append([]string(nil), m.Dropped...)
+	}
 	if len(m.PartSizes) > 0 {
 		o.PartSizes = append([]int64(nil), m.PartSizes...)
 	}

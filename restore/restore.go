@@ -89,6 +89,9 @@ type Outcome struct {
 	Fetched int64  `json:"fetched,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 	Fix     string `json:"fix,omitempty"`
+	// Lacking names what the remote copy's metadata did not hold (S3's 2 KiB
+	// metadata limit), so the restored object lacks it too.
+	Lacking []string `json:"lacking,omitempty"`
 }
 
 // Result sums up a restore.
@@ -106,6 +109,8 @@ type Result struct {
 	Failed        int64
 	// Failures holds the first maxFailures failures in full.
 	Failures []Outcome
+	// Lacking counts restored objects whose remote metadata was incomplete.
+	Lacking int64
 	// Fetched is every byte downloaded by this run.
 	Fetched int64
 	// Heads counts HEAD requests (the snapshot saves them).

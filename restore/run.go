@@ -252,6 +252,9 @@ func (r *Restorer) restored(o Outcome) {
 	r.mu.Lock()
 	r.res.Restored++
 	r.res.RestoredBytes += o.Size
+	if len(o.Lacking) > 0 {
+		r.res.Lacking++
+	}
 	r.res.Fetched += o.Fetched
 	r.mu.Unlock()
 	r.progress.Object(o)

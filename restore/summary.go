@@ -14,6 +14,9 @@ func (r Result) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, ", %d HEAD requests", r.Heads)
 	}
 	fmt.Fprintln(w)
+	if r.Lacking > 0 {
+		fmt.Fprintf(w, "%d restored object(s) lack metadata their remote copy could not hold (S3's 2 KiB limit): see \"lacking\" in the JSON lines\n", r.Lacking)
+	}
 	if r.Source != "" {
 		fmt.Fprintf(w, "object list: %s\n", r.Source)
 	}

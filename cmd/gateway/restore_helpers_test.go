@@ -83,6 +83,8 @@ func (s *restoreSetup) waitReplicated(t *testing.T, p *gatewayProcess) {
 type restoreRun struct {
 	stdout, stderr string
 	code           int
+	maxRSS         int64 // bytes
+	took           time.Duration
 }
 
 func (s *restoreSetup) restore(t *testing.T, dataDir string, args ...string) restoreRun {
@@ -93,8 +95,12 @@ func (s *restoreSetup) restore(t *testing.T, dataDir string, args ...string) res
 	cmd.Env = append(os.Environ(), s.env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
 	err := cmd.Run()
-	run := restoreRun{stdout: out.String(), stderr: errb.String()}
+	run := restoreRun{stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		run.maxRSS = ru.Maxrss << 10 // KiB on Linux
+	}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):

@@ -141,7 +141,8 @@ func testResumeAfterKill(t *testing.T, size, rangeSize int64, rate int) {
 	// Besides the object's bytes: the index, a LIST page and response headers.
 	const overhead = 256 << 10
 	inFlight := restore.DefaultRanges * rangeSize
-	t.Logf("second run fetched %d bytes; the object's remainder was %d (unrecorded %d)", second, size-first, size-recorded)
+	t.Logf("second run fetched %d bytes in %s, peak RSS %.1f MiB; the object's remainder was %d (unrecorded %d)",
+		second, run.took.Round(time.Millisecond), float64(run.maxRSS)/(1<<20), size-first, size-recorded)
 	if second > size-recorded+overhead {
 		t.Errorf("the second run fetched %d bytes, more than the %d not recorded as finished", second, size-recorded)
 	}
