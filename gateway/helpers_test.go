@@ -20,6 +20,7 @@ import (
 	smithy "github.com/aws/smithy-go"
 	"github.com/rs/zerolog"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway/sigv4"
 	"github.com/ipas/ipas/internal/testutil"
 	"github.com/ipas/ipas/queue"
@@ -35,21 +36,19 @@ const (
 	testTimeout    = 60 * time.Second
 )
 
-var (
-	_ Index = (*queue.Node)(nil)
-	_ Blobs = (*store.Store)(nil)
-)
+var _ Index = (*queue.Node)(nil)
 
 // testGateway is the real server over a real store and journal in a temp dir.
 type testGateway struct {
-	t      testing.TB
-	dir    string
-	tls    bool
-	cfg    Config
-	store  *store.Store
-	node   *queue.Node
-	srv    *Server
-	blobs  Blobs // what the server uses; tests may wrap the store
+	t     testing.TB
+	dir   string
+	tls   bool
+	cfg   Config
+	store *store.Store
+	node  *queue.Node
+	srv   *Server
+	// wrap, if set, wraps the archive the server uses (a test's failing disk).
+	wrap   func(Objects) Objects
 	URL    string
 	caFile string
 	stop   context.CancelFunc
@@ -107,13 +106,14 @@ func (g *testGateway) start() {
 	if err := g.node.Open(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	if g.blobs == nil {
-		g.blobs = g.store
+	var objects Objects = archive.New(g.store, g.node)
+	if g.wrap != nil {
+		objects = g.wrap(objects)
 	}
 	if err := g.cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	g.srv = New(g.cfg, g.node, g.blobs, log)
+	g.srv = New(g.cfg, g.node, objects, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -148,9 +148,6 @@ func (g *testGateway) close() {
 // restart stops everything and opens the same directory again on a new port.
 func (g *testGateway) restart() {
 	g.close()
-	if g.blobs == Blobs(g.store) {
-		g.blobs = nil
-	}
 	g.start()
 }
 

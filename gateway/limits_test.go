@@ -104,16 +104,23 @@ func TestHostileKeys(t *testing.T) {
 	}
 }
 
-// fullBlobs fails every Put with ENOSPC after consuming part of the body, like a disk
-// that fills up mid-upload.
-type fullBlobs struct {
-	*store.Store
+// fullDisk fails every write with ENOSPC after consuming part of the body, like a
+// disk that fills up mid-upload.
+type fullDisk struct {
+	Objects
 }
 
-func (f fullBlobs) Put(ctx context.Context, r io.Reader) (store.Blob, error) {
+func (f fullDisk) Put(ctx context.Context, r io.Reader) (store.Blob, error) {
 	_, _ = io.CopyN(io.Discard, r, 1000)
 	return store.Blob{}, fmt.Errorf("store: write: %w: %w", store.ErrNoSpace, syscall.ENOSPC)
 }
+
+func (f fullDisk) PutVerified(ctx context.Context, r io.Reader, _ store.Digest) (store.Blob, error) {
+	return f.Put(ctx, r)
+}
+
+// Inlines is false: every body goes through Put, which fails.
+func (f fullDisk) Inlines() bool { return false }
 
 func TestFullDisk(t *testing.T) {
 	g := newGateway(t)
@@ -121,10 +128,8 @@ func TestFullDisk(t *testing.T) {
 	mustBucket(t, c, "full")
 	put(t, c, "full", "old", []byte("kept"))
 	g.close()
-	fb := &fullBlobs{}
-	g.blobs = fb
+	g.wrap = func(o Objects) Objects { return fullDisk{o} }
 	g.start()
-	fb.Store = g.store // the wrapper reads through the reopened store
 	c = g.client()
 	_, err := c.PutObject(ctxT(t), &s3.PutObjectInput{Bucket: aws.String("full"), Key: aws.String("old"),
 		Body: bytes.NewReader(content(3, 64<<10))})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/queue"
 )
@@ -34,19 +35,6 @@ func (s *Server) initMultipart() {
 }
 
 var errNoMultipart = s3err.ErrNotImplemented.WithMessage("Multipart uploads are not available: the index does not journal them.")
-
-// segments lists the blobs whose concatenation is o's content: its parts, for an
-// object completed from a multipart upload without copying them together.
-func segments(o queue.Object) []segment {
-	if len(o.Parts) == 0 {
-		return []segment{{o.Blob, o.Size}}
-	}
-	out := make([]segment, len(o.Parts))
-	for i, p := range o.Parts {
-		out[i] = segment{p.Blob, p.Size}
-	}
-	return out
-}
 
 // newUploadID returns the creation time in nanoseconds (16 hex digits) followed by
 // 32 random hex digits: upload IDs must not be guessable, and IDs that sort in
@@ -138,8 +126,8 @@ func (s *Server) uploadPart(w *responseWriter, r *request, uploadID string) erro
 	if err != nil {
 		return err
 	}
-	defer s.blobs.Unpin(blob.Digest)
-	p := queue.UploadPart{Number: n, Blob: blob.Digest.String(), Size: blob.Size, ETag: hex.EncodeToString(blob.MD5[:]),
+	defer s.objects.Unpin(blob.Digest)
+	p := queue.UploadPart{Number: n, Blob: blob.Digest.String(), Size: blob.Size, ETag: archive.ETag(blob),
 		Checksums: b.Checksums(), ModTime: s.now()}
 	if err := s.uploads.PutUploadPart(r.Context(), uploadID, p); err != nil {
 		if errors.Is(err, queue.ErrNoSuchUpload) {
@@ -215,13 +203,13 @@ func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) 
 			return err
 		}
 		hr := newHashingReader(rc, algo)
-		blob, err := s.blobs.Put(r.Context(), hr)
+		blob, err := s.objects.Put(r.Context(), hr)
 		rc.Close()
 		if err != nil {
 			return err
 		}
-		defer s.blobs.Unpin(blob.Digest)
-		p.Blob, p.Size, p.ETag = blob.Digest.String(), blob.Size, hex.EncodeToString(blob.MD5[:])
+		defer s.objects.Unpin(blob.Digest)
+		p.Blob, p.Size, p.ETag = blob.Digest.String(), blob.Size, archive.ETag(blob)
 		if algo != "" && sum == "" {
 			sum = hr.Value()
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway/checksum"
 	"github.com/ipas/ipas/queue"
 )
@@ -185,7 +186,7 @@ func (s *Server) hashAhead(u queue.Upload, p queue.UploadPart) {
 // readPart copies one stored part into w.
 func (s *Server) readPart(ctx context.Context) func(queue.UploadPart, io.Writer) error {
 	return func(p queue.UploadPart, w io.Writer) error {
-		r := &segmentReader{ctx: ctx, blobs: s.blobs, segs: []segment{{p.Blob, p.Size}}, left: p.Size}
+		r := s.objects.OpenPieces(ctx, []archive.Piece{{Blob: p.Blob, Size: p.Size}}, 0, p.Size)
 		defer r.Close()
 		n, err := io.Copy(w, r)
 		if err == nil && n != p.Size {

@@ -14,28 +14,9 @@ import (
 // before the copy's reference existed. A blob already gone means the source was
 // deleted meanwhile: NoSuchKey, as if the copy had come a moment later.
 func (s *Server) pinSource(src queue.Object) (release func(), err error) {
-	var pinned []store.Digest
-	release = func() {
-		for _, d := range pinned {
-			s.blobs.Unpin(d)
-		}
+	release, err = s.objects.PinObject(src)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, s3err.ErrNoSuchKey
 	}
-	for _, seg := range segments(src) {
-		if seg.size == 0 && seg.blob == "" {
-			continue
-		}
-		d, err := store.ParseDigest(seg.blob)
-		if err == nil {
-			err = s.blobs.Pin(d)
-		}
-		if err != nil {
-			release()
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, s3err.ErrNoSuchKey
-			}
-			return nil, err
-		}
-		pinned = append(pinned, d)
-	}
-	return release, nil
+	return release, err
 }

@@ -43,6 +43,9 @@ func TestCopyPinsItsSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := g.store.SyncStaged(ctxT(t)); err != nil { // a small object's blob may still be staged
+		t.Fatal(err)
+	}
 	blob := filepath.Join(g.dir, "store", "blobs", o.Blob[:2], o.Blob[2:4], o.Blob)
 	if err := os.Remove(blob); err != nil {
 		t.Fatal(err)

@@ -1,12 +1,12 @@
 package gateway
 
 import (
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway/checksum"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/internal/s3name"
@@ -42,20 +42,10 @@ func (s *Server) putObject(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	defer s.blobs.Unpin(blob.Digest)
-	now := s.now()
-	o := queue.Object{
-		Bucket: r.bucket, Key: r.key, VersionID: queue.NewVersionID(now),
-		Blob: blob.Digest.String(), Size: blob.Size, ETag: hex.EncodeToString(blob.MD5[:]),
-		SHA256: blob.Digest.String(), ContentType: contentType, Metadata: meta,
-		Checksums: b.Checksums(), ModTime: now,
-	}
-	if inline != nil {
-		err = s.idx.(inlineIndex).PutObjectInline(r.Context(), o, inline)
-	} else {
-		err = s.idx.PutObject(r.Context(), o)
-	}
-	if err != nil {
+	defer s.objects.Unpin(blob.Digest)
+	o := archive.NewObject(r.bucket, r.key, blob, s.now())
+	o.ContentType, o.Metadata, o.Checksums = contentType, meta, b.Checksums()
+	if err := s.objects.Commit(r.Context(), o, inline); err != nil {
 		return err
 	}
 	h := w.Header()

@@ -2,12 +2,11 @@ package gateway
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"io"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway/s3err"
-	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/store"
 )
 
@@ -17,18 +16,15 @@ import (
 // (SHA-256 is a third of the CPU an upload costs). The store refuses a mismatch
 // before anything is made durable, as the body's own check did.
 func (s *Server) putBody(ctx context.Context, b *body) (store.Blob, error) {
-	// The store itself, not any Blobs: a wrapper that embeds *store.Store to replace
-	// Put (a test's failing disk) would otherwise be bypassed.
-	st, ok := s.blobs.(*store.Store)
-	if !ok || b.signed == "" || b.n > 0 {
-		return s.blobs.Put(ctx, b)
+	if b.signed == "" || b.n > 0 {
+		return s.objects.Put(ctx, b)
 	}
-	var want store.Digest
-	if _, err := hex.Decode(want[:], []byte(b.signed)); err != nil {
-		return s.blobs.Put(ctx, b)
+	want, err := archive.ParseDigest(b.signed)
+	if err != nil {
+		return s.objects.Put(ctx, b)
 	}
 	b.r = b.unhashed
-	blob, err := st.PutVerified(ctx, b, want)
+	blob, err := s.objects.PutVerified(ctx, b, want)
 	return blob, b.payloadMismatch(err)
 }
 
@@ -43,30 +39,21 @@ func (b *body) payloadMismatch(err error) error {
 	return err
 }
 
-// inlineIndex is an Index that journals a small object with its bytes
-// (*queue.Node opened with queue.Config.Inline).
-type inlineIndex interface {
-	PutObjectInline(ctx context.Context, o queue.Object, data []byte) error
-	Inlines() bool
-}
-
 // stageBody stores a small object body without waiting for the disk: it is
-// read into memory and staged (store.Stage), and the caller journals it with
-// its bytes (queue.Node.PutObjectInline), whose one fsync then makes the
-// object durable. handled is false when the body is not small or the index
-// or the store cannot stage: the caller then uses putBody. data is what the
-// journal entry must carry, nil when an identical blob was durable already.
-func (s *Server) stageBody(ctx context.Context, b *body) (blob store.Blob, data []byte, handled bool, err error) {
-	st, isStore := s.blobs.(*store.Store) // not a test's wrapper: see putBody
-	idx, isInline := s.idx.(inlineIndex)
-	if !isStore || !isInline || !idx.Inlines() || b.size <= 0 || b.size > s.cfg.InlineMax || b.n > 0 {
+// read into memory and staged (archive.Archive.Stage), and the caller commits
+// it with its bytes, whose journal fsync then makes the object durable.
+// handled is false when the body is not small or the archive cannot stage:
+// the caller then uses putBody. inline is what the journal entry must carry,
+// nil when an identical blob was durable already.
+func (s *Server) stageBody(ctx context.Context, b *body) (blob store.Blob, inline []byte, handled bool, err error) {
+	if b.size <= 0 || b.size > s.cfg.InlineMax || b.n > 0 || !s.objects.Inlines() {
 		return store.Blob{}, nil, false, nil
 	}
-	var want *store.Digest
+	var want store.Digest
+	verify := false
 	if b.signed != "" {
-		var d store.Digest
-		if _, err := hex.Decode(d[:], []byte(b.signed)); err == nil {
-			want = &d
+		if d, err := archive.ParseDigest(b.signed); err == nil {
+			want, verify = d, true
 			b.r = b.unhashed // the store's SHA-256 checks it
 		}
 	}
@@ -87,12 +74,13 @@ func (s *Server) stageBody(ctx context.Context, b *body) (blob store.Blob, data 
 	case int64(n) != b.size:
 		return store.Blob{}, nil, true, s3err.ErrIncompleteBody
 	}
-	blob, staged, err := st.Stage(ctx, buf[:n], want)
+	if verify {
+		blob, inline, err = s.objects.StageVerified(ctx, buf[:n], want)
+	} else {
+		blob, inline, err = s.objects.Stage(ctx, buf[:n])
+	}
 	if err != nil {
 		return store.Blob{}, nil, true, b.payloadMismatch(err)
 	}
-	if staged {
-		data = buf[:n]
-	}
-	return blob, data, true, nil
+	return blob, inline, true, nil
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"net/http"
 	"time"
+
+	"github.com/ipas/ipas/archive"
 )
 
 // sendStep is how many bytes of a file one sendfile call may send under one write
@@ -13,38 +15,16 @@ import (
 // ones cost more system calls.
 const sendStep = 1 << 20
 
-// The GetObject body goes io.Copy(stallWriter, segmentReader) → segmentReader.WriteTo
+// The GetObject body goes io.Copy(stallWriter, archive.Reader) → Reader.WriteTo
 // → the store's blob reader, which hands over its *os.File limited to the range →
 // stallWriter.ReadFrom, in steps under a fresh deadline → responseWriter.ReadFrom →
 // net/http's response.ReadFrom → sendfile(2) over TCP. Any plain Writer in between
 // would turn it back into a copy through user space.
 var (
-	_ io.WriterTo   = (*segmentReader)(nil)
+	_ io.WriterTo   = (*archive.Reader)(nil)
 	_ io.ReaderFrom = (*stallWriter)(nil)
 	_ io.ReaderFrom = (*responseWriter)(nil)
 )
-
-// WriteTo copies the range to w one segment at a time, letting each blob reader
-// hand its file to w.
-func (r *segmentReader) WriteTo(w io.Writer) (int64, error) {
-	var total int64
-	for r.left > 0 {
-		if r.cur == nil {
-			if err := r.next(); err != nil {
-				return total, err
-			}
-		}
-		n, err := io.Copy(w, r.cur)
-		total += n
-		r.left -= n
-		r.cur.Close()
-		r.cur = nil
-		if err != nil {
-			return total, err
-		}
-	}
-	return total, nil
-}
 
 // ReadFrom sends src in steps of sendStep, each under a fresh write deadline. A
 // src that is an *io.LimitedReader (a blob's file limited to a range) is unwrapped

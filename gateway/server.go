@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/gateway/sigv4"
 	"github.com/ipas/ipas/queue"
@@ -29,23 +30,37 @@ type Index interface {
 	DeleteObject(ctx context.Context, bucket, key, deleteID string) error
 }
 
-// Blobs is the part of the blob store (*store.Store) the gateway uses.
-type Blobs interface {
+// Objects is the archive (*archive.Archive) as the gateway uses it: bodies
+// stored as blobs and journaled as objects, and objects read back.
+type Objects interface {
 	// Put stores r as one blob, returned pinned; r's error aborts it without a trace.
 	Put(ctx context.Context, r io.Reader) (store.Blob, error)
-	OpenBlob(ctx context.Context, d store.Digest, size, off, length int64) (io.ReadCloser, error)
-	// Pin protects an existing blob from collection until Unpin (store.ErrNotFound
-	// if it is gone).
-	Pin(d store.Digest) error
+	// PutVerified is Put of a body whose signed SHA-256 the store checks.
+	PutVerified(ctx context.Context, r io.Reader, want store.Digest) (store.Blob, error)
+	// Inlines reports whether Stage works.
+	Inlines() bool
+	// Stage stores a small body without waiting for the disk; inline is what
+	// Commit must journal with the object.
+	Stage(ctx context.Context, data []byte) (b store.Blob, inline []byte, err error)
+	StageVerified(ctx context.Context, data []byte, want store.Digest) (b store.Blob, inline []byte, err error)
+	// Commit journals an object whose blob Put or Stage returned.
+	Commit(ctx context.Context, o queue.Object, inline []byte) error
 	Unpin(d store.Digest)
+	// PinObject protects an existing object's blobs from collection until
+	// release (store.ErrNotFound if one is gone).
+	PinObject(o queue.Object) (release func(), err error)
+	Open(ctx context.Context, o queue.Object, off, length int64) io.ReadCloser
+	OpenPieces(ctx context.Context, pieces []archive.Piece, off, length int64) io.ReadCloser
 }
+
+var _ Objects = (*archive.Archive)(nil)
 
 // Server is the S3 endpoint. It is an http.Handler; ListenAndServe runs it with the
 // configured timeouts and TLS.
 type Server struct {
 	cfg      Config
 	idx      Index
-	blobs    Blobs
+	objects  Objects
 	log      zerolog.Logger
 	verifier *sigv4.Verifier
 	now      func() time.Time
@@ -54,9 +69,9 @@ type Server struct {
 	partHashes uploadHashes
 }
 
-// New returns a Server over idx and blobs. cfg must be valid (Config.Validate); zero
+// New returns a Server over idx and objects (the archive over the same journal). cfg must be valid (Config.Validate); zero
 // limits and timeouts are replaced by their defaults.
-func New(cfg Config, idx Index, blobs Blobs, log zerolog.Logger) *Server {
+func New(cfg Config, idx Index, objects Objects, log zerolog.Logger) *Server {
 	d := DefaultConfig(cfg.Credentials)
 	if cfg.Region == "" {
 		cfg.Region = d.Region
@@ -75,7 +90,7 @@ func New(cfg Config, idx Index, blobs Blobs, log zerolog.Logger) *Server {
 	if cfg.RequireRegion {
 		v.Region = cfg.Region
 	}
-	s := &Server{cfg: cfg, idx: idx, blobs: blobs, log: log.With().Str("component", "gateway").Logger(),
+	s := &Server{cfg: cfg, idx: idx, objects: objects, log: log.With().Str("component", "gateway").Logger(),
 		verifier: v, now: time.Now}
 	s.initMultipart()
 	return s

@@ -7,9 +7,13 @@
 // share one fsync of the raft log.
 //
 // The raft log, not fsm.db, makes a command durable: entries are applied into one bbolt
-// transaction that commits every few thousand commands, every 20 ms, before a snapshot and
-// before any read, so fsm.db's own fsyncs are shared too and a read sees every command
-// applied before it. After a crash, raft replays what the last commit did not hold.
+// write transaction that stays open across raft batches and commits after 4,096 commands,
+// 500 ms after it began, or before a snapshot, a long scan (MarkReferenced) or Close, so
+// fsm.db's own fsyncs are shared by thousands of commands. Reads run inside that open
+// transaction when there is one, so a read sees every command applied before it without
+// forcing a commit. An entry that carries a small object's bytes (PutObjectInline) commits
+// only after the store has made that object's blob durable (Config.Inline). After a crash,
+// raft replays what the last commit did not hold.
 //
 // The raft directory (Config.Dir) holds node-id, wal/ (raft-wal: log and stable store),
 // snapshots/ (raft.FileSnapshotStore; a snapshot is a copy of fsm.db) and fsm.db. fsm.db

@@ -2,6 +2,8 @@ package replication
 
 import (
 	"time"
+
+	"github.com/ipas/ipas/archive"
 )
 
 // Op is what a job does to the remote.
@@ -24,10 +26,7 @@ type Part struct {
 // Piece is one stretch of an object's bytes: a whole local blob. An object
 // is the concatenation of its pieces (one for a plain PUT, several for a
 // multipart upload stored as a composite object).
-type Piece struct {
-	Blob string // lowercase hex SHA-256 in the local store
-	Size int64
-}
+type Piece = archive.Piece
 
 // Job is the replication's view of one journaled job.
 type Job struct {

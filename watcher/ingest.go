@@ -2,7 +2,6 @@ package watcher
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,12 +15,16 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	// Aliased: the package's tests have a type named archive.
+	ipasarchive "github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/store"
 )
 
 // errChanged means the file changed while it was being read.
 var errChanged = errors.New("file changed while it was read")
+
+var _ Blobs = (*ipasarchive.Archive)(nil)
 
 // check decides what to do with one file and does it: wait for it to be quiet,
 // archive it, or apply on_delete to a file that is gone.
@@ -134,20 +137,10 @@ func (w *Watcher) ingest(ctx context.Context, j job, st fileStat, rec *record, b
 		// Same content as the current object: a touched file, or a record lost in a crash.
 		r.VersionID, newVersion = cur.VersionID, false
 	} else {
-		now := time.Now()
-		r.VersionID = queue.NewVersionID(now)
-		obj := queue.Object{
-			Bucket:      bucket,
-			Key:         key,
-			VersionID:   r.VersionID,
-			Blob:        digest,
-			Size:        blob.Size,
-			ETag:        hex.EncodeToString(blob.MD5[:]), // a single-part object's S3 ETag is its MD5
-			SHA256:      digest,
-			ContentType: contentType(key),
-			Metadata:    map[string]string{"x-amz-meta-mtime": strconv.FormatInt(st.mtime().Unix(), 10)},
-			ModTime:     now,
-		}
+		obj := ipasarchive.NewObject(bucket, key, blob, time.Now())
+		obj.ContentType = contentType(key)
+		obj.Metadata = map[string]string{"x-amz-meta-mtime": strconv.FormatInt(st.mtime().Unix(), 10)}
+		r.VersionID = obj.VersionID
 		if err := w.index.PutObject(ctx, obj); err != nil {
 			if errors.Is(err, queue.ErrNoSuchBucket) {
 				f.buckets.Delete(bucket) // deleted through S3: created again at the retry

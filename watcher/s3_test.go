@@ -21,6 +21,7 @@ import (
 	smithy "github.com/aws/smithy-go"
 	"github.com/rs/zerolog"
 
+	ipasarchive "github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/gateway/sigv4"
 )
@@ -52,7 +53,7 @@ func startGateway(t testing.TB, a *archive, log zerolog.Logger) *s3Gateway {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	srv := gateway.New(cfg, a.node, a.store, log)
+	srv := gateway.New(cfg, a.node, ipasarchive.New(a.store, a.node), log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -39,7 +39,8 @@ type Index interface {
 	Object(bucket, key string) (queue.Object, error)
 }
 
-// Blobs is the part of the blob store the watcher uses; *store.Store implements it.
+// Blobs is the part of the archive the watcher uses; *archive.Archive (and the
+// *store.Store under it) implement it.
 type Blobs interface {
 	Put(ctx context.Context, r io.Reader) (store.Blob, error)
 	Unpin(d store.Digest)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/gateway/sigv4"
 	"github.com/ipas/ipas/queue"
@@ -48,7 +49,7 @@ func startInProcess(ctx context.Context, root string) (*server, error) {
 	}
 	cfg := gateway.DefaultConfig(sigv4.StaticCredentials{benchAccessKey: benchSecretKey})
 	cfg.RequireRegion = true
-	srv := gateway.New(cfg, node, st, log)
+	srv := gateway.New(cfg, node, archive.New(st, node), log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		closeAll()

@@ -11,22 +11,25 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/store"
 )
 
-// archive is an opened data directory: its lock, the blob store and the journal.
-// Every command that touches the archive opens it the same way.
-type archive struct {
-	dir   *dataDir
-	store *store.Store
-	node  *queue.Node
+// dataArchive is an opened data directory: its lock, the blob store, the journal,
+// and the objects they make together. Every command that touches the archive
+// opens it the same way.
+type dataArchive struct {
+	dir     *dataDir
+	store   *store.Store
+	node    *queue.Node
+	objects *archive.Archive
 }
 
 // openArchive locks cfg.DataDir and opens the store and the journal in it. On error
 // everything opened so far is closed again.
-func openArchive(ctx context.Context, cfg Config, log zerolog.Logger) (_ *archive, err error) {
-	a := &archive{}
+func openArchive(ctx context.Context, cfg Config, log zerolog.Logger) (_ *dataArchive, err error) {
+	a := &dataArchive{}
 	defer func() {
 		if err != nil {
 			a.close(context.Background())
@@ -52,13 +55,14 @@ func openArchive(ctx context.Context, cfg Config, log zerolog.Logger) (_ *archiv
 		return nil, err
 	}
 	a.node = node
+	a.objects = archive.New(st, node)
 	return a, nil
 }
 
 // markReferenced reports to the store's collector every blob the index still
 // needs. A digest the index holds but cannot be parsed fails the whole mark:
 // the collector must never read "unparseable" as "unreferenced".
-func (a *archive) markReferenced(ctx context.Context, mark func(store.Digest)) error {
+func (a *dataArchive) markReferenced(ctx context.Context, mark func(store.Digest)) error {
 	var bad error
 	err := a.node.MarkReferenced(ctx, func(blob string) {
 		d, err := store.ParseDigest(blob)
@@ -72,7 +76,7 @@ func (a *archive) markReferenced(ctx context.Context, mark func(store.Digest)) e
 }
 
 // close closes the journal, then the store, then releases the lock.
-func (a *archive) close(ctx context.Context) error {
+func (a *dataArchive) close(ctx context.Context) error {
 	var errs []error
 	if a.node != nil {
 		if err := a.node.Close(ctx); err != nil {
@@ -93,7 +97,7 @@ func (a *archive) close(ctx context.Context) error {
 // withStoppedDaemonArchive runs fn on the archive of the configuration cf describes,
 // for the commands that work while the daemon is stopped (import, verify): SIGINT and
 // SIGTERM cancel fn's context, and the archive is closed afterwards.
-func withStoppedDaemonArchive(cf *configFlags, fn func(ctx context.Context, a *archive, log zerolog.Logger) error) error {
+func withStoppedDaemonArchive(cf *configFlags, fn func(ctx context.Context, a *dataArchive, log zerolog.Logger) error) error {
 	cfg, err := cf.load()
 	if err != nil {
 		return err

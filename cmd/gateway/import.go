@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,8 +16,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/internal/s3name"
 	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/store"
 )
 
 // DefaultImportJobs is how many files `gateway import` archives at once.
@@ -46,22 +47,31 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	if *jobs < 1 {
 		return fmt.Errorf("--jobs %d: use 1 or more", *jobs)
 	}
-	return withStoppedDaemonArchive(&cf, func(ctx context.Context, a *archive, log zerolog.Logger) error {
+	return withStoppedDaemonArchive(&cf, func(ctx context.Context, a *dataArchive, log zerolog.Logger) error {
 		if err := a.node.CreateBucket(ctx, bucket, time.Now()); err != nil && !errors.Is(err, queue.ErrBucketExists) {
 			return err
 		}
-		im := importer{archive: a, bucket: bucket, log: log, out: stdout}
+		im := importer{objects: a.objects, bucket: bucket, log: log, out: stdout}
 		return im.run(ctx, root, *jobs)
 	})
 }
 
+// importObjects is the archive (*archive.Archive) as import uses it.
+type importObjects interface {
+	Put(ctx context.Context, r io.Reader) (store.Blob, error)
+	Unpin(d store.Digest)
+	Commit(ctx context.Context, o queue.Object, inline []byte) error
+}
+
+var _ importObjects = (*archive.Archive)(nil)
+
 // importer archives files into one bucket.
 type importer struct {
-	*archive
-	bucket string
-	log    zerolog.Logger
-	mu     sync.Mutex // serialises lines on out
-	out    io.Writer
+	objects importObjects
+	bucket  string
+	log     zerolog.Logger
+	mu      sync.Mutex // serialises lines on out
+	out     io.Writer
 }
 
 // run walks root and archives its regular files with jobs workers. It returns the
@@ -129,28 +139,18 @@ func (im *importer) archiveFile(ctx context.Context, root, path string) error {
 	if err != nil {
 		return err
 	}
-	blob, err := im.store.Put(ctx, f)
+	blob, err := im.objects.Put(ctx, f)
 	if err != nil {
 		return err
 	}
-	defer im.store.Unpin(blob.Digest)
+	defer im.objects.Unpin(blob.Digest)
 	if blob.Size != st.Size() {
 		return fmt.Errorf("%s changed while it was read (%d bytes read, %d at open); run the import again", path, blob.Size, st.Size())
 	}
-	now := time.Now()
-	obj := queue.Object{
-		Bucket:      im.bucket,
-		Key:         key,
-		VersionID:   queue.NewVersionID(now),
-		Blob:        blob.Digest.String(),
-		Size:        blob.Size,
-		ETag:        hex.EncodeToString(blob.MD5[:]), // a single-part object's S3 ETag is its MD5
-		SHA256:      blob.Digest.String(),
-		ContentType: contentType(path),
-		Metadata:    map[string]string{"x-amz-meta-mtime": strconv.FormatInt(st.ModTime().Unix(), 10)},
-		ModTime:     now,
-	}
-	if err := im.node.PutObject(ctx, obj); err != nil {
+	obj := archive.NewObject(im.bucket, key, blob, time.Now())
+	obj.ContentType = contentType(path)
+	obj.Metadata = map[string]string{"x-amz-meta-mtime": strconv.FormatInt(st.ModTime().Unix(), 10)}
+	if err := im.objects.Commit(ctx, obj, nil); err != nil {
 		return err
 	}
 	im.mu.Lock()

@@ -21,7 +21,7 @@ type remoteIndex struct {
 
 // startRemoteIndex starts the periodic uploads of the index snapshot next to
 // the remote copy (remote.index_interval).
-func startRemoteIndex(ctx context.Context, cfg Config, a *archive, rep *replicator, log zerolog.Logger) (*remoteIndex, error) {
+func startRemoteIndex(ctx context.Context, cfg Config, a *dataArchive, rep *replicator, log zerolog.Logger) (*remoteIndex, error) {
 	if rep.local != nil {
 		return nil, nil
 	}

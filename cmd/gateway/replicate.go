@@ -124,7 +124,7 @@ type replicator struct {
 }
 
 // startReplicator starts the workers (they run only while this node leads the journal).
-func startReplicator(ctx context.Context, cfg Config, a *archive, log zerolog.Logger) (*replicator, error) {
+func startReplicator(ctx context.Context, cfg Config, a *dataArchive, log zerolog.Logger) (*replicator, error) {
 	rc := cfg.Remote.FromEnv()
 	r := &replicator{done: make(chan struct{})}
 	if rc.Endpoint == "" && rc.Bucket == "" {
@@ -194,7 +194,7 @@ func (r *replicator) closeLocal(ctx context.Context) error {
 
 // localRemote is the embedded default remote: a second archive served on loopback.
 type localRemote struct {
-	archive *archive
+	archive *dataArchive
 	config  remote.Config
 	stop    context.CancelFunc
 	served  chan error
@@ -220,7 +220,7 @@ func startLocalRemote(ctx context.Context, cfg Config, dir string, log zerolog.L
 		a.close(context.Background())
 		return nil, fmt.Errorf("local remote: %w", err)
 	}
-	srv := gateway.New(gcfg, a.node, a.store, llog)
+	srv := gateway.New(gcfg, a.node, a.objects, llog)
 	sctx, stop := context.WithCancel(context.Background())
 	lr := &localRemote{archive: a, stop: stop, served: make(chan error, 1)}
 	go func() { lr.served <- srv.Serve(sctx, ln) }()

@@ -10,7 +10,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	ipasarchive "github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/remoteindex"
 	"github.com/ipas/ipas/replication"
 	"github.com/ipas/ipas/replication/remote"
@@ -72,12 +71,12 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 	if rc.Bucket == "" {
 		return fmt.Errorf("no remote is configured: set remote.bucket (and remote.endpoint for a non-AWS service) or %s to the remote to restore from", remote.EnvBucket)
 	}
-	return withStoppedDaemonArchive(&cf, func(ctx context.Context, a *archive, log zerolog.Logger) error {
+	return withStoppedDaemonArchive(&cf, func(ctx context.Context, a *dataArchive, log zerolog.Logger) error {
 		return restoreArchive(ctx, cfg, rc, rf, a, log, stdout, stderr)
 	})
 }
 
-func restoreArchive(ctx context.Context, cfg Config, rc remote.Config, rf restoreFlags, a *archive, log zerolog.Logger, stdout, stderr io.Writer) error {
+func restoreArchive(ctx context.Context, cfg Config, rc remote.Config, rf restoreFlags, a *dataArchive, log zerolog.Logger, stdout, stderr io.Writer) error {
 	client, err := remote.New(ctx, rc, log)
 	if err != nil {
 		return err
@@ -107,7 +106,7 @@ func restoreArchive(ctx context.Context, cfg Config, rc remote.Config, rf restor
 		progress = restore.NewJSONProgress(stdout)
 		summary = stderr
 	}
-	r := restore.New(opts, restore.RemoteAdapter{Remote: client}, a.node, ipasarchive.New(a.store, a.node), bw, progress, log)
+	r := restore.New(opts, restore.RemoteAdapter{Remote: client}, a.node, a.objects, bw, progress, log)
 	res, err := r.Run(ctx)
 	if tp, ok := progress.(*restore.TerminalProgress); ok {
 		tp.Close()
@@ -131,7 +130,7 @@ func restoreArchive(ctx context.Context, cfg Config, rc remote.Config, rf restor
 // afterRestore makes the data directory carry on the restored archive: its
 // archive ID and its remote, and says which bucket settings of the archive
 // the configuration lacks.
-func afterRestore(ctx context.Context, cfg Config, rc remote.Config, res restore.Result, a *archive, out io.Writer) error {
+func afterRestore(ctx context.Context, cfg Config, rc remote.Config, res restore.Result, a *dataArchive, out io.Writer) error {
 	if res.ArchiveID != "" {
 		if id, _ := readArchiveID(a.dir.path); id == "" {
 			if err := writeArchiveID(a.dir.path, res.ArchiveID); err != nil {

@@ -85,12 +85,12 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	if err != nil {
 		return fmt.Errorf("s3.address %s: %w; choose a free port with --s3-addr", cfg.S3.Address, err)
 	}
-	w := watcher.New(cfg.Drop, a.dir.path, a.node, a.store, log)
+	w := watcher.New(cfg.Drop, a.dir.path, a.node, a.objects, log)
 	if err := w.Open(ctx); err != nil {
 		ln.Close()
 		return err
 	}
-	srv := gateway.New(gcfg, a.node, a.store, log)
+	srv := gateway.New(gcfg, a.node, a.objects, log)
 
 	// The S3 endpoint has its own context so that it stops first on shutdown; the
 	// watcher, the replicator and the collector stop with runCtx.

@@ -30,14 +30,14 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	return withStoppedDaemonArchive(&cf, func(ctx context.Context, a *archive, _ zerolog.Logger) error {
+	return withStoppedDaemonArchive(&cf, func(ctx context.Context, a *dataArchive, _ zerolog.Logger) error {
 		return verifyArchive(ctx, a, stdout)
 	})
 }
 
 // verifyArchive checks every object of every bucket and prints one line per problem
 // (naming the file and the fix) and a summary.
-func verifyArchive(ctx context.Context, a *archive, out io.Writer) error {
+func verifyArchive(ctx context.Context, a *dataArchive, out io.Writer) error {
 	buckets, err := a.node.Buckets()
 	if err != nil {
 		return err

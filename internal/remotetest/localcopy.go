@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/gateway/sigv4"
 	"github.com/ipas/ipas/queue"
@@ -44,7 +45,7 @@ func StartLocalCopy(t testing.TB, bucket string) *LocalCopy {
 		t.Fatal(err)
 	}
 	lc := &LocalCopy{Bucket: bucket, AccessKey: "LOCALCOPYKEY", SecretKey: "local-copy-secret"}
-	srv := gateway.New(gateway.DefaultConfig(sigv4.StaticCredentials{lc.AccessKey: lc.SecretKey}), node, st, log)
+	srv := gateway.New(gateway.DefaultConfig(sigv4.StaticCredentials{lc.AccessKey: lc.SecretKey}), node, archive.New(st, node), log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
