@@ -181,3 +181,29 @@ func TestTerminalProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestRestore_BucketAndPrefix restores only what --bucket and --prefix select.
+func TestRestore_BucketAndPrefix(t *testing.T) {
+	rem := newFakeRemote()
+	now := time.Now().UTC()
+	for _, name := range []string{"docs/2026/a", "docs/2026/b", "docs/2025/c", "docs-old/2026/d", "photos/2026/e"} {
+		rem.put(name, []byte(name), now, now)
+	}
+	a := openTestArchive(t)
+	res, err := a.restorer(rem, &recorder{}, func(o *Options) { o.Bucket, o.Prefix = "docs", "2026/" }).Run(context.Background())
+	if err != nil || res.Restored != 2 {
+		t.Fatalf("restore --bucket docs --prefix 2026/: %+v %v, want 2 restored", res, err)
+	}
+	bs, _ := a.node.Buckets()
+	if len(bs) != 1 || bs[0].Name != "docs" {
+		t.Errorf("buckets %+v, want docs only", bs)
+	}
+	for _, key := range []string{"2026/a", "2026/b"} {
+		if _, err := a.node.Object("docs", key); err != nil {
+			t.Errorf("docs/%s: %v", key, err)
+		}
+	}
+	if _, err := a.node.Object("docs", "2025/c"); err == nil {
+		t.Error("docs/2025/c was restored outside the prefix")
+	}
+}

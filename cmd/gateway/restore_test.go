@@ -120,6 +120,9 @@ func (s *restoreSetup) checkRestored(t *testing.T, ctx context.Context, dataDir 
 	if gone := err != nil; gone != wantGone {
 		t.Errorf("docs/gone.txt (deleted before the restore): gone %v, want %v", gone, wantGone)
 	}
+	if strings.Contains(p.stderr.String(), "remote changed") {
+		t.Errorf("the daemon on the restored directory took its remote for a new one:\n%s", p.stderr)
+	}
 	if st := cliStatus(t, s.env, p.endpoint); st.Journal.Jobs != 0 {
 		t.Errorf("the restored archive queued %d uploads, want none: %+v", st.Journal.Jobs, st.Journal)
 	}
