@@ -15,6 +15,7 @@ import (
 
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/remoteindex"
 	"github.com/ipas/ipas/replication/remote"
 	"github.com/ipas/ipas/watcher"
 )
@@ -74,7 +75,7 @@ type Config struct {
 	Drop watcher.Config `yaml:"drop"`
 	// Remote is where the offsite copy goes; empty endpoint and bucket mean the
 	// embedded loopback copy (not offsite). IPAS_REMOTE_* variables override it.
-	Remote      remote.Config     `yaml:"remote"`
+	Remote      RemoteConfig      `yaml:"remote"`
 	Replication ReplicationConfig `yaml:"replication"`
 	Console     ConsoleConfig     `yaml:"console"`
 }
@@ -87,6 +88,22 @@ type ConsoleConfig struct {
 	// DATA_DIR/console-password, generated on first start.
 	PasswordFile string `yaml:"password_file"`
 }
+
+// RemoteConfig is the remote section: where the offsite copy goes, and how
+// often a snapshot of the index is uploaded next to it.
+type RemoteConfig struct {
+	remote.Config `yaml:",inline"`
+	// IndexInterval is how often the remote index snapshot is uploaded when
+	// the index changed (and at every clean shutdown); 0: only at shutdown.
+	IndexInterval time.Duration `yaml:"index_interval"`
+}
+
+// DefaultIndexInterval is remote.index_interval's default; minIndexInterval
+// its lowest accepted value (each upload reads the whole index).
+const (
+	DefaultIndexInterval = remoteindex.DefaultInterval
+	minIndexInterval     = time.Minute
+)
 
 // LogConfig selects the log level and format.
 type LogConfig struct {
@@ -157,7 +174,7 @@ func DefaultConfig() Config {
 		},
 		Store:       StoreConfig{GCInterval: DefaultGCInterval},
 		Drop:        watcher.DefaultConfig(),
-		Remote:      remote.DefaultConfig(),
+		Remote:      RemoteConfig{Config: remote.DefaultConfig(), IndexInterval: DefaultIndexInterval},
 		Replication: defaultReplicationConfig(),
 		Console:     ConsoleConfig{Address: DefaultConsoleAddress},
 	}
@@ -354,6 +371,10 @@ func (c *Config) Validate() error {
 		if err := rc.Validate(); err != nil {
 			return bad("remote", err.Error(), "see README.md \"Replication\"")
 		}
+	}
+	if c.Remote.IndexInterval < 0 || (c.Remote.IndexInterval > 0 && c.Remote.IndexInterval < minIndexInterval) {
+		return bad("remote.index_interval", fmt.Sprintf("is %s", c.Remote.IndexInterval),
+			fmt.Sprintf("use a duration of at least %s (default %s), or 0 to upload the remote index only at shutdown", minIndexInterval, DefaultIndexInterval))
 	}
 	if err := c.Replication.Config.Validate(); err != nil {
 		return bad("replication", err.Error(), "see README.md \"Replication\"")

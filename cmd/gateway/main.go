@@ -25,6 +25,7 @@ Commands:
   status    show the running daemon's replication, queue and archive (--json for scripts)
   replication  "replication pause|resume|bandwidth RATE-OR-TIMETABLE": control the running daemon
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
+  restore   rebuild the data directory from the configured remote alone (daemon stopped)
   version   print the version and exit
 
 Run "gateway COMMAND -h" for the flags of a command.
@@ -56,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runReplication(args, stdout, stderr)
 	case "verify":
 		err = runVerify(args, stdout, stderr)
+	case "restore":
+		err = runRestore(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "gateway %s\n", version)
 	case "help":

@@ -114,7 +114,8 @@ type replicator struct {
 	rep    *replication.Replicator
 	bw     *replication.Bandwidth
 	remote remote.Config // where the copy goes
-	local  *localRemote  // nil when a real remote is configured
+	client *remote.Client
+	local  *localRemote // nil when a real remote is configured
 	// change says whether the remote differs from the one the journal
 	// recorded: every object must then be checked against it.
 	change *remoteChange
@@ -141,7 +142,7 @@ func startReplicator(ctx context.Context, cfg Config, a *dataArchive, log zerolo
 		r.closeLocal(ctx)
 		return nil, fmt.Errorf("remote: %w", err)
 	}
-	r.remote = rc
+	r.remote, r.client = rc, client
 	if r.change, err = checkRemote(ctx, a.node, remoteIdentity(rc, r.local != nil), log); err != nil {
 		r.closeLocal(ctx)
 		return nil, fmt.Errorf("remote: %w", err)

@@ -113,6 +113,14 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		return err
 	}
 	ctrl.drop = w
+	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
+	if err != nil {
+		stopRunning()
+		ln.Close()
+		w.Close(context.Background())
+		rep.stop(context.Background())
+		return err
+	}
 	// The admin API shares the listener and the S3 credentials; see package admin.
 	handler := admin.Mount(admin.NewHandler(withDisk{ctrl, a.dir.path}, s3Verifier(gcfg), log), srv, gcfg.Domain)
 	// The web console runs the same actions behind its own sign-in; see package console.
@@ -177,7 +185,9 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	}
 	<-collecting
 	closed = true
-	if err := errors.Join(runErr, w.Close(sctx), rep.stop(sctx), a.close(sctx)); err != nil {
+	repErr := rep.stop(sctx)
+	snap.uploadAtShutdown(sctx)
+	if err := errors.Join(runErr, w.Close(sctx), repErr, a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")
