@@ -71,6 +71,8 @@ type Status struct {
 	Drop        Drop        `json:"drop"`
 	Reconcile   *Reconcile  `json:"reconcile,omitempty"`
 	Scrub       *Scrub      `json:"scrub,omitempty"`
+	// Disk is nil when the daemon could not read it.
+	Disk *Disk `json:"disk,omitempty"`
 }
 
 // Replication is the state of the upload pipeline and its limits.

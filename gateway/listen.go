@@ -35,12 +35,12 @@ func (s *Server) ServeHandler(ctx context.Context, ln net.Listener, h http.Handl
 	hs := s.HTTPServer()
 	hs.Handler = h
 	if s.cfg.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(s.cfg.CertFile, s.cfg.KeyFile)
+		tc, err := TLSConfig(s.cfg.CertFile, s.cfg.KeyFile)
 		if err != nil {
-			return fmt.Errorf("gateway: load certificate %s: %w", s.cfg.CertFile, err)
+			return err
 		}
-		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, hs.TLSConfig)
+		hs.TLSConfig = tc
+		ln = tls.NewListener(ln, tc)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

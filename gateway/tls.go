@@ -109,3 +109,13 @@ func writePEM(path, typ string, der []byte, perm os.FileMode) error {
 	}
 	return nil
 }
+
+// TLSConfig loads a certificate and its key into the server TLS settings every
+// listener of the daemon uses (the S3 endpoint and the console).
+func TLSConfig(certFile, keyFile string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: load certificate %s: %w", certFile, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}

@@ -68,7 +68,7 @@ func startGateway(ctx context.Context, bin, root string, replicate bool, logPath
 		args = append(args, "--config", cfg)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+benchAccessKey, "IPAS_SECRET_KEY="+benchSecretKey)
+	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+benchAccessKey, "IPAS_SECRET_KEY="+benchSecretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, fmt.Errorf("start gateway: %w", err)

@@ -56,6 +56,7 @@ type gatewayProcess struct {
 	stderr   *lockedBuffer
 	ready    chan struct{}
 	endpoint string // the S3 endpoint from the "gateway ready" line
+	console  string // the web console's URL from that line ("" when off)
 }
 
 type lockedBuffer struct {
@@ -74,7 +75,8 @@ func (l *lockedBuffer) String() string {
 func startServe(t *testing.T, env []string, args ...string) *gatewayProcess {
 	t.Helper()
 	cmd := exec.Command(buildGateway(t), append([]string{"serve"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	// Each daemon gets its own console port: tests run side by side.
+	cmd.Env = append(append(os.Environ(), "IPAS_CONSOLE_ADDR=127.0.0.1:0"), env...)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -98,9 +100,10 @@ func startServe(t *testing.T, env []string, args ...string) *gatewayProcess {
 				once.Do(func() {
 					var line struct {
 						Endpoint string `json:"s3_endpoint"`
+						Console  string `json:"console"`
 					}
 					json.Unmarshal(sc.Bytes(), &line)
-					p.endpoint = line.Endpoint
+					p.endpoint, p.console = line.Endpoint, line.Console
 					close(p.ready)
 				})
 			}

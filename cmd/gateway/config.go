@@ -15,6 +15,7 @@ import (
 
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/remoteindex"
 	"github.com/ipas/ipas/replication/remote"
 	"github.com/ipas/ipas/watcher"
 )
@@ -74,9 +75,35 @@ type Config struct {
 	Drop watcher.Config `yaml:"drop"`
 	// Remote is where the offsite copy goes; empty endpoint and bucket mean the
 	// embedded loopback copy (not offsite). IPAS_REMOTE_* variables override it.
-	Remote      remote.Config     `yaml:"remote"`
+	Remote      RemoteConfig      `yaml:"remote"`
 	Replication ReplicationConfig `yaml:"replication"`
+	Console     ConsoleConfig     `yaml:"console"`
 }
+
+// ConsoleConfig is the web console. It serves HTTPS exactly when the S3
+// endpoint does, with the same certificate (s3.tls).
+type ConsoleConfig struct {
+	Address string `yaml:"address"`
+	// PasswordFile holds the bcrypt hash of the console password; empty means
+	// DATA_DIR/console-password, generated on first start.
+	PasswordFile string `yaml:"password_file"`
+}
+
+// RemoteConfig is the remote section: where the offsite copy goes, and how
+// often a snapshot of the index is uploaded next to it.
+type RemoteConfig struct {
+	remote.Config `yaml:",inline"`
+	// IndexInterval is how often the remote index snapshot is uploaded when
+	// the index changed (and at every clean shutdown); 0: only at shutdown.
+	IndexInterval time.Duration `yaml:"index_interval"`
+}
+
+// DefaultIndexInterval is remote.index_interval's default; minIndexInterval
+// its lowest accepted value (each upload reads the whole index).
+const (
+	DefaultIndexInterval = remoteindex.DefaultInterval
+	minIndexInterval     = time.Minute
+)
 
 // LogConfig selects the log level and format.
 type LogConfig struct {
@@ -153,8 +180,9 @@ func DefaultConfig() Config {
 		},
 		Store:       StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate},
 		Drop:        watcher.DefaultConfig(),
-		Remote:      remote.DefaultConfig(),
+		Remote:      RemoteConfig{Config: remote.DefaultConfig(), IndexInterval: DefaultIndexInterval},
 		Replication: defaultReplicationConfig(),
+		Console:     ConsoleConfig{Address: DefaultConsoleAddress},
 	}
 }
 
@@ -251,6 +279,9 @@ func ApplyEnv(c *Config, getenv func(string) string) error {
 	if v := getenv(EnvS3Address); v != "" {
 		c.S3.Address = v
 	}
+	if v := getenv(EnvConsoleAddress); v != "" {
+		c.Console.Address = v
+	}
 	if v := getenv(EnvLogLevel); v != "" {
 		c.Log.Level = v
 	}
@@ -330,6 +361,9 @@ func (c *Config) Validate() error {
 		}
 		seen[cred.AccessKey] = true
 	}
+	if err := c.Console.validate(c.S3.Address); err != nil {
+		return err
+	}
 	if c.Journal.SnapshotThreshold == 0 {
 		return bad("journal.snapshot_threshold", "is 0", fmt.Sprintf("use a positive count, e.g. %d", DefaultSnapshotThreshold))
 	}
@@ -349,6 +383,10 @@ func (c *Config) Validate() error {
 		if err := rc.Validate(); err != nil {
 			return bad("remote", err.Error(), "see README.md \"Replication\"")
 		}
+	}
+	if c.Remote.IndexInterval < 0 || (c.Remote.IndexInterval > 0 && c.Remote.IndexInterval < minIndexInterval) {
+		return bad("remote.index_interval", fmt.Sprintf("is %s", c.Remote.IndexInterval),
+			fmt.Sprintf("use a duration of at least %s (default %s), or 0 to upload the remote index only at shutdown", minIndexInterval, DefaultIndexInterval))
 	}
 	if err := c.Replication.Config.Validate(); err != nil {
 		return bad("replication", err.Error(), "see README.md \"Replication\"")

@@ -31,6 +31,7 @@ s3:
     - {access_key: laptop, secret_key: "${IPAS_TEST_SECRET}"}
     - {access_key: nas, secret_key: "pa$$word-kept"}
 store: {gc_interval: 30m}
+remote: {bucket: offsite, index_interval: 6h}
 `
 	if err := ParseConfig(strings.NewReader(yml), "test.yaml", &c); err != nil {
 		t.Fatal(err)
@@ -46,6 +47,9 @@ store: {gc_interval: 30m}
 	}
 	if c.S3.Credentials[1].SecretKey != "pa$$word-kept" {
 		t.Fatalf("a bare $ in a secret was mangled: %q", c.S3.Credentials[1].SecretKey)
+	}
+	if c.Remote.Bucket != "offsite" || c.Remote.IndexInterval != 6*time.Hour {
+		t.Fatalf("remote section not applied: %+v", c.Remote)
 	}
 	if c.S3.Region != DefaultRegion || c.ShutdownTimeout != DefaultShutdownTimeout {
 		t.Fatalf("keys absent from the file lost their defaults: %+v", c)
@@ -102,6 +106,8 @@ func TestValidate_NamesFieldAndFix(t *testing.T) {
 		{"inline max above the journal's", func(c *Config) { c.S3.InlineMax = 1 << 20 }, "s3.inline_max"},
 		{"zero snapshot threshold", func(c *Config) { c.Journal.SnapshotThreshold = 0 }, "journal.snapshot_threshold"},
 		{"zero gc interval", func(c *Config) { c.Store.GCInterval = 0 }, "store.gc_interval"},
+		{"remote index every second", func(c *Config) { c.Remote.IndexInterval = time.Second }, "remote.index_interval"},
+		{"negative remote index interval", func(c *Config) { c.Remote.IndexInterval = -time.Minute }, "remote.index_interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

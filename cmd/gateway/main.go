@@ -27,6 +27,7 @@ Commands:
   replication  "replication pause|resume|bandwidth RATE-OR-TIMETABLE": control the running daemon
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
   scrub     re-hash the running daemon's blobs now, repairing corrupt ones from the remote
+  restore   rebuild the data directory from the configured remote alone (daemon stopped)
   version   print the version and exit
 
 Run "gateway COMMAND -h" for the flags of a command.
@@ -60,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runVerify(args, stdout, stderr)
 	case "scrub":
 		err = runScrub(args, stdout, stderr)
+	case "restore":
+		err = runRestore(args, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "gateway %s\n", version)
 	case "help":

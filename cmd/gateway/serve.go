@@ -118,8 +118,25 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		return err
 	}
 	ctrl.drop = w
+	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
+	if err != nil {
+		stopRunning()
+		ln.Close()
+		w.Close(context.Background())
+		rep.stop(context.Background())
+		return err
+	}
 	// The admin API shares the listener and the S3 credentials; see package admin.
-	handler := admin.Mount(admin.NewHandler(ctrl, s3Verifier(gcfg), log), srv, gcfg.Domain)
+	handler := admin.Mount(admin.NewHandler(withDisk{ctrl, a.dir.path}, s3Verifier(gcfg), log), srv, gcfg.Domain)
+	// The web console runs the same actions behind its own sign-in; see package console.
+	consoleURL, consoleWait, err := startConsole(serveCtx, cfg, gcfg, a.dir.path, withDisk{ctrl, a.dir.path}, terminal, log)
+	if err != nil {
+		stopRunning()
+		ln.Close()
+		w.Close(context.Background())
+		rep.stop(context.Background())
+		return err
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeHandler(serveCtx, ln, handler) }()
 	hup := make(chan os.Signal, 1)
@@ -137,7 +154,8 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	if gcfg.CertFile != "" {
 		scheme = "https"
 	}
-	log.Info().Str("data_dir", a.dir.path).Str("s3_endpoint", scheme+"://"+ln.Addr().String()).Msg("gateway ready")
+	log.Info().Str("data_dir", a.dir.path).Str("s3_endpoint", scheme+"://"+ln.Addr().String()).
+		Str("console", consoleURL).Msg("gateway ready")
 	var runErr error
 	for running := true; running; {
 		select {
@@ -163,13 +181,20 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	if err := <-served; err != nil {
 		log.Warn().Err(err).Msg("s3 endpoint shutdown")
 	}
+	if err := consoleWait(); err != nil {
+		log.Warn().Err(err).Msg("console shutdown")
+	}
 	stopRunning()
 	if err := <-watching; err != nil && !errors.Is(err, context.Canceled) {
 		log.Warn().Err(err).Msg("drop folders shutdown")
 	}
 	<-collecting
 	closed = true
-	if err := errors.Join(runErr, w.Close(sctx), rec.wait(sctx), scr.wait(sctx), rep.stop(sctx), a.close(sctx)); err != nil {
+	// The reconcile and the scrub use the remote client: they end before it does.
+	recErr, scrErr := rec.wait(sctx), scr.wait(sctx)
+	repErr := rep.stop(sctx)
+	snap.uploadAtShutdown(sctx)
+	if err := errors.Join(runErr, w.Close(sctx), recErr, scrErr, repErr, a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")

@@ -16,11 +16,13 @@ import (
 
 // Proxy is a toxiproxy proxy, run in-process, between a client and an
 // upstream address. Every proxy counts the bytes it forwards upstream
-// (client to server), as an independent measure of what a client sent.
+// (client to server) and downstream (server to client), as an independent
+// measure of what a client sent and received.
 type Proxy struct {
 	Addr    string // where clients connect
 	p       *toxiproxy.Proxy
 	counter *atomic.Int64
+	down    *atomic.Int64
 }
 
 var (
@@ -68,11 +70,13 @@ func StartProxy(t testing.TB, upstream string) *Proxy {
 		t.Fatalf("start toxiproxy: %v", err)
 	}
 	t.Cleanup(p.Stop)
-	px := &Proxy{Addr: p.Listen, p: p, counter: &atomic.Int64{}}
+	px := &Proxy{Addr: p.Listen, p: p, counter: &atomic.Int64{}, down: &atomic.Int64{}}
 	countersMu.Lock()
 	counters[name] = px.counter
+	counters[name+"-down"] = px.down
 	countersMu.Unlock()
 	px.AddToxic(t, "count", "ipas_count", "upstream", map[string]any{"counter": name})
+	px.AddToxic(t, "count-down", "ipas_count", "downstream", map[string]any{"counter": name + "-down"})
 	return px
 }
 
@@ -82,6 +86,10 @@ func (p *Proxy) Endpoint() string { return "http://" + p.Addr }
 // UpstreamBytes is the number of bytes forwarded from clients so far
 // (before toxics further down the chain drop or delay them).
 func (p *Proxy) UpstreamBytes() int64 { return p.counter.Load() }
+
+// DownstreamBytes is the number of bytes forwarded to clients so far (as
+// they left the server: toxics added later act after the count).
+func (p *Proxy) DownstreamBytes() int64 { return p.down.Load() }
 
 // AddToxic adds a toxic: typ is a toxiproxy toxic type (bandwidth,
 // reset_peer, timeout, latency, limit_data, slicer...), stream is

@@ -1,0 +1,34 @@
+// Package console is the web console: a few pages, served on their own
+// address, that show whether the archive is offsite and steer replication
+// (pause, resume, bandwidth) from a browser, a phone included.
+//
+// Everything it serves is embedded in the binary (assets/): plain HTML, one
+// stylesheet and one small vanilla JavaScript file, with no build step and no
+// framework. The pages render the JSON of the typed endpoints below, and a
+// status change reaches every open page over one server-sent-events stream
+// fed by a single shared poll of the Controller (see hub). Vanilla JS was
+// chosen over server-rendered templates with htmx because the live overview
+// needs client-side rendering of streamed JSON anyway, because the same JSON
+// endpoints are the ones the tests and the CLI's admin API speak, and because
+// a few hundred lines of plain DOM code have nothing to vendor or upgrade.
+//
+// The console does what the admin API does, through the same admin.Controller,
+// but authenticates with a session instead of SigV4: a user signs in with an
+// S3 credential's access key and secret or with the console password (a bcrypt
+// hash in a file the daemon reads at each sign-in), gets an HttpOnly,
+// SameSite=Strict cookie (Secure over TLS) and a CSRF token that every
+// state-changing request must echo in the X-CSRF-Token header. Sign-in
+// attempts are rate-limited per remote address; sessions end after
+// IdleTimeout without a request and SessionLifetime after sign-in.
+//
+// Endpoints (JSON; errors are admin.ErrorBody):
+//
+//	POST /api/v1/login                   {"access_key","secret"} -> Session
+//	POST /api/v1/logout                  (CSRF)
+//	GET  /api/v1/session                 -> Session
+//	GET  /api/v1/status                  -> admin.Status
+//	GET  /api/v1/events                  text/event-stream of "status" events
+//	POST /api/v1/replication/pause       (CSRF)
+//	POST /api/v1/replication/resume      (CSRF)
+//	PUT  /api/v1/replication/bandwidth   {"bandwidth": "300KiB/s"} (CSRF)
+package console

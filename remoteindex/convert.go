@@ -1,0 +1,38 @@
+package remoteindex
+
+import (
+	"maps"
+
+	"github.com/ipas/ipas/queue"
+)
+
+// FromQueue is the snapshot line of a journaled object version.
+func FromQueue(q *queue.Object) Object {
+	o := Object{
+		Bucket: q.Bucket, Key: q.Key, VersionID: q.VersionID, Size: q.Size, ETag: q.ETag, SHA256: q.SHA256,
+		ModTime: q.ModTime, ContentType: q.ContentType, Metadata: maps.Clone(q.Metadata), Checksums: maps.Clone(q.Checksums),
+		Remote: Replica{ETag: q.Replica.ETag, Size: q.Replica.Size, At: q.Replica.At},
+	}
+	if len(q.Parts) > 0 {
+		o.PartSizes = make([]int64, len(q.Parts))
+		for i, p := range q.Parts {
+			o.PartSizes[i] = p.Size
+		}
+	}
+	return o
+}
+
+// ToQueue is the index entry of o once its bytes are local: blob for an
+// object in one piece, or parts (one blob per part, in order) for a
+// multipart one.
+func (o *Object) ToQueue(blob string, parts []queue.ObjectPart) queue.Object {
+	q := queue.Object{
+		Bucket: o.Bucket, Key: o.Key, VersionID: o.VersionID, Blob: blob, Parts: parts, Size: o.Size, ETag: o.ETag,
+		SHA256: o.SHA256, ContentType: o.ContentType, Metadata: maps.Clone(o.Metadata), Checksums: maps.Clone(o.Checksums),
+		ModTime: o.ModTime,
+	}
+	if len(parts) > 0 {
+		q.Blob = ""
+	}
+	return q
+}

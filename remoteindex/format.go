@@ -1,0 +1,153 @@
+package remoteindex
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// FormatVersion is the snapshot format this package writes. A reader refuses
+// a snapshot with a higher version; a new version is needed for any change
+// that an older reader would misread (new optional fields are not).
+const FormatVersion = 1
+
+// Remote layout: control files live under the remote's ControlDir, outside
+// the local namespace (no bucket name starts with a dot).
+const (
+	// SnapshotDir holds the snapshots of format 1: SnapshotDir + TIME.jsonl.gz.
+	SnapshotDir = "index/v1/"
+	// PointerName is the small JSON file naming the newest snapshot.
+	PointerName = "index/latest"
+	// snapshotExt ends every snapshot name.
+	snapshotExt = ".jsonl.gz"
+)
+
+// Errors a Reader returns; each is wrapped with what was found.
+var (
+	// ErrTruncated means the snapshot ends before its trailer, its gzip
+	// stream is cut or damaged, or the counts in the trailer do not match.
+	ErrTruncated = errors.New("remoteindex: snapshot truncated or damaged")
+	// ErrNewerFormat means the snapshot was written by a newer IPAS.
+	ErrNewerFormat = errors.New("remoteindex: snapshot format is newer than this program")
+	// ErrOtherArchive means the snapshot describes another remote bucket,
+	// prefix or archive than the one being restored.
+	ErrOtherArchive = errors.New("remoteindex: snapshot belongs to another archive")
+	// ErrOutOfOrder means a writer was given objects out of name order.
+	ErrOutOfOrder = errors.New("remoteindex: objects out of order")
+)
+
+// Identity names the remote a snapshot describes and the archive that wrote
+// it. The endpoint is informative only: the same bucket may be reached
+// through another endpoint after a move.
+type Identity struct {
+	ArchiveID string `json:"archive_id"`
+	Endpoint  string `json:"endpoint,omitempty"`
+	Bucket    string `json:"bucket"`
+	Prefix    string `json:"prefix,omitempty"`
+}
+
+// Header is the first line of a snapshot.
+type Header struct {
+	Format   int      `json:"format"`
+	Identity Identity `json:"identity"`
+	// TakenAt is when the snapshot started reading the index (the archive's
+	// clock). Every object version put before it and not deleted by the
+	// end of the read is in the snapshot.
+	TakenAt time.Time `json:"taken_at"`
+	// JournalIndex is the journal's applied index when the read started.
+	JournalIndex uint64 `json:"journal_index"`
+	// Program is the IPAS version that wrote it, for humans.
+	Program string `json:"program,omitempty"`
+}
+
+// Bucket is one bucket and its settings.
+type Bucket struct {
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	// Policy is the replication delete policy ("archive" or "mirror").
+	Policy string `json:"policy,omitempty"`
+	// DropFolders are the drop folders that fed the bucket.
+	DropFolders []DropFolder `json:"drop_folders,omitempty"`
+	// Settings holds settings added later (versioning, owner, ...), by name,
+	// so that an older reader keeps them instead of failing.
+	Settings map[string]string `json:"settings,omitempty"`
+}
+
+// DropFolder is one drop folder feeding a bucket.
+type DropFolder struct {
+	Path   string `json:"path"`
+	Prefix string `json:"prefix,omitempty"`
+}
+
+// Object is one live object version: what the local index holds for it,
+// in the local representation (Metadata as queue.Object keeps it), and what
+// the remote reported when it was replicated.
+type Object struct {
+	Bucket    string    `json:"bucket"`
+	Key       string    `json:"key"`
+	VersionID string    `json:"version,omitempty"`
+	Size      int64     `json:"size"`
+	ETag      string    `json:"etag"`
+	SHA256    string    `json:"sha256"`
+	ModTime   time.Time `json:"mtime"`
+	// PartSizes are the parts of a multipart object (GET ?partNumber=).
+	PartSizes   []int64           `json:"parts,omitempty"`
+	ContentType string            `json:"content_type,omitempty"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+	Checksums   map[string]string `json:"checksums,omitempty"`
+	// Remote is what the remote reported once the version was replicated;
+	// zero when it was not (yet) at the time of the snapshot.
+	Remote Replica `json:"remote,omitzero"`
+	// Dropped names what the remote object's metadata lacked (S3's 2 KiB
+	// limit: "parts", "user-metadata"...); set only when read from a HEAD,
+	// never in a snapshot, which has everything.
+	Dropped []string `json:"dropped,omitempty"`
+}
+
+// Replica is the remote object's ETag and size when the upload was confirmed.
+type Replica struct {
+	ETag string    `json:"etag,omitempty"`
+	Size int64     `json:"size,omitempty"`
+	At   time.Time `json:"at,omitzero"`
+}
+
+// Name is the object's local "bucket/key" name, as the remote names it.
+func (o *Object) Name() string { return o.Bucket + "/" + o.Key }
+
+// Trailer is the last line: what a reader must have seen.
+type Trailer struct {
+	Buckets int64 `json:"buckets"`
+	Objects int64 `json:"objects"`
+	Bytes   int64 `json:"bytes"`
+}
+
+// line is one line of the file: exactly one field is set.
+type line struct {
+	Header  *Header  `json:"header,omitempty"`
+	Bucket  *Bucket  `json:"bucket,omitempty"`
+	Object  *Object  `json:"object,omitempty"`
+	Trailer *Trailer `json:"trailer,omitempty"`
+}
+
+// Pointer is the content of PointerName.
+type Pointer struct {
+	Format   int      `json:"format"`
+	Identity Identity `json:"identity"`
+	// Current is the newest complete snapshot's name under the control
+	// directory; Previous the one before it, kept until the next upload.
+	Current  string    `json:"current"`
+	Previous string    `json:"previous,omitempty"`
+	TakenAt  time.Time `json:"taken_at"`
+	Objects  int64     `json:"objects"`
+}
+
+// SnapshotName is the control-file name of a snapshot taken at t.
+func SnapshotName(t time.Time) string {
+	return SnapshotDir + t.UTC().Format("20060102T150405.000000000Z") + snapshotExt
+}
+
+// BucketOrder reports whether bucket a sorts before bucket b in the order of
+// full "bucket/key" names, the order of an S3 listing: by name + "/".
+func BucketOrder(a, b string) int {
+	return strings.Compare(a+"/", b+"/")
+}

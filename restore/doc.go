@@ -1,0 +1,19 @@
+// Package restore rebuilds a data directory from the remote copy alone: the
+// buckets with their settings and every object version, byte-identical, with
+// the ETag, headers, metadata, checksums and part sizes clients saw, recorded
+// in the journal as replicated so that nothing is uploaded again.
+//
+// A restore plans first, then downloads. The plan merges the remote listing
+// with the remote index snapshot (package remoteindex) when one is usable, so
+// that only objects put after the snapshot need a HEAD; without a usable
+// snapshot every object is HEADed, and the caller is told why. Objects that
+// the snapshot shows were deleted locally are left out unless asked for.
+//
+// Downloads run in parallel ranged GETs under the replication bandwidth rules.
+// A large or multipart object is fetched into a partial file under the state
+// directory, with a record of its finished ranges, so that a restore killed at
+// any moment continues inside that object; an object already in the index is
+// never fetched again. Every object is checked against its SHA-256 (and a
+// multipart object's parts against its ETag) before anything names its bytes:
+// bad bytes never reach the index.
+package restore

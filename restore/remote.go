@@ -1,0 +1,72 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ipas/ipas/remoteindex"
+	"github.com/ipas/ipas/replication"
+)
+
+// RemoteAdapter reads the remote through replication.Remote.
+type RemoteAdapter struct {
+	// Remote is the replication remote (remote.Client).
+	Remote ReadRemote
+}
+
+// ReadRemote is the read side of replication.Remote that restore uses.
+type ReadRemote interface {
+	HeadObject(ctx context.Context, name string) (replication.RemoteObject, error)
+	GetObject(ctx context.Context, name string, off, length int64) (io.ReadCloser, replication.RemoteObject, error)
+	ListObjects(ctx context.Context, opts replication.ListOptions, fn func([]replication.ListedObject) error) (replication.ListStats, error)
+	GetControlFile(ctx context.Context, name string) (io.ReadCloser, replication.RemoteObject, error)
+}
+
+var (
+	_ Remote     = RemoteAdapter{}
+	_ ReadRemote = replication.Remote(nil)
+)
+
+// List implements Remote.
+func (a RemoteAdapter) List(ctx context.Context, prefix string, fn func([]Listed) error) error {
+	var page []Listed
+	_, err := a.Remote.ListObjects(ctx, replication.ListOptions{Prefix: prefix}, func(objs []replication.ListedObject) error {
+		page = page[:0]
+		for _, o := range objs {
+			page = append(page, Listed{Name: o.Name, Size: o.Size, ETag: o.ETag, LastModified: o.LastModified})
+		}
+		return fn(page)
+	})
+	return err
+}
+
+// Head implements Remote.
+func (a RemoteAdapter) Head(ctx context.Context, name string) (Listed, remoteindex.Object, error) {
+	ro, err := a.Remote.HeadObject(ctx, name)
+	if errors.Is(err, replication.ErrUnknownFormat) {
+		return Listed{}, remoteindex.Object{}, &objectError{fmt.Sprintf("written by a newer IPAS (metadata format %d): %v", ro.Meta.Format, err),
+			"restore it with the IPAS version that wrote it, or a later one"}
+	}
+	if err != nil {
+		return Listed{}, remoteindex.Object{}, err
+	}
+	l := Listed{Name: name, Size: ro.Size, ETag: ro.ETag, LastModified: ro.LastModified}
+	return l, objectFromMeta(name, ro), nil
+}
+
+// Get implements Remote.
+func (a RemoteAdapter) Get(ctx context.Context, name string, off, length int64) (io.ReadCloser, string, error) {
+	rc, ro, err := a.Remote.GetObject(ctx, name, off, length)
+	if err != nil {
+		return nil, "", err
+	}
+	return rc, ro.ETag, nil
+}
+
+// GetControlFile implements Remote.
+func (a RemoteAdapter) GetControlFile(ctx context.Context, name string) (io.ReadCloser, error) {
+	rc, _, err := a.Remote.GetControlFile(ctx, name)
+	return rc, err
+}

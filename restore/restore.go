@@ -1,0 +1,121 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/remoteindex"
+	"github.com/ipas/ipas/store"
+)
+
+// Listed is one remote object as a listing shows it.
+type Listed struct {
+	Name         string // local "bucket/key"
+	Size         int64
+	ETag         string // the remote's own ETag, unquoted
+	LastModified time.Time
+}
+
+// Remote is the remote copy as restore reads it (RemoteAdapter over
+// replication.Remote). Errors wrap replication.ErrRemoteRefused when the
+// remote refuses us (credentials, bucket) and replication.ErrNotFound when
+// the object or file does not exist.
+type Remote interface {
+	// List calls fn with each page of remote objects whose name starts with
+	// prefix, in name order.
+	List(ctx context.Context, prefix string, fn func([]Listed) error) error
+	// Head returns what a listing shows of name and its metadata as an
+	// index entry; SHA256 is empty for an object IPAS did not write.
+	Head(ctx context.Context, name string) (Listed, remoteindex.Object, error)
+	// Get reads length bytes of name from off, and the remote ETag of the
+	// object version it reads.
+	Get(ctx context.Context, name string, off, length int64) (io.ReadCloser, string, error)
+	// GetControlFile reads one of IPAS's own files (the index snapshot).
+	GetControlFile(ctx context.Context, name string) (io.ReadCloser, error)
+}
+
+// Index is the local journal as restore reads and writes it (queue.Node).
+type Index interface {
+	Buckets() ([]queue.Bucket, error)
+	CreateBucket(ctx context.Context, name string, created time.Time) error
+	Object(bucket, key string) (queue.Object, error)
+	Stats() (queue.Stats, error)
+	// PutRestoredObject makes o current, recorded as replicated and without
+	// an upload job, unless the key has a newer version (applied false).
+	PutRestoredObject(ctx context.Context, o queue.Object) (applied bool, err error)
+}
+
+// Blobs stores downloaded bytes (archive.Archive).
+type Blobs interface {
+	Put(ctx context.Context, r io.Reader) (store.Blob, error)
+	PutVerified(ctx context.Context, r io.Reader, want store.Digest) (store.Blob, error)
+	Unpin(d store.Digest)
+}
+
+// Limiter applies the bandwidth rules to a download (replication.Bandwidth).
+type Limiter interface {
+	Reader(ctx context.Context, r io.Reader) io.Reader
+}
+
+// Errors that stop a whole restore; what was restored stays, and a re-run
+// continues.
+var (
+	// ErrNotEmpty means the data directory already holds an archive that
+	// no restore started: restoring into it needs Options.Merge.
+	ErrNotEmpty = errors.New("restore: the data directory is not empty")
+	// ErrFailed means some objects could not be restored (see Result).
+	ErrFailed = errors.New("restore: some objects were not restored")
+)
+
+// Status is what happened to one object.
+type Status string
+
+// Object outcomes.
+const (
+	Restored Status = "restored"
+	Skipped  Status = "skipped"
+	Failed   Status = "failed"
+)
+
+// Outcome is the result of one object, as reported to Progress.
+type Outcome struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	Status Status `json:"status"`
+	// Fetched is the bytes downloaded for it by this run.
+	Fetched int64  `json:"fetched,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Fix     string `json:"fix,omitempty"`
+	// Lacking names what the remote copy's metadata did not hold (S3's 2 KiB
+	// metadata limit), so the restored object lacks it too.
+	Lacking []string `json:"lacking,omitempty"`
+}
+
+// Result sums up a restore.
+type Result struct {
+	// Source says where the object list came from: the snapshot's name, or
+	// why the listing had to be used instead.
+	Source       string
+	UsedSnapshot bool
+	// ArchiveID is the archive the snapshot describes ("" without one).
+	ArchiveID     string
+	Buckets       []remoteindex.Bucket
+	Restored      int64
+	RestoredBytes int64
+	Skipped       int64
+	Failed        int64
+	// Failures holds the first maxFailures failures in full.
+	Failures []Outcome
+	// Lacking counts restored objects whose remote metadata was incomplete.
+	Lacking int64
+	// Fetched is every byte downloaded by this run.
+	Fetched int64
+	// Heads counts HEAD requests (the snapshot saves them).
+	Heads int64
+}
+
+// maxFailures bounds the failures kept in full for the summary.
+const maxFailures = 100

@@ -1,0 +1,32 @@
+package restore
+
+import (
+	"fmt"
+	"io"
+)
+
+// WriteSummary prints what the restore did: restored, skipped and failed,
+// each failure with its reason and fix.
+func (r Result) WriteSummary(w io.Writer) {
+	fmt.Fprintf(w, "restore: %d restored (%s), %d skipped, %d failed; %s downloaded",
+		r.Restored, Bytes(r.RestoredBytes), r.Skipped, r.Failed, Bytes(r.Fetched))
+	if r.Heads > 0 {
+		fmt.Fprintf(w, ", %d HEAD requests", r.Heads)
+	}
+	fmt.Fprintln(w)
+	if r.Lacking > 0 {
+		fmt.Fprintf(w, "%d restored object(s) lack metadata their remote copy could not hold (S3's 2 KiB limit): see \"lacking\" in the JSON lines\n", r.Lacking)
+	}
+	if r.Source != "" {
+		fmt.Fprintf(w, "object list: %s\n", r.Source)
+	}
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "  FAILED %s: %s\n", f.Name, f.Reason)
+		if f.Fix != "" {
+			fmt.Fprintf(w, "    fix: %s\n", f.Fix)
+		}
+	}
+	if n := r.Failed - int64(len(r.Failures)); n > 0 {
+		fmt.Fprintf(w, "  ... and %d more failures (one JSON line each with --json)\n", n)
+	}
+}
