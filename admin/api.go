@@ -13,6 +13,12 @@ const (
 	PathPause     = "/_ipas/v1/replication/pause"
 	PathResume    = "/_ipas/v1/replication/resume"
 	PathBandwidth = "/_ipas/v1/replication/bandwidth"
+	// PathReconcile reports the remote reconcile (GET) or starts a pass
+	// (POST; a pass in progress is joined, not started twice).
+	PathReconcile = "/_ipas/v1/remote/reconcile"
+	// PathScrub reports the scrub of local blobs (GET) or starts a pass
+	// (POST), likewise.
+	PathScrub = "/_ipas/v1/scrub"
 )
 
 // MaxBodySize bounds a request body: a timetable is a line or two.
@@ -44,6 +50,12 @@ type Controller interface {
 	// SetBandwidth applies a rate ("300KiB/s", "unlimited") or a weekly timetable
 	// at once; a spec that does not parse wraps ErrInvalid.
 	SetBandwidth(ctx context.Context, spec string) error
+	// Reconcile reports the remote reconcile, after starting a pass if
+	// start is true (joining the one in progress, if any).
+	Reconcile(ctx context.Context, start bool) (Reconcile, error)
+	// Scrub reports the scrub of local blobs, after starting a pass if
+	// start is true (joining the one in progress, if any).
+	Scrub(ctx context.Context, start bool) (Scrub, error)
 }
 
 // Status is the body of GET PathStatus.
@@ -57,6 +69,8 @@ type Status struct {
 	Failing     []Job       `json:"failing"` // jobs with failed attempts, or quarantined
 	Journal     Journal     `json:"journal"`
 	Drop        Drop        `json:"drop"`
+	Reconcile   *Reconcile  `json:"reconcile,omitempty"`
+	Scrub       *Scrub      `json:"scrub,omitempty"`
 	// Disk is nil when the daemon could not read it.
 	Disk *Disk `json:"disk,omitempty"`
 }

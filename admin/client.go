@@ -91,6 +91,28 @@ func (c *Client) SetBandwidth(ctx context.Context, spec string) error {
 	return c.do(ctx, http.MethodPut, PathBandwidth, []byte(spec), nil)
 }
 
+// Reconcile returns the remote reconcile's state, after starting a pass if
+// start is true.
+func (c *Client) Reconcile(ctx context.Context, start bool) (Reconcile, error) {
+	var out Reconcile
+	err := c.do(ctx, startMethod(start), PathReconcile, nil, &out)
+	return out, err
+}
+
+// Scrub returns the scrub's state, after starting a pass if start is true.
+func (c *Client) Scrub(ctx context.Context, start bool) (Scrub, error) {
+	var out Scrub
+	err := c.do(ctx, startMethod(start), PathScrub, nil, &out)
+	return out, err
+}
+
+func startMethod(start bool) string {
+	if start {
+		return http.MethodPost
+	}
+	return http.MethodGet
+}
+
 func (c *Client) httpClient() *http.Client {
 	if c.HTTP != nil {
 		return c.HTTP

@@ -54,18 +54,26 @@ func virtualHost(host, suffix string) bool {
 type route struct {
 	method string
 	serve  func(ctx context.Context, body []byte) (any, error)
+	// get, when set, serves GET on a POST endpoint.
+	get func(ctx context.Context) (any, error)
 }
 
 func (h *Handler) routes(path string) (route, bool) {
 	switch path {
+	case PathReconcile:
+		return route{http.MethodPost, func(ctx context.Context, _ []byte) (any, error) { return h.ctrl.Reconcile(ctx, true) },
+			func(ctx context.Context) (any, error) { return h.ctrl.Reconcile(ctx, false) }}, true
+	case PathScrub:
+		return route{http.MethodPost, func(ctx context.Context, _ []byte) (any, error) { return h.ctrl.Scrub(ctx, true) },
+			func(ctx context.Context) (any, error) { return h.ctrl.Scrub(ctx, false) }}, true
 	case PathStatus:
-		return route{http.MethodGet, func(ctx context.Context, _ []byte) (any, error) { return h.ctrl.Status(ctx) }}, true
+		return route{method: http.MethodGet, serve: func(ctx context.Context, _ []byte) (any, error) { return h.ctrl.Status(ctx) }}, true
 	case PathPause:
-		return route{http.MethodPost, func(ctx context.Context, _ []byte) (any, error) { return nil, h.ctrl.Pause(ctx) }}, true
+		return route{method: http.MethodPost, serve: func(ctx context.Context, _ []byte) (any, error) { return nil, h.ctrl.Pause(ctx) }}, true
 	case PathResume:
-		return route{http.MethodPost, func(ctx context.Context, _ []byte) (any, error) { return nil, h.ctrl.Resume(ctx) }}, true
+		return route{method: http.MethodPost, serve: func(ctx context.Context, _ []byte) (any, error) { return nil, h.ctrl.Resume(ctx) }}, true
 	case PathBandwidth:
-		return route{http.MethodPut, func(ctx context.Context, body []byte) (any, error) {
+		return route{method: http.MethodPut, serve: func(ctx context.Context, body []byte) (any, error) {
 			return nil, h.ctrl.SetBandwidth(ctx, strings.TrimSpace(string(body)))
 		}}, true
 	}
@@ -89,16 +97,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt, ok := h.routes(r.URL.Path)
+	serve := rt.serve
+	if ok && rt.get != nil && r.Method == http.MethodGet {
+		serve = func(ctx context.Context, _ []byte) (any, error) { return rt.get(ctx) }
+	}
 	switch {
 	case !ok:
 		writeError(w, http.StatusNotFound, "NotFound", "no such admin endpoint: "+r.URL.Path)
 		return
-	case r.Method != rt.method:
-		w.Header().Set("Allow", rt.method)
-		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.URL.Path+" takes "+rt.method)
+	case r.Method != rt.method && (rt.get == nil || r.Method != http.MethodGet):
+		allow := rt.method
+		if rt.get != nil {
+			allow = http.MethodGet + ", " + allow
+		}
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.URL.Path+" takes "+allow)
 		return
 	}
-	out, err := rt.serve(r.Context(), body)
+	out, err := serve(r.Context(), body)
 	switch {
 	case errors.Is(err, ErrInvalid):
 		writeError(w, http.StatusBadRequest, "InvalidRequest", err.Error())

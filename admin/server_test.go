@@ -25,9 +25,11 @@ const (
 
 // fakeControl records what the API asked for.
 type fakeControl struct {
-	mu        sync.Mutex
-	paused    bool
-	bandwidth string
+	mu         sync.Mutex
+	paused     bool
+	bandwidth  string
+	reconciles int // passes started
+	scrubs     int
 }
 
 func (f *fakeControl) Status(context.Context) (Status, error) {
@@ -59,6 +61,24 @@ func (f *fakeControl) SetBandwidth(_ context.Context, spec string) error {
 	f.bandwidth = spec
 	f.mu.Unlock()
 	return nil
+}
+
+func (f *fakeControl) Reconcile(_ context.Context, start bool) (Reconcile, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if start {
+		f.reconciles++
+	}
+	return Reconcile{Running: &ReconcileRun{Run: Run{Trigger: "request"}, Checked: int64(f.reconciles)}}, nil
+}
+
+func (f *fakeControl) Scrub(_ context.Context, start bool) (Scrub, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if start {
+		f.scrubs++
+	}
+	return Scrub{Last: &ScrubRun{Blobs: int64(f.scrubs)}}, nil
 }
 
 // s3Stub stands for the S3 gateway behind Mount.
@@ -100,6 +120,30 @@ func TestClientRoundTrip(t *testing.T) {
 	err = c.SetBandwidth(ctx, "bogus")
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "bogus") {
 		t.Fatalf("an invalid bandwidth gave %v, want ErrInvalid naming it", err)
+	}
+}
+
+// POST starts a pass, GET only reports; other methods are refused with the
+// methods that work.
+func TestPassEndpoints(t *testing.T) {
+	srv, ctrl := newTestServer(t, "")
+	c := &Client{Endpoint: srv.URL, Region: testRegion, AccessKey: testKey, SecretKey: testSecret}
+	ctx := context.Background()
+	rec, err := c.Reconcile(ctx, true)
+	if err != nil || rec.Running == nil || rec.Running.Checked != 1 {
+		t.Fatalf("start reconcile: %+v, %v", rec, err)
+	}
+	if rec, err = c.Reconcile(ctx, false); err != nil || ctrl.reconciles != 1 {
+		t.Fatalf("GET reconcile started a pass (%d started), %v", ctrl.reconciles, err)
+	}
+	sc, err := c.Scrub(ctx, true)
+	if err != nil || sc.Last == nil || sc.Last.Blobs != 1 || ctrl.scrubs != 1 {
+		t.Fatalf("start scrub: %+v, %v", sc, err)
+	}
+	err = c.do(ctx, http.MethodPut, PathScrub, nil, nil)
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusMethodNotAllowed || !strings.Contains(apiErr.Message, "GET, POST") {
+		t.Fatalf("PUT scrub: %v, want 405 naming GET, POST", err)
 	}
 }
 

@@ -71,6 +71,11 @@ func (r *recorder) SetBandwidth(_ context.Context, spec string) error {
 	return nil
 }
 
+func (r *recorder) Reconcile(context.Context, bool) (admin.Reconcile, error) {
+	return admin.Reconcile{}, nil
+}
+func (r *recorder) Scrub(context.Context, bool) (admin.Scrub, error) { return admin.Scrub{}, nil }
+
 func (r *recorder) state() (bool, string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

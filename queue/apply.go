@@ -133,6 +133,10 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.jobUpdate(c)
 	case opRemoteSet:
 		return nil, a.remoteSet(c)
+	case opObjectRequeue:
+		return a.objectRequeue(c)
+	case opReplicaFound:
+		return a.replicaFound(c)
 	}
 	return nil, fmt.Errorf("%s: not implemented", c.Op)
 }

@@ -22,6 +22,7 @@ func randomCommands(seed uint64, count int) []command {
 	type target struct{ bucket, key string }
 	var uploads []string
 	uploadOf := map[string]target{}
+	versionOf := map[string]target{} // for ObjectRequeue and ReplicaFound
 	composite := func(o *Object, parts int) {
 		o.Blob, o.SHA256, o.Size = "", blobOf(fmt.Sprint(r.IntN(30))), 0
 		for range parts {
@@ -70,6 +71,7 @@ func randomCommands(seed uint64, count int) []command {
 			}
 			cmds = append(cmds, c)
 			versions = append(versions, o.VersionID)
+			versionOf[o.VersionID] = target{bucket, key}
 		case p < 55 && len(cmds) > 0:
 			cmds = append(cmds, cmds[r.IntN(len(cmds))]) // a retry
 		case p < 62:
@@ -100,6 +102,14 @@ func randomCommands(seed uint64, count int) []command {
 			composite(&o, 1+r.IntN(3))
 			cmds = append(cmds, command{Op: opUploadComplete, Time: at, Bucket: tg.bucket, Key: tg.key, ID: up, Object: o})
 			versions = append(versions, o.VersionID)
+			versionOf[o.VersionID] = tg
+		case p < 90 && job != "":
+			tg := versionOf[job]
+			c := command{Op: opObjectRequeue, Time: at, Bucket: tg.bucket, Key: tg.key, ID: job}
+			if r.IntN(2) == 0 {
+				c.Op, c.Replica = opReplicaFound, Replica{ETag: "found", Size: int64(r.IntN(9)), At: at}
+			}
+			cmds = append(cmds, c)
 		case job != "":
 			c := command{Time: at, ID: job, UploadID: fmt.Sprintf("r%d", r.IntN(2))}
 			switch r.IntN(5) {

@@ -26,9 +26,11 @@ const (
 	opJobQuarantined cmdOp = 13
 	opJobReset       cmdOp = 14
 	opRemoteSet      cmdOp = 15
+	opObjectRequeue  cmdOp = 16 // requeue.go
+	opReplicaFound   cmdOp = 17 // requeue.go
 
 	// opLast is the newest op this version knows.
-	opLast = opRemoteSet
+	opLast = opReplicaFound
 )
 
 var opNames = [...]string{
@@ -37,6 +39,7 @@ var opNames = [...]string{
 	opUploadPart: "UploadPart", opUploadAbort: "UploadAbort", opUploadComplete: "UploadComplete",
 	opJobStarted: "JobStarted", opJobPartDone: "JobPartDone", opJobFailed: "JobFailed",
 	opJobQuarantined: "JobQuarantined", opJobReset: "JobReset", opRemoteSet: "RemoteSet",
+	opObjectRequeue: "ObjectRequeue", opReplicaFound: "ReplicaFound",
 }
 
 func (o cmdOp) String() string {
@@ -152,7 +155,7 @@ func (c *command) encode() []byte {
 		pe.int(partSize, c.JobPart.Size)
 		pe.str(partChecksum, c.JobPart.Checksum)
 		e.bytes(cmdTagJobPrt, pe.b)
-	case opJobDone:
+	case opJobDone, opReplicaFound:
 		e.replica(cmdTagRepl, c.Replica)
 	case opRemoteSet:
 		e.bytes(cmdTagRemote, encodeRemote(&c.Remote))

@@ -12,7 +12,8 @@ func (c *command) validate() error {
 		return bad("time not set")
 	}
 	switch c.Op {
-	case opBucketCreate, opBucketDelete, opObjectPut, opObjectDelete, opUploadCreate, opUploadComplete:
+	case opBucketCreate, opBucketDelete, opObjectPut, opObjectDelete, opUploadCreate, opUploadComplete,
+		opObjectRequeue, opReplicaFound:
 		if c.Bucket == "" || len(c.Bucket) > maxBucketLen {
 			return bad("bucket name must be 1-%d bytes", maxBucketLen)
 		}
@@ -34,7 +35,7 @@ func (c *command) validate() error {
 			return bad("remote endpoint, bucket or prefix too long")
 		}
 	case opObjectDelete, opJobDone, opUploadCreate, opUploadPart, opUploadAbort, opUploadComplete,
-		opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset:
+		opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opObjectRequeue, opReplicaFound:
 		if c.ID == "" || len(c.ID) > maxIDLen {
 			return bad("ID must be 1-%d bytes", maxIDLen)
 		}

@@ -104,6 +104,8 @@ func (c *command) target() string {
 		return "upload " + c.ID
 	case opUploadCreate, opUploadComplete:
 		return c.Bucket + "/" + c.Key + " upload " + c.ID
+	case opObjectRequeue, opReplicaFound:
+		return c.Bucket + "/" + c.Key + " version " + c.ID
 	}
 	if c.Key != "" {
 		return c.Bucket + "/" + c.Key

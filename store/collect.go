@@ -49,7 +49,7 @@ func (s *Store) Collect(ctx context.Context, mark MarkFunc) (CollectStats, error
 	if err != nil {
 		return st, err
 	}
-	err = s.walkBlobs(ctx, func(d Digest, path string, size int64) error {
+	err = s.walkBlobs(ctx, "", func(d Digest, path string, size int64) error {
 		st.BlobsScanned++
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -103,15 +103,16 @@ func (s *Store) collectTemps(ctx context.Context, st *CollectStats) error {
 	return nil
 }
 
-// walkBlobs calls fn for every well-named blob file, one directory listing in memory
-// at a time. Files that are not named like a blob are logged and left alone.
-func (s *Store) walkBlobs(ctx context.Context, fn func(d Digest, path string, size int64) error) error {
+// walkBlobs calls fn for every well-named blob file whose name sorts after after
+// ("" for all), in digest order, one directory listing in memory at a time. Files
+// that are not named like a blob are logged and left alone.
+func (s *Store) walkBlobs(ctx context.Context, after string, fn func(d Digest, path string, size int64) error) error {
 	l1s, err := os.ReadDir(s.blobs)
 	if err != nil {
 		return fmt.Errorf("store: walk blobs: %w", err)
 	}
 	for _, l1 := range l1s {
-		if !l1.IsDir() || len(l1.Name()) != 2 {
+		if !l1.IsDir() || len(l1.Name()) != 2 || l1.Name() < after[:min(2, len(after))] {
 			continue
 		}
 		l2s, err := os.ReadDir(filepath.Join(s.blobs, l1.Name()))
@@ -119,7 +120,7 @@ func (s *Store) walkBlobs(ctx context.Context, fn func(d Digest, path string, si
 			return fmt.Errorf("store: walk blobs: %w", err)
 		}
 		for _, l2 := range l2s {
-			if !l2.IsDir() || len(l2.Name()) != 2 {
+			if !l2.IsDir() || len(l2.Name()) != 2 || l1.Name()+l2.Name() < after[:min(4, len(after))] {
 				continue
 			}
 			dir := filepath.Join(s.blobs, l1.Name(), l2.Name())
@@ -130,6 +131,9 @@ func (s *Store) walkBlobs(ctx context.Context, fn func(d Digest, path string, si
 			for _, f := range files {
 				if err := ctx.Err(); err != nil {
 					return fmt.Errorf("store: walk blobs: %w", err)
+				}
+				if f.Name() <= after {
+					continue
 				}
 				path := filepath.Join(dir, f.Name())
 				d, err := ParseDigest(f.Name())
@@ -230,7 +234,7 @@ func (s *Store) RunCollector(ctx context.Context, mark MarkFunc) error {
 // Usage counts committed blobs and their bytes. It lists every fan-out directory, so
 // its cost grows with the number of blobs: call it for reports, not per request.
 func (s *Store) Usage(ctx context.Context) (blobs, bytes int64, err error) {
-	err = s.walkBlobs(ctx, func(_ Digest, _ string, size int64) error {
+	err = s.walkBlobs(ctx, "", func(_ Digest, _ string, size int64) error {
 		blobs++
 		bytes += size
 		return nil

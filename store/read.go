@@ -137,7 +137,15 @@ func (b *blobReader) Close() error { return b.f.Close() }
 // Verify re-reads blob d and checks its size and SHA-256 against its address.
 // A mismatch is a *CorruptError.
 func (s *Store) Verify(ctx context.Context, d Digest, size int64) error {
-	f, _, err := s.openChecked(d, size)
+	return s.VerifyPaced(ctx, d, size, nil)
+}
+
+// VerifyPaced is Verify that calls pace, when not nil, with the number of
+// bytes of each read before it is made (a rate limiter's WaitN), so that a
+// background scrub leaves the disk to clients. pace's error ends the
+// verification.
+func (s *Store) VerifyPaced(ctx context.Context, d Digest, size int64, pace func(ctx context.Context, n int) error) error {
+	f, left, err := s.openChecked(d, size)
 	if err != nil {
 		return err
 	}
@@ -149,7 +157,13 @@ func (s *Store) Verify(ctx context.Context, d Digest, size int64) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("store: verify blob %s: %w", d, err)
 		}
+		if pace != nil && left > 0 {
+			if err := pace(ctx, int(min(left, int64(len(c.buf))))); err != nil {
+				return fmt.Errorf("store: verify blob %s: %w", d, err)
+			}
+		}
 		n, err := f.Read(c.buf)
+		left -= int64(n)
 		h.Write(c.buf[:n])
 		if err == io.EOF {
 			break

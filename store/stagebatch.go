@@ -96,7 +96,7 @@ type placement struct {
 // If the fan-out directories could not be created or the rename failed, it
 // ends the claim and fsyncs the directories it created at once.
 func (s *Store) placeStaged(d Digest, st *stagedBlob) (*placement, error) {
-	c, reuse := s.beginPlace(d, st.size)
+	c, reuse := s.beginPlace(d, st.size, false)
 	if reuse {
 		if err := os.Remove(st.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.Logger.Warn().Err(err).Str("path", st.path).Msg("remove a staged duplicate")

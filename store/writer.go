@@ -42,6 +42,7 @@ type Writer struct {
 	err   error // first error of the write stage
 
 	want     *Digest // PutVerified: the digest the content must have
+	replace  bool    // Repair: replace the file in place, even one of the right size
 	finished bool
 }
 
@@ -177,7 +178,7 @@ func (w *Writer) commit() (Blob, error) {
 	if err := w.f.Chmod(blobMode); err != nil {
 		return Blob{}, fmt.Errorf("store: commit blob %s: chmod %s: %w", b.Digest, w.path, err)
 	}
-	err := w.s.install(w.path, b, w.syncTemp)
+	err := w.s.install(w.path, b, w.replace, w.syncTemp)
 	if w.f != nil { // an identical blob was there: this one was never synced
 		w.f.Close()
 		w.f = nil
@@ -282,9 +283,9 @@ func (s *Store) PutVerified(ctx context.Context, r io.Reader, want Digest) (Blob
 // its bytes are not needed). Pinning and the rename-or-dedup decision happen in one
 // critical section, which is what keeps Collect from deleting a blob that a Commit
 // has just decided to reuse.
-func (s *Store) install(tmp string, b Blob, syncTemp func() error) error {
+func (s *Store) install(tmp string, b Blob, replace bool, syncTemp func() error) error {
 	d := b.Digest
-	c, reuse := s.beginPlace(d, b.Size)
+	c, reuse := s.beginPlace(d, b.Size, replace)
 	if reuse {
 		if err := os.Remove(tmp); err != nil {
 			// The blob is safe; the temp file is an orphan Collect will remove.
@@ -311,17 +312,18 @@ func (s *Store) install(tmp string, b Blob, syncTemp func() error) error {
 
 // beginPlace pins d and, in the same critical section (what keeps Collect from
 // deleting a blob just chosen for reuse), decides whether an identical durable
-// blob is in place already (reuse) or a rename of d into place begins: the
-// returned commit counts it until the caller ends it.
-func (s *Store) beginPlace(d Digest, size int64) (c *commit, reuse bool) {
+// blob is in place already (reuse; never with replace, for a file known to be
+// corrupt) or a rename of d into place begins: the returned commit counts it
+// until the caller ends it.
+func (s *Store) beginPlace(d Digest, size int64, replace bool) (c *commit, reuse bool) {
 	dst := blobPath(s.blobs, d)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pinLocked(d)
 	switch found, info := s.durableLocked(d, size); {
-	case found:
+	case found && !replace:
 		return nil, true
-	case info != nil:
+	case info != nil && !replace:
 		s.Logger.Warn().Str("path", dst).Int64("size", info.Size()).Int64("want", size).
 			Msg("replacing a damaged blob with freshly written content")
 	}

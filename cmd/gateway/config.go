@@ -150,6 +150,12 @@ type JournalConfig struct {
 // StoreConfig tunes the local blob store.
 type StoreConfig struct {
 	GCInterval time.Duration `yaml:"gc_interval"`
+	// ScrubInterval is how often every blob is re-hashed (and repaired from
+	// the remote if corrupt); 0 turns the schedule off.
+	ScrubInterval time.Duration `yaml:"scrub_interval"`
+	// ScrubRate bounds a scrub's disk reads: a rate such as 20MiB/s, or 0
+	// (unlimited).
+	ScrubRate string `yaml:"scrub_rate"`
 }
 
 // DefaultConfig returns the embedded configuration that `gateway serve` uses when
@@ -172,7 +178,7 @@ func DefaultConfig() Config {
 			SnapshotInterval:  DefaultSnapshotInterval,
 			TrailingLogs:      DefaultTrailingLogs,
 		},
-		Store:       StoreConfig{GCInterval: DefaultGCInterval},
+		Store:       StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate},
 		Drop:        watcher.DefaultConfig(),
 		Remote:      RemoteConfig{Config: remote.DefaultConfig(), IndexInterval: DefaultIndexInterval},
 		Replication: defaultReplicationConfig(),
@@ -367,6 +373,12 @@ func (c *Config) Validate() error {
 	if c.Store.GCInterval <= 0 {
 		return bad("store.gc_interval", "is not positive", "use a duration such as 1h")
 	}
+	if c.Store.ScrubInterval < 0 {
+		return bad("store.scrub_interval", "is negative", "use a duration such as 720h (monthly), or 0 to scrub only on request (`gateway scrub`)")
+	}
+	if _, err := parseScrubRate(c.Store.ScrubRate); err != nil {
+		return bad("store.scrub_rate", fmt.Sprintf("%q is not a rate", c.Store.ScrubRate), "write e.g. "+DefaultScrubRate+", or 0 for no limit")
+	}
 	if rc := c.Remote.FromEnv(); rc.Endpoint != "" || rc.Bucket != "" {
 		if err := rc.Validate(); err != nil {
 			return bad("remote", err.Error(), "see README.md \"Replication\"")
@@ -381,6 +393,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.Replication.settings(); err != nil {
 		return err
+	}
+	if c.Replication.ReconcileInterval < 0 {
+		return bad("replication.reconcile_interval", "is negative", "use a duration such as 24h, or 0 to reconcile only at start-up (after a remote change) and on request")
 	}
 	// The watcher names its own fields (drop.folders[N].KEY) and their fixes.
 	return c.Drop.Validate()

@@ -15,10 +15,12 @@ import (
 
 // control is the daemon's side of the admin API, and what SIGHUP changes.
 type control struct {
-	rep  *replicator
-	node *queue.Node
-	drop dropStatus // nil: no drop folders to report
-	log  zerolog.Logger
+	rep       *replicator
+	reconcile *remoteReconcile
+	scrub     *blobScrub
+	node      *queue.Node
+	drop      dropStatus // nil: no drop folders to report
+	log       zerolog.Logger
 
 	mu       sync.Mutex
 	settings bandwidthSettings // as last applied
@@ -27,12 +29,22 @@ type control struct {
 
 var _ admin.Controller = (*control)(nil)
 
-func newControl(rep *replicator, node *queue.Node, rc ReplicationConfig, log zerolog.Logger) (*control, error) {
+func newControl(rep *replicator, rec *remoteReconcile, scr *blobScrub, node *queue.Node, rc ReplicationConfig, log zerolog.Logger) (*control, error) {
 	s, err := rc.settings()
 	if err != nil {
 		return nil, err
 	}
-	return &control{rep: rep, node: node, log: log.With().Str("component", "control").Logger(), settings: s, paused: rc.Paused}, nil
+	return &control{rep: rep, reconcile: rec, scrub: scr, node: node, log: log.With().Str("component", "control").Logger(), settings: s, paused: rc.Paused}, nil
+}
+
+// Reconcile implements admin.Controller.
+func (c *control) Reconcile(_ context.Context, start bool) (admin.Reconcile, error) {
+	return c.reconcile.state(start)
+}
+
+// Scrub implements admin.Controller.
+func (c *control) Scrub(_ context.Context, start bool) (admin.Scrub, error) {
+	return c.scrub.state(start)
 }
 
 // Status implements admin.Controller.
@@ -76,6 +88,16 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 	if st.Remote.Endpoint == "" {
 		st.Remote.Endpoint = "AWS S3 (" + c.rep.remote.Region + ")"
 	}
+	rec, err := c.reconcile.state(false)
+	if err != nil {
+		return st, err
+	}
+	st.Reconcile = &rec
+	scr, err := c.scrub.state(false)
+	if err != nil {
+		return st, err
+	}
+	st.Scrub = &scr
 	js, err := c.node.Stats()
 	if err != nil {
 		return st, err

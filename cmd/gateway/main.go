@@ -21,10 +21,12 @@ Commands:
   serve     run the daemon (the default when no command is given)
   import    archive the files of a directory into a bucket (daemon stopped)
   check-config  validate the configuration (file, environment, flags) and exit
-  remote    "remote test": check the remote's credentials, bucket, multipart and clock
+  remote    "remote test": check the remote's credentials, bucket, multipart and clock;
+            "remote reconcile": list the remote, upload what it lacks (running daemon)
   status    show the running daemon's replication, queue and archive (--json for scripts)
   replication  "replication pause|resume|bandwidth RATE-OR-TIMETABLE": control the running daemon
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
+  scrub     re-hash the running daemon's blobs now, repairing corrupt ones from the remote
   restore   rebuild the data directory from the configured remote alone (daemon stopped)
   version   print the version and exit
 
@@ -57,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runReplication(args, stdout, stderr)
 	case "verify":
 		err = runVerify(args, stdout, stderr)
+	case "scrub":
+		err = runScrub(args, stdout, stderr)
 	case "restore":
 		err = runRestore(args, stdout, stderr)
 	case "version":

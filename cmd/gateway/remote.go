@@ -19,10 +19,14 @@ var errRemoteCheckFailed = errors.New("the remote is not usable (see above)")
 
 // runRemote dispatches `gateway remote SUBCOMMAND`.
 func runRemote(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "reconcile" {
+		return runRemoteReconcile(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "test" {
-		fmt.Fprintf(stderr, "Usage: gateway remote test [FLAGS]\n\n"+
-			"Checks the configured remote (remote: in the config, or IPAS_REMOTE_*): credentials,\n"+
-			"bucket access, multipart permission and clock skew, and prints a verdict.\n")
+		fmt.Fprintf(stderr, "Usage: gateway remote test|reconcile [FLAGS]\n\n"+
+			"  test       checks the configured remote (remote: in the config, or IPAS_REMOTE_*):\n"+
+			"             credentials, bucket access, multipart permission and clock skew\n"+
+			"  reconcile  asks the running daemon to list the remote and upload what it lacks\n")
 		return errUsage
 	}
 	fs := flag.NewFlagSet("remote test", flag.ContinueOnError)

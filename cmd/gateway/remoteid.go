@@ -69,6 +69,14 @@ func checkRemote(ctx context.Context, node *queue.Node, current queue.RemoteIden
 	return c, nil
 }
 
+// String says what changed, for the log and the reconcile's report.
+func (c *remoteChange) String() string {
+	if c.previous.IsZero() {
+		return "no remote recorded in the journal, which has objects: checking that every object is on " + c.current.String()
+	}
+	return "the remote changed from " + c.previous.String() + " to " + c.current.String()
+}
+
 // Changed reports whether the remote differs from the one recorded in the
 // journal (the reconcile's cue to check every object).
 func (c *remoteChange) Changed() bool { return c.changed }

@@ -37,13 +37,16 @@ type ReplicationConfig struct {
 	MonthlyBudget string `yaml:"monthly_budget"`
 	// Paused starts with uploads paused.
 	Paused bool `yaml:"paused"`
+	// ReconcileInterval is how often the remote is listed and compared with
+	// the index (uploading what it lacks); 0 turns the schedule off.
+	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
 }
 
 // DefaultBandwidth is no limit.
 const DefaultBandwidth = "unlimited"
 
 func defaultReplicationConfig() ReplicationConfig {
-	return ReplicationConfig{Config: replication.DefaultConfig(), Bandwidth: DefaultBandwidth}
+	return ReplicationConfig{Config: replication.DefaultConfig(), Bandwidth: DefaultBandwidth, ReconcileInterval: DefaultReconcileInterval}
 }
 
 // bandwidthSettings are the limits that can change at run time (API, SIGHUP).

@@ -104,7 +104,12 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		w.Close(context.Background())
 		return err
 	}
-	ctrl, err := newControl(rep, a.node, cfg.Replication, log)
+	rec := startReconcile(runCtx, cfg, a, rep, log)
+	scr, err := startScrub(runCtx, cfg, a, rep, log)
+	var ctrl *control
+	if err == nil {
+		ctrl, err = newControl(rep, rec, scr, a.node, cfg.Replication, log)
+	}
 	if err != nil {
 		stopRunning()
 		ln.Close()
@@ -185,9 +190,11 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	}
 	<-collecting
 	closed = true
+	// The reconcile and the scrub use the remote client: they end before it does.
+	recErr, scrErr := rec.wait(sctx), scr.wait(sctx)
 	repErr := rep.stop(sctx)
 	snap.uploadAtShutdown(sctx)
-	if err := errors.Join(runErr, w.Close(sctx), repErr, a.close(sctx)); err != nil {
+	if err := errors.Join(runErr, w.Close(sctx), recErr, scrErr, repErr, a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")

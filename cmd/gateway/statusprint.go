@@ -63,6 +63,18 @@ func printStatus(w io.Writer, st admin.Status) {
 	fmt.Fprintf(tw, "Offsite\t%s\n", offsiteLine(st.Offsite))
 	j := st.Journal
 	fmt.Fprintf(tw, "Archive\t%d buckets, %d objects, %s; journal index %d\n", j.Buckets, j.Objects, size(j.Bytes), j.AppliedIndex)
+	if st.Reconcile != nil {
+		fmt.Fprintf(tw, "Reconcile\t%s\n", reconcileLine(st.Reconcile))
+	}
+	if st.Scrub != nil {
+		for i, line := range scrubLines(st.Scrub) {
+			title := "Scrub"
+			if i > 0 {
+				title = ""
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", title, line)
+		}
+	}
 	tw.Flush()
 	printJobs(w, "Uploading", st.Active)
 	printJobs(w, "Failing", st.Failing)
