@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/johannesboyne/gofakes3"
 
@@ -26,11 +24,11 @@ type completeResult struct {
 	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
-// completeUpload checks the client's part list, then (with the 200 status already
-// sent, as S3 does, and a space every KeepAliveInterval so that nobody times the
-// connection out) reads every part once to compute the object's SHA-256, and makes
-// the object current. The parts stay where they are: the object is their
-// concatenation, so a 100 GB upload never needs 100 GB more disk.
+// completeUpload checks the client's part list, then (past KeepAliveInterval with
+// the 200 status sent and a space every interval, see keepAlive) reads every part
+// once to compute the object's SHA-256, and makes the object current. The parts
+// stay where they are: the object is their concatenation, so a 100 GB upload never
+// needs 100 GB more disk.
 func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) error {
 	hdr, err := parseCompleteHeaders(r.Header)
 	if err != nil {
@@ -74,51 +72,32 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(http.StatusOK)
-	var mu sync.Mutex
-	write := func(b []byte) {
-		mu.Lock()
-		defer mu.Unlock()
-		_, _ = w.Write(b)
-		w.Flush()
-	}
-	write([]byte(xml.Header))
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(s.cfg.KeepAliveInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				write([]byte(" "))
-			}
-		}
-	}()
+	ka := startKeepAlive(w, s.cfg.KeepAliveInterval)
 	err = s.finishUpload(r, uploadID, &o, parts, sum)
-	close(stop)
-	wg.Wait()
+	streaming := ka.finish()
 	if errors.Is(err, s3err.ErrNoSuchUpload) {
 		if done, ok := s.completedBefore(r, list); ok {
 			o, err = done, nil
 		}
 	}
+	if !streaming {
+		if err != nil {
+			return err
+		}
+		return writeXML(w, http.StatusOK, s.completeResult(r, o))
+	}
+	// The 200 is out: an error can only be an Error document in its body.
+	var body []byte
 	if err != nil {
 		apiErr := toAPIError(err)
 		if apiErr == s3err.ErrInternalError {
 			r.log.Error().Err(err).Str("upload_id", uploadID).Msg("complete multipart upload")
 		}
-		body := s3err.ErrorBody(r.Request, r.id, apiErr)
-		write(body[len(xml.Header):])
-		return nil
+		body = s3err.ErrorBody(r.Request, r.id, apiErr)[len(xml.Header):]
+	} else {
+		body, _ = xml.Marshal(s.completeResult(r, o))
 	}
-	body, _ := xml.Marshal(s.completeResult(r, o))
-	write(body)
+	_, _ = w.Write(body) // a client that went away has nothing left to learn
 	return nil
 }
 

@@ -48,11 +48,13 @@ type testGateway struct {
 	node  *queue.Node
 	srv   *Server
 	// wrap, if set, wraps the archive the server uses (a test's failing disk).
-	wrap   func(Objects) Objects
-	URL    string
-	caFile string
-	stop   context.CancelFunc
-	done   chan error
+	wrap func(Objects) Objects
+	// wrapUploads, if set, wraps the journal of multipart uploads (a slow Complete).
+	wrapUploads func(uploadIndex) uploadIndex
+	URL         string
+	caFile      string
+	stop        context.CancelFunc
+	done        chan error
 }
 
 type gwOption func(*testGateway)
@@ -114,6 +116,9 @@ func (g *testGateway) start() {
 		t.Fatal(err)
 	}
 	g.srv = New(g.cfg, g.node, objects, log)
+	if g.wrapUploads != nil {
+		g.srv.uploads = g.wrapUploads(g.srv.uploads)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
