@@ -23,7 +23,8 @@ func remoteOnly(o Object) Object {
 // upload and references no blob (so the collector keeps nothing for it and
 // misses nothing); a restore of the same version with its bytes makes it
 // local; a remote-only restore never replaces a local copy of the same
-// version; only a restored put makes a remote-only version. All of it
+// version; only a restored put makes a remote-only version, and a requeue
+// never gives one an upload job. All of it
 // survives a restart.
 func TestRemoteOnlyVersion(t *testing.T) {
 	cfg := testConfig(t.TempDir())
@@ -54,6 +55,10 @@ func TestRemoteOnlyVersion(t *testing.T) {
 	// Only a restore says that bytes are on the remote.
 	if err := n.PutObject(ctx, remoteOnly(testObject("b", "put", "put"))); !errors.Is(err, ErrInvalidCommand) {
 		t.Fatalf("PutObject of a remote-only version: %v, want ErrInvalidCommand", err)
+	}
+	// A reconcile that finds it missing on the remote cannot upload it.
+	if errs := n.RequeueObjects(ctx, []Object{remoteOnly(single)}); !errors.Is(errs[0], ErrRemoteOnly) {
+		t.Fatalf("requeue a remote-only version: %v, want ErrRemoteOnly", errs[0])
 	}
 	bad := remoteOnly(single)
 	bad.Key, bad.Blob = "bad", blobOf("single")
