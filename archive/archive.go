@@ -94,8 +94,12 @@ func (a *Archive) Unpin(d store.Digest) { a.blobs.Unpin(d) }
 // PinObject pins the blobs of an existing object until release is called, so
 // that a new entry can name them (a copy) even if o is deleted meanwhile:
 // unpinned, the collector could remove them after it marked the index and
-// before the new entry existed. A blob already gone is store.ErrNotFound.
+// before the new entry existed. A blob already gone is store.ErrNotFound; an
+// object whose bytes are on the remote only is ErrRemoteOnly.
 func (a *Archive) PinObject(o queue.Object) (release func(), err error) {
+	if o.RemoteOnly {
+		return nil, ErrRemoteOnly
+	}
 	var pinned []store.Digest
 	release = func() {
 		for _, d := range pinned {
@@ -120,8 +124,12 @@ func (a *Archive) PinObject(o queue.Object) (release func(), err error) {
 }
 
 // Open returns bytes [off, off+length) of o. Pieces are opened as the read
-// reaches them (NewReader).
+// reaches them (NewReader). Reading an object whose bytes are on the remote
+// only fails with ErrRemoteOnly: check Local first.
 func (a *Archive) Open(ctx context.Context, o queue.Object, off, length int64) io.ReadCloser {
+	if o.RemoteOnly {
+		return failedReader{ErrRemoteOnly}
+	}
 	return NewReader(ctx, a.local, Pieces(o), off, length)
 }
 
@@ -130,3 +138,9 @@ func (a *Archive) Open(ctx context.Context, o queue.Object, off, length int64) i
 func (a *Archive) OpenPieces(ctx context.Context, pieces []Piece, off, length int64) io.ReadCloser {
 	return NewReader(ctx, a.local, pieces, off, length)
 }
+
+// failedReader is a reader whose every Read fails with err.
+type failedReader struct{ err error }
+
+func (r failedReader) Read([]byte) (int, error) { return 0, r.err }
+func (r failedReader) Close() error             { return nil }

@@ -12,9 +12,16 @@
 // not durable yet: Stage returns the bytes that the journal entry carries
 // (queue.Node.PutObjectInline), whose fsync makes the object durable.
 //
+// An object's bytes are local, or on the remote only: a restore with
+// --metadata-only journals each object without its bytes (RemoteOnly), and the
+// cache's eviction will do the same. Such an object names no blob, so the
+// store's collector and `gateway verify` have nothing of it to keep or check;
+// it is listed and HEADed like any other, and reading or copying it is
+// ErrRemoteOnly until a restore of its bytes makes it local again.
+//
 // Reads go through a PieceSource, which opens a byte range of one piece. Today
 // every piece is a local blob (LocalSource); a source that fetches pieces from
-// the remote copy plugs in the same way, for restore and read-through.
+// the remote copy plugs in the same way, for read-through.
 //
 // Blob names travel as lowercase hex SHA-256 in the index and as store.Digest
 // in the store; ParseDigest and Piece.Digest convert between the two, ETag

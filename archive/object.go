@@ -2,6 +2,7 @@ package archive
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,10 +25,34 @@ func (p Piece) Digest() (store.Digest, error) {
 	return d, nil
 }
 
+// ErrRemoteOnly is the error of reading, or pinning for a copy, an object
+// whose bytes are on the remote only (RemoteOnly): nothing local holds them.
+var ErrRemoteOnly = errors.New("archive: the object's bytes are on the remote only")
+
+// RemoteOnly returns the index entry of o, a version that is on the remote
+// (o.Replica), without its bytes: it names no blob, and keeps partSizes (the
+// remote copy's part sizes, nil for an object in one piece) so that HEAD and
+// GET ?partNumber= still answer. Journaled by a restored put, it is listed and
+// HEADed like any object; reading it is ErrRemoteOnly until a restored put of
+// the same version with its blobs (Pieces) makes it local again.
+func RemoteOnly(o queue.Object, partSizes []int64) queue.Object {
+	o.RemoteOnly, o.Blob, o.Parts = true, "", nil
+	for _, s := range partSizes {
+		o.Parts = append(o.Parts, queue.ObjectPart{Size: s})
+	}
+	return o
+}
+
+// Local reports whether o's bytes are in the local blob store.
+func Local(o queue.Object) bool { return !o.RemoteOnly }
+
 // Pieces lists the blobs whose concatenation is o's content: its parts, for an
 // object completed from a multipart upload without copying them together, or
-// its one blob.
+// its one blob. A remote-only object has none.
 func Pieces(o queue.Object) []Piece {
+	if o.RemoteOnly {
+		return nil
+	}
 	if len(o.Parts) == 0 {
 		return []Piece{{o.Blob, o.Size}}
 	}

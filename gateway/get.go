@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/internal/s3name"
 	"github.com/ipas/ipas/queue"
@@ -35,6 +36,9 @@ func (s *Server) getObject(w *responseWriter, r *request) error {
 	o, err := s.idx.Object(r.bucket, r.key)
 	if err != nil {
 		return s.objectOrBucketError(r, err)
+	}
+	if !archive.Local(o) && r.Method != http.MethodHead {
+		return errRemoteOnly(r.bucket, r.key)
 	}
 	h := w.Header()
 	h.Set("ETag", `"`+o.ETag+`"`)
@@ -64,7 +68,7 @@ func (s *Server) getObject(w *responseWriter, r *request) error {
 	}
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
-	h.Set("X-Amz-Storage-Class", storageClass)
+	h.Set("X-Amz-Storage-Class", objectStorageClass(o))
 	s.writeReplicationStatus(h, o)
 	if part > 0 && len(o.Parts) > 0 {
 		h.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(len(o.Parts)))

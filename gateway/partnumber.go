@@ -7,10 +7,6 @@ import (
 	"github.com/ipas/ipas/queue"
 )
 
-// storageClass is the only storage class the gateway has; S3 clients expect to see
-// it on GET, HEAD, listings and attributes.
-const storageClass = "STANDARD"
-
 // readPartNumber parses the partNumber of a GET or HEAD: 0 when absent, else 1 to
 // MaxParts. A part is a range of its own, so a Range header alongside is refused.
 func (s *Server) readPartNumber(r *request) (int, error) {

@@ -195,8 +195,10 @@ func (a *applier) objectPut(c *command) (error, error) {
 		if err := old.decode(v); err != nil {
 			return nil, err
 		}
-		if old.versionID == o.VersionID {
-			return nil, nil // a retry of the put that is current: nothing to do
+		if old.versionID == o.VersionID && !(c.Restored && old.remoteOnly && !o.RemoteOnly) {
+			// A retry of the put that is current: nothing to do. Only the
+			// bytes of a remote-only version coming back change it.
+			return nil, nil
 		}
 		hadOld = true
 		if c.Restored && old.modTime.After(o.ModTime) {

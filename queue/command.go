@@ -85,7 +85,8 @@ type command struct {
 
 	// objectRaw is the ObjectPut's encoded object as it came out of the log.
 	// It is exactly the stored record, so apply stores it as is; decoding
-	// fills only Object's VersionID, Blob, Size, Parts and ModTime, which apply needs.
+	// fills only Object's VersionID, Blob, Size, Parts, ModTime and
+	// RemoteOnly, which apply needs.
 	objectRaw []byte
 }
 
@@ -194,7 +195,7 @@ func decodeCommand(b []byte, c *command) error {
 			}
 			c.objectRaw = d.v
 			c.Object.VersionID, c.Object.Blob, c.Object.Size, c.Object.Parts = h.versionID, h.blob, h.size, h.parts
-			c.Object.ModTime = h.modTime
+			c.Object.ModTime, c.Object.RemoteOnly = h.modTime, h.remoteOnly
 		case cmdTagUpload:
 			if err := decodeUpload(d.v, &c.Upload); err != nil {
 				return err

@@ -31,6 +31,10 @@ var (
 	// ErrNewerVersion is the result of a restored put (PutRestoredObjects)
 	// whose key has a version with a later ModTime: nothing changed.
 	ErrNewerVersion = errors.New("queue: the key has a newer version")
+	// ErrRemoteOnly is the result of requeueing (RequeueObjects) a version
+	// whose bytes are on the remote only (Object.RemoteOnly): there is
+	// nothing local to upload, so no job is queued.
+	ErrRemoteOnly = errors.New("queue: the version's bytes are on the remote only")
 	// ErrInvalidCommand means a command failed validation before it was proposed.
 	ErrInvalidCommand = errors.New("queue: invalid command")
 	// ErrBadState means a file in the raft directory cannot be used as it is;

@@ -23,6 +23,7 @@ const (
 	objBlobStr     = 13 // a Blob that is not lowercase hex (never valid today)
 	objPart        = 14 // repeated nested ObjectPart
 	objReplica     = 15 // nested Replica: the version is on the remote
+	objRemoteOnly  = 16 // 1: the bytes are on the remote only (no blobs)
 
 	opartBlob    = 1 // raw 32 bytes
 	opartBlobStr = 2
@@ -40,6 +41,7 @@ type objectHead struct {
 	size            int64
 	parts           []ObjectPart
 	modTime         time.Time
+	remoteOnly      bool
 }
 
 func (h *objectHead) decode(b []byte) error {
@@ -58,6 +60,8 @@ func (h *objectHead) decode(b []byte) error {
 			h.parts = append(h.parts, d.objectPart())
 		case objModTime:
 			h.modTime = d.time()
+		case objRemoteOnly:
+			h.remoteOnly = d.uint() == 1
 		}
 	}
 	if d.err != nil {
@@ -67,13 +71,15 @@ func (h *objectHead) decode(b []byte) error {
 }
 
 // blobs calls fn with every blob reference the version holds: its blob, or
-// each part occurrence.
+// each part occurrence. A remote-only version holds none.
 func (h *objectHead) blobs(fn func(blob string)) {
 	if h.blob != "" {
 		fn(h.blob)
 	}
 	for _, p := range h.parts {
-		fn(p.Blob)
+		if p.Blob != "" {
+			fn(p.Blob)
+		}
 	}
 }
 
@@ -125,6 +131,9 @@ func encodeObject(o *Object) []byte {
 		e.objectPart(objPart, p)
 	}
 	e.replica(objReplica, o.Replica)
+	if o.RemoteOnly {
+		e.uint(objRemoteOnly, 1)
+	}
 	return e.b
 }
 
@@ -163,6 +172,8 @@ func decodeObject(b []byte, o *Object) error {
 			o.Parts = append(o.Parts, d.objectPart())
 		case objReplica:
 			o.Replica = d.replica()
+		case objRemoteOnly:
+			o.RemoteOnly = d.uint() == 1
 		}
 	}
 	if sameAsBlob {

@@ -17,7 +17,9 @@ import (
 // put did: the job carries the version as stored and takes its blob
 // references. One result per object: nil when a job is queued or one is
 // waiting already, ErrNoSuchKey when the version is no longer the key's
-// current one (deleted, or replaced by a newer version with its own job).
+// current one (deleted, or replaced by a newer version with its own job),
+// ErrRemoteOnly when its bytes are on the remote only: no job can upload
+// them, so none is queued.
 func (n *Node) RequeueObjects(ctx context.Context, objs []Object) []error {
 	return n.proposeVersions(ctx, opObjectRequeue, objs)
 }
@@ -91,6 +93,9 @@ func (a *applier) objectRequeue(c *command) (error, error) {
 	}
 	if a.ids.Get([]byte(c.ID)) != nil {
 		return nil, nil // its job is waiting already
+	}
+	if h.remoteOnly {
+		return ErrRemoteOnly, nil
 	}
 	return nil, a.addJob(&Job{
 		ID: c.ID, Op: JobPut, Bucket: c.Bucket, Key: c.Key, VersionID: c.ID,

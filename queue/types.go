@@ -25,6 +25,12 @@ type Object struct {
 	// put job completes (or when it was put by a version of IPAS that did
 	// not record it). Only the journal sets it: PutObject ignores it.
 	Replica Replica
+	// RemoteOnly marks a version whose bytes are on the remote only (a
+	// restore with --metadata-only): it names no blob, its Parts keep only
+	// their sizes, and Replica says it is on the remote. Only a restored put
+	// (PutRestoredObject) makes one; a restored put of the same version
+	// with its blobs makes it local again.
+	RemoteOnly bool
 }
 
 // Replica is what the remote reported for an object version once its

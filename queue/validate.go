@@ -47,6 +47,9 @@ func (c *command) validate() error {
 	}
 	switch c.Op {
 	case opObjectPut, opUploadComplete:
+		if c.Object.RemoteOnly && (c.Op != opObjectPut || !c.Restored) {
+			return bad("only a restored put makes a version whose bytes are on the remote only")
+		}
 		return validateObject(&c.Object, bad)
 	case opUploadPart:
 		p := &c.UploadPart
@@ -90,6 +93,9 @@ func validateObject(o *Object, bad func(string, ...any) error) error {
 	if o.Size < 0 {
 		return bad("negative size %d", o.Size)
 	}
+	if o.RemoteOnly {
+		return validateRemoteOnly(o, bad)
+	}
 	if len(o.Parts) == 0 {
 		if !isBlob(o.Blob) {
 			return bad("blob %q is not a lowercase hex SHA-256", o.Blob)
@@ -113,6 +119,31 @@ func validateObject(o *Object, bad func(string, ...any) error) error {
 		sum += p.Size
 	}
 	if sum != o.Size {
+		return bad("parts add up to %d bytes, the size is %d", sum, o.Size)
+	}
+	return nil
+}
+
+// validateRemoteOnly checks a version whose bytes are on the remote only: it
+// names no blob, and its parts, if it keeps their sizes, add up to its size.
+func validateRemoteOnly(o *Object, bad func(string, ...any) error) error {
+	if o.Blob != "" {
+		return bad("a version on the remote only names blob %s", o.Blob)
+	}
+	if len(o.Parts) > maxParts {
+		return bad("%d parts, more than %d", len(o.Parts), maxParts)
+	}
+	var sum int64
+	for i, p := range o.Parts {
+		if p.Blob != "" {
+			return bad("part %d of a version on the remote only names blob %s", i+1, p.Blob)
+		}
+		if p.Size < 0 {
+			return bad("part %d: negative size %d", i+1, p.Size)
+		}
+		sum += p.Size
+	}
+	if len(o.Parts) > 0 && sum != o.Size {
 		return bad("parts add up to %d bytes, the size is %d", sum, o.Size)
 	}
 	return nil

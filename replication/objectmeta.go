@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"maps"
 	"net/textproto"
 	"strings"
 
@@ -67,4 +68,44 @@ func MetaFromObject(o *queue.Object) ObjectMeta {
 		}
 	}
 	return m
+}
+
+// ObjectFromMeta is the inverse of MetaFromObject: the index entry of
+// bucket/key as the remote metadata m describes it, for a restore. It names
+// no bytes: Blob is empty and Parts, for a multipart object, hold only the
+// part sizes (the shape of a version whose bytes are on the remote only,
+// archive.RemoteOnly). remoteSize, the remote object's size, stands in for
+// the size that metadata of format 0 did not record. VersionID and Replica
+// are the caller's.
+func ObjectFromMeta(bucket, key string, m ObjectMeta, remoteSize int64) queue.Object {
+	o := queue.Object{
+		Bucket: bucket, Key: key, Size: m.Size, ETag: m.ETag, SHA256: strings.ToLower(m.SHA256), ModTime: m.ModTime,
+		ContentType: m.ContentType, Checksums: maps.Clone(m.Checksums),
+	}
+	if o.Size < 0 {
+		o.Size = remoteSize
+	}
+	for _, s := range m.PartSizes {
+		o.Parts = append(o.Parts, queue.ObjectPart{Size: s})
+	}
+	md := map[string]string{}
+	set := func(k, v string) {
+		if v != "" {
+			md[k] = v
+		}
+	}
+	set("Cache-Control", m.CacheControl)
+	set("Content-Disposition", m.ContentDisposition)
+	set("Content-Encoding", m.ContentEncoding)
+	set("Content-Language", m.ContentLanguage)
+	set("Expires", m.Expires)
+	set(storedRedirect, m.WebsiteRedirect)
+	set(storedTagging, m.Tagging)
+	for k, v := range m.User {
+		md[storedUserPrefix+strings.ToLower(k)] = v
+	}
+	if len(md) > 0 {
+		o.Metadata = md
+	}
+	return o
 }

@@ -12,8 +12,14 @@
 // Downloads run in parallel ranged GETs under the replication bandwidth rules.
 // A large or multipart object is fetched into a partial file under the state
 // directory, with a record of its finished ranges, so that a restore killed at
-// any moment continues inside that object; an object already in the index is
-// never fetched again. Every object is checked against its SHA-256 (and a
-// multipart object's parts against its ETag) before anything names its bytes:
-// bad bytes never reach the index.
+// any moment continues inside that object; an object already in the index with
+// its bytes is never fetched again. Every object is checked against its SHA-256
+// (and a multipart object's parts against its ETag) before anything names its
+// bytes: bad bytes never reach the index.
+//
+// With Options.MetadataOnly nothing is downloaded: each object is journaled
+// with its metadata, ETag, checksums and part sizes but without its bytes
+// (archive.RemoteOnly), recorded as replicated. A later restore without it
+// counts such objects as not restored yet, fetches their bytes and makes them
+// local.
 package restore

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/remoteindex"
 	"github.com/ipas/ipas/replication"
@@ -34,11 +35,18 @@ const (
 // reported to Progress.
 func (r *Restorer) restoreOne(ctx context.Context, o remoteindex.Object) error {
 	var fetched atomic.Int64
-	q, err := r.fetch(ctx, &o, &fetched)
+	var q queue.Object
+	var err error
+	remoteOnly := r.opts.MetadataOnly && o.Size > 0
+	if remoteOnly {
+		q, err = r.withoutBytes(&o)
+	} else {
+		q, err = r.fetch(ctx, &o, &fetched)
+	}
 	if err == nil {
 		err = r.journal(ctx, &o, q)
 	}
-	out := Outcome{Name: o.Name(), Size: o.Size, Fetched: fetched.Load(), Lacking: o.Dropped}
+	out := Outcome{Name: o.Name(), Size: o.Size, Fetched: fetched.Load(), Lacking: o.Dropped, RemoteOnly: remoteOnly}
 	var oe *objectError
 	switch {
 	case err == nil:
@@ -97,17 +105,41 @@ func (r *Restorer) unpin(q queue.Object) {
 	}
 }
 
-// fetch downloads o and returns its index entry with its blobs pinned.
-func (r *Restorer) fetch(ctx context.Context, o *remoteindex.Object, fetched *atomic.Int64) (queue.Object, error) {
+// checkMeta checks what o's metadata says against itself and the remote's
+// listing, and returns its SHA-256.
+func checkMeta(o *remoteindex.Object) (store.Digest, error) {
 	want, err := store.ParseDigest(o.SHA256)
 	if err != nil {
-		return queue.Object{}, &objectError{fmt.Sprintf("its metadata has a bad SHA-256 %q", o.SHA256), fixCorrupt}
+		return want, &objectError{fmt.Sprintf("its metadata has a bad SHA-256 %q", o.SHA256), fixCorrupt}
 	}
 	if sum := partSum(o.PartSizes); len(o.PartSizes) > 0 && sum != o.Size {
-		return queue.Object{}, &objectError{fmt.Sprintf("its part sizes add up to %d bytes, its size is %d", sum, o.Size), fixCorrupt}
+		return want, &objectError{fmt.Sprintf("its part sizes add up to %d bytes, its size is %d", sum, o.Size), fixCorrupt}
 	}
 	if o.Remote.Size != 0 && o.Remote.Size != o.Size {
-		return queue.Object{}, &objectError{fmt.Sprintf("the remote holds %d bytes, its metadata says %d", o.Remote.Size, o.Size), fixCorrupt}
+		return want, &objectError{fmt.Sprintf("the remote holds %d bytes, its metadata says %d", o.Remote.Size, o.Size), fixCorrupt}
+	}
+	return want, nil
+}
+
+// withoutBytes returns o's index entry with its bytes on the remote only
+// (Options.MetadataOnly): nothing is downloaded, and no blob is named.
+func (r *Restorer) withoutBytes(o *remoteindex.Object) (queue.Object, error) {
+	if _, err := checkMeta(o); err != nil {
+		return queue.Object{}, err
+	}
+	if o.ETag == "" {
+		// Metadata of format 0 without an ETag: only the bytes tell it.
+		return queue.Object{}, &objectError{"its metadata has no ETag, which only its bytes can give",
+			"restore it without --metadata-only"}
+	}
+	return archive.RemoteOnly(o.ToQueue("", nil), o.PartSizes), nil
+}
+
+// fetch downloads o and returns its index entry with its blobs pinned.
+func (r *Restorer) fetch(ctx context.Context, o *remoteindex.Object, fetched *atomic.Int64) (queue.Object, error) {
+	want, err := checkMeta(o)
+	if err != nil {
+		return queue.Object{}, err
 	}
 	if len(o.PartSizes) == 0 && o.Size <= r.opts.RangeSize {
 		b, err := r.fetchWhole(ctx, o, want, fetched)

@@ -47,6 +47,11 @@ type Options struct {
 	Merge bool
 	// NoSnapshot ignores the remote index snapshot: LIST plus HEAD.
 	NoSnapshot bool
+	// MetadataOnly restores the index without the bytes: each object is
+	// journaled remote-only (archive.RemoteOnly), listed and HEADed but not
+	// readable until a restore without MetadataOnly fetches its bytes.
+	// Empty objects, which need no download, are restored whole.
+	MetadataOnly bool
 	// Identity is the remote being restored (and the archive ID of the data
 	// directory, when it has one): a snapshot of anything else is refused.
 	Identity remoteindex.Identity

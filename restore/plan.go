@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/remoteindex"
 )
@@ -188,7 +189,9 @@ func (p *planner) decide(o *remoteindex.Object) error {
 	}
 	local, err := p.r.index.Object(o.Bucket, o.Key)
 	switch {
-	case err == nil && local.SHA256 == o.SHA256 && local.ETag == o.ETag:
+	case err == nil && local.SHA256 == o.SHA256 && local.ETag == o.ETag && (archive.Local(local) || p.r.opts.MetadataOnly):
+		// A version whose bytes are on the remote only is not restored
+		// yet, unless only its metadata is asked for.
 		p.r.skip(name, o.Size, "already in the archive", "")
 		return nil
 	case err == nil && local.ModTime.After(o.ModTime):

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/ipas/ipas/remoteindex"
 	"github.com/ipas/ipas/replication"
@@ -53,7 +55,11 @@ func (a RemoteAdapter) Head(ctx context.Context, name string) (Listed, remoteind
 		return Listed{}, remoteindex.Object{}, err
 	}
 	l := Listed{Name: name, Size: ro.Size, ETag: ro.ETag, LastModified: ro.LastModified}
-	return l, objectFromMeta(name, ro), nil
+	bucket, key, _ := strings.Cut(name, "/")
+	q := replication.ObjectFromMeta(bucket, key, ro.Meta, ro.Size)
+	o := remoteindex.FromQueue(&q)
+	o.Dropped = slices.Clone(ro.Meta.Dropped)
+	return l, o, nil
 }
 
 // Get implements Remote.

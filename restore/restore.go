@@ -92,6 +92,9 @@ type Outcome struct {
 	// Lacking names what the remote copy's metadata did not hold (S3's 2 KiB
 	// metadata limit), so the restored object lacks it too.
 	Lacking []string `json:"lacking,omitempty"`
+	// RemoteOnly says a restored object's bytes stayed on the remote
+	// (Options.MetadataOnly).
+	RemoteOnly bool `json:"remote_only,omitempty"`
 }
 
 // Result sums up a restore.
@@ -105,8 +108,13 @@ type Result struct {
 	Buckets       []remoteindex.Bucket
 	Restored      int64
 	RestoredBytes int64
-	Skipped       int64
-	Failed        int64
+	// RemoteOnly counts the restored objects whose bytes stayed on the
+	// remote (Options.MetadataOnly), RemoteOnlyBytes their size; both are
+	// part of Restored and RestoredBytes.
+	RemoteOnly      int64
+	RemoteOnlyBytes int64
+	Skipped         int64
+	Failed          int64
 	// Failures holds the first maxFailures failures in full.
 	Failures []Outcome
 	// Lacking counts restored objects whose remote metadata was incomplete.

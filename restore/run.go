@@ -252,6 +252,10 @@ func (r *Restorer) restored(o Outcome) {
 	r.mu.Lock()
 	r.res.Restored++
 	r.res.RestoredBytes += o.Size
+	if o.RemoteOnly {
+		r.res.RemoteOnly++
+		r.res.RemoteOnlyBytes += o.Size
+	}
 	if len(o.Lacking) > 0 {
 		r.res.Lacking++
 	}

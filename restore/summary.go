@@ -17,6 +17,12 @@ func (r Result) WriteSummary(w io.Writer) {
 	if r.Lacking > 0 {
 		fmt.Fprintf(w, "%d restored object(s) lack metadata their remote copy could not hold (S3's 2 KiB limit): see \"lacking\" in the JSON lines\n", r.Lacking)
 	}
+	if r.RemoteOnly > 0 {
+		fmt.Fprintf(w, "%d restored object(s) (%s) have their bytes on the remote only (--metadata-only): they are listed and HEADed "+
+			"(storage class GLACIER), but a GET answers 403 InvalidObjectState until their bytes are local. "+
+			"Reading them through from the remote comes with the cache (issue #12); until then, fetch the bytes with the gateway stopped: "+
+			"gateway restore --merge [--bucket B [--prefix P]]\n", r.RemoteOnly, Bytes(r.RemoteOnlyBytes))
+	}
 	if r.Source != "" {
 		fmt.Fprintf(w, "object list: %s\n", r.Source)
 	}

@@ -19,10 +19,6 @@ import (
 // restoreStateDir holds a restore's own files inside the data directory.
 const restoreStateDir = "restore"
 
-// errMetadataOnly explains why --metadata-only is refused for now.
-var errMetadataOnly = errors.New("--metadata-only needs reading objects through from the remote (issue #12), which is not built yet: " +
-	"an index without the bytes would make every GET of those objects fail; run restore without --metadata-only")
-
 // restoreFlags are restore's own flags.
 type restoreFlags struct {
 	bucket, prefix  string
@@ -41,7 +37,8 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "Usage: gateway restore [FLAGS]\n\n"+
 			"Rebuilds the data directory from the configured remote alone: buckets, objects (byte-identical,\n"+
 			"verified by SHA-256) and their metadata, recorded as replicated. The daemon must be stopped.\n"+
-			"A restore that is interrupted continues where it stopped when run again.\n\n")
+			"A restore that is interrupted continues where it stopped when run again. With --metadata-only\n"+
+			"the bytes stay on the remote; a later restore with --merge fetches them.\n\n")
 		fs.PrintDefaults()
 	}
 	var cf configFlags
@@ -49,7 +46,7 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 	var rf restoreFlags
 	fs.StringVar(&rf.bucket, "bucket", "", "restore only this `bucket`")
 	fs.StringVar(&rf.prefix, "prefix", "", "restore only the keys of --bucket that start with this `prefix`")
-	fs.BoolVar(&rf.metadataOnly, "metadata-only", false, "rebuild the index without the bytes (refused until read-through, issue #12, exists)")
+	fs.BoolVar(&rf.metadataOnly, "metadata-only", false, "rebuild the index without the bytes: objects are listed and HEADed, a GET answers 403 InvalidObjectState until a restore without it (or read-through, issue #12) brings their bytes")
 	fs.BoolVar(&rf.includeDeleted, "include-deleted", false, "also restore objects that were deleted locally (the remote keeps them under the archive policy)")
 	fs.BoolVar(&rf.merge, "merge", false, "restore into a data directory that holds objects already; a newer local version is never overwritten")
 	fs.BoolVar(&rf.noIndex, "no-index", false, "ignore the remote index: list the remote and HEAD every object")
@@ -59,9 +56,6 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&rf.rangeSize, "range-size", restore.DefaultRangeSize, "`bytes` per ranged GET; an interrupted restore resumes inside an object only with the same value")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
-	}
-	if rf.metadataOnly {
-		return errMetadataOnly
 	}
 	cfg, err := cf.load()
 	if err != nil {
@@ -93,6 +87,7 @@ func restoreArchive(ctx context.Context, cfg Config, rc remote.Config, rf restor
 	opts := restore.DefaultOptions(a.dir.join(restoreStateDir))
 	opts.Bucket, opts.Prefix = rf.bucket, rf.prefix
 	opts.IncludeDeleted, opts.Merge, opts.NoSnapshot = rf.includeDeleted, rf.merge, rf.noIndex
+	opts.MetadataOnly = rf.metadataOnly
 	opts.Objects, opts.Ranges, opts.RangeSize = rf.objects, rf.ranges, rf.rangeSize
 	opts.Identity = remoteindex.Identity{ArchiveID: localID, Endpoint: rc.Endpoint, Bucket: rc.Bucket, Prefix: rc.Prefix}
 

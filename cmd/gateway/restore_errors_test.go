@@ -10,7 +10,7 @@ import (
 
 // TestRestore_BadRemote: an unreachable remote, a wrong secret, a missing
 // bucket and no remote at all each stop restore with one clear error that
-// names the fix, and a non-zero exit; --metadata-only is refused with why.
+// names the fix, and a non-zero exit.
 func TestRestore_BadRemote(t *testing.T) {
 	vgw := testutil.StartVersityGW(t, restoreBucket)
 	s := newRestoreSetup(t, vgw.Endpoint, vgw)
@@ -30,7 +30,6 @@ func TestRestore_BadRemote(t *testing.T) {
 		{"wrong secret", with("IPAS_REMOTE_SECRET_KEY=wrong-secret-0123456789"), nil, []string{"refuses", "credentials", "gateway remote test"}},
 		{"missing bucket", with("IPAS_REMOTE_BUCKET=no-such-bucket"), nil, []string{"refuses", "no-such-bucket", "remote.bucket"}},
 		{"no remote", with("IPAS_REMOTE_ENDPOINT=", "IPAS_REMOTE_BUCKET="), nil, []string{"no remote is configured", "remote.bucket"}},
-		{"metadata only", s, []string{"--metadata-only"}, []string{"--metadata-only", "#12", "without --metadata-only"}},
 		{"prefix without bucket", s, []string{"--prefix", "x/"}, []string{"--prefix", "--bucket"}},
 	}
 	for _, tt := range tests {

@@ -17,6 +17,7 @@ const (
 	ElementMaxAllowedSkewMilliseconds  = "MaxAllowedSkewMilliseconds"
 	ElementClientComputedContentSHA256 = "ClientComputedContentSHA256"
 	ElementS3ComputedContentSHA256     = "S3ComputedContentSHA256"
+	ElementStorageClass                = "StorageClass"
 )
 
 // TimeFormat is how times appear in error elements (ServerTime, Expires): ISO 8601

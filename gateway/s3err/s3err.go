@@ -131,4 +131,9 @@ var (
 		http.StatusBadRequest}
 	ErrEntityTooSmall = &APIError{"EntityTooSmall",
 		"Your proposed upload is smaller than the minimum allowed size", http.StatusBadRequest}
+	// ErrInvalidObjectState is S3's answer to a GET or a copy of an object whose
+	// bytes are not at hand (an archived GLACIER object); sent with a
+	// StorageClass element, as S3 does.
+	ErrInvalidObjectState = &APIError{"InvalidObjectState",
+		"The operation is not valid for the object's storage class", http.StatusForbidden}
 )

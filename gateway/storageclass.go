@@ -1,0 +1,68 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ipas/ipas/archive"
+	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/queue"
+)
+
+// Storage classes, shown on GET, HEAD, listings and attributes. An object
+// whose bytes are local is STANDARD. One whose bytes are on the remote only
+// (restored with --metadata-only) is GLACIER: S3 clients know that class as
+// "listed and HEADed, but a GET needs a restore first", and aws-cli, for one,
+// skips such objects with a warning instead of failing a whole `s3 sync`.
+const (
+	storageClass           = "STANDARD"
+	remoteOnlyStorageClass = "GLACIER"
+)
+
+// objectStorageClass is o's storage class as clients see it.
+func objectStorageClass(o queue.Object) string {
+	if !archive.Local(o) {
+		return remoteOnlyStorageClass
+	}
+	return storageClass
+}
+
+// errRemoteOnly answers a GET of an object whose bytes are on the remote only:
+// 403 InvalidObjectState with its storage class, as S3 answers a GET of an
+// archived object, and a message that says how to get the bytes back.
+func errRemoteOnly(bucket, key string) error {
+	return s3err.ErrInvalidObjectState.WithMessage(fmt.Sprintf(
+		"The bytes of this object are on the remote only (restored with gateway restore --metadata-only); "+
+			"this gateway cannot read them through from the remote yet (that comes with the cache, issue #12). "+
+			"To make it readable, stop the gateway and run: gateway restore --merge --bucket %s --prefix %s",
+		shellQuote(bucket), shellQuote(key))).
+		WithElements(s3err.Element{Name: s3err.ElementStorageClass, Value: remoteOnlyStorageClass})
+}
+
+// errRemoteOnlySource answers a copy whose source's bytes are on the remote only.
+var errRemoteOnlySource = s3err.ErrInvalidObjectState.WithMessage(
+	"The source object of the copy has its bytes on the remote only (restored with gateway restore --metadata-only); " +
+		"restore its bytes with gateway restore --merge first.").
+	WithElements(s3err.Element{Name: s3err.ElementStorageClass, Value: remoteOnlyStorageClass})
+
+// remoteOnlyAsS3 turns archive.ErrRemoteOnly from pinning a copy source into
+// its S3 answer.
+func remoteOnlyAsS3(err error) error {
+	if errors.Is(err, archive.ErrRemoteOnly) {
+		return errRemoteOnlySource
+	}
+	return err
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// characters, so the command in a message can be pasted as it is.
+func shellQuote(s string) string {
+	plain := s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@", r))
+	}) < 0
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
