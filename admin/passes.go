@@ -28,7 +28,11 @@ type ReconcileRun struct {
 	// archive policy after a local delete, or written by something else).
 	RemoteOnly       int64    `json:"remote_only"`
 	RemoteOnlySample []string `json:"remote_only_sample,omitempty"`
-	ListRequests     int64    `json:"list_requests"`
+	// Lost counts objects whose bytes were on the remote only (restored
+	// with --metadata-only) and are gone or changed there.
+	Lost         int64    `json:"lost"`
+	LostSample   []string `json:"lost_sample,omitempty"`
+	ListRequests int64    `json:"list_requests"`
 }
 
 // Scrub is the state of the local blob scrub (body of PathScrub, and

@@ -9,8 +9,17 @@ import (
 	"github.com/ipas/ipas/replication"
 )
 
-// queue adds o to the batch of put jobs, unless its upload is pending.
+// queue adds o to the batch of put jobs, unless its upload is pending or
+// there is nothing local to upload: an object whose bytes were on the remote
+// only is lost with the remote copy, and is counted as such.
 func (p *passState) queue(ctx context.Context, o queue.Object) error {
+	if o.RemoteOnly {
+		p.res.Lost++
+		if len(p.res.LostSample) < p.r.SampleSize {
+			p.res.LostSample = append(p.res.LostSample, o.Bucket+"/"+o.Key)
+		}
+		return nil
+	}
 	_, err := p.r.index.Job(o.VersionID)
 	switch {
 	case err == nil:

@@ -94,6 +94,11 @@ type Result struct {
 	// names some of them.
 	RemoteOnly       int64    `json:"remote_only"`
 	RemoteOnlySample []string `json:"remote_only_sample,omitempty"`
+	// Lost counts objects whose bytes were on the remote only (restored
+	// with --metadata-only) and that the remote no longer holds as they
+	// were: no copy of them is left to upload. LostSample names some.
+	Lost       int64    `json:"lost"`
+	LostSample []string `json:"lost_sample,omitempty"`
 	// ListRequests is the number of LIST requests the pass sent.
 	ListRequests int64 `json:"list_requests"`
 }
@@ -102,6 +107,7 @@ type Result struct {
 func (r Result) clone() Result {
 	r.QueuedSample = append([]string(nil), r.QueuedSample...)
 	r.RemoteOnlySample = append([]string(nil), r.RemoteOnlySample...)
+	r.LostSample = append([]string(nil), r.LostSample...)
 	return r
 }
 

@@ -116,6 +116,13 @@ func replicated(o queue.Object, etag string) queue.Object {
 	return o
 }
 
+// remoteOnly is o as a metadata-only restore records it: replicated, no blobs.
+func remoteOnly(o queue.Object) queue.Object {
+	o = replicated(o, o.ETag)
+	o.RemoteOnly = true
+	return o
+}
+
 func build(objs []queue.Object, remote []Entry) (*fakeIndex, *fakeRemote) {
 	ix := &fakeIndex{objects: map[string][]queue.Object{}, pending: map[string]bool{}, gone: map[string]bool{}}
 	for _, o := range objs {
@@ -185,6 +192,12 @@ func TestReconcile(t *testing.T) {
 		objs:   []queue.Object{a},
 		gone:   []string{a.VersionID},
 		want:   Result{Buckets: 1, Checked: 1, Missing: 1, ListRequests: 2},
+		queued: nil,
+	}, {
+		name:   "an object whose bytes were on the remote only is lost with them, never queued",
+		objs:   []queue.Object{remoteOnly(a), remoteOnly(ab)},
+		remote: []Entry{{Name: "a-b/x", Size: 20, ETag: "changed"}},
+		want:   Result{Buckets: 2, Checked: 2, Missing: 1, Different: 1, Lost: 2, LostSample: []string{"a/y", "a-b/x"}, ListRequests: 4},
 		queued: nil,
 	}, {
 		name: "remote-only objects, in a local bucket and in a bucket deleted locally",

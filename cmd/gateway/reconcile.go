@@ -110,6 +110,10 @@ func (rr *remoteReconcile) logResult(r pass.Report[reconcile.Result]) {
 	if res.Missing+res.Different > 0 {
 		ev = rr.log.Warn()
 	}
+	if res.Lost > 0 {
+		// Their only copy was the remote one.
+		ev = rr.log.Error().Int64("lost", res.Lost).Strs("lost_sample", res.LostSample)
+	}
 	ev.Int64("checked", res.Checked).Int64("missing", res.Missing).Int64("different", res.Different).
 		Int64("pending", res.Pending).Int64("queued", res.Queued).Int64("recorded", res.Recorded).
 		Int64("remote_only", res.RemoteOnly).Strs("remote_only_sample", res.RemoteOnlySample).
@@ -139,5 +143,6 @@ func reconcileRun(rep *pass.Report[reconcile.Result]) *admin.ReconcileRun {
 	r := rep.Result
 	return &admin.ReconcileRun{Run: adminRun(rep), Buckets: r.Buckets, Checked: r.Checked, Missing: r.Missing,
 		Different: r.Different, Pending: r.Pending, Queued: r.Queued, Recorded: r.Recorded, QueuedSample: r.QueuedSample,
-		RemoteOnly: r.RemoteOnly, RemoteOnlySample: r.RemoteOnlySample, ListRequests: r.ListRequests}
+		RemoteOnly: r.RemoteOnly, RemoteOnlySample: r.RemoteOnlySample, Lost: r.Lost, LostSample: r.LostSample,
+		ListRequests: r.ListRequests}
 }

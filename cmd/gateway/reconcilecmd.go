@@ -122,6 +122,10 @@ func printReconcileRun(w io.Writer, r *admin.ReconcileRun) {
 	fmt.Fprintf(tw, "  recorded\t%d (found on the remote, now recorded as replicated)\n", r.Recorded)
 	fmt.Fprintf(tw, "  remote-only\t%d (on the remote, not in the archive: kept after a local delete, or written by something else)%s\n",
 		r.RemoteOnly, sample(r.RemoteOnlySample, r.RemoteOnly))
+	if r.Lost > 0 {
+		fmt.Fprintf(tw, "  LOST\t%d (their bytes were on the remote only, restored with --metadata-only, and the remote no longer has them as they were: restore them from another copy, or delete them)%s\n",
+			r.Lost, sample(r.LostSample, r.Lost))
+	}
 	fmt.Fprintf(tw, "  LIST requests\t%d\n", r.ListRequests)
 	tw.Flush()
 }
