@@ -60,7 +60,7 @@ func readThroughError(err error) error {
 func errRemoteOnly(bucket, key string) error {
 	return s3err.ErrInvalidObjectState.WithMessage(fmt.Sprintf(
 		"The bytes of this object are on the remote only (restored with gateway restore --metadata-only); "+
-			"this gateway cannot read them through from the remote yet (that comes with the cache, issue #12). "+
+			"this gateway does not read them through from the remote. "+
 			"To make it readable, stop the gateway and run: gateway restore --merge --bucket %s --prefix %s",
 		shellQuote(bucket), shellQuote(key))).
 		WithElements(s3err.Element{Name: s3err.ElementStorageClass, Value: remoteOnlyStorageClass})
