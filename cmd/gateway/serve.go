@@ -104,6 +104,13 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		w.Close(context.Background())
 		return err
 	}
+	if err := startReadThrough(cfg, a, rep, log); err != nil {
+		stopRunning()
+		ln.Close()
+		w.Close(context.Background())
+		rep.stop(context.Background())
+		return err
+	}
 	rec := startReconcile(runCtx, cfg, a, rep, log)
 	scr, err := startScrub(runCtx, cfg, a, rep, log)
 	var ctrl *control
