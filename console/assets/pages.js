@@ -256,8 +256,8 @@ async function loadDrop() {
   setText("dr-error", "");
   try {
     const d = await api("GET", "/api/v1/drop");
-    setText("dr-counts", d.files_pending + " files waiting · " + d.versions_ingested + " archived since start · " +
-      d.files_skipped + " skipped · " + d.errors + " errors · " + d.scans + " scans" + (d.degraded_folders ? " · " + d.degraded_folders + " folders scanned without inotify" : ""));
+    setText("dr-counts", count(d.files_pending, "file", "files") + " waiting · " + d.versions_ingested + " archived since start · " +
+      d.files_skipped + " skipped · " + count(d.errors, "error", "errors") + " · " + count(d.scans, "scan", "scans") + (d.degraded_folders ? " · " + d.degraded_folders + " folders scanned without inotify" : ""));
     $("dr-folders").replaceChildren(...d.folders.map((f) => {
       const li = el("li");
       li.append(el("div", "name", f.path));
