@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"encoding/xml"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -178,7 +177,7 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 			out.NextMarker = encode(l.last)
 		}
 	}
-	return writeXML(w, http.StatusOK, out)
+	return writeListing(w, &out)
 }
 
 // urlEncodeKey encodes a key the way S3 does for encoding-type=url: form encoding,
