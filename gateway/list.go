@@ -131,6 +131,9 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 			if err != nil {
 				return err
 			}
+			if err := s.checkContinuation(r.bucket, tok, after); err != nil {
+				return err
+			}
 			// A start-after past the token still counts, as in S3.
 			cursor = max(cursor, after)
 			out.ContinuationToken = tok
@@ -167,6 +170,7 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 		out.StartAfter = encode(q.Get("start-after"))
 		if l.truncated {
 			out.NextContinuationToken = encodeContinuation(l.last)
+			s.tokens.add(r.bucket, out.NextContinuationToken)
 		}
 	} else {
 		if cursor != "" {

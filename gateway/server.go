@@ -70,6 +70,8 @@ type Server struct {
 	uploads  uploadIndex // nil: idx cannot journal multipart uploads
 	// partHashes hashes multipart uploads' parts ahead of Complete.
 	partHashes uploadHashes
+	// tokens are the ListObjectsV2 continuation tokens handed out lately.
+	tokens issuedTokens
 }
 
 // New returns a Server over idx and objects (the archive over the same journal). cfg must be valid (Config.Validate); zero
