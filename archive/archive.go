@@ -15,6 +15,10 @@ type Journal interface {
 	PutObject(ctx context.Context, o queue.Object) error
 	// PutObjectInline journals o with data, the bytes of its staged blob.
 	PutObjectInline(ctx context.Context, o queue.Object, data []byte) error
+	// PutObjectIf journals o (with data, as PutObjectInline) if cond holds
+	// when the journal applies it: queue.ErrPreconditionFailed or
+	// queue.ErrNoSuchKey otherwise.
+	PutObjectIf(ctx context.Context, o queue.Object, data []byte, cond queue.Condition) error
 	// Inlines reports whether PutObjectInline works.
 	Inlines() bool
 }
@@ -88,6 +92,17 @@ func (a *Archive) Commit(ctx context.Context, o queue.Object, inline []byte) err
 		return a.journal.PutObjectInline(ctx, o, inline)
 	}
 	return a.journal.PutObject(ctx, o)
+}
+
+// CommitIf is Commit under cond, which the journal checks atomically with the
+// write. When cond fails (queue.ErrPreconditionFailed, or queue.ErrNoSuchKey
+// for an If-Match on a key with no version) nothing names o's blobs, so the
+// collector removes them once the caller unpins them.
+func (a *Archive) CommitIf(ctx context.Context, o queue.Object, inline []byte, cond queue.Condition) error {
+	if cond.IsZero() {
+		return a.Commit(ctx, o, inline)
+	}
+	return a.journal.PutObjectIf(ctx, o, inline, cond)
 }
 
 // Unpin releases a blob returned pinned by Put or Stage.

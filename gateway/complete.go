@@ -61,7 +61,8 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 	if err := decodeXML(raw, &claims); err != nil {
 		return err
 	}
-	if err := s.checkWriteConditions(r, r.bucket, r.key); err != nil {
+	cond, err := s.checkWriteConditions(r, r.bucket, r.key)
+	if err != nil {
 		return err
 	}
 	o, parts, err := s.chooseParts(u, list)
@@ -73,7 +74,7 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 		return err
 	}
 	ka := startKeepAlive(w, s.cfg.KeepAliveInterval)
-	err = s.finishUpload(r, uploadID, &o, parts, sum)
+	err = s.finishUpload(r, uploadID, &o, parts, sum, cond)
 	streaming := ka.finish()
 	if errors.Is(err, s3err.ErrNoSuchUpload) {
 		if done, ok := s.completedBefore(r, list); ok {
@@ -152,7 +153,7 @@ func (s *Server) chooseParts(u queue.Upload, list []gofakes3.CompletedPart) (que
 
 // finishUpload hashes the whole object (mostly done ahead, see uploadHashes) and
 // computes its checksum when sum has no value yet, then commits it.
-func (s *Server) finishUpload(r *request, uploadID string, o *queue.Object, parts []queue.UploadPart, sum objectChecksum) error {
+func (s *Server) finishUpload(r *request, uploadID string, o *queue.Object, parts []queue.UploadPart, sum objectChecksum, cond queue.Condition) error {
 	var extra checksum.Algorithm
 	if sum.value == "" {
 		extra = sum.algo
@@ -166,11 +167,11 @@ func (s *Server) finishUpload(r *request, uploadID string, o *queue.Object, part
 		sum.value = checksum.Encode(digest)
 	}
 	o.Checksums = map[string]string{string(sum.algo): sum.value}
-	if err := s.uploads.CompleteUpload(r.Context(), uploadID, *o); err != nil {
+	if err := s.uploads.CompleteUploadIf(r.Context(), uploadID, *o, cond); err != nil {
 		if errors.Is(err, queue.ErrNoSuchUpload) {
 			return s3err.ErrNoSuchUpload
 		}
-		return err
+		return conditionalWriteError(err)
 	}
 	return nil
 }

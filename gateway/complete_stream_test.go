@@ -17,14 +17,14 @@ import (
 	"github.com/ipas/ipas/queue"
 )
 
-// slowCompletes makes every CompleteUpload take delay, or fail with err after it.
+// slowCompletes makes every CompleteUploadIf take delay, or fail with err after it.
 type slowCompletes struct {
 	uploadIndex
 	delay time.Duration
 	err   error
 }
 
-func (s slowCompletes) CompleteUpload(ctx context.Context, uploadID string, o queue.Object) error {
+func (s slowCompletes) CompleteUploadIf(ctx context.Context, uploadID string, o queue.Object, cond queue.Condition) error {
 	select {
 	case <-time.After(s.delay):
 	case <-ctx.Done():
@@ -33,7 +33,7 @@ func (s slowCompletes) CompleteUpload(ctx context.Context, uploadID string, o qu
 	if s.err != nil {
 		return s.err
 	}
-	return s.uploadIndex.CompleteUpload(ctx, uploadID, o)
+	return s.uploadIndex.CompleteUploadIf(ctx, uploadID, o, cond)
 }
 
 func withSlowCompletes(delay time.Duration, err error) gwOption {

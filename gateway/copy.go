@@ -4,12 +4,14 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/johannesboyne/gofakes3"
 
 	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/gateway/sigv4"
 	"github.com/ipas/ipas/internal/s3name"
 	"github.com/ipas/ipas/queue"
 )
@@ -115,6 +117,9 @@ func (s *Server) deleteObjects(w *responseWriter, r *request) error {
 	if err := s.checkBucket(r); err != nil {
 		return err
 	}
+	if err := checkDeleteIntegrity(r); err != nil {
+		return err
+	}
 	raw, err := s.readXML(w, r)
 	if err != nil {
 		return err
@@ -147,6 +152,35 @@ func (s *Server) deleteObjects(w *responseWriter, r *request) error {
 		}
 	}
 	return writeXML(w, http.StatusOK, deleteResult{Xmlns: s3Namespace, MultiDeleteResult: out})
+}
+
+// errMissingDeleteDigest is S3's answer to a DeleteObjects without a digest of its body.
+var errMissingDeleteDigest = s3err.ErrInvalidRequest.WithMessage(
+	"Missing required header for this request: Content-MD5 OR x-amz-checksum-*")
+
+// checkDeleteIntegrity requires what S3 requires of a DeleteObjects: a digest of
+// the key list (Content-MD5, an x-amz-checksum-* header, or a checksum trailer),
+// which readXML then verifies. With a payload the signature does not cover
+// (UNSIGNED-PAYLOAD), a Content-MD5 must be signed as well: otherwise a captured
+// request could be replayed with another key list and a matching digest. (An
+// x-amz-checksum-* header is always signed: the verifier refuses unsigned x-amz-*
+// headers.)
+func checkDeleteIntegrity(r *request) error {
+	values, err := checksumValues(r.Header)
+	if err != nil {
+		return err
+	}
+	if len(values) > 0 || r.Header.Get("X-Amz-Trailer") != "" {
+		return nil
+	}
+	if r.Header.Get("Content-Md5") == "" {
+		return errMissingDeleteDigest
+	}
+	if !sigv4.IsSHA256Hex(r.auth.PayloadHash) && !slices.Contains(r.auth.SignedHeaders, "content-md5") {
+		return s3err.ErrAccessDenied.WithMessage("There were headers present in the request which were not signed").
+			WithElements(s3err.Element{Name: s3err.ElementHeadersNotSigned, Value: "content-md5"})
+	}
+	return nil
 }
 
 // deleteResult adds the namespace gofakes3's type leaves out.

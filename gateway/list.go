@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"encoding/xml"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -132,6 +131,9 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 			if err != nil {
 				return err
 			}
+			if err := s.checkContinuation(r.bucket, tok, after); err != nil {
+				return err
+			}
 			// A start-after past the token still counts, as in S3.
 			cursor = max(cursor, after)
 			out.ContinuationToken = tok
@@ -168,6 +170,7 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 		out.StartAfter = encode(q.Get("start-after"))
 		if l.truncated {
 			out.NextContinuationToken = encodeContinuation(l.last)
+			s.tokens.add(r.bucket, out.NextContinuationToken)
 		}
 	} else {
 		if cursor != "" {
@@ -178,7 +181,7 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 			out.NextMarker = encode(l.last)
 		}
 	}
-	return writeXML(w, http.StatusOK, out)
+	return writeListing(w, &out)
 }
 
 // urlEncodeKey encodes a key the way S3 does for encoding-type=url: form encoding,

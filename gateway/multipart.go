@@ -24,7 +24,7 @@ type uploadIndex interface {
 	CreateUpload(ctx context.Context, u queue.Upload) error
 	PutUploadPart(ctx context.Context, uploadID string, p queue.UploadPart) error
 	AbortUpload(ctx context.Context, uploadID string) error
-	CompleteUpload(ctx context.Context, uploadID string, o queue.Object) error
+	CompleteUploadIf(ctx context.Context, uploadID string, o queue.Object, cond queue.Condition) error
 	Upload(id string) (queue.Upload, error)
 	ListUploads(bucket, prefix, keyMarker, uploadIDMarker string, limit int) ([]queue.Upload, bool, error)
 }

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,7 +23,8 @@ func (s *Server) putObject(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkPutConditions(r); err != nil {
+	cond, err := s.checkWriteConditions(r, r.bucket, r.key)
+	if err != nil {
 		return err
 	}
 	if err := checkEmptyMD5(r); err != nil {
@@ -45,53 +45,14 @@ func (s *Server) putObject(w *responseWriter, r *request) error {
 	defer s.objects.Unpin(blob.Digest)
 	o := archive.NewObject(r.bucket, r.key, blob, s.now())
 	o.ContentType, o.Metadata, o.Checksums = contentType, meta, b.Checksums()
-	if err := s.objects.Commit(r.Context(), o, inline); err != nil {
-		return err
+	if err := s.objects.CommitIf(r.Context(), o, inline, cond); err != nil {
+		return conditionalWriteError(err)
 	}
 	h := w.Header()
 	h.Set("ETag", `"`+o.ETag+`"`)
 	h.Set("X-Amz-Object-Size", strconv.FormatInt(o.Size, 10))
 	writeChecksums(h, o.Checksums, true)
 	w.WriteHeader(http.StatusOK)
-	return nil
-}
-
-// checkPutConditions implements conditional writes: If-None-Match: * (only if absent)
-// and If-Match (only if the current ETag matches). They are checked before the body is
-// read; a racing writer between the check and the commit wins, as in S3 before it
-// enforced the condition at commit.
-func (s *Server) checkPutConditions(r *request) error {
-	return s.checkWriteConditions(r, r.bucket, r.key)
-}
-
-// checkWriteConditions checks If-Match and If-None-Match of a PutObject or a
-// CompleteMultipartUpload against the current object at bucket/key. S3 implements
-// If-None-Match only as "*", and not together with If-Match: anything else is
-// NotImplemented.
-func (s *Server) checkWriteConditions(r *request, bucket, key string) error {
-	ifNone, ifMatch := r.Header.Get("If-None-Match"), r.Header.Get("If-Match")
-	if ifNone == "" && ifMatch == "" {
-		return nil
-	}
-	if (ifNone != "" && ifMatch != "") || (ifNone != "" && ifNone != "*") {
-		return s3err.ErrNotImplemented
-	}
-	cur, err := s.idx.Object(bucket, key)
-	exists := err == nil
-	if err != nil && !errors.Is(err, queue.ErrNoSuchKey) {
-		return err
-	}
-	if ifNone == "*" && exists {
-		return s3err.ErrPreconditionFailed
-	}
-	if ifMatch != "" {
-		if !exists {
-			return s3err.ErrNoSuchKey
-		}
-		if !etagMatches(ifMatch, cur.ETag) {
-			return s3err.ErrPreconditionFailed
-		}
-	}
 	return nil
 }
 

@@ -45,6 +45,9 @@ type Objects interface {
 	StageVerified(ctx context.Context, data []byte, want store.Digest) (b store.Blob, inline []byte, err error)
 	// Commit journals an object whose blob Put or Stage returned.
 	Commit(ctx context.Context, o queue.Object, inline []byte) error
+	// CommitIf is Commit under a condition the journal checks atomically with
+	// the write (queue.ErrPreconditionFailed, queue.ErrNoSuchKey).
+	CommitIf(ctx context.Context, o queue.Object, inline []byte, cond queue.Condition) error
 	Unpin(d store.Digest)
 	// PinObject protects an existing object's blobs from collection until
 	// release (store.ErrNotFound if one is gone).
@@ -72,6 +75,8 @@ type Server struct {
 	uploads  uploadIndex // nil: idx cannot journal multipart uploads
 	// partHashes hashes multipart uploads' parts ahead of Complete.
 	partHashes uploadHashes
+	// tokens are the ListObjectsV2 continuation tokens handed out lately.
+	tokens issuedTokens
 }
 
 // New returns a Server over idx and objects (the archive over the same journal). cfg must be valid (Config.Validate); zero

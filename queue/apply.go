@@ -210,6 +210,9 @@ func (a *applier) objectPut(c *command) (error, error) {
 		// version already replaced: replaying it would resurrect old data.
 		return nil, nil
 	}
+	if res := c.Cond.check(hadOld, old.etag); res != nil {
+		return res, nil
+	}
 	value := c.objectRaw
 	if value == nil {
 		value = encodeObject(o)

@@ -82,6 +82,9 @@ type command struct {
 	Restored bool
 	// Remote is the remote's identity (RemoteSet).
 	Remote RemoteIdentity
+	// Cond is the precondition of an ObjectPut or UploadComplete, checked
+	// when it is applied. Absent in entries written before it existed.
+	Cond Condition
 
 	// objectRaw is the ObjectPut's encoded object as it came out of the log.
 	// It is exactly the stored record, so apply stores it as is; decoding
@@ -108,6 +111,8 @@ const (
 	cmdTagRepl   = 15 // nested Replica
 	cmdTagRestor = 16 // 1: Restored
 	cmdTagRemote = 17 // nested RemoteIdentity
+	cmdTagIfNone = 18 // 1: Cond.IfNoneMatch
+	cmdTagIfETag = 19 // repeated: Cond.IfMatch
 )
 
 // entryFormat is the first byte of every raft entry this package writes;
@@ -163,6 +168,12 @@ func (c *command) encode() []byte {
 	}
 	if c.Restored {
 		e.uint(cmdTagRestor, 1)
+	}
+	if c.Cond.IfNoneMatch {
+		e.uint(cmdTagIfNone, 1)
+	}
+	for _, etag := range c.Cond.IfMatch {
+		e.str(cmdTagIfETag, etag)
 	}
 	e.str(cmdTagUpID, c.UploadID)
 	e.int(cmdTagPartSz, c.PartSize)
@@ -224,6 +235,10 @@ func decodeCommand(b []byte, c *command) error {
 			if err := decodeRemote(d.v, &c.Remote); err != nil {
 				return err
 			}
+		case cmdTagIfNone:
+			c.Cond.IfNoneMatch = d.uint() == 1
+		case cmdTagIfETag:
+			c.Cond.IfMatch = append(c.Cond.IfMatch, d.str())
 		}
 	}
 	if d.err != nil {

@@ -35,6 +35,10 @@ var (
 	// whose bytes are on the remote only (Object.RemoteOnly): there is
 	// nothing local to upload, so no job is queued.
 	ErrRemoteOnly = errors.New("queue: the version's bytes are on the remote only")
+	// ErrPreconditionFailed is the result of a conditional write (PutObjectIf,
+	// CompleteUploadIf) whose condition did not hold when it was applied:
+	// nothing changed.
+	ErrPreconditionFailed = errors.New("queue: precondition failed")
 	// ErrInvalidCommand means a command failed validation before it was proposed.
 	ErrInvalidCommand = errors.New("queue: invalid command")
 	// ErrBadState means a file in the raft directory cannot be used as it is;

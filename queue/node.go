@@ -95,13 +95,18 @@ func (n *Node) start() error {
 	if err := os.MkdirAll(walDir, 0o700); err != nil {
 		return fmt.Errorf("queue: create %s: %w", walDir, err)
 	}
+	// A raft directory written by a version that left it readable by others
+	// becomes owner-only (a few files: segments, fsm.db, snapshots).
+	if err := ownerOnly(dir); err != nil {
+		return err
+	}
 	if pre.nodeID == "" {
 		if err := writeNodeID(dir, nodeID); err != nil {
 			return err
 		}
 	}
 	hl := newHclog(n.base)
-	n.wal, err = wal.Open(walDir, wal.WithSegmentSize(n.cfg.SegmentSize), wal.WithLogger(hl.Named("wal")))
+	n.wal, err = openWAL(walDir, n.cfg.SegmentSize, hl.Named("wal"))
 	if err != nil {
 		return badState("%s cannot be opened by raft-wal (%v): restore it from a backup or move it away", walDir, err)
 	}
@@ -128,7 +133,7 @@ func (n *Node) start() error {
 		return err
 	}
 	n.fsm.inline, n.fsm.snapshotInline = n.cfg.Inline, n.cfg.SnapshotInlineBytes
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, n.cfg.SnapshotRetain, hl.Named("snapshot"))
+	snaps, err := openSnapshots(dir, n.cfg.SnapshotRetain, hl.Named("snapshot"))
 	if err != nil {
 		return fmt.Errorf("queue: open snapshots: %w", err)
 	}

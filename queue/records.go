@@ -38,6 +38,7 @@ const (
 // need (the blob references), decoded without building maps.
 type objectHead struct {
 	versionID, blob string
+	etag            string
 	size            int64
 	parts           []ObjectPart
 	modTime         time.Time
@@ -56,6 +57,10 @@ func (h *objectHead) decode(b []byte) error {
 			h.blob = d.str()
 		case objSize:
 			h.size = d.int()
+		case objETagRaw:
+			h.etag = d.hex()
+		case objETagStr:
+			h.etag = d.str()
 		case objPart:
 			h.parts = append(h.parts, d.objectPart())
 		case objModTime:

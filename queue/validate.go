@@ -45,6 +45,9 @@ func (c *command) validate() error {
 	if err := validateInline(c, bad); err != nil {
 		return err
 	}
+	if err := validateCondition(c, bad); err != nil {
+		return err
+	}
 	switch c.Op {
 	case opObjectPut, opUploadComplete:
 		if c.Object.RemoteOnly && (c.Op != opObjectPut || !c.Restored) {

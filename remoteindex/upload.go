@@ -64,7 +64,7 @@ const tempPattern = "remote-index-*" + snapshotExt
 // identity. Snapshots are written to a temporary file in tempDir first; it is
 // created, and emptied of files a crash left behind.
 func NewSnapshotter(src Source, files ControlFiles, identity Identity, tempDir string, log zerolog.Logger) (*Snapshotter, error) {
-	if err := os.MkdirAll(tempDir, 0o750); err != nil {
+	if err := os.MkdirAll(tempDir, 0o700); err != nil {
 		return nil, fmt.Errorf("remoteindex: create %s: %w", tempDir, err)
 	}
 	old, _ := filepath.Glob(filepath.Join(tempDir, tempPattern))

@@ -43,10 +43,12 @@ const (
 
 // File modes. Committed blobs are read-only so that a stray write from another
 // program is refused instead of silently corrupting content-addressed data.
+// Everything is owner-only, whatever the umask (os.Mkdir and OpenFile only
+// take bits away) and the parent directory's mode: backups are private.
 const (
-	blobMode = 0o444
+	blobMode = 0o400
 	tempMode = 0o600
-	dirMode  = 0o755
+	dirMode  = 0o700
 )
 
 // Store keeps blobs under one data directory. Create it with New, adjust the exported
@@ -142,6 +144,11 @@ func (s *Store) Open(ctx context.Context) error {
 		return fmt.Errorf("store: open %s: already open", s.dir)
 	}
 	if err := os.MkdirAll(s.dir, dirMode); err != nil {
+		return s.notWritable(err)
+	}
+	// A store created by a version that made it 0755 becomes private too: its
+	// root's mode guards everything under it.
+	if err := os.Chmod(s.dir, dirMode); err != nil {
 		return s.notWritable(err)
 	}
 	for _, d := range []string{s.blobs, s.tmp} {

@@ -81,8 +81,8 @@ func TestBlobLayoutAndMode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("blob not at %s: %v", path, err)
 	}
-	if st.Mode().Perm() != 0o444 {
-		t.Fatalf("blob mode %v, want 0444", st.Mode().Perm())
+	if st.Mode().Perm() != 0o400 {
+		t.Fatalf("blob mode %v, want 0400", st.Mode().Perm())
 	}
 }
 

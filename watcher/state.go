@@ -19,7 +19,7 @@ import (
 // filepath.WalkDir visits the tree and a reconcile is one merge of both.
 const (
 	stateFileName = "state.db"
-	stateDirMode  = 0o750
+	stateDirMode  = 0o700
 	stateFileMode = 0o600
 	// stateFlushInterval is how long a record may wait in memory before it is
 	// written. Records are a cache: one lost in a crash costs a re-read of the file

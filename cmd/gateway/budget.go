@@ -70,7 +70,7 @@ func (f *budgetFile) save(bw *replication.Bandwidth) error {
 	if err != nil {
 		return fmt.Errorf("budget: encode: %w", err)
 	}
-	if err := writeFileAtomic(f.path, append(raw, '\n'), 0o644); err != nil {
+	if err := writeFileAtomic(f.path, append(raw, '\n'), 0o600); err != nil {
 		return fmt.Errorf("budget %s: %w", f.path, err)
 	}
 	return nil

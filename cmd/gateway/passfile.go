@@ -40,7 +40,7 @@ func saveReport[R any](path string, rep pass.Report[R]) error {
 	if err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, append(raw, '\n'), 0o644); err != nil {
+	if err := writeFileAtomic(path, append(raw, '\n'), 0o600); err != nil {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
 	return nil

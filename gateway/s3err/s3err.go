@@ -106,6 +106,12 @@ var (
 	ErrKeyTooLongError    = &APIError{"KeyTooLongError", "Your key is too long.", http.StatusBadRequest}
 	ErrPreconditionFailed = &APIError{"PreconditionFailed",
 		"At least one of the pre-conditions you specified did not hold.", http.StatusPreconditionFailed}
+	// ErrConditionalRequestConflict answers a conditional write that a concurrent
+	// write to the same key overtook in a way its condition cannot judge (an
+	// If-Match whose object was deleted while the body was on its way).
+	ErrConditionalRequestConflict = &APIError{"ConditionalRequestConflict",
+		"A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.",
+		http.StatusConflict}
 	ErrInvalidRange = &APIError{"InvalidRange",
 		"The requested range is not satisfiable", http.StatusRequestedRangeNotSatisfiable}
 	// ErrNotModified answers a GET or HEAD whose If-None-Match or If-Modified-Since

@@ -25,8 +25,11 @@ const (
 	// signatureHexLen is the length of a hex HMAC-SHA256.
 	signatureHexLen = 64
 	// maxSignedHeaders bounds the SignedHeaders list so a hostile header cannot make
-	// us build a huge canonical request.
-	maxSignedHeaders = 64
+	// us build a huge canonical request. SDKs sign every header they send, and S3's
+	// 2 KB of user metadata fit in hundreds of short x-amz-meta-* headers, so the
+	// bound is well above any honest request; the server's MaxHeaderBytes bounds
+	// the bytes of the headers themselves.
+	maxSignedHeaders = 512
 	// headerMalformed starts every AuthorizationHeaderMalformed message, as in S3.
 	headerMalformed = "The authorization header is malformed; "
 	// authorizationHeader is the ArgumentName of InvalidArgument errors about it.

@@ -73,6 +73,8 @@ type Result struct {
 	// PayloadHash is the x-amz-content-sha256 value that was signed: a hex SHA-256,
 	// UnsignedPayload or one of the Streaming* values.
 	PayloadHash string
+	// SignedHeaders are the lower-case names of the headers the signature covers.
+	SignedHeaders []string
 }
 
 // AmzDate returns Time in the X-Amz-Date format used in strings to sign.
@@ -244,13 +246,14 @@ func (v *Verifier) check(r *http.Request, a Authorization, secret string, t time
 		return nil, errPayloadMismatch(payloadHash, emptyPayloadSHA256)
 	}
 	return &Result{
-		AccessKey:   a.AccessKey,
-		Presigned:   presigned,
-		Time:        t,
-		Scope:       a.Scope,
-		Signature:   a.Signature,
-		SigningKey:  key,
-		PayloadHash: payloadHash,
+		AccessKey:     a.AccessKey,
+		Presigned:     presigned,
+		Time:          t,
+		Scope:         a.Scope,
+		Signature:     a.Signature,
+		SigningKey:    key,
+		PayloadHash:   payloadHash,
+		SignedHeaders: a.SignedHeaders,
 	}, nil
 }
 
