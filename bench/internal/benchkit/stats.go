@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // PeakRSSKiB reads VmHWM (KiB) of /proc/<pid>/status ("self" for this process).
@@ -45,4 +47,39 @@ func MedianInt(v []int64) int64 {
 		f[i] = float64(x)
 	}
 	return int64(Median(f))
+}
+
+// peakRSSPoll is how often WatchPeakRSS reads VmHWM.
+const peakRSSPoll = 10 * time.Millisecond
+
+// WatchPeakRSS samples a child's VmHWM every peakRSSPoll until the returned
+// function is called, which gives the last sample (KiB); VmHWM only grows,
+// so it misses at most the child's last few milliseconds. rusage's Maxrss
+// is no use for a child started by os/exec: the child shares the parent's
+// memory until exec, and the kernel counts the parent's high-water mark as
+// the child's.
+func WatchPeakRSS(pid int) (stop func() int64) {
+	var peak atomic.Int64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(peakRSSPoll)
+		defer t.Stop()
+		for {
+			if kib, err := PeakRSSKiB(strconv.Itoa(pid)); err == nil {
+				peak.Store(max(peak.Load(), kib))
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		<-finished
+		return peak.Load()
+	}
 }
