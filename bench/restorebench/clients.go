@@ -33,19 +33,13 @@ type restorer struct {
 }
 
 func newClients(c config, rem remoteSetup, work string) ([]restorer, error) {
-	ipas := restorer{name: "ipas gateway restore", command: func(sc *scenario, dest string) (*exec.Cmd, error) {
-		cfg, err := rem.configFile(sc.prefix)
-		if err != nil {
-			return nil, err
+	var ipas []restorer
+	for _, extra := range strings.Split(c.restoreArgs, ";") {
+		ipas = append(ipas, ipasRestorer(c, rem, ipasName, c.gateway, strings.Fields(extra)))
+		if c.baseline != "" {
+			ipas = append(ipas, ipasRestorer(c, rem, "ipas before", c.baseline, strings.Fields(extra)))
 		}
-		args := append([]string{"restore", "--config", cfg, "--data-dir", filepath.Join(dest, "data"), "--bucket", sc.bucket}, strings.Fields(c.restoreArgs)...)
-		cmd := exec.Command(c.gateway, args...)
-		cmd.Env = append(os.Environ(), rem.env()...)
-		if c.cpuProfile != "" {
-			cmd.Env = append(cmd.Env, "IPAS_CPUPROFILE="+c.cpuProfile+"-"+sc.bucket+"-"+strconv.FormatInt(time.Now().Unix(), 10)+".prof")
-		}
-		return cmd, nil
-	}, check: checkIPAS}
+	}
 
 	awsCfg := filepath.Join(work, "aws.config")
 	conf := "[default]\nregion = " + benchRegion + "\ns3 =\n  addressing_style = path\n"
@@ -75,7 +69,42 @@ func newClients(c config, rem remoteSetup, work string) ([]restorer, error) {
 		cmd.Env = rcloneEnv
 		return cmd, nil
 	}, check: checkFiles}
-	return []restorer{ipas, awsSync, rclone}, nil
+	byName := map[string][]restorer{"ipas": ipas, "aws": {awsSync}, "rclone": {rclone}}
+	var out []restorer
+	for _, name := range strings.Split(c.clients, ",") {
+		cls, ok := byName[strings.TrimSpace(name)]
+		if !ok {
+			return nil, fmt.Errorf("-clients: unknown client %q (ipas, aws, rclone)", name)
+		}
+		out = append(out, cls...)
+	}
+	if len(out) == 0 || !strings.HasPrefix(out[0].name, ipasName) && c.many > 0 {
+		return nil, fmt.Errorf("-clients %q: -many restores with the first client, which must be ipas", c.clients)
+	}
+	return out, nil
+}
+
+// ipasName names `gateway restore` in the table, followed by its extra arguments.
+const ipasName = "ipas gateway restore"
+
+// ipasRestorer runs `gateway restore` of the scenario's bucket with extra arguments.
+func ipasRestorer(c config, rem remoteSetup, name, bin string, extra []string) restorer {
+	if len(extra) > 0 {
+		name += " " + strings.Join(extra, " ")
+	}
+	return restorer{name: name, command: func(sc *scenario, dest string) (*exec.Cmd, error) {
+		cfg, err := rem.configFile(sc.prefix)
+		if err != nil {
+			return nil, err
+		}
+		args := append([]string{"restore", "--config", cfg, "--data-dir", filepath.Join(dest, "data"), "--bucket", sc.bucket}, extra...)
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), rem.env()...)
+		if c.cpuProfile != "" {
+			cmd.Env = append(cmd.Env, "IPAS_CPUPROFILE="+c.cpuProfile+"-"+sc.bucket+"-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".prof")
+		}
+		return cmd, nil
+	}, check: checkIPAS}
 }
 
 // restoreOnce runs one client's restore of sc into a fresh directory, checks

@@ -51,6 +51,7 @@ const (
 
 type config struct {
 	dir, aws, rclone, gateway string
+	baseline                  string
 	rounds                    int
 	largeCount                int
 	largeSize                 int64
@@ -60,6 +61,7 @@ type config struct {
 	seed                      uint64
 	restoreArgs               string
 	cpuProfile                string
+	clients                   string
 	keep                      bool
 }
 
@@ -69,6 +71,7 @@ func main() {
 	flag.StringVar(&c.aws, "aws", defaultAWS(), "aws CLI binary")
 	flag.StringVar(&c.rclone, "rclone", defaultRclone, "rclone binary")
 	flag.StringVar(&c.gateway, "gateway", "", "gateway `binary` (default: built from ./cmd/gateway)")
+	flag.StringVar(&c.baseline, "baseline", "", "also restore with this older gateway `binary`, as \"ipas before\"")
 	flag.IntVar(&c.rounds, "rounds", defaultRounds, "rounds per scenario and client; the table shows medians (0: populate and -many only)")
 	flag.IntVar(&c.largeCount, "large-count", defaultLargeCount, "large objects (0: no large scenario)")
 	flag.Int64Var(&c.largeSize, "large-size", defaultLargeSize, "bytes per large object")
@@ -77,8 +80,9 @@ func main() {
 	flag.Int64Var(&c.smallMax, "small-max", defaultSmallMax, "largest small object, bytes")
 	flag.IntVar(&c.many, "many", 0, "also restore this many small objects written straight to versitygw, for peak RSS (e.g. 100000)")
 	flag.Uint64Var(&c.seed, "seed", defaultSeed, "seed of the small objects' sizes and of every object's bytes")
-	flag.StringVar(&c.restoreArgs, "restore-args", "", "extra arguments for `gateway restore`, space separated (e.g. \"--objects 8\")")
+	flag.StringVar(&c.restoreArgs, "restore-args", "", "extra arguments for `gateway restore`, space separated; several sets separated by ; compare them (e.g. \";--objects 16\": defaults and 16 objects at once)")
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of each `gateway restore` to this `prefix` (IPAS_CPUPROFILE)")
+	flag.StringVar(&c.clients, "clients", "ipas,aws,rclone", "clients to compare, comma separated")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
