@@ -29,12 +29,17 @@ const (
 	fixChanged = "the object changed on the remote during the restore: run restore again"
 )
 
-// restoreOne downloads, verifies, stores and journals one object. It returns
-// an error only when the whole restore must stop; an object's own failure is
-// reported to Progress.
-func (r *Restorer) restoreOne(ctx context.Context, o remoteindex.Object) error {
+// restoreOne downloads, verifies, stores and journals one object; a small
+// one is handed to c once staged (small.go). It returns an error only when
+// the whole restore must stop; an object's own failure is reported to
+// Progress.
+func (r *Restorer) restoreOne(ctx context.Context, o remoteindex.Object, c *committer) error {
 	var fetched atomic.Int64
-	q, err := r.fetch(ctx, &o, &fetched)
+	q, staged, err := r.fetch(ctx, &o, &fetched)
+	if err == nil && staged {
+		c.add(stagedObject{o: o, q: q, fetched: fetched.Load()})
+		return nil
+	}
 	if err == nil {
 		err = r.journal(ctx, &o, q)
 	}
@@ -67,14 +72,7 @@ var errNewerLocal = errors.New("restore: a newer local version exists")
 // journal records the object, whose blobs are pinned in q, as replicated.
 func (r *Restorer) journal(ctx context.Context, o *remoteindex.Object, q queue.Object) error {
 	defer r.unpin(q)
-	if q.ModTime.IsZero() {
-		q.ModTime = o.Remote.At // metadata without ipas-mtime: the remote's time
-	}
-	if q.VersionID == "" {
-		q.VersionID = queue.NewVersionID(q.ModTime)
-	}
-	q.Replica = queue.Replica{ETag: o.Remote.ETag, Size: o.Remote.Size}
-	applied, err := r.index.PutRestoredObject(ctx, q)
+	applied, err := r.index.PutRestoredObject(ctx, entry(o, q))
 	if err != nil {
 		return fmt.Errorf("restore: journal %s: %w", o.Name(), err)
 	}
@@ -82,6 +80,19 @@ func (r *Restorer) journal(ctx context.Context, o *remoteindex.Object, q queue.O
 		return errNewerLocal
 	}
 	return nil
+}
+
+// entry completes q, the index entry of o, for the journal: replicated, with
+// a time and version ID even when the remote metadata had none.
+func entry(o *remoteindex.Object, q queue.Object) queue.Object {
+	if q.ModTime.IsZero() {
+		q.ModTime = o.Remote.At // metadata without ipas-mtime: the remote's time
+	}
+	if q.VersionID == "" {
+		q.VersionID = queue.NewVersionID(q.ModTime)
+	}
+	q.Replica = queue.Replica{ETag: o.Remote.ETag, Size: o.Remote.Size}
+	return q
 }
 
 func (r *Restorer) unpin(q queue.Object) {
@@ -97,29 +108,35 @@ func (r *Restorer) unpin(q queue.Object) {
 	}
 }
 
-// fetch downloads o and returns its index entry with its blobs pinned.
-func (r *Restorer) fetch(ctx context.Context, o *remoteindex.Object, fetched *atomic.Int64) (queue.Object, error) {
+// fetch downloads o and returns its index entry with its blobs pinned;
+// staged says its blob is staged, not yet durable (small.go).
+func (r *Restorer) fetch(ctx context.Context, o *remoteindex.Object, fetched *atomic.Int64) (q queue.Object, staged bool, err error) {
 	want, err := store.ParseDigest(o.SHA256)
 	if err != nil {
-		return queue.Object{}, &objectError{fmt.Sprintf("its metadata has a bad SHA-256 %q", o.SHA256), fixCorrupt}
+		return queue.Object{}, false, &objectError{fmt.Sprintf("its metadata has a bad SHA-256 %q", o.SHA256), fixCorrupt}
 	}
 	if sum := partSum(o.PartSizes); len(o.PartSizes) > 0 && sum != o.Size {
-		return queue.Object{}, &objectError{fmt.Sprintf("its part sizes add up to %d bytes, its size is %d", sum, o.Size), fixCorrupt}
+		return queue.Object{}, false, &objectError{fmt.Sprintf("its part sizes add up to %d bytes, its size is %d", sum, o.Size), fixCorrupt}
 	}
 	if o.Remote.Size != 0 && o.Remote.Size != o.Size {
-		return queue.Object{}, &objectError{fmt.Sprintf("the remote holds %d bytes, its metadata says %d", o.Remote.Size, o.Size), fixCorrupt}
+		return queue.Object{}, false, &objectError{fmt.Sprintf("the remote holds %d bytes, its metadata says %d", o.Remote.Size, o.Size), fixCorrupt}
 	}
-	if len(o.PartSizes) == 0 && o.Size <= r.opts.RangeSize {
+	switch {
+	case stages(o):
+		q, err = r.fetchStaged(ctx, o, want, fetched)
+		return q, err == nil, err
+	case len(o.PartSizes) == 0 && o.Size <= r.opts.RangeSize:
 		b, err := r.fetchWhole(ctx, o, want, fetched)
 		if err != nil {
-			return queue.Object{}, err
+			return queue.Object{}, false, err
 		}
 		if o.ETag == "" { // metadata of format 0: a single-part object's ETag is its MD5
 			o.ETag = fmt.Sprintf("%x", b.MD5)
 		}
-		return o.ToQueue(b.Digest.String(), nil), nil
+		return o.ToQueue(b.Digest.String(), nil), false, nil
 	}
-	return r.fetchRanges(ctx, o, want, fetched)
+	q, err = r.fetchRanges(ctx, o, want, fetched)
+	return q, false, err
 }
 
 // fetchWhole streams a small object straight into the store, which checks
