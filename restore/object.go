@@ -2,7 +2,6 @@ package restore
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -193,23 +192,4 @@ func partSum(sizes []int64) int64 {
 		n += s
 	}
 	return n
-}
-
-// verifyWhole hashes r (size bytes) and compares with the object's SHA-256
-// and, for a multipart object, its ETag with the MD5s of its parts.
-func verifyWhole(r io.Reader, o *remoteindex.Object) error {
-	h := sha256.New()
-	etag := newPartETag(o.PartSizes)
-	if _, err := io.Copy(io.MultiWriter(h, etag), r); err != nil {
-		return err
-	}
-	if got := fmt.Sprintf("%x", h.Sum(nil)); got != o.SHA256 {
-		return corrupt(o, got)
-	}
-	if strings.Contains(o.ETag, "-") && len(o.PartSizes) > 0 {
-		if got := etag.sum(); got != o.ETag {
-			return &objectError{fmt.Sprintf("its parts give the ETag %s, its metadata says %s", got, o.ETag), fixCorrupt}
-		}
-	}
-	return nil
 }
