@@ -34,14 +34,22 @@ func printTable(w io.Writer, c config, scens []*scenario, clients []restorer, ma
 				secs += fmt.Sprintf("%.1f", m.elapsed.Seconds())
 				loads += firstField(m.load)
 			}
-			fmt.Fprintf(w, "| %s (%s) | %s | %.1f | %.0f | %.1f | %.1f | %.1f (max %.1f) | %s | %s |\n",
-				sc.name, mib(sc.bytes), cl.name, benchkit.Median(mbps), benchkit.Median(ops), benchkit.Median(synced),
+			fmt.Fprintf(w, "| %s (%s) | %s | %.1f | %s | %.1f | %.1f | %.1f (max %.1f) | %s | %s |\n",
+				sc.name, mib(sc.bytes), cl.name, benchkit.Median(mbps), rate(benchkit.Median(ops)), benchkit.Median(synced),
 				benchkit.Median(cpu), float64(benchkit.MedianInt(rss))/1024, float64(slices.Max(rss))/1024, secs, loads)
 		}
 	}
 	if many != nil {
 		fmt.Fprintf(w, "\n`gateway restore` of %d objects: %s, peak RSS %.1f MiB\n", many.objects, many.elapsed.Round(time.Millisecond), float64(many.rssKiB)/1024)
 	}
+}
+
+// rate prints a rate with a decimal when it is small.
+func rate(v float64) string {
+	if v < 10 {
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.0f", v)
 }
 
 func firstField(s string) string {
