@@ -84,6 +84,12 @@ func (a *Archive) stage(ctx context.Context, data []byte, want *store.Digest) (s
 	return b, data, nil
 }
 
+// SyncStaged returns once every blob staged before the call is durable. A
+// caller that journals a staged blob without its bytes (PutObject, not
+// Commit with inline) must call it first, or a crash could lose a blob the
+// journal names.
+func (a *Archive) SyncStaged(ctx context.Context) error { return a.blobs.SyncStaged(ctx) }
+
 // Commit journals o, whose blobs were stored by Put or Stage (inline: what
 // Stage returned). Its blobs must stay pinned until Commit returns: the caller
 // unpins them afterwards, whether or not the journal took the object.

@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"math/rand/v2"
 	"sync/atomic"
@@ -135,49 +134,12 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// partETag computes the S3 ETag of a multipart object from its bytes: the
-// MD5 of the concatenated MD5s of its parts, then "-" and the part count.
-type partETag struct {
-	sizes []int64
-	left  int64
-	cur   hash.Hash
-	sums  []byte
-}
-
-func newPartETag(sizes []int64) *partETag {
-	e := &partETag{sizes: sizes, cur: md5.New()}
-	if len(sizes) > 0 {
-		e.left = sizes[0]
-		e.settle()
+// multipartETag is the S3 ETag of a multipart object: the MD5 of its parts'
+// MD5s, concatenated, then "-" and the part count.
+func multipartETag(md5s [][md5.Size]byte) string {
+	h := md5.New()
+	for _, m := range md5s {
+		h.Write(m[:])
 	}
-	return e
-}
-
-func (e *partETag) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 && len(e.sizes) > 0 {
-		k := int(min(int64(len(p)), e.left))
-		e.cur.Write(p[:k])
-		p, e.left = p[k:], e.left-int64(k)
-		e.settle()
-	}
-	return n, nil
-}
-
-// settle closes every part that is complete (empty parts included).
-func (e *partETag) settle() {
-	for len(e.sizes) > 0 && e.left == 0 {
-		e.sums = e.cur.Sum(e.sums)
-		e.cur.Reset()
-		e.sizes = e.sizes[1:]
-		if len(e.sizes) > 0 {
-			e.left = e.sizes[0]
-		}
-	}
-}
-
-// sum is the ETag, once every part was written.
-func (e *partETag) sum() string {
-	n := len(e.sums) / md5.Size
-	return fmt.Sprintf("%x-%d", md5.Sum(e.sums), n)
+	return fmt.Sprintf("%x-%d", h.Sum(nil), len(md5s))
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/remoteindex"
 	"github.com/ipas/ipas/replication"
@@ -165,6 +166,7 @@ func openTestArchive(t *testing.T) *testArchive {
 	}
 	t.Cleanup(func() { st.Close(context.Background()) })
 	qc := queue.DefaultConfig(filepath.Join(dir, "journal"))
+	qc.Inline = st // as the gateway's archive: small blobs are staged
 	qc.HeartbeatTimeout, qc.ElectionTimeout, qc.LeaderLeaseTimeout = 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
 	n := queue.New(qc, zerolog.Nop())
 	if err := n.Open(ctx); err != nil {
@@ -183,7 +185,7 @@ func (a *testArchive) restorer(remote Remote, rec *recorder, mod func(*Options))
 	if mod != nil {
 		mod(&opts)
 	}
-	return New(opts, remote, a.node, a.store, noLimit{}, rec, zerolog.Nop())
+	return New(opts, remote, a.node, archive.New(a.store, a.node), noLimit{}, rec, zerolog.Nop())
 }
 
 // syncBuffer is a bytes.Buffer safe for the progress bar's goroutine.

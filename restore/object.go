@@ -2,7 +2,6 @@ package restore
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -30,10 +29,11 @@ const (
 	fixChanged = "the object changed on the remote during the restore: run restore again"
 )
 
-// restoreOne downloads, verifies, stores and journals one object. It returns
-// an error only when the whole restore must stop; an object's own failure is
-// reported to Progress.
-func (r *Restorer) restoreOne(ctx context.Context, o remoteindex.Object) error {
+// restoreOne downloads, verifies, stores and journals one object; a small
+// one is handed to c once staged (small.go). It returns an error only when
+// the whole restore must stop; an object's own failure is reported to
+// Progress.
+func (r *Restorer) restoreOne(ctx context.Context, o remoteindex.Object, c *committer) error {
 	var fetched atomic.Int64
 	var q queue.Object
 	var err error
@@ -41,7 +41,12 @@ func (r *Restorer) restoreOne(ctx context.Context, o remoteindex.Object) error {
 	if remoteOnly {
 		q, err = r.withoutBytes(&o)
 	} else {
-		q, err = r.fetch(ctx, &o, &fetched)
+		var staged bool
+		q, staged, err = r.fetch(ctx, &o, &fetched)
+		if err == nil && staged {
+			c.add(stagedObject{o: o, q: q, fetched: fetched.Load()})
+			return nil
+		}
 	}
 	if err == nil {
 		err = r.journal(ctx, &o, q)
@@ -75,14 +80,7 @@ var errNewerLocal = errors.New("restore: a newer local version exists")
 // journal records the object, whose blobs are pinned in q, as replicated.
 func (r *Restorer) journal(ctx context.Context, o *remoteindex.Object, q queue.Object) error {
 	defer r.unpin(q)
-	if q.ModTime.IsZero() {
-		q.ModTime = o.Remote.At // metadata without ipas-mtime: the remote's time
-	}
-	if q.VersionID == "" {
-		q.VersionID = queue.NewVersionID(q.ModTime)
-	}
-	q.Replica = queue.Replica{ETag: o.Remote.ETag, Size: o.Remote.Size}
-	applied, err := r.index.PutRestoredObject(ctx, q)
+	applied, err := r.index.PutRestoredObject(ctx, entry(o, q))
 	if err != nil {
 		return fmt.Errorf("restore: journal %s: %w", o.Name(), err)
 	}
@@ -90,6 +88,19 @@ func (r *Restorer) journal(ctx context.Context, o *remoteindex.Object, q queue.O
 		return errNewerLocal
 	}
 	return nil
+}
+
+// entry completes q, the index entry of o, for the journal: replicated, with
+// a time and version ID even when the remote metadata had none.
+func entry(o *remoteindex.Object, q queue.Object) queue.Object {
+	if q.ModTime.IsZero() {
+		q.ModTime = o.Remote.At // metadata without ipas-mtime: the remote's time
+	}
+	if q.VersionID == "" {
+		q.VersionID = queue.NewVersionID(q.ModTime)
+	}
+	q.Replica = queue.Replica{ETag: o.Remote.ETag, Size: o.Remote.Size}
+	return q
 }
 
 func (r *Restorer) unpin(q queue.Object) {
@@ -135,23 +146,29 @@ func (r *Restorer) withoutBytes(o *remoteindex.Object) (queue.Object, error) {
 	return archive.RemoteOnly(o.ToQueue("", nil), o.PartSizes), nil
 }
 
-// fetch downloads o and returns its index entry with its blobs pinned.
-func (r *Restorer) fetch(ctx context.Context, o *remoteindex.Object, fetched *atomic.Int64) (queue.Object, error) {
+// fetch downloads o and returns its index entry with its blobs pinned;
+// staged says its blob is staged, not yet durable (small.go).
+func (r *Restorer) fetch(ctx context.Context, o *remoteindex.Object, fetched *atomic.Int64) (q queue.Object, staged bool, err error) {
 	want, err := checkMeta(o)
 	if err != nil {
-		return queue.Object{}, err
+		return queue.Object{}, false, err
 	}
-	if len(o.PartSizes) == 0 && o.Size <= r.opts.RangeSize {
+	switch {
+	case stages(o):
+		q, err = r.fetchStaged(ctx, o, want, fetched)
+		return q, err == nil, err
+	case len(o.PartSizes) == 0 && o.Size <= r.opts.RangeSize:
 		b, err := r.fetchWhole(ctx, o, want, fetched)
 		if err != nil {
-			return queue.Object{}, err
+			return queue.Object{}, false, err
 		}
 		if o.ETag == "" { // metadata of format 0: a single-part object's ETag is its MD5
 			o.ETag = fmt.Sprintf("%x", b.MD5)
 		}
-		return o.ToQueue(b.Digest.String(), nil), nil
+		return o.ToQueue(b.Digest.String(), nil), false, nil
 	}
-	return r.fetchRanges(ctx, o, want, fetched)
+	q, err = r.fetchRanges(ctx, o, want, fetched)
+	return q, false, err
 }
 
 // fetchWhole streams a small object straight into the store, which checks
@@ -208,23 +225,4 @@ func partSum(sizes []int64) int64 {
 		n += s
 	}
 	return n
-}
-
-// verifyWhole hashes r (size bytes) and compares with the object's SHA-256
-// and, for a multipart object, its ETag with the MD5s of its parts.
-func verifyWhole(r io.Reader, o *remoteindex.Object) error {
-	h := sha256.New()
-	etag := newPartETag(o.PartSizes)
-	if _, err := io.Copy(io.MultiWriter(h, etag), r); err != nil {
-		return err
-	}
-	if got := fmt.Sprintf("%x", h.Sum(nil)); got != o.SHA256 {
-		return corrupt(o, got)
-	}
-	if strings.Contains(o.ETag, "-") && len(o.PartSizes) > 0 {
-		if got := etag.sum(); got != o.ETag {
-			return &objectError{fmt.Sprintf("its parts give the ETag %s, its metadata says %s", got, o.ETag), fixCorrupt}
-		}
-	}
-	return nil
 }

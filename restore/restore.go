@@ -46,12 +46,19 @@ type Index interface {
 	// PutRestoredObject makes o current, recorded as replicated and without
 	// an upload job, unless the key has a newer version (applied false).
 	PutRestoredObject(ctx context.Context, o queue.Object) (applied bool, err error)
+	// PutRestoredObjects is PutRestoredObject for many objects in one
+	// entry: one result each, queue.ErrNewerVersion where not applied.
+	PutRestoredObjects(ctx context.Context, objs []queue.Object) []error
 }
 
 // Blobs stores downloaded bytes (archive.Archive).
 type Blobs interface {
 	Put(ctx context.Context, r io.Reader) (store.Blob, error)
 	PutVerified(ctx context.Context, r io.Reader, want store.Digest) (store.Blob, error)
+	// StageVerified stores a small blob without waiting for the disk;
+	// SyncStaged makes every blob staged before it durable.
+	StageVerified(ctx context.Context, data []byte, want store.Digest) (store.Blob, []byte, error)
+	SyncStaged(ctx context.Context) error
 	Unpin(d store.Digest)
 }
 

@@ -167,6 +167,7 @@ func (r *Restorer) createBuckets(ctx context.Context, snap *snapshot, pf *planFi
 func (r *Restorer) download(ctx context.Context, pf *planFile) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	commits := r.startCommitter(ctx, cancel)
 	work := make(chan remoteindex.Object)
 	var wg sync.WaitGroup
 	for range r.opts.Objects {
@@ -177,7 +178,7 @@ func (r *Restorer) download(ctx context.Context, pf *planFile) error {
 				if ctx.Err() != nil {
 					continue
 				}
-				if err := r.restoreOne(ctx, o); err != nil {
+				if err := r.restoreOne(ctx, o, commits); err != nil {
 					cancel(err)
 				}
 			}
@@ -193,6 +194,7 @@ func (r *Restorer) download(ctx context.Context, pf *planFile) error {
 	})
 	close(work)
 	wg.Wait()
+	commits.close()
 	if cause := context.Cause(ctx); cause != nil {
 		return cause
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ipas/ipas/bench/internal/benchkit"
 	"github.com/ipas/ipas/store"
 )
 
@@ -136,7 +137,7 @@ func awsUploader(bin, work string) (uploader, error) {
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		return uploader{}, err
 	}
-	env := append(cleanEnv("AWS_"), "AWS_CONFIG_FILE="+cfg, "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(work, "none"),
+	env := append(benchkit.CleanEnv("AWS_"), "AWS_CONFIG_FILE="+cfg, "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(work, "none"),
 		"AWS_ACCESS_KEY_ID="+benchAccessKey, "AWS_SECRET_ACCESS_KEY="+benchSecretKey, "AWS_PAGER=")
 	return uploader{name: "aws s3 cp", prepare: func(_ context.Context, f *dataFile, key, endpoint string) (func() *exec.Cmd, string, error) {
 		rkey := "aws/" + key
@@ -155,7 +156,7 @@ func rcloneUploader(bin, work string) (uploader, error) {
 	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
 		return uploader{}, err
 	}
-	base := append(cleanEnv("AWS_", "RCLONE_"), "RCLONE_CONFIG="+cfg, "RCLONE_CONFIG_BENCH_TYPE=s3",
+	base := append(benchkit.CleanEnv("AWS_", "RCLONE_"), "RCLONE_CONFIG="+cfg, "RCLONE_CONFIG_BENCH_TYPE=s3",
 		"RCLONE_CONFIG_BENCH_PROVIDER=Other", "RCLONE_CONFIG_BENCH_REGION="+benchRegion,
 		"RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="+benchAccessKey, "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="+benchSecretKey,
 		"RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true",
@@ -169,22 +170,6 @@ func rcloneUploader(bin, work string) (uploader, error) {
 			return c
 		}, "rclone/" + key + "/" + filepath.Base(f.path), nil
 	}}, nil
-}
-
-// cleanEnv is the environment without variables that start with prefixes
-// (AWS_CA_BUNDLE points at a proxy's CA that these loopback runs must not use).
-func cleanEnv(prefixes ...string) []string {
-	var out []string
-next:
-	for _, kv := range os.Environ() {
-		for _, p := range prefixes {
-			if strings.HasPrefix(kv, p) {
-				continue next
-			}
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 // errMismatch: an upload finished but the remote bytes differ.

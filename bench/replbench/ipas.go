@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/ipas/ipas/bench/internal/benchkit"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/replication"
 	"github.com/ipas/ipas/replication/remote"
@@ -118,25 +115,9 @@ func runChild(dir, endpoint string) error {
 		}
 		time.Sleep(donePoll)
 	}
-	hwm, err := peakRSS("self")
+	hwm, err := benchkit.PeakRSSKiB("self")
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(childResult{HWMKiB: hwm})
-}
-
-// peakRSS reads VmHWM (KiB) of /proc/<pid>.
-func peakRSS(pid string) (int64, error) {
-	f, err := os.Open("/proc/" + pid + "/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%s/status", pid)
 }

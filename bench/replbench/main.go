@@ -21,13 +21,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"time"
 
-	"github.com/ipas/ipas/internal/testutil"
+	"github.com/ipas/ipas/bench/internal/benchkit"
 	"github.com/ipas/ipas/store"
 	"github.com/rs/zerolog"
 )
@@ -120,15 +119,11 @@ func run(ctx context.Context, c config) error {
 	defer logf.Close()
 	fmt.Fprintf(os.Stderr, "work directory %s (client output in clients.log)\n", work)
 
-	gwBin := testutil.VersityGWBinary()
-	if gwBin == "" {
-		return fmt.Errorf("versitygw is not installed: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
-	}
-	gw, err := startVersity(ctx, gwBin, filepath.Join(work, "versitygw"), logf)
+	gw, err := startVersity(ctx, filepath.Join(work, "versitygw"), logf)
 	if err != nil {
 		return err
 	}
-	defer gw.stop()
+	defer gw.Stop()
 
 	a := &archive{dir: filepath.Join(work, "ipas"), log: zerolog.New(logf).Level(zerolog.WarnLevel)}
 	blobs := map[string]store.Blob{}
@@ -215,7 +210,7 @@ func run(ctx context.Context, c config) error {
 // upload runs one upload through a fresh capped proxy and checks the remote
 // copy. after is what was sent after a kill (0 without one).
 func upload(ctx context.Context, u uploader, sc *scenario, gw *versity, key string, killed bool, logw io.Writer) (transfer, int64, error) {
-	px, err := startProxy(gw.addr, sc.capBytes)
+	px, err := startProxy(gw.Addr, sc.capBytes)
 	if err != nil {
 		return transfer{}, 0, err
 	}
@@ -252,7 +247,7 @@ func upload(ctx context.Context, u uploader, sc *scenario, gw *versity, key stri
 
 // rssRun replicates an object of size random bytes straight to versitygw.
 func rssRun(ctx context.Context, self string, a *archive, gw *versity, size int64, logw io.Writer) (transfer, error) {
-	b, err := a.putBlob(ctx, io.LimitReader(newRandReader(99), size))
+	b, err := a.putBlob(ctx, io.LimitReader(benchkit.RandReader(99), size))
 	if err != nil {
 		return transfer{}, err
 	}
@@ -260,7 +255,7 @@ func rssRun(ctx context.Context, self string, a *archive, gw *versity, size int6
 	if err := a.queueObject(ctx, key, b); err != nil {
 		return transfer{}, err
 	}
-	px, err := startProxy(gw.addr, 0) // uncapped, only to count and time
+	px, err := startProxy(gw.Addr, 0) // uncapped, only to count and time
 	if err != nil {
 		return transfer{}, err
 	}
@@ -289,7 +284,7 @@ func writeFile(path string, size int64, seed uint64) (*dataFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.Copy(f, io.LimitReader(newRandReader(seed), size)); err != nil {
+	if _, err := io.Copy(f, io.LimitReader(benchkit.RandReader(seed), size)); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -302,15 +297,3 @@ func writeFile(path string, size int64, seed uint64) (*dataFile, error) {
 	}
 	return &dataFile{path: path, size: size, sha256: sum}, nil
 }
-
-type randReader struct{ r *rand.ChaCha8 }
-
-func newRandReader(seed uint64) io.Reader {
-	var s [32]byte
-	for i := range 8 {
-		s[i] = byte(seed >> (8 * i))
-	}
-	return randReader{rand.NewChaCha8(s)}
-}
-
-func (r randReader) Read(p []byte) (int, error) { return r.r.Read(p) }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/ipas/ipas/bench/internal/benchkit"
 )
 
 func printTable(w io.Writer, c config, scens []*scenario, clients []uploader, rss *transfer) {
@@ -17,13 +19,13 @@ func printTable(w io.Writer, c config, scens []*scenario, clients []uploader, rs
 			if r == nil {
 				continue
 			}
-			g := median(r.goodput)
+			g := benchkit.Median(r.goodput)
 			fmt.Fprintf(w, "| %s | %s | %.1f%% | %s | %s | %s |\n", u.name, rateStr(int64(g)), 100*g/float64(sc.capBytes),
-				sentStr(medianInt(r.sent), sc.size), sentStr(medianInt(r.sentKilled), sc.size), sentStr(medianInt(r.sentRestart), sc.size))
+				sentStr(benchkit.MedianInt(r.sent), sc.size), sentStr(benchkit.MedianInt(r.sentKilled), sc.size), sentStr(benchkit.MedianInt(r.sentRestart), sc.size))
 		}
 		if r := sc.results["ipas"]; r != nil && len(r.hwmKiB) > 0 {
 			fmt.Fprintf(w, "\nipas child peak RSS in these runs: median %.1f MiB, max %.1f MiB\n",
-				float64(medianInt(r.hwmKiB))/1024, float64(slices.Max(r.hwmKiB))/1024)
+				float64(benchkit.MedianInt(r.hwmKiB))/1024, float64(slices.Max(r.hwmKiB))/1024)
 		}
 	}
 	if rss != nil {
@@ -46,24 +48,4 @@ func rateStr(bps int64) string {
 		return fmt.Sprintf("%.0f KB/s", float64(bps)/1000)
 	}
 	return fmt.Sprintf("%.2f MiB/s", float64(bps)/(1<<20))
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func medianInt(v []int64) int64 {
-	f := make([]float64, len(v))
-	for i, x := range v {
-		f[i] = float64(x)
-	}
-	return int64(median(f))
 }

@@ -34,7 +34,10 @@ Run "gateway COMMAND -h" for the flags of a command.
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	stopProfile := startCPUProfile(os.Stderr)
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
+	os.Exit(code)
 }
 
 // run executes one command line and returns the process exit code.

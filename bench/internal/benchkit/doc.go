@@ -1,0 +1,5 @@
+// Package benchkit is what the bench programs share: a versitygw process on
+// loopback, the gateway binary built once, an SDK client, a clean
+// environment for the aws and rclone CLIs, incompressible data, peak RSS and
+// medians. It is for benchmarks only; tests have internal/testutil.
+package benchkit
