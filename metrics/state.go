@@ -30,7 +30,7 @@ type ArchiveState struct {
 
 // ReplicationState comes from the replicator's status.
 type ReplicationState struct {
-	Paused      bool
+	Paused      bool // by an operator, or on an error only a human can fix
 	Quarantined int64
 	// SentBytes counts body bytes handed to the network since the start,
 	// parts sent again included.
@@ -74,7 +74,7 @@ var stateMetrics = [][2]string{
 	{"replication_pending_bytes", "Bytes of the object versions not yet on the remote."},
 	{"replication_oldest_pending_age_seconds", "Age of the oldest object version not yet on the remote; 0 when all are."},
 	{"replication_last_replicated_timestamp_seconds", "When the remote last confirmed an upload (Unix time)."},
-	{"replication_paused", "1 while replication is paused on an error only a human can fix."},
+	{"replication_paused", "1 while replication is paused: by an operator, or on an error only a human can fix."},
 	{"replication_quarantined_jobs", "Jobs set aside until an operator intervenes."},
 	{"replication_sent_bytes_total", "Body bytes sent to the remote since the start, parts sent again included."},
 	{"replication_upload_rate_bytes_per_second", "Upload rate to the remote, averaged over the last few minutes."},
