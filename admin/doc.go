@@ -7,5 +7,8 @@
 // a SigV4 signature made with one of the S3 credentials, verified by the same
 // sigv4.Verifier as S3 requests, with a signed payload hash; there is no
 // unauthenticated mode. The daemon owns what the endpoints do (Controller);
-// this package owns the wire format (Status and the JSON error body).
+// this package owns the wire format (Status and the JSON error body). A
+// Controller that also implements Archive and Diagnostics gets the endpoints
+// that browse and change the archive, test the remote and read the drop
+// folders and the log; the web console shows the same documents.
 package admin

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -54,18 +55,18 @@ func virtualHost(host, suffix string) bool {
 type route struct {
 	method string
 	serve  func(ctx context.Context, body []byte) (any, error)
-	// get, when set, serves GET on a POST endpoint.
-	get func(ctx context.Context) (any, error)
+	// get, when set, serves GET on a POST endpoint, or GET with a query.
+	get func(ctx context.Context, q url.Values) (any, error)
 }
 
 func (h *Handler) routes(path string) (route, bool) {
 	switch path {
 	case PathReconcile:
 		return route{http.MethodPost, func(ctx context.Context, _ []byte) (any, error) { return h.ctrl.Reconcile(ctx, true) },
-			func(ctx context.Context) (any, error) { return h.ctrl.Reconcile(ctx, false) }}, true
+			func(ctx context.Context, _ url.Values) (any, error) { return h.ctrl.Reconcile(ctx, false) }}, true
 	case PathScrub:
 		return route{http.MethodPost, func(ctx context.Context, _ []byte) (any, error) { return h.ctrl.Scrub(ctx, true) },
-			func(ctx context.Context) (any, error) { return h.ctrl.Scrub(ctx, false) }}, true
+			func(ctx context.Context, _ url.Values) (any, error) { return h.ctrl.Scrub(ctx, false) }}, true
 	case PathStatus:
 		return route{method: http.MethodGet, serve: func(ctx context.Context, _ []byte) (any, error) { return h.ctrl.Status(ctx) }}, true
 	case PathPause:
@@ -77,7 +78,7 @@ func (h *Handler) routes(path string) (route, bool) {
 			return nil, h.ctrl.SetBandwidth(ctx, strings.TrimSpace(string(body)))
 		}}, true
 	}
-	return route{}, false
+	return h.pageRoute(path)
 }
 
 // ServeHTTP implements http.Handler: authentication first, for every path, so
@@ -99,7 +100,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, ok := h.routes(r.URL.Path)
 	serve := rt.serve
 	if ok && rt.get != nil && r.Method == http.MethodGet {
-		serve = func(ctx context.Context, _ []byte) (any, error) { return rt.get(ctx) }
+		serve = func(ctx context.Context, _ []byte) (any, error) { return rt.get(ctx, r.URL.Query()) }
 	}
 	switch {
 	case !ok:
@@ -107,7 +108,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.Method != rt.method && (rt.get == nil || r.Method != http.MethodGet):
 		allow := rt.method
-		if rt.get != nil {
+		if rt.get != nil && rt.method != http.MethodGet {
 			allow = http.MethodGet + ", " + allow
 		}
 		w.Header().Set("Allow", allow)
@@ -118,6 +119,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrInvalid):
 		writeError(w, http.StatusBadRequest, "InvalidRequest", err.Error())
+		return
+	case errors.Is(err, ErrNotFound):
+		writeError(w, http.StatusNotFound, "NotFound", err.Error())
+		return
+	case errors.Is(err, ErrConflict):
+		writeError(w, http.StatusConflict, "Conflict", err.Error())
 		return
 	case err != nil:
 		h.log.Error().Err(err).Str("path", r.URL.Path).Msg("admin request failed")

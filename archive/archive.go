@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/store"
@@ -29,6 +30,7 @@ type Archive struct {
 	blobs   *store.Store
 	journal Journal
 	local   PieceSource
+	rt      atomic.Pointer[ReadThrough] // nil: remote-only objects are not read
 }
 
 // New returns the archive of the objects that journal indexes and blobs holds.
@@ -125,7 +127,8 @@ func (a *Archive) PinObject(o queue.Object) (release func(), err error) {
 
 // Open returns bytes [off, off+length) of o. Pieces are opened as the read
 // reaches them (NewReader). Reading an object whose bytes are on the remote
-// only fails with ErrRemoteOnly: check Local first.
+// only fails with ErrRemoteOnly: check Local first, and read it with
+// OpenRemote.
 func (a *Archive) Open(ctx context.Context, o queue.Object, off, length int64) io.ReadCloser {
 	if o.RemoteOnly {
 		return failedReader{ErrRemoteOnly}

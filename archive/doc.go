@@ -16,12 +16,15 @@
 // --metadata-only journals each object without its bytes (RemoteOnly), and the
 // cache's eviction will do the same. Such an object names no blob, so the
 // store's collector and `gateway verify` have nothing of it to keep or check;
-// it is listed and HEADed like any other, and reading or copying it is
-// ErrRemoteOnly until a restore of its bytes makes it local again.
+// it is listed and HEADed like any other. Copying it is ErrRemoteOnly; reading
+// it is too, unless the archive reads through (SetReadThrough, OpenRemote):
+// then its bytes come from the remote copy in aligned blocks shared by
+// concurrent readers, checked (a whole read against the SHA-256), and a whole
+// read may store them again (CachePolicy), making the object local.
 //
-// Reads go through a PieceSource, which opens a byte range of one piece. Today
-// every piece is a local blob (LocalSource); a source that fetches pieces from
-// the remote copy plugs in the same way, for read-through.
+// Reads go through a PieceSource, which opens a byte range of one piece: a
+// local blob (LocalSource), or the remote copy of a remote-only object, read
+// in blocks.
 //
 // Blob names travel as lowercase hex SHA-256 in the index and as store.Digest
 // in the store; ParseDigest and Piece.Digest convert between the two, ETag

@@ -92,9 +92,11 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 			return nil, s.ctrl.SetBandwidth(ctx, strings.TrimSpace(req.Bandwidth))
 		}},
 	}
+	eps = append(eps, s.pageEndpoints()...)
 	for _, ep := range eps {
 		mux.HandleFunc(ep.pattern, func(w http.ResponseWriter, r *http.Request) { s.serveEndpoint(w, r, ep) })
 	}
+	mux.HandleFunc("GET /api/v1/objects/download", s.handleDownload)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, "NotFound", "no such console endpoint: " + r.Method + " " + r.URL.Path})
 	})
@@ -116,15 +118,7 @@ func (s *Server) serveEndpoint(w http.ResponseWriter, r *http.Request, ep endpoi
 			return
 		}
 	}
-	var ae *apiError
-	switch {
-	case errors.As(err, &ae):
-	case errors.Is(err, admin.ErrInvalid):
-		ae = &apiError{http.StatusBadRequest, "InvalidRequest", strings.TrimPrefix(err.Error(), admin.ErrInvalid.Error()+": ")}
-	default:
-		s.log.Error().Err(err).Str("request", ep.pattern).Msg("console request failed")
-		ae = &apiError{http.StatusInternalServerError, "InternalError", err.Error()}
-	}
+	ae := s.refusal(err, ep.pattern)
 	if ae.status == http.StatusUnauthorized || ae.status == http.StatusForbidden {
 		s.log.Info().Str("request", ep.pattern).Str("remote_addr", r.RemoteAddr).Str("code", ae.code).Msg("console request refused")
 	}

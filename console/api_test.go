@@ -83,7 +83,7 @@ func (r *recorder) state() (bool, string) {
 }
 
 // newTestConsole serves a console over rec on a real loopback listener.
-func newTestConsole(t *testing.T, rec *recorder, adjust func(*Server)) *httptest.Server {
+func newTestConsole(t *testing.T, rec admin.Controller, adjust func(*Server)) *httptest.Server {
 	t.Helper()
 	pw := filepath.Join(t.TempDir(), "console-password")
 	hash, err := HashPassword(testPassword)

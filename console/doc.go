@@ -31,4 +31,23 @@
 //	POST /api/v1/replication/pause       (CSRF)
 //	POST /api/v1/replication/resume      (CSRF)
 //	PUT  /api/v1/replication/bandwidth   {"bandwidth": "300KiB/s"} (CSRF)
+//	GET  /api/v1/buckets                 -> admin.BucketList
+//	POST /api/v1/buckets                 {"name"} (CSRF)
+//	GET  /api/v1/objects?bucket=&prefix=&after=&limit= -> admin.Listing
+//	POST /api/v1/objects/delete          {"bucket","key"} (CSRF)
+//	GET  /api/v1/objects/download?bucket=&key=  the bytes, as an attachment
+//	PUT  /api/v1/objects/upload?bucket=&key=    the body is the file (CSRF) -> admin.ObjectEntry
+//	POST /api/v1/remote/test             (CSRF) -> admin.RemoteTest
+//	POST /api/v1/remote/reconcile        (CSRF) -> admin.Reconcile
+//	POST /api/v1/scrub                   (CSRF) -> admin.Scrub
+//	GET  /api/v1/drop                    -> admin.DropFolders
+//	GET  /api/v1/log?level=&after=&limit= -> admin.LogPage
+//
+// The Browse, Remote, Drop folders and Log pages need a Controller that
+// also implements admin.Archive and admin.Diagnostics (the daemon's does);
+// the JSON endpoints are the admin API's, under the session. An object is
+// downloaded as application/octet-stream in a sandbox, never rendered on the
+// console's origin, and uploaded as one streamed PUT per file. The event
+// stream also carries "log" events, {"last": N}, when the log has new lines:
+// a page showing the log fetches them at its level.
 package console

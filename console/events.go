@@ -21,6 +21,7 @@ import (
 // idle console costs one cheap read per interval and no traffic.
 type hub struct {
 	ctrl     admin.Controller
+	diag     admin.Diagnostics // nil: no log to follow
 	interval time.Duration
 	log      zerolog.Logger
 	polls    atomic.Int64 // Status calls made, for tests
@@ -30,11 +31,15 @@ type hub struct {
 	stop   chan struct{} // non-nil while the poll runs
 	key    []byte        // the last status without its time, to see changes
 	latest []byte        // the last status sent, JSON
+	logSeq uint64        // the newest log line announced
 }
 
-// subscriber receives the latest status; a slow page skips statuses, never
-// blocks the others.
-type subscriber struct{ ch chan []byte }
+// subscriber receives the latest status, and the sequence number of the
+// newest log line; a slow page skips both, never blocks the others.
+type subscriber struct {
+	ch   chan []byte
+	logs chan uint64
+}
 
 func newHub(ctrl admin.Controller, interval time.Duration, log zerolog.Logger) *hub {
 	return &hub{ctrl: ctrl, interval: interval, log: log, subs: map[*subscriber]struct{}{}}
@@ -43,7 +48,7 @@ func newHub(ctrl admin.Controller, interval time.Duration, log zerolog.Logger) *
 // subscribe adds a page and returns the status to show it first (nil until
 // the first poll, which then arrives on the channel).
 func (h *hub) subscribe() (*subscriber, []byte) {
-	sub := &subscriber{ch: make(chan []byte, 1)}
+	sub := &subscriber{ch: make(chan []byte, 1), logs: make(chan uint64, 1)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.subs[sub] = struct{}{}
@@ -61,7 +66,7 @@ func (h *hub) unsubscribe(sub *subscriber) {
 	delete(h.subs, sub)
 	if len(h.subs) == 0 && h.stop != nil {
 		close(h.stop)
-		h.stop, h.key, h.latest = nil, nil, nil
+		h.stop, h.key, h.latest, h.logSeq = nil, nil, nil, 0
 	}
 }
 
@@ -78,11 +83,42 @@ func (h *hub) poll(stop chan struct{}) {
 		} else {
 			h.publish(stop, st)
 		}
+		h.pollLog(stop)
 		select {
 		case <-t.C:
 		case <-stop:
 			return
 		}
+	}
+}
+
+// pollLog tells every page when the log has new lines: a page showing the
+// log fetches them (GET /api/v1/log?after=), at the level it shows.
+func (h *hub) pollLog(stop chan struct{}) {
+	if h.diag == nil {
+		return
+	}
+	h.mu.Lock()
+	after := h.logSeq
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*h.interval)
+	page, err := h.diag.Log(ctx, admin.LogQuery{After: after, Limit: 1})
+	cancel()
+	if err != nil || page.Last == after {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stop != stop {
+		return
+	}
+	h.logSeq = page.Last
+	for sub := range h.subs {
+		select {
+		case <-sub.logs:
+		default:
+		}
+		sub.logs <- page.Last
 	}
 }
 
@@ -170,6 +206,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			expiry.Reset(time.Until(ss.expiry(s.IdleTimeout, s.SessionLifetime)))
 		case payload := <-sub.ch:
 			if !send("event: status\ndata: %s\n\n", payload) {
+				return
+			}
+		case seq := <-sub.logs:
+			if !send("event: log\ndata: {\"last\":%d}\n\n", seq) {
 				return
 			}
 		case <-keep.C:

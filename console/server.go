@@ -60,10 +60,14 @@ type Server struct {
 	// TLS, when set, makes Serve speak HTTPS and the cookie Secure.
 	TLS *tls.Config
 
-	ctrl  admin.Controller
-	login Login
-	log   zerolog.Logger
-	now   func() time.Time
+	ctrl admin.Controller
+	// archive and diagnostics serve the Browse, Remote, Drop folders and Log
+	// pages when ctrl offers them; nil otherwise.
+	archive     admin.Archive
+	diagnostics admin.Diagnostics
+	login       Login
+	log         zerolog.Logger
+	now         func() time.Time
 
 	once     sync.Once
 	handler  http.Handler
@@ -76,7 +80,11 @@ type Server struct {
 // New returns a console over ctrl (the same actions as the admin API) that
 // signs users in with login.
 func New(ctrl admin.Controller, login Login, log zerolog.Logger) *Server {
+	archive, _ := ctrl.(admin.Archive)
+	diagnostics, _ := ctrl.(admin.Diagnostics)
 	return &Server{
+		archive:         archive,
+		diagnostics:     diagnostics,
 		IdleTimeout:     DefaultIdleTimeout,
 		SessionLifetime: DefaultSessionLifetime,
 		MaxSessions:     DefaultMaxSessions,
@@ -100,6 +108,7 @@ func (s *Server) Handler() http.Handler {
 		s.sessions = newSessions(s.IdleTimeout, s.SessionLifetime, s.MaxSessions, s.now)
 		s.limiter = newLoginLimiter(s.LoginInterval, s.LoginBurst, s.now)
 		s.hub = newHub(s.ctrl, s.PollInterval, s.log)
+		s.hub.diag = s.diagnostics
 		mux := http.NewServeMux()
 		mux.Handle("GET /{$}", assetHandler("index.html"))
 		mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))

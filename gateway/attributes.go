@@ -86,7 +86,7 @@ func (s *Server) getObjectAttributes(w *responseWriter, r *request) error {
 		out.ETag = o.ETag
 	}
 	if want["StorageClass"] {
-		out.StorageClass = objectStorageClass(o)
+		out.StorageClass = s.objectStorageClass(o)
 	}
 	if want["ObjectSize"] {
 		size := o.Size

@@ -37,7 +37,7 @@ func (s *Server) getObject(w *responseWriter, r *request) error {
 	if err != nil {
 		return s.objectOrBucketError(r, err)
 	}
-	if !archive.Local(o) && r.Method != http.MethodHead {
+	if !archive.Local(o) && r.Method != http.MethodHead && !s.objects.ReadsThrough() {
 		return errRemoteOnly(r.bucket, r.key)
 	}
 	h := w.Header()
@@ -68,7 +68,10 @@ func (s *Server) getObject(w *responseWriter, r *request) error {
 	}
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
-	h.Set("X-Amz-Storage-Class", objectStorageClass(o))
+	h.Set("X-Amz-Storage-Class", s.objectStorageClass(o))
+	if !archive.Local(o) && s.objects.ReadsThrough() {
+		h.Set(CachedHeader, "false")
+	}
 	s.writeReplicationStatus(h, o)
 	if part > 0 && len(o.Parts) > 0 {
 		h.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(len(o.Parts)))

@@ -156,7 +156,7 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 	for _, o := range l.objects {
 		out.Contents = append(out.Contents, newListContent(gofakes3.Content{
 			Key: encode(o.Key), LastModified: gofakes3.NewContentTime(o.ModTime), ETag: `"` + o.ETag + `"`,
-			Size: o.Size, StorageClass: gofakes3.StorageClass(objectStorageClass(o)),
+			Size: o.Size, StorageClass: gofakes3.StorageClass(s.objectStorageClass(o)),
 		}, o))
 	}
 	for _, p := range l.prefixes {

@@ -119,7 +119,7 @@ func TestRemoteOnlyObject(t *testing.T) {
 		t.Fatalf("GET: %d %s (%v)", resp.StatusCode, body, err)
 	}
 	if doc.Code != "InvalidObjectState" || doc.StorageClass != "GLACIER" ||
-		!strings.Contains(doc.Message, "gateway restore --merge --bucket pics --prefix 'beach 2026.jpg'") || !strings.Contains(doc.Message, "#12") {
+		!strings.Contains(doc.Message, "gateway restore --merge --bucket pics --prefix 'beach 2026.jpg'") || !strings.Contains(doc.Message, "does not read them through") {
 		t.Errorf("error document: %+v", doc)
 	}
 

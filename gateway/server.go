@@ -50,6 +50,11 @@ type Objects interface {
 	// release (store.ErrNotFound if one is gone).
 	PinObject(o queue.Object) (release func(), err error)
 	Open(ctx context.Context, o queue.Object, off, length int64) io.ReadCloser
+	// ReadsThrough reports whether OpenRemote reads remote-only objects.
+	ReadsThrough() bool
+	// OpenRemote reads a remote-only object through from the remote; its
+	// errors (archive.ErrRemoteUnavailable, ...) come before any byte.
+	OpenRemote(ctx context.Context, o queue.Object, off, length int64) (io.ReadCloser, error)
 	OpenPieces(ctx context.Context, pieces []archive.Piece, off, length int64) io.ReadCloser
 }
 

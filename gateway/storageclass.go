@@ -11,21 +11,47 @@ import (
 )
 
 // Storage classes, shown on GET, HEAD, listings and attributes. An object
-// whose bytes are local is STANDARD. One whose bytes are on the remote only
-// (restored with --metadata-only) is GLACIER: S3 clients know that class as
-// "listed and HEADed, but a GET needs a restore first", and aws-cli, for one,
-// skips such objects with a warning instead of failing a whole `s3 sync`.
+// whose bytes are local is STANDARD. So is one whose bytes are on the remote
+// only (restored with --metadata-only) when the archive reads it through
+// from the remote: a GET works, a little slower, and S3 clients must not
+// skip it; HEAD and GET say it is not cached with CachedHeader. Without
+// read-through such an object is GLACIER: S3 clients know that class as
+// "listed and HEADed, but a GET needs a restore first", and aws-cli, for
+// one, skips such objects with a warning instead of failing a whole `s3 sync`.
 const (
 	storageClass           = "STANDARD"
 	remoteOnlyStorageClass = "GLACIER"
 )
 
+// CachedHeader is IPAS's own response header on GET and HEAD of an object
+// whose bytes are on the remote only and read through: "false". It is absent
+// for an object whose bytes are local.
+const CachedHeader = "X-Ipas-Cached"
+
 // objectStorageClass is o's storage class as clients see it.
-func objectStorageClass(o queue.Object) string {
-	if !archive.Local(o) {
+func (s *Server) objectStorageClass(o queue.Object) string {
+	if !archive.Local(o) && !s.objects.ReadsThrough() {
 		return remoteOnlyStorageClass
 	}
 	return storageClass
+}
+
+// readThroughError answers a GET of a remote-only object whose read-through
+// failed before its first byte: 503 SlowDown while the remote cannot be
+// reached (retrying later helps; local objects are served meanwhile), 500
+// InternalError when the remote copy is lost or is not the indexed bytes.
+func readThroughError(err error) error {
+	switch {
+	case errors.Is(err, archive.ErrRemoteOnly):
+		return err
+	case errors.Is(err, archive.ErrRemoteUnavailable):
+		return s3err.ErrSlowDown.WithMessage("This object's bytes are on the remote only, and reading them through from the remote failed; " +
+			"objects stored on this gateway are served as usual. Retry later. " + err.Error())
+	case errors.Is(err, archive.ErrRemoteCorrupt), errors.Is(err, archive.ErrRemoteMissing):
+		return s3err.ErrInternalError.WithMessage("This object's bytes are on the remote only, and the remote copy cannot be served: " +
+			err.Error() + ". Nothing was cached; the gateway's log says how to fix it.")
+	}
+	return err
 }
 
 // errRemoteOnly answers a GET of an object whose bytes are on the remote only:
@@ -34,7 +60,7 @@ func objectStorageClass(o queue.Object) string {
 func errRemoteOnly(bucket, key string) error {
 	return s3err.ErrInvalidObjectState.WithMessage(fmt.Sprintf(
 		"The bytes of this object are on the remote only (restored with gateway restore --metadata-only); "+
-			"this gateway cannot read them through from the remote yet (that comes with the cache, issue #12). "+
+			"this gateway does not read them through from the remote. "+
 			"To make it readable, stop the gateway and run: gateway restore --merge --bucket %s --prefix %s",
 		shellQuote(bucket), shellQuote(key))).
 		WithElements(s3err.Element{Name: s3err.ElementStorageClass, Value: remoteOnlyStorageClass})

@@ -54,7 +54,7 @@ func TestRestore_MetadataOnly(t *testing.T) {
 	}
 	var sum bytes.Buffer
 	res.WriteSummary(&sum)
-	for _, want := range []string{"2 restored object(s)", "on the remote only", "InvalidObjectState", "gateway restore --merge", "#12"} {
+	for _, want := range []string{"2 restored object(s)", "on the remote only", "reads them through", "gateway restore --merge", "store.cache_on_read"} {
 		if !strings.Contains(sum.String(), want) {
 			t.Errorf("the summary does not say %q:\n%s", want, sum.String())
 		}

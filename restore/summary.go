@@ -18,9 +18,9 @@ func (r Result) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, "%d restored object(s) lack metadata their remote copy could not hold (S3's 2 KiB limit): see \"lacking\" in the JSON lines\n", r.Lacking)
 	}
 	if r.RemoteOnly > 0 {
-		fmt.Fprintf(w, "%d restored object(s) (%s) have their bytes on the remote only (--metadata-only): they are listed and HEADed "+
-			"(storage class GLACIER), but a GET answers 403 InvalidObjectState until their bytes are local. "+
-			"Reading them through from the remote comes with the cache (issue #12); until then, fetch the bytes with the gateway stopped: "+
+		fmt.Fprintf(w, "%d restored object(s) (%s) have their bytes on the remote only (--metadata-only): the daemon lists and HEADs them, "+
+			"and a GET reads them through from the remote (header X-Ipas-Cached: false), storing each locally again as it is read "+
+			"(store.cache_on_read). To fetch every byte now instead, with the gateway stopped: "+
 			"gateway restore --merge [--bucket B [--prefix P]]\n", r.RemoteOnly, Bytes(r.RemoteOnlyBytes))
 	}
 	if r.Source != "" {

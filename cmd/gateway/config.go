@@ -157,6 +157,10 @@ type StoreConfig struct {
 	// ScrubRate bounds a scrub's disk reads: a rate such as 20MiB/s, or 0
 	// (unlimited).
 	ScrubRate string `yaml:"scrub_rate"`
+	// CacheOnRead says when an object whose bytes are on the remote only is
+	// stored locally again as it is read through: always (on its first
+	// whole read), never, or a number N (at its Nth read).
+	CacheOnRead string `yaml:"cache_on_read"`
 }
 
 // DefaultConfig returns the embedded configuration that `gateway serve` uses when
@@ -179,7 +183,7 @@ func DefaultConfig() Config {
 			SnapshotInterval:  DefaultSnapshotInterval,
 			TrailingLogs:      DefaultTrailingLogs,
 		},
-		Store:       StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate},
+		Store:       StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate, CacheOnRead: DefaultCacheOnRead},
 		Drop:        watcher.DefaultConfig(),
 		Remote:      RemoteConfig{Config: remote.DefaultConfig(), IndexInterval: DefaultIndexInterval},
 		Replication: defaultReplicationConfig(),
@@ -389,6 +393,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseScrubRate(c.Store.ScrubRate); err != nil {
 		return bad("store.scrub_rate", fmt.Sprintf("%q is not a rate", c.Store.ScrubRate), "write e.g. "+DefaultScrubRate+", or 0 for no limit")
+	}
+	if _, err := parseCacheOnRead(c.Store.CacheOnRead); err != nil {
+		return bad("store.cache_on_read", err.Error(), "write always (the default), never, or a number of reads such as 3")
 	}
 	if rc := c.Remote.FromEnv(); rc.Endpoint != "" || rc.Bucket != "" {
 		if err := rc.Validate(); err != nil {

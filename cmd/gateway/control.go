@@ -20,6 +20,7 @@ type control struct {
 	scrub     *blobScrub
 	node      *queue.Node
 	drop      dropStatus // nil: no drop folders to report
+	pages     pageSources
 	log       zerolog.Logger
 
 	mu       sync.Mutex

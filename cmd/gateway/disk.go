@@ -11,15 +11,15 @@ import (
 
 // withDisk adds the data directory's file system to the status of a Controller.
 type withDisk struct {
-	admin.Controller
-	dir string
+	*control // with the archive and diagnostics endpoints (admin.Archive, admin.Diagnostics)
+	dir      string
 }
 
 var _ admin.Controller = withDisk{}
 
 // Status implements admin.Controller.
 func (d withDisk) Status(ctx context.Context) (admin.Status, error) {
-	st, err := d.Controller.Status(ctx)
+	st, err := d.control.Status(ctx)
 	if disk, derr := diskUsage(d.dir); derr == nil {
 		st.Disk = &disk
 	}

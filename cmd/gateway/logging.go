@@ -20,12 +20,16 @@ func isTerminal(f *os.File) bool {
 }
 
 // newLogger builds the root logger: console output on a terminal, JSON otherwise,
-// unless the configuration forces one.
-func newLogger(c LogConfig, out *os.File) zerolog.Logger {
+// unless the configuration forces one. Each also gets every line as JSON (the
+// log ring of the admin API).
+func newLogger(c LogConfig, out *os.File, also ...io.Writer) zerolog.Logger {
 	var w io.Writer = out
 	console := c.Format == "console" || (c.Format == "auto" && isTerminal(out))
 	if console {
 		w = zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly}
+	}
+	if len(also) > 0 {
+		w = zerolog.MultiLevelWriter(append([]io.Writer{w}, also...)...)
 	}
 	level, err := zerolog.ParseLevel(c.Level)
 	if err != nil {

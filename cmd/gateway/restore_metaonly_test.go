@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,17 +13,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	smithy "github.com/aws/smithy-go"
 
 	"github.com/ipas/ipas/internal/testutil"
 )
 
 // TestRestore_MetadataOnly: `gateway restore --metadata-only` of a replicated
 // archive downloads no object and says so; the daemon on it lists and HEADs
-// every object as before (storage class GLACIER), answers a GET with 403
-// InvalidObjectState naming the command that fetches the bytes, queues no
-// upload, and its collector deletes nothing; `gateway verify` passes. That
-// command fetches one object; a full `restore --merge` then fetches the rest
+// every object as before (storage class STANDARD, X-Ipas-Cached: false),
+// reads every GET through from the remote byte-identical (with
+// store.cache_on_read: never, nothing becomes local), queues no upload, and
+// its collector deletes nothing; `gateway verify` passes. A restore --merge
+// of one object fetches it; a full `restore --merge` then fetches the rest
 // (not that one again), and every object is byte-identical, with the same
 // ETag, headers, metadata, checksums and parts as before.
 func TestRestore_MetadataOnly(t *testing.T) {
@@ -32,7 +31,7 @@ func TestRestore_MetadataOnly(t *testing.T) {
 	s := newRestoreSetup(t, vgw.Endpoint, vgw)
 	f, err := os.OpenFile(s.cfgPath, os.O_APPEND|os.O_WRONLY, 0)
 	if err == nil {
-		_, err = f.WriteString("store: {gc_interval: 100ms}\n")
+		_, err = f.WriteString("store: {gc_interval: 100ms, cache_on_read: never}\n")
 		f.Close()
 	}
 	if err != nil {
@@ -68,7 +67,7 @@ func TestRestore_MetadataOnly(t *testing.T) {
 	if run.code != 0 {
 		t.Fatalf("restore --metadata-only: %s", run)
 	}
-	for _, w := range []string{"8 restored", "0 B downloaded", "8 restored object(s)", "on the remote only", "InvalidObjectState", "gateway restore --merge", "#12"} {
+	for _, w := range []string{"8 restored", "0 B downloaded", "8 restored object(s)", "on the remote only", "reads them through", "gateway restore --merge", "store.cache_on_read"} {
 		if !strings.Contains(run.stderr, w) {
 			t.Errorf("the summary does not say %q:\n%s", w, run.stderr)
 		}
@@ -99,18 +98,19 @@ func TestRestore_MetadataOnly(t *testing.T) {
 				t.Fatalf("HEAD %s: %v", name, err)
 			}
 			w := heads[name]
-			if h.StorageClass != types.StorageClassGlacier || aws.ToInt64(h.ContentLength) != aws.ToInt64(w.ContentLength) ||
+			if h.StorageClass != types.StorageClassStandard || aws.ToInt64(h.ContentLength) != aws.ToInt64(w.ContentLength) ||
 				aws.ToString(h.ETag) != aws.ToString(w.ETag) || aws.ToString(h.ContentType) != aws.ToString(w.ContentType) ||
 				!reflect.DeepEqual(h.Metadata, w.Metadata) || h.ReplicationStatus != types.ReplicationStatusCompleted {
 				t.Errorf("HEAD %s: class %q, %d bytes, ETag %s, %s, %v, replication %q; before: %d bytes, ETag %s, %s, %v",
 					name, h.StorageClass, aws.ToInt64(h.ContentLength), aws.ToString(h.ETag), aws.ToString(h.ContentType), h.Metadata, h.ReplicationStatus,
 					aws.ToInt64(w.ContentLength), aws.ToString(w.ETag), aws.ToString(w.ContentType), w.Metadata)
 			}
-			_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String(k)})
-			var ae smithy.APIError
-			if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidObjectState" || !strings.Contains(err.Error(), "StatusCode: 403") ||
-				!strings.Contains(ae.ErrorMessage(), "gateway restore --merge --bucket "+b+" --prefix "+k) {
-				t.Errorf("GET %s: %v; want 403 InvalidObjectState naming the restore command", name, err)
+			if got := cachedHeader(h.ResultMetadata); got != "false" {
+				t.Errorf("HEAD %s: X-Ipas-Cached %q, want false", name, got)
+			}
+			// Read through from the remote; cache_on_read: never keeps it remote-only.
+			if got := viewObject(t, ctx, c, b, k); !reflect.DeepEqual(got, want[name]) {
+				t.Errorf("GET %s read through:\n got %+v\nwant %+v", name, got, want[name])
 			}
 		}
 		got := append(listAll(t, ctx, c, "docs"), listAll(t, ctx, c, "photos")...)
@@ -122,8 +122,8 @@ func TestRestore_MetadataOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, o := range list.Contents {
-			if o.StorageClass != types.ObjectStorageClassGlacier {
-				t.Errorf("LIST: %s has storage class %q, want GLACIER", aws.ToString(o.Key), o.StorageClass)
+			if o.StorageClass != types.ObjectStorageClassStandard {
+				t.Errorf("LIST: %s has storage class %q, want STANDARD (read through)", aws.ToString(o.Key), o.StorageClass)
 			}
 		}
 		time.Sleep(time.Second) // collections run every 100 ms
@@ -132,7 +132,7 @@ func TestRestore_MetadataOnly(t *testing.T) {
 		}
 	})
 
-	// The command the GET error names fetches that one object.
+	// A restore of one object fetches that one object.
 	run = s.restore(t, dataDir, "--merge", "--bucket", "docs", "--prefix", "small.txt")
 	if run.code != 0 || !strings.Contains(run.stdout, `"name":"docs/small.txt","size":13,"status":"restored"`) ||
 		strings.Count(run.stdout, `"status":"restored"`) != 1 || strings.Contains(run.stdout, `"remote_only":true`) {

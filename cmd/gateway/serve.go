@@ -17,6 +17,7 @@ import (
 	"github.com/ipas/ipas/admin"
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/gateway/sigv4"
+	"github.com/ipas/ipas/internal/logring"
 	"github.com/ipas/ipas/metrics"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/watcher"
@@ -35,11 +36,12 @@ func runServe(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, os.Stderr)
+	ring := logring.New(logring.DefaultLines) // the console's Log page
+	log := newLogger(cfg.Log, os.Stderr, ring)
 	setMemoryLimit(cfg.MemoryLimit, log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, cfg, cf.load, log, stderr)
+	return serve(ctx, cfg, cf.load, log, ring, stderr)
 }
 
 // setMemoryLimit gives the Go runtime a soft limit on the memory it manages, so
@@ -58,7 +60,7 @@ func setMemoryLimit(limit int64, log zerolog.Logger) {
 // cfg.ShutdownTimeout: the S3 endpoint stops accepting requests and lets those in
 // flight finish, then the journal and the store are closed. On SIGHUP it calls
 // reload and applies the replication settings that can change at run time.
-func serve(ctx context.Context, cfg Config, reload func() (Config, error), log zerolog.Logger, terminal io.Writer) error {
+func serve(ctx context.Context, cfg Config, reload func() (Config, error), log zerolog.Logger, ring *logring.Ring, terminal io.Writer) error {
 	// The metrics read the components' totals at each scrape; the fields of
 	// state are set before the metrics endpoint starts.
 	state := &daemonState{}
@@ -110,6 +112,13 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		w.Close(context.Background())
 		return err
 	}
+	if err := startReadThrough(cfg, a, rep, log); err != nil {
+		stopRunning()
+		ln.Close()
+		w.Close(context.Background())
+		rep.stop(context.Background())
+		return err
+	}
 	rec := startReconcile(runCtx, cfg, a, rep, log)
 	scr, err := startScrub(runCtx, cfg, a, rep, log)
 	var ctrl *control
@@ -124,6 +133,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		return err
 	}
 	ctrl.drop = w
+	ctrl.pages.objects, ctrl.pages.folders, ctrl.pages.ring = a.objects, cfg.Drop.Folders, ring
 	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
 	if err != nil {
 		stopRunning()

@@ -57,9 +57,13 @@ function show(id) {
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("current", a.dataset.page === id);
 }
 
+const PAGES = ["overview", "uploads", "browse", "remote", "drop", "log"];
+
 function route() {
   if (!csrf) return;
-  show(location.hash === "#uploads" ? "uploads" : "overview");
+  const page = PAGES.includes(location.hash.slice(1)) ? location.hash.slice(1) : "overview";
+  show(page);
+  pageShown(page); // pages.js
 }
 
 function signedOut() {
@@ -82,6 +86,7 @@ function listen() {
   events = new EventSource("/api/v1/events");
   events.addEventListener("status", (e) => { $("live").textContent = "Live."; render(JSON.parse(e.data)); });
   events.addEventListener("signed-out", signedOut);
+  events.addEventListener("log", (e) => logChanged(JSON.parse(e.data).last)); // pages.js
   events.onerror = () => {
     $("live").textContent = "Reconnecting…";
     // A refused stream is not retried by the browser: find out why.
@@ -164,6 +169,7 @@ function render(st) {
     (tot.bytes_per_second ? " · uploading at " + bytes(tot.bytes_per_second) + "/s" : ""));
   jobs("active", st.active, false);
   jobs("failing", st.failing, true);
+  renderRemote(st); // pages.js
 }
 
 function jobs(id, list, failing) {

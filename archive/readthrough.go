@@ -1,0 +1,248 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/store"
+)
+
+// RemoteCopy is what the remote said of the copy it read a range from.
+type RemoteCopy struct {
+	ETag string // unquoted
+	Size int64  // of the whole remote object
+}
+
+// RemoteRanges reads byte ranges of objects' remote copies (the replication
+// remote client, adapted by cmd/gateway). An error that wraps
+// ErrRemoteMissing says the remote has no copy; any other is taken as the
+// remote being unreachable.
+type RemoteRanges interface {
+	GetRange(ctx context.Context, bucket, key string, off, length int64) (io.ReadCloser, RemoteCopy, error)
+}
+
+// RestoredJournal journals a remote-only version with its blobs
+// (*queue.Node), making it local again.
+type RestoredJournal interface {
+	PutRestoredObject(ctx context.Context, o queue.Object) (applied bool, err error)
+}
+
+var _ RestoredJournal = (*queue.Node)(nil)
+
+// Read-through errors. Each wraps the cause and names the object and the
+// remote.
+var (
+	// ErrRemoteUnavailable: the remote could not be read (down, refused, cut).
+	ErrRemoteUnavailable = errors.New("the remote cannot be reached")
+	// ErrRemoteMissing: the remote holds no copy of the object: it was lost.
+	ErrRemoteMissing = errors.New("the remote holds no copy of the object")
+	// ErrRemoteCorrupt: the remote copy is not the bytes the index names
+	// (SHA-256, size or remote ETag differ): changed or damaged outside IPAS.
+	ErrRemoteCorrupt = errors.New("the remote copy does not match the index")
+)
+
+// CachePolicy says when a read-through stores the object locally again: the
+// number of reads of the object (counted in memory since the daemon started,
+// whole or ranged) at which a whole read re-caches it. Only a whole read can
+// re-cache, because only it is checked against the object's SHA-256.
+type CachePolicy int
+
+const (
+	// CacheNever never stores read-through bytes.
+	CacheNever CachePolicy = 0
+	// CacheAlways re-caches on the first whole read (the default).
+	CacheAlways CachePolicy = 1
+)
+
+// maxCountedObjects bounds the read counter of a CachePolicy above 1: past
+// it the counts start again from zero, so memory stays bounded.
+const maxCountedObjects = 100_000
+
+// blockFetchTimeout bounds one block's fetch: it runs detached from the
+// requests waiting for it, which may come and go.
+const blockFetchTimeout = 2 * time.Minute
+
+// ReadThrough reads objects whose bytes are on the remote only from the
+// remote copy, in aligned blocks (BlockSize) shared between concurrent
+// readers, checks them, and re-caches whole objects by its CachePolicy.
+type ReadThrough struct {
+	remote  RemoteRanges
+	name    string // the remote, as errors name it
+	journal RestoredJournal
+	policy  CachePolicy
+	log     zerolog.Logger
+	blobs   *store.Store // set by Archive.SetReadThrough
+	group   *blockGroup
+
+	mu      sync.Mutex
+	reads   map[string]int  // object version -> reads, for a policy above 1
+	caching map[string]bool // object versions being re-cached
+
+	fetched atomic.Int64
+	cached  atomic.Int64
+}
+
+// NewReadThrough reads through from remote (described by name, e.g. its
+// endpoint, bucket and prefix) and re-caches into journal by policy.
+func NewReadThrough(remote RemoteRanges, name string, journal RestoredJournal, policy CachePolicy, log zerolog.Logger) *ReadThrough {
+	return &ReadThrough{
+		remote: remote, name: name, journal: journal, policy: policy,
+		log:   log.With().Str("component", "readthrough").Logger(),
+		group: newBlockGroup(), reads: map[string]int{}, caching: map[string]bool{},
+	}
+}
+
+// FetchedBytes is the number of bytes read from the remote so far.
+func (rt *ReadThrough) FetchedBytes() int64 { return rt.fetched.Load() }
+
+// CachedObjects is the number of objects made local again so far.
+func (rt *ReadThrough) CachedObjects() int64 { return rt.cached.Load() }
+
+// SetReadThrough makes a's remote-only objects readable through rt
+// (OpenRemote). Set it before serving reads; nil turns read-through off.
+func (a *Archive) SetReadThrough(rt *ReadThrough) {
+	if rt != nil {
+		rt.blobs = a.blobs
+	}
+	a.rt.Store(rt)
+}
+
+// ReadsThrough reports whether remote-only objects can be read (OpenRemote).
+func (a *Archive) ReadsThrough() bool { return a.rt.Load() != nil }
+
+// OpenRemote returns bytes [off, off+length) of o, whose bytes are on the
+// remote only, read through from the remote copy. The first block is fetched
+// before it returns, so that an unreachable remote (ErrRemoteUnavailable), a
+// lost copy (ErrRemoteMissing) or one that is not the indexed version
+// (ErrRemoteCorrupt) is known before a caller answers. Without read-through
+// (SetReadThrough) it is ErrRemoteOnly.
+//
+// A whole read is checked against o's SHA-256: the block holding the last
+// bytes is served only once every byte hashed right, so a mismatch cuts the
+// read short (its Read fails with ErrRemoteCorrupt) instead of handing out
+// wrong bytes; a whole read may also re-cache o (CachePolicy). A ranged read
+// cannot be checked against the SHA-256: each of its blocks is checked
+// against the remote copy's recorded ETag and size only, and served as read.
+func (a *Archive) OpenRemote(ctx context.Context, o queue.Object, off, length int64) (io.ReadCloser, error) {
+	rt := a.rt.Load()
+	if rt == nil || !o.RemoteOnly {
+		return nil, ErrRemoteOnly
+	}
+	whole := off == 0 && length == o.Size
+	src := &remoteSource{rt: rt, o: o}
+	if whole {
+		src.check = newWholeCheck(o)
+		if rt.shouldCache(o) {
+			src.cache = newRecache(rt, o)
+		}
+	} else {
+		rt.countRead(o)
+	}
+	rc, err := OpenRange(ctx, src, []Piece{{Size: o.Size}}, off, length)
+	if err != nil {
+		src.cache.abort(err)
+		return nil, err
+	}
+	return rc, nil
+}
+
+func versionName(o queue.Object) string { return o.Bucket + "/" + o.Key + "\x00" + o.VersionID }
+
+// countRead counts a read of o for a CachePolicy above 1.
+func (rt *ReadThrough) countRead(o queue.Object) int {
+	if rt.policy <= CacheAlways {
+		return int(rt.policy)
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if len(rt.reads) >= maxCountedObjects {
+		clear(rt.reads)
+	}
+	v := versionName(o)
+	rt.reads[v]++
+	return rt.reads[v]
+}
+
+// shouldCache counts a whole read of o and reports whether it re-caches o:
+// the policy says so and no other read is re-caching it already.
+func (rt *ReadThrough) shouldCache(o queue.Object) bool {
+	n := rt.countRead(o)
+	if rt.policy == CacheNever || n < int(rt.policy) || rt.blobs == nil {
+		return false
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	v := versionName(o)
+	if rt.caching[v] {
+		return false
+	}
+	rt.caching[v] = true
+	return true
+}
+
+func (rt *ReadThrough) release(o queue.Object, cached bool) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	v := versionName(o)
+	delete(rt.caching, v)
+	if cached {
+		delete(rt.reads, v)
+	}
+}
+
+// block returns the fetch of block idx of o, running or retained or new.
+func (rt *ReadThrough) block(o queue.Object, idx int64) *blockFetch {
+	f, _ := rt.group.get(blockKey{versionName(o), idx}, func() ([]byte, error) { return rt.fetchBlock(o, idx) })
+	return f
+}
+
+// fetchBlock reads block idx of o from the remote and checks that the remote
+// copy is the version the index recorded.
+func (rt *ReadThrough) fetchBlock(o queue.Object, idx int64) ([]byte, error) {
+	off := idx * BlockSize
+	n := min(BlockSize, o.Size-off)
+	ctx, cancel := context.WithTimeout(context.Background(), blockFetchTimeout)
+	defer cancel()
+	rc, rcopy, err := rt.remote.GetRange(ctx, o.Bucket, o.Key, off, n)
+	if err != nil {
+		return nil, rt.remoteError(o, err)
+	}
+	defer rc.Close()
+	if rcopy.Size != o.Size || (o.Replica.ETag != "" && rcopy.ETag != "" && strings.Trim(rcopy.ETag, `"`) != o.Replica.ETag) {
+		err := fmt.Errorf("archive: read %s/%s through from %s: %w: it holds %d bytes with ETag %s, the index recorded %d bytes with ETag %s",
+			o.Bucket, o.Key, rt.name, ErrRemoteCorrupt, rcopy.Size, rcopy.ETag, o.Size, o.Replica.ETag)
+		rt.logCorrupt(o, err)
+		return nil, err
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(rc, buf); err != nil {
+		return nil, rt.remoteError(o, err)
+	}
+	rt.fetched.Add(n)
+	return buf, nil
+}
+
+func (rt *ReadThrough) remoteError(o queue.Object, err error) error {
+	if errors.Is(err, ErrRemoteMissing) {
+		rt.log.Error().Err(err).Str("bucket", o.Bucket).Str("key", o.Key).
+			Msg("read-through: the remote holds no copy of an object whose bytes are on the remote only: it is lost; `gateway remote reconcile` lists such objects")
+		return fmt.Errorf("archive: read %s/%s through from %s: %w", o.Bucket, o.Key, rt.name, err)
+	}
+	return fmt.Errorf("archive: read %s/%s through from %s: %w: %w", o.Bucket, o.Key, rt.name, ErrRemoteUnavailable, err)
+}
+
+func (rt *ReadThrough) logCorrupt(o queue.Object, err error) {
+	rt.group.forget(versionName(o))
+	rt.log.Error().Err(err).Str("bucket", o.Bucket).Str("key", o.Key).Str("version", o.VersionID).
+		Msg("read-through: the remote copy was changed or damaged outside IPAS; the GET failed and nothing was cached. " +
+			"Fix: this archive holds no other copy of these bytes: PUT the object again from another copy, or delete it")
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ipas/ipas/archive"
+	"github.com/ipas/ipas/replication"
+	"github.com/ipas/ipas/replication/remote"
+)
+
+// DefaultCacheOnRead is store.cache_on_read's default: a whole read of an
+// object whose bytes are on the remote only stores it locally again.
+const DefaultCacheOnRead = "always"
+
+// parseCacheOnRead reads store.cache_on_read: "always", "never", or a number
+// N of reads of an object (counted in memory since the daemon started) at
+// which a whole read re-caches it.
+func parseCacheOnRead(v string) (archive.CachePolicy, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "always":
+		return archive.CacheAlways, nil
+	case "never":
+		return archive.CacheNever, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%q is neither always, never nor a number of reads", v)
+	}
+	return archive.CachePolicy(n), nil
+}
+
+// remoteRanges adapts the replication remote client to what read-through
+// needs: ranged GETs of an object's remote copy by bucket and key.
+type remoteRanges struct {
+	client *remote.Client
+}
+
+var _ archive.RemoteRanges = remoteRanges{}
+
+func (r remoteRanges) GetRange(ctx context.Context, bucket, key string, off, length int64) (io.ReadCloser, archive.RemoteCopy, error) {
+	rc, obj, err := r.client.GetObject(ctx, bucket+"/"+key, off, length)
+	if errors.Is(err, replication.ErrNotFound) {
+		return nil, archive.RemoteCopy{}, fmt.Errorf("%w: %w", archive.ErrRemoteMissing, err)
+	}
+	if err != nil {
+		return nil, archive.RemoteCopy{}, err
+	}
+	return rc, archive.RemoteCopy{ETag: obj.ETag, Size: obj.Size}, nil
+}
+
+// startReadThrough makes the archive's remote-only objects readable through
+// the replicator's remote client.
+func startReadThrough(cfg Config, a *dataArchive, rep *replicator, log zerolog.Logger) error {
+	policy, err := parseCacheOnRead(cfg.Store.CacheOnRead)
+	if err != nil {
+		return err // Validate caught it
+	}
+	name := describeRemote(rep.remote, rep.local != nil)
+	a.objects.SetReadThrough(archive.NewReadThrough(remoteRanges{rep.client}, name, a.node, policy, log))
+	return nil
+}
+
+// describeRemote names the remote in read-through errors: what a user
+// recognises, never a credential.
+func describeRemote(rc remote.Config, local bool) string {
+	if local {
+		return "the local copy (no remote configured)"
+	}
+	ep := rc.Endpoint
+	if ep == "" {
+		ep = "AWS S3 " + rc.Region
+	}
+	return fmt.Sprintf("remote %s bucket %s prefix %q", ep, rc.Bucket, rc.Prefix)
+}
