@@ -74,7 +74,7 @@ func (c MetricsConfig) validate(s3Address, consoleAddress string) error {
 		oHost, oPort, _ := net.SplitHostPort(other.addr)
 		if other.addr != "" && port == oPort && port != "0" && (host == oHost || host == "" || oHost == "") {
 			return &ConfigError{Field: "metrics.address", Problem: fmt.Sprintf("%q uses the port of %s", c.Address, other.field),
-				Fix: "give the metrics their own port, e.g. " + DefaultMetricsAddress}
+				Fix: fmt.Sprintf("give the metrics a port of their own (default %s), or \"\" to turn them off", DefaultMetricsAddress)}
 		}
 	}
 	return nil
