@@ -54,7 +54,7 @@ func startDaemon(t *testing.T, config string) *daemon {
 	}
 	cmd := exec.Command(bin, "serve", "--config", cfg, "--data-dir", filepath.Join(dir, "data"),
 		"--s3-addr", "127.0.0.1:0", "--log-level", "info")
-	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+browserKey, "IPAS_SECRET_KEY="+browserSecret, "IPAS_CONSOLE_ADDR=127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+browserKey, "IPAS_SECRET_KEY="+browserSecret, "IPAS_CONSOLE_ADDR=127.0.0.1:0", "IPAS_METRICS_ADDR=127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -151,6 +151,16 @@ func TestAnsible_InstallUpgradeRollback(t *testing.T) {
 	}
 	assertRunning(t, sys, "v0.0.2-test")
 	s3.get(t, work, "photos/2024/beach.jpg", "sand and sea")
+	// Type=notify: systemd waited for READY=1; a reload is a SIGHUP to the
+	// same process, which stays active.
+	pid, _ := sys.exec(t, "systemctl", "show", "--value", "-p", "MainPID", "ipas")
+	if out, err := sys.exec(t, "systemctl", "reload", "ipas"); err != nil {
+		t.Fatalf("systemctl reload ipas: %v\n%s", err, out)
+	}
+	waitActive(t, sys, "ipas")
+	if again, _ := sys.exec(t, "systemctl", "show", "--value", "-p", "MainPID", "ipas"); again != pid {
+		t.Fatalf("reload replaced the process: MainPID %q -> %q", pid, again)
+	}
 
 	// 5. A broken build: checksum fine, health check fails, the play fails and says
 	// so, and the previous release serves the same objects again.
@@ -201,7 +211,8 @@ func assertInstalledFiles(t *testing.T, root, version string) {
 	}
 	unit := read("etc/systemd/system/ipas.service")
 	for _, want := range []string{"Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict",
-		"ReadWritePaths=/var/lib/ipas /srv/ipas-drop\n", "LimitNOFILE=65536"} {
+		"ReadWritePaths=/var/lib/ipas /srv/ipas-drop\n", "LimitNOFILE=65536",
+		"Type=notify\n", "WatchdogSec=60s\n", "ExecReload=/bin/kill -HUP $MAINPID\n"} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("the unit lacks %q:\n%s", want, unit)
 		}

@@ -59,7 +59,7 @@ func TestRelease_Arm64UnderQemu(t *testing.T) {
 
 	cmd := exec.Command("qemu-aarch64-static", filepath.Join(dir, "gateway-linux-arm64"), "serve",
 		"--data-dir", filepath.Join(work, "data"), "--s3-addr", addr, "--log-level", "info")
-	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+testAccessKey, "IPAS_SECRET_KEY="+testSecretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+testAccessKey, "IPAS_SECRET_KEY="+testSecretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0", "IPAS_METRICS_ADDR=127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

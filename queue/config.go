@@ -78,6 +78,11 @@ type Config struct {
 	// Inline is the blob store that stages the objects PutObjectInline
 	// journals, and restores them on replay. Nil refuses PutObjectInline.
 	Inline InlineBlobs
+	// OnCommit, when set, is told how long each raft entry took from the
+	// proposal to its result (log append with its fsync, commit and apply):
+	// the journal's commit latency, which every acknowledged write waits
+	// for. It must not block.
+	OnCommit func(time.Duration)
 }
 
 // DefaultConfig returns a Config for a single node in dir.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -120,9 +121,10 @@ func (p *proposer) run() {
 		for _, r := range batch {
 			entry = appendEntry(entry, r.cmd)
 		}
+		proposed := time.Now()
 		f := p.raft.Apply(entry, p.cfg.ApplyTimeout)
 		p.flights.Add(1)
-		go p.await(f, batch)
+		go p.await(f, batch, proposed)
 	}
 }
 
@@ -154,12 +156,15 @@ func (p *proposer) entrySize(batch []*request) int {
 	return size
 }
 
-func (p *proposer) await(f raft.ApplyFuture, batch []*request) {
+func (p *proposer) await(f raft.ApplyFuture, batch []*request, proposed time.Time) {
 	defer p.flights.Done()
 	// The slot is released after the results are out, so that the
 	// writers just answered can queue again before the next entry is cut.
 	defer func() { <-p.slots }()
 	err := f.Error()
+	if p.cfg.OnCommit != nil {
+		p.cfg.OnCommit(time.Since(proposed))
+	}
 	if err != nil {
 		finish(batch, translateRaftError(err))
 		return

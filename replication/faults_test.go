@@ -110,7 +110,22 @@ func TestServerErrors(t *testing.T) {
 	}
 	large := randomBytes(12<<20, 9)
 	e.put("docs", "large", large)
-	e.start(testConfig(), e.newRemote(flaky.URL), nil)
+	// What the metrics count: each remote error by its code, and the
+	// retries it caused.
+	var mu sync.Mutex
+	codes := map[string]int{}
+	var partRetries, attemptsFailed atomic.Int64
+	rem := e.newRemote(flaky.URL, remote.WithErrorHook(func(code string) { mu.Lock(); codes[code]++; mu.Unlock() }))
+	r, err := replication.New(testConfig(), e.journal, e.store, rem, nil, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetEvents(replication.Events{PartRetry: func() { partRetries.Add(1) }, AttemptFailed: func() { attemptsFailed.Add(1) }})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); r.RunTerm(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
 	waitFor(t, "replication through 500 and 503 errors", func() bool { return e.journal.pending() == 0 })
 	for i, w := range want {
 		if got := firstOf(e.remoteSHA256("docs", fmt.Sprintf("f%d", i))); got != w {
@@ -124,6 +139,18 @@ func TestServerErrors(t *testing.T) {
 		t.Fatal("no error was injected")
 	}
 	t.Logf("%d errors injected in %d requests", injected.Load(), n.Load())
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("errors seen by code %v, %d part retries, %d failed attempts", codes, partRetries.Load(), attemptsFailed.Load())
+	if codes["SlowDown"] == 0 || codes["InternalError"] == 0 {
+		t.Errorf("errors by code %v: want both SlowDown and InternalError counted", codes)
+	}
+	if codes["SlowDown"]+codes["InternalError"] > int(injected.Load()) {
+		t.Errorf("errors by code %v: more than the %d injected", codes, injected.Load())
+	}
+	if partRetries.Load()+attemptsFailed.Load() == 0 {
+		t.Error("no retry was reported")
+	}
 }
 
 // TestPausesOnRefusal: with the remote bucket missing, and then with

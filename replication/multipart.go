@@ -198,6 +198,7 @@ func (r *Replicator) uploadPart(ctx context.Context, j Job, num int, p *progress
 		}
 		wait := backoff(attempt, r.cfg.BackoffMin, r.cfg.BackoffMax)
 		log.Debug().Err(err).Int("part", num).Dur("retry_in", wait).Msg("part failed, retrying")
+		r.events.partRetry()
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

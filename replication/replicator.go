@@ -22,6 +22,7 @@ type Replicator struct {
 	bw      *Bandwidth
 	log     zerolog.Logger
 	now     func() time.Time
+	events  Events
 
 	partSlots chan struct{} // global parts-in-flight semaphore
 	wake      chan struct{}
@@ -279,6 +280,7 @@ func (r *Replicator) outcome(ctx context.Context, j Job, p *progress, err error,
 		at := r.now().Add(wait)
 		r.retryAt[j.ID] = at
 		r.mu.Unlock()
+		r.events.attemptFailed()
 		log.Warn().Err(err).Dur("retry_in", wait).Msg("replication attempt failed")
 		if jerr := r.journal.JobFailed(ctx, j.ID, err.Error(), at); jerr != nil {
 			log.Warn().Err(jerr).Msg("journal failure")

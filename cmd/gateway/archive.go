@@ -28,7 +28,7 @@ type dataArchive struct {
 
 // openArchive locks cfg.DataDir and opens the store and the journal in it. On error
 // everything opened so far is closed again.
-func openArchive(ctx context.Context, cfg Config, log zerolog.Logger) (_ *dataArchive, err error) {
+func openArchive(ctx context.Context, cfg Config, log zerolog.Logger, tune ...func(*queue.Config)) (_ *dataArchive, err error) {
 	a := &dataArchive{}
 	defer func() {
 		if err != nil {
@@ -50,6 +50,9 @@ func openArchive(ctx context.Context, cfg Config, log zerolog.Logger) (_ *dataAr
 	qc.SnapshotInterval = cfg.Journal.SnapshotInterval
 	qc.TrailingLogs = cfg.Journal.TrailingLogs
 	qc.Inline = st // small objects' bytes travel in the journal (gateway.DefaultInlineMax)
+	for _, f := range tune {
+		f(&qc)
+	}
 	node := queue.New(qc, log)
 	if err = node.Open(ctx); err != nil {
 		return nil, err

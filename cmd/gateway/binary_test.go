@@ -76,7 +76,7 @@ func startServe(t *testing.T, env []string, args ...string) *gatewayProcess {
 	t.Helper()
 	cmd := exec.Command(buildGateway(t), append([]string{"serve"}, args...)...)
 	// Each daemon gets its own console port: tests run side by side.
-	cmd.Env = append(append(os.Environ(), "IPAS_CONSOLE_ADDR=127.0.0.1:0"), env...)
+	cmd.Env = append(append(os.Environ(), "IPAS_CONSOLE_ADDR=127.0.0.1:0", "IPAS_METRICS_ADDR=127.0.0.1:0"), env...)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -78,6 +78,7 @@ type Config struct {
 	Remote      RemoteConfig      `yaml:"remote"`
 	Replication ReplicationConfig `yaml:"replication"`
 	Console     ConsoleConfig     `yaml:"console"`
+	Metrics     MetricsConfig     `yaml:"metrics"`
 }
 
 // ConsoleConfig is the web console. It serves HTTPS exactly when the S3
@@ -187,6 +188,7 @@ func DefaultConfig() Config {
 		Remote:      RemoteConfig{Config: remote.DefaultConfig(), IndexInterval: DefaultIndexInterval},
 		Replication: defaultReplicationConfig(),
 		Console:     ConsoleConfig{Address: DefaultConsoleAddress},
+		Metrics:     MetricsConfig{Address: DefaultMetricsAddress},
 	}
 }
 
@@ -286,6 +288,12 @@ func ApplyEnv(c *Config, getenv func(string) string) error {
 	if v := getenv(EnvConsoleAddress); v != "" {
 		c.Console.Address = v
 	}
+	if v := getenv(EnvMetricsAddress); v != "" {
+		c.Metrics.Address = v
+	}
+	if v := getenv(EnvMetricsToken); v != "" {
+		c.Metrics.Token = v
+	}
 	if v := getenv(EnvLogLevel); v != "" {
 		c.Log.Level = v
 	}
@@ -366,6 +374,9 @@ func (c *Config) Validate() error {
 		seen[cred.AccessKey] = true
 	}
 	if err := c.Console.validate(c.S3.Address); err != nil {
+		return err
+	}
+	if err := c.Metrics.validate(c.S3.Address, c.Console.Address); err != nil {
 		return err
 	}
 	if c.Journal.SnapshotThreshold == 0 {

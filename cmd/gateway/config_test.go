@@ -130,7 +130,7 @@ func TestConfigFlags_Precedence(t *testing.T) {
 	if err := os.WriteFile(path, []byte("data_dir: /from/file\ns3: {address: ':9001'}\nlog: {level: warn}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(EnvS3Address, ":9002")
+	t.Setenv(EnvS3Address, ":9003")
 	t.Setenv(EnvAccessKey, "ENVKEY")
 	t.Setenv(EnvSecretKey, "env-secret-123")
 	f := configFlags{configPath: path, logLevel: "error"}
@@ -138,7 +138,7 @@ func TestConfigFlags_Precedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DataDir != "/from/file" || c.S3.Address != ":9002" || c.Log.Level != "error" {
+	if c.DataDir != "/from/file" || c.S3.Address != ":9003" || c.Log.Level != "error" {
 		t.Fatalf("precedence defaults<file<env<flags broken: %+v", c)
 	}
 	if len(c.S3.Credentials) != 1 || c.S3.Credentials[0].AccessKey != "ENVKEY" {

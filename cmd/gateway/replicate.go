@@ -13,6 +13,7 @@ import (
 
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/gateway/sigv4"
+	"github.com/ipas/ipas/metrics"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/replication"
 	"github.com/ipas/ipas/replication/remote"
@@ -127,7 +128,8 @@ type replicator struct {
 }
 
 // startReplicator starts the workers (they run only while this node leads the journal).
-func startReplicator(ctx context.Context, cfg Config, a *dataArchive, log zerolog.Logger) (*replicator, error) {
+// m, when not nil, counts part retries, failed attempts and remote errors.
+func startReplicator(ctx context.Context, cfg Config, a *dataArchive, m *metrics.Metrics, log zerolog.Logger) (*replicator, error) {
 	rc := cfg.Remote.FromEnv()
 	r := &replicator{done: make(chan struct{})}
 	if rc.Endpoint == "" && rc.Bucket == "" {
@@ -140,7 +142,11 @@ func startReplicator(ctx context.Context, cfg Config, a *dataArchive, log zerolo
 		log.Warn().Str("endpoint", rc.Endpoint).Str("dir", a.dir.join(localRemoteDir)).
 			Msg("no remote configured: replicating to a local copy on this machine, which is NOT offsite; set remote.bucket (and remote.endpoint for non-AWS) for an offsite copy")
 	}
-	client, err := remote.New(ctx, rc, log)
+	var opts []remote.Option
+	if m != nil {
+		opts = append(opts, remote.WithErrorHook(m.RemoteError))
+	}
+	client, err := remote.New(ctx, rc, log, opts...)
 	if err != nil {
 		r.closeLocal(ctx)
 		return nil, fmt.Errorf("remote: %w", err)
@@ -166,6 +172,9 @@ func startReplicator(ctx context.Context, cfg Config, a *dataArchive, log zerolo
 	if err != nil {
 		r.closeLocal(ctx)
 		return nil, err
+	}
+	if m != nil {
+		rep.SetEvents(replication.Events{PartRetry: m.PartRetried, AttemptFailed: m.AttemptFailed})
 	}
 	r.rep = rep
 	go func() {

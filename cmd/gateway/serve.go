@@ -18,6 +18,8 @@ import (
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/gateway/sigv4"
 	"github.com/ipas/ipas/internal/logring"
+	"github.com/ipas/ipas/metrics"
+	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/watcher"
 )
 
@@ -59,7 +61,11 @@ func setMemoryLimit(limit int64, log zerolog.Logger) {
 // flight finish, then the journal and the store are closed. On SIGHUP it calls
 // reload and applies the replication settings that can change at run time.
 func serve(ctx context.Context, cfg Config, reload func() (Config, error), log zerolog.Logger, ring *logring.Ring, terminal io.Writer) error {
-	a, err := openArchive(ctx, cfg, log)
+	// The metrics read the components' totals at each scrape; the fields of
+	// state are set before the metrics endpoint starts.
+	state := &daemonState{}
+	m := metrics.New(func() metrics.State { return state.read() })
+	a, err := openArchive(ctx, cfg, log, func(qc *queue.Config) { qc.OnCommit = m.ObserveCommit })
 	if err != nil {
 		return err
 	}
@@ -100,7 +106,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	defer stopServing()
 	runCtx, stopRunning := context.WithCancel(ctx)
 	defer stopRunning()
-	rep, err := startReplicator(runCtx, cfg, a, log)
+	rep, err := startReplicator(runCtx, cfg, a, m, log)
 	if err != nil {
 		ln.Close()
 		w.Close(context.Background())
@@ -137,10 +143,28 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		return err
 	}
 	// The admin API shares the listener and the S3 credentials; see package admin.
-	handler := admin.Mount(admin.NewHandler(withDisk{ctrl, a.dir.path}, s3Verifier(gcfg), log), srv, gcfg.Domain)
+	// The S3 requests, not the admin API's, are counted.
+	handler := admin.Mount(admin.NewHandler(withDisk{ctrl, a.dir.path}, s3Verifier(gcfg), log),
+		m.InstrumentS3(srv, srv.Operation), gcfg.Domain)
 	// The web console runs the same actions behind its own sign-in; see package console.
 	consoleURL, consoleWait, err := startConsole(serveCtx, cfg, gcfg, a.dir.path, withDisk{ctrl, a.dir.path}, terminal, log)
 	if err != nil {
+		stopRunning()
+		ln.Close()
+		w.Close(context.Background())
+		rep.stop(context.Background())
+		return err
+	}
+	*state = daemonState{a: a, rep: rep, w: w}
+	access, err := metricsAccess(cfg.Metrics, a.dir.path, log)
+	var metricsURL string
+	metricsWait := func() error { return nil }
+	if err == nil {
+		metricsURL, metricsWait, err = startMetrics(serveCtx, cfg, gcfg, metrics.Handler(m, access, a.ready, log))
+	}
+	if err != nil {
+		stopServing()
+		consoleWait()
 		stopRunning()
 		ln.Close()
 		w.Close(context.Background())
@@ -165,7 +189,11 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		scheme = "https"
 	}
 	log.Info().Str("data_dir", a.dir.path).Str("s3_endpoint", scheme+"://"+ln.Addr().String()).
-		Str("console", consoleURL).Msg("gateway ready")
+		Str("console", consoleURL).Str("metrics", metricsURL).Msg("gateway ready")
+	sd := systemd{log: log}
+	sd.ready()
+	watchdogDone := make(chan struct{})
+	go func() { defer close(watchdogDone); sd.watchdog(runCtx, a.healthy) }()
 	var runErr error
 	for running := true; running; {
 		select {
@@ -180,11 +208,12 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 			watching <- nil
 			running = false
 		case <-hup:
-			reloadReplication(reload, ctrl, log)
+			sd.reloading(func() { reloadReplication(reload, ctrl, log) })
 		}
 	}
 
 	log.Info().Msg("shutting down: no new work is accepted")
+	sd.stopping()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	stopServing()
@@ -194,7 +223,11 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	if err := consoleWait(); err != nil {
 		log.Warn().Err(err).Msg("console shutdown")
 	}
+	if err := metricsWait(); err != nil {
+		log.Warn().Err(err).Msg("metrics shutdown")
+	}
 	stopRunning()
+	<-watchdogDone
 	if err := <-watching; err != nil && !errors.Is(err, context.Canceled) {
 		log.Warn().Err(err).Msg("drop folders shutdown")
 	}

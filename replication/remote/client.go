@@ -62,6 +62,7 @@ type options struct {
 	responseTimeout time.Duration
 	httpClient      awsconfig.HTTPClient
 	listPageSize    int
+	errorHook       func(code string)
 }
 
 // WithCredentials replaces the configured credentials (tests, or a caller
@@ -125,6 +126,9 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 		so.UsePathStyle = cfg.PathStyle
 		if cfg.Endpoint != "" {
 			so.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+		if o.errorHook != nil {
+			so.APIOptions = append(so.APIOptions, errorHookMiddleware(o.errorHook))
 		}
 	})
 	return &Client{

@@ -57,7 +57,7 @@ func startServer(t *testing.T) server {
 
 	cmd := exec.Command(bin, "serve", "--data-dir", filepath.Join(dir, "data"),
 		"--s3-addr", "127.0.0.1:0", "--log-level", "info")
-	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+accessKey, "IPAS_SECRET_KEY="+secretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+accessKey, "IPAS_SECRET_KEY="+secretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0", "IPAS_METRICS_ADDR=127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatalf("gateway stderr: %v", err)
