@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/admin"
+	"github.com/ipas/ipas/internal/httpserve"
 )
 
 // Defaults of the Server's tunables.
@@ -147,24 +147,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.TLS != nil {
 		ln = tls.NewListener(ln, s.TLS)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("console: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
-	defer cancel()
-	err := hs.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		hs.Close()
-	}
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
-		return fmt.Errorf("console: serve: %w", serr)
-	}
-	if err != nil {
-		return fmt.Errorf("console: shutdown: %w", err)
+	if err := httpserve.Serve(ctx, hs, ln, s.ShutdownTimeout); err != nil {
+		return fmt.Errorf("console: %w", err)
 	}
 	return nil
 }

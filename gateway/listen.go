@@ -3,11 +3,12 @@ package gateway
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log"
 	"net"
 	"net/http"
+
+	"github.com/ipas/ipas/internal/httpserve"
 )
 
 // HTTPServer returns an http.Server for s with the configured timeouts. There is no
@@ -42,24 +43,8 @@ func (s *Server) ServeHandler(ctx context.Context, ln net.Listener, h http.Handl
 		hs.TLSConfig = tc
 		ln = tls.NewListener(ln, tc)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("gateway: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	err := hs.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		hs.Close()
-	}
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
-		return fmt.Errorf("gateway: serve: %w", serr)
-	}
-	if err != nil {
-		return fmt.Errorf("gateway: shutdown: %w", err)
+	if err := httpserve.Serve(ctx, hs, ln, s.cfg.ShutdownTimeout); err != nil {
+		return fmt.Errorf("gateway: %w", err)
 	}
 	return nil
 }

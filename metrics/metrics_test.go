@@ -14,8 +14,9 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 	"github.com/rs/zerolog"
+
+	"github.com/ipas/ipas/internal/testutil"
 )
 
 const testToken = "scrape-token-0123456789"
@@ -38,42 +39,7 @@ func scrape(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
 	if code != http.StatusOK {
 		t.Fatalf("scrape: %d %s", code, body)
 	}
-	var p expfmt.TextParser
-	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("scrape does not parse: %v\n%s", err, body)
-	}
-	return fams
-}
-
-// value returns the value of the family's series whose labels include
-// labels (name, value pairs); -1 when there is none.
-func value(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	f := fams[name]
-	if f == nil {
-		return -1
-	}
-next:
-	for _, m := range f.Metric {
-		for i := 0; i+1 < len(labels); i += 2 {
-			found := false
-			for _, l := range m.Label {
-				found = found || (l.GetName() == labels[i] && l.GetValue() == labels[i+1])
-			}
-			if !found {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue()
-		case m.Gauge != nil:
-			return m.Gauge.GetValue()
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount())
-		}
-	}
-	return -1
+	return testutil.ParseMetrics(t, body)
 }
 
 func TestHandler_TokenAndHealthWords(t *testing.T) {
@@ -177,7 +143,7 @@ func TestInstrumentS3_CountsAndKeepsSendfile(t *testing.T) {
 		{"ipas_s3_sent_bytes_total", []string{"operation", "GetObject"}, 5000},
 		{"ipas_s3_request_duration_seconds", []string{"operation", "PutObject"}, 1},
 	} {
-		if got := value(fams, c.name, c.labels...); got != c.want {
+		if got := testutil.MetricValue(fams, c.name, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
@@ -194,24 +160,24 @@ func TestState_ReadAtScrape(t *testing.T) {
 	m.ObserveCommit(3 * time.Millisecond)
 	h := Handler(m, Access{Token: testToken}, nil, zerolog.Nop())
 	fams := scrape(t, h)
-	if got := value(fams, "ipas_replication_pending_bytes"); got != 100 {
+	if got := testutil.MetricValue(fams, "ipas_replication_pending_bytes"); got != 100 {
 		t.Errorf("pending bytes %v", got)
 	}
-	if got := value(fams, "ipas_replication_oldest_pending_age_seconds"); got < 3600 || got > 3700 {
+	if got := testutil.MetricValue(fams, "ipas_replication_oldest_pending_age_seconds"); got < 3600 || got > 3700 {
 		t.Errorf("oldest pending age %v, want about an hour", got)
 	}
-	if got := value(fams, "ipas_drop_files_ingested_total"); got != -1 {
+	if got := testutil.MetricValue(fams, "ipas_drop_files_ingested_total"); got != -1 {
 		t.Errorf("drop metrics without a watcher: %v, want none", got)
 	}
-	if value(fams, "ipas_remote_errors_total", "code", "SlowDown") != 1 || value(fams, "ipas_replication_part_retries_total") != 1 ||
-		value(fams, "ipas_journal_commit_duration_seconds") != 1 {
+	if testutil.MetricValue(fams, "ipas_remote_errors_total", "code", "SlowDown") != 1 || testutil.MetricValue(fams, "ipas_replication_part_retries_total") != 1 ||
+		testutil.MetricValue(fams, "ipas_journal_commit_duration_seconds") != 1 {
 		t.Error("event counters did not move")
 	}
 	st.Drop = &DropState{Ingested: 2, Skipped: 1}
 	st.Archive.PendingBytes = 0
 	fams = scrape(t, h)
-	if value(fams, "ipas_drop_files_ingested_total") != 2 || value(fams, "ipas_drop_files_skipped_total") != 1 ||
-		value(fams, "ipas_replication_pending_bytes") != 0 {
+	if testutil.MetricValue(fams, "ipas_drop_files_ingested_total") != 2 || testutil.MetricValue(fams, "ipas_drop_files_skipped_total") != 1 ||
+		testutil.MetricValue(fams, "ipas_replication_pending_bytes") != 0 {
 		t.Error("the second scrape did not read the state again")
 	}
 }
@@ -227,7 +193,7 @@ func TestRemoteError_BoundedCodes(t *testing.T) {
 	if n := len(fams["ipas_remote_errors_total"].Metric); n > maxRemoteCodes+1 {
 		t.Fatalf("%d series", n)
 	}
-	if got := value(fams, "ipas_remote_errors_total", "code", otherCode); got != 200-maxRemoteCodes {
+	if got := testutil.MetricValue(fams, "ipas_remote_errors_total", "code", otherCode); got != 200-maxRemoteCodes {
 		t.Fatalf("Other = %v, want %d", got, 200-maxRemoteCodes)
 	}
 }

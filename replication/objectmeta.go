@@ -2,7 +2,6 @@ package replication
 
 import (
 	"maps"
-	"net/textproto"
 	"strings"
 
 	"github.com/ipas/ipas/queue"
@@ -37,34 +36,12 @@ func MetaFromObject(o *queue.Object) ObjectMeta {
 		}
 	}
 	for k, v := range o.Metadata {
-		if lower := strings.ToLower(k); strings.HasPrefix(lower, storedUserPrefix) {
-			if m.User == nil {
-				m.User = map[string]string{}
-			}
-			m.User[strings.TrimPrefix(lower, storedUserPrefix)] = v
-			continue
-		}
-		switch textproto.CanonicalMIMEHeaderKey(k) {
-		case "Cache-Control":
-			m.CacheControl = v
-		case "Content-Disposition":
-			m.ContentDisposition = v
-		case "Content-Encoding":
-			m.ContentEncoding = v
-		case "Content-Language":
-			m.ContentLanguage = v
-		case "Expires":
-			m.Expires = v
-		case storedRedirect:
-			m.WebsiteRedirect = v
-		case storedTagging:
-			m.Tagging = v
-		default:
+		lower := strings.ToLower(k)
+		if strings.HasPrefix(lower, storedUserPrefix) {
+			m.setUser(strings.TrimPrefix(lower, storedUserPrefix), v)
+		} else if !m.setHeader(lower, v) {
 			// Not a key the gateway writes: keep it rather than lose it.
-			if m.User == nil {
-				m.User = map[string]string{}
-			}
-			m.User[strings.ToLower(k)] = v
+			m.setUser(lower, v)
 		}
 	}
 	return m

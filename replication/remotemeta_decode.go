@@ -99,7 +99,15 @@ func DecodeObjectMeta(h RemoteHeaders) (ObjectMeta, error) {
 // stored headers ("cache-control") and user metadata ("x-amz-meta-owner")
 // into the remote's user metadata as they were.
 func (m *ObjectMeta) decodeFormat0(k, v string) {
-	switch k {
+	if !m.setHeader(k, v) {
+		m.setUser(strings.TrimPrefix(k, "x-amz-meta-"), v)
+	}
+}
+
+// setHeader sets the field of the stored header name (lower case), and
+// reports false when name is none of them.
+func (m *ObjectMeta) setHeader(name, v string) bool {
+	switch name {
 	case "cache-control":
 		m.CacheControl = v
 	case "content-disposition":
@@ -115,8 +123,9 @@ func (m *ObjectMeta) decodeFormat0(k, v string) {
 	case "x-amz-tagging":
 		m.Tagging = v
 	default:
-		m.setUser(strings.TrimPrefix(k, "x-amz-meta-"), v)
+		return false
 	}
+	return true
 }
 
 func (m *ObjectMeta) setUser(k, v string) {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"path/filepath"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -42,39 +41,14 @@ func populateDirect(ctx context.Context, c config, rem remoteSetup, sc *scenario
 	objs := smallObjects(c, c.many, 2, func(i int) string { return fmt.Sprintf("d%03d/f%06d.bin", i/1000, i) })
 	entries := make([]queue.Object, len(objs))
 	now := time.Now().UTC()
-	work := make(chan int)
-	errs := make(chan error, manyWriters)
-	var wg sync.WaitGroup
-	for range manyWriters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				q, err := putDirect(ctx, cl, sc.bucket, objs[i], now)
-				if err != nil {
-					errs <- err
-					return
-				}
-				entries[i] = q
-			}
-		}()
-	}
-feed:
-	for i := range objs {
-		select {
-		case work <- i:
-		case err = <-errs:
-			break feed
+	err = parallel(len(objs), manyWriters, func(i int) error {
+		q, err := putDirect(ctx, cl, sc.bucket, objs[i], now)
+		if err != nil {
+			return err
 		}
-	}
-	close(work)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errs:
-		default:
-		}
-	}
+		entries[i] = q
+		return nil
+	})
 	if err != nil {
 		return err
 	}

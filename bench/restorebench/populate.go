@@ -133,20 +133,32 @@ func putLarge(ctx context.Context, cl *s3.Client, bucket string, objs []object) 
 }
 
 func putSmall(ctx context.Context, cl *s3.Client, bucket string, objs []object) error {
-	work := make(chan object)
-	errs := make(chan error, putWriters)
+	return parallel(len(objs), putWriters, func(i int) error {
+		o := objs[i]
+		body, err := io.ReadAll(o.body())
+		if err == nil {
+			_, err = cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.key), Body: bytes.NewReader(body)})
+		}
+		if err != nil {
+			return fmt.Errorf("put %s/%s: %w", bucket, o.key, err)
+		}
+		return nil
+	})
+}
+
+// parallel calls fn(0) to fn(n-1) from writers goroutines and returns the first
+// error fn returns; after it, no further i is handed out.
+func parallel(n, writers int, fn func(i int) error) error {
+	work := make(chan int)
+	errs := make(chan error, writers)
 	var wg sync.WaitGroup
-	for range putWriters {
+	for range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for o := range work {
-				body, err := io.ReadAll(o.body())
-				if err == nil {
-					_, err = cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.key), Body: bytes.NewReader(body)})
-				}
-				if err != nil {
-					errs <- fmt.Errorf("put %s/%s: %w", bucket, o.key, err)
+			for i := range work {
+				if err := fn(i); err != nil {
+					errs <- err
 					return
 				}
 			}
@@ -154,9 +166,9 @@ func putSmall(ctx context.Context, cl *s3.Client, bucket string, objs []object) 
 	}
 	var err error
 feed:
-	for _, o := range objs {
+	for i := range n {
 		select {
-		case work <- o:
+		case work <- i:
 		case err = <-errs:
 			break feed
 		}

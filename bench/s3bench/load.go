@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,33 +14,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/ipas/ipas/bench/internal/benchkit"
 )
 
-const (
-	// maxConnsPerHost keeps every concurrent request on its own kept-alive connection.
-	maxConnsPerHost = 64
-	// requestTimeout bounds one small request; big transfers are bounded by the caller's ctx.
-	requestTimeout = 30 * time.Second
-)
+// requestTimeout bounds one small request; big transfers are bounded by the caller's ctx.
+const requestTimeout = 30 * time.Second
 
-// newClient returns an SDK client for endpoint, path style, computing request
-// checksums only where S3 requires them (the transfer manager still adds a CRC32
-// to every part). Over plain HTTP the SDK signs every payload's SHA-256.
+// newClient returns an SDK client for endpoint that does not retry, computing
+// request checksums only where S3 requires them (the transfer manager still adds
+// a CRC32 to every part). Over plain HTTP the SDK signs every payload's SHA-256.
 func newClient(endpoint string) *s3.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = maxConnsPerHost
-	tr.MaxIdleConnsPerHost = maxConnsPerHost
-	return s3.New(s3.Options{
-		BaseEndpoint: aws.String(endpoint),
-		Region:       "us-east-1",
-		UsePathStyle: true,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: benchAccessKey, SecretAccessKey: benchSecretKey}, nil
-		}),
-		HTTPClient:                 &http.Client{Transport: tr},
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-		RetryMaxAttempts:           1,
+	return benchkit.NewS3Client(endpoint, benchAccessKey, benchSecretKey, func(o *s3.Options) {
+		o.RetryMaxAttempts = 1
 	})
 }
 

@@ -26,7 +26,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -36,6 +35,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ipas/ipas/bench/internal/benchkit"
 )
 
 const (
@@ -209,11 +210,9 @@ func startIPAS(ctx context.Context, c *config) (*server, error) {
 		}
 		// The binary stays open while it runs; its directory goes once it has started.
 		defer os.RemoveAll(tmp)
-		bin := filepath.Join(tmp, "gateway")
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/ipas/ipas/cmd/gateway")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("build gateway: %w\n%s", err, out)
+		bin, err := benchkit.BuildGateway(ctx, tmp)
+		if err != nil {
+			return nil, err
 		}
 		return startGateway(ctx, bin, c.dir, c.replicate, c.gatewayLog)
 	}

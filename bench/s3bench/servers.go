@@ -1,9 +1,8 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ipas/ipas/bench/internal/benchkit"
 )
 
 const (
@@ -31,9 +32,11 @@ type server struct {
 	name     string
 	endpoint string
 	pid      int
-	cmd      *exec.Cmd     // nil in process
-	shutdown func()        // in process: stops the gateway
-	exited   chan struct{} // closed when the server has stopped
+	gw       *benchkit.Gateway // the gateway as a child process
+	logFile  *os.File          // gw's log file, when it has one
+	cmd      *exec.Cmd         // versitygw
+	shutdown func()            // in process: stops the gateway
+	exited   chan struct{}     // closed when versitygw or the in-process gateway has stopped
 	dataDir  string
 }
 
@@ -59,7 +62,7 @@ func startGateway(ctx context.Context, bin, root string, replicate bool, logPath
 	if err != nil {
 		return nil, fmt.Errorf("start gateway: %w", err)
 	}
-	args := []string{"serve", "--data-dir", filepath.Join(dir, "data"), "--s3-addr", "127.0.0.1:0", "--log-level", "info"}
+	args := []string{"--data-dir", filepath.Join(dir, "data"), "--s3-addr", "127.0.0.1:0", "--log-level", "info"}
 	if !replicate {
 		cfg := filepath.Join(dir, "ipas.yaml")
 		if err := os.WriteFile(cfg, []byte(gatewayPausedConfig), 0o600); err != nil {
@@ -67,57 +70,29 @@ func startGateway(ctx context.Context, bin, root string, replicate bool, logPath
 		}
 		args = append(args, "--config", cfg)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+benchAccessKey, "IPAS_SECRET_KEY="+benchSecretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
+	env := []string{"IPAS_ACCESS_KEY=" + benchAccessKey, "IPAS_SECRET_KEY=" + benchSecretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0"}
+	g, err := benchkit.StartServe(ctx, bin, args, env, gatewayLog{logFile})
 	if err != nil {
-		return nil, fmt.Errorf("start gateway: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start gateway: %w", err)
-	}
-	s := &server{name: "ipas gateway", pid: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		if logFile != nil {
-			defer logFile.Close()
+			logFile.Close()
 		}
-		for sc.Scan() {
-			if logFile != nil {
-				fmt.Fprintln(logFile, sc.Text())
-			}
-			if strings.Contains(sc.Text(), `"level":"warn"`) || strings.Contains(sc.Text(), `"level":"error"`) {
-				fmt.Fprintln(os.Stderr, "ipas gateway:", sc.Text())
-			}
-			if !strings.Contains(sc.Text(), "gateway ready") {
-				continue
-			}
-			var line struct {
-				Endpoint string `json:"s3_endpoint"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Endpoint != "" {
-				select {
-				case ready <- line.Endpoint:
-				default:
-				}
-			}
-		}
-	}()
-	go func() { cmd.Wait(); close(s.exited) }()
-	select {
-	case s.endpoint = <-ready:
-		return s, nil
-	case <-s.exited:
-		return nil, fmt.Errorf("start gateway: exited before it was ready")
-	case <-time.After(readyTimeout):
-		s.stop()
-		return nil, fmt.Errorf("start gateway: not ready within %v", readyTimeout)
-	case <-ctx.Done():
-		s.stop()
-		return nil, ctx.Err()
+		return nil, err
 	}
+	return &server{name: "ipas gateway", endpoint: g.Endpoint, pid: g.Pid(), gw: g, logFile: logFile, dataDir: dir}, nil
+}
+
+// gatewayLog takes the gateway's stderr a line a Write: it copies every line to
+// f, when set, and warnings and errors to this process's stderr.
+type gatewayLog struct{ f *os.File }
+
+func (l gatewayLog) Write(p []byte) (int, error) {
+	if l.f != nil {
+		l.f.Write(p)
+	}
+	if bytes.Contains(p, []byte(`"level":"warn"`)) || bytes.Contains(p, []byte(`"level":"error"`)) {
+		fmt.Fprint(os.Stderr, "ipas gateway: ", string(p))
+	}
+	return len(p), nil
 }
 
 // startVersity runs `versitygw posix` from bin over a fresh directory under root
@@ -160,6 +135,14 @@ func startVersity(ctx context.Context, bin, root string) (*server, error) {
 
 // stop ends the server with SIGTERM (SIGKILL after stopTimeout) and removes its data.
 func (s *server) stop() {
+	if s.gw != nil {
+		s.gw.Stop()
+		if s.logFile != nil {
+			s.logFile.Close()
+		}
+		os.RemoveAll(s.dataDir)
+		return
+	}
 	if s.cmd == nil {
 		s.shutdown()
 		<-s.exited

@@ -18,7 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
+
+	"github.com/ipas/ipas/internal/testutil"
 )
 
 const metricsTestToken = "metrics-test-token-0123456789"
@@ -109,46 +110,13 @@ func (s scraper) scrape() map[string]*dto.MetricFamily {
 	if code != http.StatusOK {
 		s.t.Fatalf("scrape: %d %s", code, body)
 	}
-	var p expfmt.TextParser
-	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		s.t.Fatalf("the scrape does not parse: %v", err)
-	}
-	return fams
+	return testutil.ParseMetrics(s.t, body)
 }
 
 // value is the metric's value (a histogram's count) for the series whose
 // labels include labels; -1 when there is none.
 func (s scraper) value(name string, labels ...string) float64 {
-	return metricValue(s.scrape(), name, labels...)
-}
-
-func metricValue(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	f := fams[name]
-	if f == nil {
-		return -1
-	}
-next:
-	for _, m := range f.Metric {
-		for i := 0; i+1 < len(labels); i += 2 {
-			found := false
-			for _, l := range m.Label {
-				found = found || (l.GetName() == labels[i] && l.GetValue() == labels[i+1])
-			}
-			if !found {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue()
-		case m.Gauge != nil:
-			return m.Gauge.GetValue()
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount())
-		}
-	}
-	return -1
+	return testutil.MetricValue(s.scrape(), name, labels...)
 }
 
 // waitValue waits until the metric satisfies ok.
@@ -222,8 +190,8 @@ func TestMetrics_RealBinary(t *testing.T) {
 	// store; with replication paused, the object waits as pending.
 	cliOK(t, adminTestEnv, "replication", "pause", "--endpoint", p.endpoint)
 	fams := m.scrape()
-	commits := metricValue(fams, "ipas_journal_commit_duration_seconds")
-	puts := max(0, metricValue(fams, "ipas_s3_requests_total", "operation", "PutObject", "status", "200"))
+	commits := testutil.MetricValue(fams, "ipas_journal_commit_duration_seconds")
+	puts := max(0, testutil.MetricValue(fams, "ipas_s3_requests_total", "operation", "PutObject", "status", "200"))
 	s3c := s3Client(p.endpoint, adminTestKey, adminTestSecret)
 	ctx := context.Background()
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("photos")}); err != nil {
@@ -251,14 +219,14 @@ func TestMetrics_RealBinary(t *testing.T) {
 		{"ipas_replication_pending_bytes", nil, float64(len(body))},
 		{"ipas_replication_queue_jobs", nil, 1},
 	} {
-		if got := metricValue(fams, c.name, c.labels...); got != c.want {
+		if got := testutil.MetricValue(fams, c.name, c.labels...); got != c.want {
 			t.Errorf("after a PUT, paused: %s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	if got := metricValue(fams, "ipas_journal_commit_duration_seconds"); got < commits+2 {
+	if got := testutil.MetricValue(fams, "ipas_journal_commit_duration_seconds"); got < commits+2 {
 		t.Errorf("journal commits %v -> %v after a bucket and a PUT", commits, got)
 	}
-	if got := metricValue(fams, "ipas_store_disk_free_bytes"); got <= 0 {
+	if got := testutil.MetricValue(fams, "ipas_store_disk_free_bytes"); got <= 0 {
 		t.Errorf("disk free %v", got)
 	}
 	time.Sleep(1100 * time.Millisecond)
@@ -281,17 +249,17 @@ func TestMetrics_RealBinary(t *testing.T) {
 	cliOK(t, adminTestEnv, "replication", "resume", "--endpoint", p.endpoint)
 	m.waitValue("upload after resume", "ipas_replication_pending_objects", func(v float64) bool { return v == 0 })
 	fams = m.scrape()
-	if got := metricValue(fams, "ipas_replication_sent_bytes_total"); got < float64(len(body)) {
+	if got := testutil.MetricValue(fams, "ipas_replication_sent_bytes_total"); got < float64(len(body)) {
 		t.Errorf("sent bytes %v after uploading %d", got, len(body))
 	}
-	if metricValue(fams, "ipas_replication_replicated_objects_total") < 1 || metricValue(fams, "ipas_replication_pending_bytes") != 0 ||
-		metricValue(fams, "ipas_replication_oldest_pending_age_seconds") != 0 || metricValue(fams, "ipas_replication_paused") != 0 ||
-		metricValue(fams, "ipas_replication_last_replicated_timestamp_seconds") < float64(time.Now().Add(-time.Minute).Unix()) {
+	if testutil.MetricValue(fams, "ipas_replication_replicated_objects_total") < 1 || testutil.MetricValue(fams, "ipas_replication_pending_bytes") != 0 ||
+		testutil.MetricValue(fams, "ipas_replication_oldest_pending_age_seconds") != 0 || testutil.MetricValue(fams, "ipas_replication_paused") != 0 ||
+		testutil.MetricValue(fams, "ipas_replication_last_replicated_timestamp_seconds") < float64(time.Now().Add(-time.Minute).Unix()) {
 		t.Error("after the upload: replicated, pending, age, paused or last replicated did not move")
 	}
 	for _, name := range []string{"ipas_replication_part_retries_total", "ipas_replication_failed_attempts_total",
 		"ipas_replication_upload_rate_bytes_per_second", "process_resident_memory_bytes", "go_goroutines"} {
-		if metricValue(fams, name) < 0 {
+		if testutil.MetricValue(fams, name) < 0 {
 			t.Errorf("%s is not exported", name)
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -57,9 +56,7 @@ func runRemoteReconcile(args []string, stdout, stderr io.Writer) error {
 		return explain(err, endpoint)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(run); err != nil {
+		if err := printJSON(stdout, run); err != nil {
 			return err
 		}
 	} else {

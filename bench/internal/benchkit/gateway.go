@@ -79,6 +79,9 @@ func StartServe(ctx context.Context, bin string, args, env []string, logw io.Wri
 	}
 }
 
+// Pid is the process ID of the daemon.
+func (g *Gateway) Pid() int { return g.cmd.Process.Pid }
+
 // Stop sends SIGTERM and waits for a clean exit (SIGKILL after
 // GatewayStopTimeout); it returns an error unless the daemon exited cleanly.
 func (g *Gateway) Stop() error {

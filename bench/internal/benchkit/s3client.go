@@ -12,8 +12,9 @@ import (
 const maxConnsPerHost = 64
 
 // NewS3Client returns an SDK client for endpoint, path style, region
-// us-east-1, computing checksums only where S3 requires them.
-func NewS3Client(endpoint, accessKey, secretKey string) *s3.Client {
+// us-east-1, computing checksums only where S3 requires them; optFns change
+// the options further, as in s3.New.
+func NewS3Client(endpoint, accessKey, secretKey string, optFns ...func(*s3.Options)) *s3.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = maxConnsPerHost
 	tr.MaxIdleConnsPerHost = maxConnsPerHost
@@ -27,5 +28,5 @@ func NewS3Client(endpoint, accessKey, secretKey string) *s3.Client {
 		HTTPClient:                 &http.Client{Transport: tr},
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	})
+	}, optFns...)
 }
