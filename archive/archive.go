@@ -56,6 +56,12 @@ func (a *Archive) PutVerified(ctx context.Context, r io.Reader, want store.Diges
 	return a.blobs.PutVerified(ctx, r, want)
 }
 
+// Adopt makes the file at path the blob b by rename, pinned (see Commit);
+// the caller has hashed it (store.Store.Adopt).
+func (a *Archive) Adopt(ctx context.Context, path string, b store.Blob) error {
+	return a.blobs.Adopt(ctx, path, b)
+}
+
 // Inlines reports whether small bodies can be staged (Stage): the journal
 // carries their bytes until the store has made them durable.
 func (a *Archive) Inlines() bool { return a.journal.Inlines() }

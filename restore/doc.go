@@ -10,12 +10,14 @@
 // the snapshot shows were deleted locally are left out unless asked for.
 //
 // Downloads run in parallel ranged GETs under the replication bandwidth rules.
-// A large or multipart object is fetched into a partial file under the state
-// directory, with a record of its finished ranges, so that a restore killed at
-// any moment continues inside that object; an object already in the index with
-// its bytes is never fetched again. Every object is checked against its SHA-256
-// (and a multipart object's parts against its ETag) before anything names its
-// bytes: bad bytes never reach the index.
+// A large or multipart object is fetched into partial files under the state
+// directory, one per part, with a record of its finished ranges, so that a
+// restore killed at any moment continues inside that object; an object
+// already in the index with its bytes is never fetched again. Every object is
+// checked against its SHA-256 (and a multipart object's parts against its
+// ETag) before anything names its bytes: bad bytes never reach the index. A
+// large object's verified part files become its blobs by rename
+// (store.Store.Adopt), so each byte is written to disk once.
 //
 // With Options.MetadataOnly nothing is downloaded: each object is journaled
 // with its metadata, ETag, checksums and part sizes but without its bytes

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -15,31 +16,61 @@ import (
 )
 
 // A partial object is a directory under StateDir/partial, named after the
-// object, with three files: meta.json (which remote version it is), data (the
-// object's bytes at their offsets, holes where ranges are missing) and done
-// (the index of each finished range, one per line, written only once the
-// range's bytes are fsynced). A kill loses at most the ranges in flight.
+// object, with meta.json (which remote version it is, and its layout), one
+// data file per part (part-N: the part's bytes at their offsets, holes where
+// ranges are missing; a single-part object has one) and done (the index of
+// each finished range, one per line, written only once the range's bytes
+// are fsynced). Ranges never cross a part's end, so that once verified each
+// part file is renamed into the store as its blob (Blobs.Adopt) instead of
+// copied. A kill loses at most the ranges in flight, and the parts already
+// adopted when it came between adoption and the journal.
 const (
 	partialMetaFile = "meta.json"
-	partialDataFile = "data"
 	partialDoneFile = "done"
+	// partialLayout numbers the layout above; a partial object of another
+	// layout starts over.
+	partialLayout = 2
 )
 
 type partialMeta struct {
-	Name       string `json:"name"`
-	RemoteETag string `json:"remote_etag"`
-	SHA256     string `json:"sha256"`
-	Size       int64  `json:"size"`
-	RangeSize  int64  `json:"range_size"`
+	Layout     int     `json:"layout"`
+	Name       string  `json:"name"`
+	RemoteETag string  `json:"remote_etag"`
+	SHA256     string  `json:"sha256"`
+	Size       int64   `json:"size"`
+	RangeSize  int64   `json:"range_size"`
+	PartSizes  []int64 `json:"part_sizes,omitempty"`
+}
+
+func (m *partialMeta) equal(o *partialMeta) bool {
+	return m.Layout == o.Layout && m.Name == o.Name && m.RemoteETag == o.RemoteETag && m.SHA256 == o.SHA256 &&
+		m.Size == o.Size && m.RangeSize == o.RangeSize && slices.Equal(m.PartSizes, o.PartSizes)
+}
+
+// span is one range of a partial object: bytes [off, off+length) of part.
+type span struct {
+	part        int
+	off, length int64
 }
 
 type partial struct {
-	dir   string
-	meta  partialMeta
-	data  *os.File
-	mu    sync.Mutex
-	doneF *os.File
-	done  []bool
+	dir    string
+	meta   partialMeta
+	parts  []int64 // part sizes; one part for a single-part object
+	ranges []span
+	mu     sync.Mutex
+	doneF  *os.File
+	done   []bool
+	whole  []byte // a multipart object's SHA-256, once hashParts read it
+}
+
+// offset returns where range sp starts in the object.
+func (p *partial) offset(sp span) int64 {
+	var off int64
+	for _, size := range p.parts[:sp.part] {
+		off += size
+	}
+	return off + sp.off
 }
 
 func partialPath(stateDir, name string) string {
@@ -52,11 +83,21 @@ func partialPath(stateDir, name string) string {
 // size, and starting over otherwise.
 func openPartial(stateDir string, o *remoteindex.Object, rangeSize int64) (*partial, error) {
 	p := &partial{dir: partialPath(stateDir, o.Name()), meta: partialMeta{
-		Name: o.Name(), RemoteETag: o.Remote.ETag, SHA256: o.SHA256, Size: o.Size, RangeSize: rangeSize,
+		Layout: partialLayout, Name: o.Name(), RemoteETag: o.Remote.ETag, SHA256: o.SHA256, Size: o.Size,
+		RangeSize: rangeSize, PartSizes: o.PartSizes,
 	}}
-	p.done = make([]bool, (o.Size+rangeSize-1)/rangeSize)
+	p.parts = o.PartSizes
+	if len(p.parts) == 0 {
+		p.parts = []int64{o.Size}
+	}
+	for i, size := range p.parts {
+		for off := int64(0); off < size; off += rangeSize {
+			p.ranges = append(p.ranges, span{part: i, off: off, length: min(rangeSize, size-off)})
+		}
+	}
+	p.done = make([]bool, len(p.ranges))
 	var old partialMeta
-	if b, err := os.ReadFile(filepath.Join(p.dir, partialMetaFile)); err != nil || json.Unmarshal(b, &old) != nil || old != p.meta {
+	if b, err := os.ReadFile(filepath.Join(p.dir, partialMetaFile)); err != nil || json.Unmarshal(b, &old) != nil || !old.equal(&p.meta) {
 		if err := p.create(); err != nil {
 			return nil, err
 		}
@@ -64,14 +105,15 @@ func openPartial(stateDir string, o *remoteindex.Object, rangeSize int64) (*part
 		return nil, err
 	}
 	var err error
-	if p.data, err = os.OpenFile(filepath.Join(p.dir, partialDataFile), os.O_RDWR, 0o600); err != nil {
-		return nil, fmt.Errorf("restore: open partial %s: %w", p.dir, err)
-	}
 	if p.doneF, err = os.OpenFile(filepath.Join(p.dir, partialDoneFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
-		p.data.Close()
 		return nil, fmt.Errorf("restore: open partial %s: %w", p.dir, err)
 	}
 	return p, nil
+}
+
+// partFile is the path of part i's data file.
+func (p *partial) partFile(i int) string {
+	return filepath.Join(p.dir, "part-"+strconv.Itoa(i))
 }
 
 func (p *partial) create() error {
@@ -79,15 +121,6 @@ func (p *partial) create() error {
 		return fmt.Errorf("restore: clear partial %s: %w", p.dir, err)
 	}
 	if err := os.MkdirAll(p.dir, 0o750); err != nil {
-		return fmt.Errorf("restore: create partial %s: %w", p.dir, noSpace(err))
-	}
-	f, err := os.OpenFile(filepath.Join(p.dir, partialDataFile), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("restore: create partial %s: %w", p.dir, noSpace(err))
-	}
-	err = f.Truncate(p.meta.Size) // sparse: the disk fills as ranges arrive
-	f.Close()
-	if err != nil {
 		return fmt.Errorf("restore: create partial %s: %w", p.dir, noSpace(err))
 	}
 	b, _ := json.Marshal(p.meta)
@@ -114,6 +147,15 @@ func (p *partial) loadDone() error {
 			p.done[i] = true
 		}
 	}
+	// A part file that is gone was adopted into the store before a kill:
+	// its ranges are fetched again (its blob, unreferenced, is collected).
+	for i, sp := range p.ranges {
+		if p.done[i] {
+			if info, err := os.Stat(p.partFile(sp.part)); err != nil || info.Size() < sp.off+sp.length {
+				p.done[i] = false
+			}
+		}
+	}
 	return nil
 }
 
@@ -128,17 +170,8 @@ func (p *partial) missing() []int {
 	return out
 }
 
-// bounds returns range i's offset and length.
-func (p *partial) bounds(i int) (off, length int64) {
-	off = int64(i) * p.meta.RangeSize
-	return off, min(p.meta.RangeSize, p.meta.Size-off)
-}
-
 // markDone records range i once its bytes are on disk.
 func (p *partial) markDone(i int) error {
-	if err := p.data.Sync(); err != nil {
-		return fmt.Errorf("restore: sync partial %s: %w", p.dir, noSpace(err))
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, err := p.doneF.WriteString(strconv.Itoa(i) + "\n"); err != nil {
@@ -152,7 +185,6 @@ func (p *partial) markDone(i int) error {
 }
 
 func (p *partial) close() {
-	p.data.Close()
 	p.doneF.Close()
 }
 

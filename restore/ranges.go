@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,55 +39,120 @@ func (r *Restorer) fetchRanges(ctx context.Context, o *remoteindex.Object, want 
 	return q, err
 }
 
-// storeVerified stores the complete partial object, one blob or one per
-// part, and checks it on the way: the store hashes every blob (SHA-256 and
-// MD5), which checks a single-piece object's SHA-256 and gives the parts'
-// MD5s for a multipart object's ETag; a multipart object's SHA-256 is
-// hashed in the same read. One read of the partial file, not two (a check,
-// then the copy into the store): the check hashed with MD5 and SHA-256
-// again and doubled the CPU of a large restore. Blobs of an object that
-// fails its check are unpinned and never journaled.
+// storeVerified checks the complete partial object and stores it: one
+// read of each part file hashes it with SHA-256 (its blob's address) and
+// MD5 (its ETag), and the whole object with SHA-256, then each part file is
+// renamed into the store as its blob (Blobs.Adopt): each byte is written
+// once, not copied from the partial file into a new blob. Nothing enters the
+// store before every byte matched the object's SHA-256 (and a multipart
+// object's parts its ETag).
 func (r *Restorer) storeVerified(ctx context.Context, o *remoteindex.Object, p *partial, want store.Digest) (queue.Object, error) {
+	blobs, err := hashParts(ctx, p)
+	if err != nil {
+		return queue.Object{}, err
+	}
 	if len(o.PartSizes) == 0 {
-		b, err := r.blobs.PutVerified(ctx, io.NewSectionReader(p.data, 0, o.Size), want)
-		var mismatch *store.DigestMismatchError
-		if errors.As(err, &mismatch) {
-			return queue.Object{}, corrupt(o, mismatch.Got.String())
-		}
-		if err != nil {
-			return queue.Object{}, noSpace(err)
+		if blobs[0].Digest != want {
+			return queue.Object{}, corrupt(o, blobs[0].Digest.String())
 		}
 		if o.ETag == "" {
-			o.ETag = fmt.Sprintf("%x", b.MD5)
+			o.ETag = fmt.Sprintf("%x", blobs[0].MD5)
 		}
-		return o.ToQueue(b.Digest.String(), nil), nil
+	} else {
+		if got := hex.EncodeToString(p.whole); got != o.SHA256 {
+			return queue.Object{}, corrupt(o, got)
+		}
+		if strings.Contains(o.ETag, "-") {
+			md5s := make([][md5.Size]byte, len(blobs))
+			for i, b := range blobs {
+				md5s[i] = b.MD5
+			}
+			if got := multipartETag(md5s); got != o.ETag {
+				return queue.Object{}, &objectError{fmt.Sprintf("its parts give the ETag %s, its metadata says %s", got, o.ETag), fixCorrupt}
+			}
+		}
 	}
-	whole := sha256.New()
-	parts := make([]queue.ObjectPart, 0, len(o.PartSizes))
-	md5s := make([][md5.Size]byte, 0, len(o.PartSizes))
-	var off int64
-	for _, size := range o.PartSizes {
-		b, err := r.blobs.Put(ctx, io.TeeReader(io.NewSectionReader(p.data, off, size), whole))
-		if err != nil {
+	parts := make([]queue.ObjectPart, 0, len(blobs))
+	for i, b := range blobs {
+		if err := r.adopt(ctx, p.partFile(i), b); err != nil {
 			r.unpin(queue.Object{Parts: parts})
-			return queue.Object{}, noSpace(err)
+			return queue.Object{}, err
 		}
 		parts = append(parts, queue.ObjectPart{Blob: b.Digest.String(), Size: b.Size})
-		md5s = append(md5s, b.MD5)
-		off += size
 	}
-	if got := hex.EncodeToString(whole.Sum(nil)); got != o.SHA256 {
-		r.unpin(queue.Object{Parts: parts})
-		return queue.Object{}, corrupt(o, got)
-	}
-	if strings.Contains(o.ETag, "-") {
-		if got := multipartETag(md5s); got != o.ETag {
-			r.unpin(queue.Object{Parts: parts})
-			return queue.Object{}, &objectError{fmt.Sprintf("its parts give the ETag %s, its metadata says %s", got, o.ETag), fixCorrupt}
-		}
+	if len(o.PartSizes) == 0 {
+		return o.ToQueue(parts[0].Blob, nil), nil
 	}
 	return o.ToQueue("", parts), nil
 }
+
+// adopt makes the verified file path the blob b, renamed into the store, or
+// copied there when the restore's state directory is on another filesystem.
+func (r *Restorer) adopt(ctx context.Context, path string, b store.Blob) error {
+	if b.Size == 0 { // no range wrote its file
+		_, err := r.blobs.PutVerified(ctx, strings.NewReader(""), b.Digest)
+		return noSpace(err)
+	}
+	err := r.blobs.Adopt(ctx, path, b)
+	if errors.Is(err, store.ErrCrossDevice) {
+		var f *os.File
+		if f, err = os.Open(path); err == nil {
+			_, err = r.blobs.PutVerified(ctx, f, b.Digest)
+			f.Close()
+		}
+	}
+	return noSpace(err)
+}
+
+// hashParts reads each part file once and returns the blob each would be;
+// a multipart object's SHA-256 is left in p.whole.
+func hashParts(ctx context.Context, p *partial) ([]store.Blob, error) {
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	var whole hash.Hash
+	if len(p.parts) > 1 || len(p.meta.PartSizes) > 0 {
+		whole = sha256.New()
+	}
+	blobs := make([]store.Blob, len(p.parts))
+	for i, size := range p.parts {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		sha, sum := sha256.New(), md5.New()
+		w := io.MultiWriter(sha, sum)
+		if whole != nil {
+			w = io.MultiWriter(sha, sum, whole)
+		}
+		f, err := os.Open(p.partFile(i))
+		if err != nil && !(os.IsNotExist(err) && size == 0) {
+			return nil, fmt.Errorf("restore: read partial %s: %w", p.dir, err)
+		}
+		var n int64
+		if f != nil {
+			n, err = io.CopyBuffer(w, struct{ io.Reader }{f}, *buf)
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("restore: read partial %s: %w", p.dir, err)
+			}
+		}
+		if n != size {
+			return nil, fmt.Errorf("restore: read partial %s: part %d has %d bytes, want %d", p.dir, i+1, n, size)
+		}
+		blobs[i].Size = size
+		sha.Sum(blobs[i].Digest[:0])
+		sum.Sum(blobs[i].MD5[:0])
+	}
+	if whole != nil {
+		p.whole = whole.Sum(nil)
+	}
+	return blobs, nil
+}
+
+// copyBuffers holds the buffers ranges are copied and hashed through:
+// larger than io.Copy's 32 KiB, for fewer system calls per byte.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
+
+const copyBufferSize = 256 << 10
 
 // fetchMissing fetches the ranges the partial object lacks, Options.Ranges
 // at once; the first error stops the others.
@@ -121,13 +188,13 @@ func (r *Restorer) fetchMissing(ctx context.Context, o *remoteindex.Object, p *p
 
 // fetchRange fetches range i into place, retrying transient failures.
 func (r *Restorer) fetchRange(ctx context.Context, o *remoteindex.Object, p *partial, i int, fetched *atomic.Int64) error {
-	off, length := p.bounds(i)
+	sp := p.ranges[i]
 	var err error
 	for attempt := 0; attempt <= r.opts.Retries; attempt++ {
 		if attempt > 0 && !r.backoff(ctx, attempt) {
 			return ctx.Err()
 		}
-		if err = r.fetchRangeOnce(ctx, o, p, off, length, fetched); err == nil {
+		if err = r.fetchRangeOnce(ctx, o, p, sp, fetched); err == nil {
 			return p.markDone(i)
 		}
 		if !retryable(err) {
@@ -135,21 +202,34 @@ func (r *Restorer) fetchRange(ctx context.Context, o *remoteindex.Object, p *par
 		}
 		r.log.Debug().Err(err).Str("object", o.Name()).Int("range", i).Int("attempt", attempt+1).Msg("restore: range failed")
 	}
-	return fmt.Errorf("restore: get %s bytes %d-%d: %w (after %d attempts)", o.Name(), off, off+length-1, err, r.opts.Retries+1)
+	off := p.offset(sp)
+	return fmt.Errorf("restore: get %s bytes %d-%d: %w (after %d attempts)", o.Name(), off, off+sp.length-1, err, r.opts.Retries+1)
 }
 
-func (r *Restorer) fetchRangeOnce(ctx context.Context, o *remoteindex.Object, p *partial, off, length int64, fetched *atomic.Int64) error {
-	rc, err := r.get(ctx, o, off, length, fetched)
+// fetchRangeOnce writes range sp into its part file and fsyncs it.
+func (r *Restorer) fetchRangeOnce(ctx context.Context, o *remoteindex.Object, p *partial, sp span, fetched *atomic.Int64) error {
+	off := p.offset(sp)
+	rc, err := r.get(ctx, o, off, sp.length, fetched)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	_, err = io.Copy(io.NewOffsetWriter(p.data, off), exactly(rc, length))
+	f, err := os.OpenFile(p.partFile(sp.part), os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("restore: open partial %s: %w", p.dir, noSpace(err))
+	}
+	defer f.Close()
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	_, err = io.CopyBuffer(io.NewOffsetWriter(f, sp.off), struct{ io.Reader }{exactly(rc, sp.length)}, *buf)
 	switch {
 	case errors.Is(err, errShort) || errors.Is(err, errLong):
-		return &objectError{fmt.Sprintf("the remote sent a different size for bytes %d-%d (%v)", off, off+length-1, err), fixCorrupt}
+		return &objectError{fmt.Sprintf("the remote sent a different size for bytes %d-%d (%v)", off, off+sp.length-1, err), fixCorrupt}
 	case err != nil:
 		return noSpace(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("restore: sync partial %s: %w", p.dir, noSpace(err))
 	}
 	return nil
 }

@@ -55,6 +55,9 @@ type Index interface {
 type Blobs interface {
 	Put(ctx context.Context, r io.Reader) (store.Blob, error)
 	PutVerified(ctx context.Context, r io.Reader, want store.Digest) (store.Blob, error)
+	// Adopt makes a file the caller has hashed the blob b by rename, pinned;
+	// store.ErrCrossDevice if it is on another filesystem.
+	Adopt(ctx context.Context, path string, b store.Blob) error
 	// StageVerified stores a small blob without waiting for the disk;
 	// SyncStaged makes every blob staged before it durable.
 	StageVerified(ctx context.Context, data []byte, want store.Digest) (store.Blob, []byte, error)
