@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -110,5 +111,31 @@ func TestRestore_CorruptMultipartStoresNothing(t *testing.T) {
 	}
 	if _, err := a.node.Object("docs", "bad"); err == nil {
 		t.Error("the corrupt object is in the index")
+	}
+}
+
+// TestRestore_LargeWithoutETagGetsItsMD5: a large object whose metadata
+// (format 0) has no ETag is fetched in ranges and restored with the ETag its
+// bytes give, their MD5; one whose metadata has an ETag keeps it.
+func TestRestore_LargeWithoutETagGetsItsMD5(t *testing.T) {
+	rem := newFakeRemote()
+	now := time.Now().UTC()
+	data := make([]byte, 3<<20+5)
+	for i := range data {
+		data[i] = byte(i * 3 / 7)
+	}
+	rem.put("docs/old", data, now, now)
+	rem.objects["docs/old"].meta.ETag = ""
+	rem.put("docs/new", data[:3<<20], now, now)
+	a := openTestArchive(t)
+	res, err := a.restorer(rem, &recorder{}, func(o *Options) { o.NoSnapshot = true }).Run(context.Background())
+	if err != nil || res.Restored != 2 {
+		t.Fatalf("restore: %v %+v, want 2 restored", err, res)
+	}
+	for key, want := range map[string][md5.Size]byte{"old": md5.Sum(data), "new": md5.Sum(data[:3<<20])} {
+		o, err := a.node.Object("docs", key)
+		if err != nil || o.ETag != fmt.Sprintf("%x", want) {
+			t.Errorf("docs/%s: ETag %q %v, want %x", key, o.ETag, err, want)
+		}
 	}
 }
