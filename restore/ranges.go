@@ -40,25 +40,36 @@ func (r *Restorer) fetchRanges(ctx context.Context, o *remoteindex.Object, want 
 }
 
 // storeVerified checks the complete partial object and stores it: one
-// read of each part file hashes it with SHA-256 (its blob's address) and,
-// for a multipart object, the whole object with SHA-256, then each part file
-// is renamed into the store as its blob (Blobs.Adopt): each byte is written
-// once, not copied from the partial file into a new blob. Nothing enters the
-// store before every byte matched the object's SHA-256. Once it has, the
-// bytes are proven and the ETag in the metadata is theirs, so MD5 is only
-// computed for metadata of format 0, which has no ETag: there the bytes give
-// it.
+// read of each part file hashes it with SHA-256 (its blob's address), then
+// each part file is renamed into the store as its blob (Blobs.Adopt): each
+// byte is written once, not copied from the partial file into a new blob.
+// Nothing enters the store before every byte is proven: each part against
+// its SHA-256 in the remote index when the snapshot gave them, otherwise the
+// whole object against its SHA-256, hashed in the same read. Once proven,
+// the ETag in the metadata is the bytes', so MD5 is only computed for
+// metadata of format 0, which has no ETag: there the bytes give it.
 func (r *Restorer) storeVerified(ctx context.Context, o *remoteindex.Object, p *partial, want store.Digest) (queue.Object, error) {
-	blobs, err := hashParts(ctx, p, o.ETag == "")
+	partWant := partDigests(o)
+	blobs, err := hashParts(ctx, p, o.ETag == "", partWant == nil)
 	if err != nil {
 		return queue.Object{}, err
 	}
-	if len(o.PartSizes) == 0 {
+	switch {
+	case len(o.PartSizes) == 0:
 		if blobs[0].Digest != want {
 			return queue.Object{}, corrupt(o, blobs[0].Digest.String())
 		}
-	} else if got := hex.EncodeToString(p.whole); got != o.SHA256 {
-		return queue.Object{}, corrupt(o, got)
+	case partWant != nil:
+		for i, b := range blobs {
+			if b.Digest != partWant[i] {
+				return queue.Object{}, &objectError{fmt.Sprintf("its part %d hashes to SHA-256 %s but the remote index says %s",
+					i+1, b.Digest, partWant[i]), fixCorrupt}
+			}
+		}
+	default:
+		if got := hex.EncodeToString(p.whole); got != o.SHA256 {
+			return queue.Object{}, corrupt(o, got)
+		}
 	}
 	if o.ETag == "" {
 		o.ETag = etagOf(blobs, len(o.PartSizes) > 0)
@@ -95,14 +106,31 @@ func (r *Restorer) adopt(ctx context.Context, path string, b store.Blob) error {
 	return noSpace(err)
 }
 
+// partDigests returns the SHA-256 of each of o's parts when the remote
+// index gave them all, and nil otherwise.
+func partDigests(o *remoteindex.Object) []store.Digest {
+	if len(o.PartSizes) == 0 || len(o.PartSHA256) != len(o.PartSizes) {
+		return nil
+	}
+	out := make([]store.Digest, len(o.PartSHA256))
+	for i, s := range o.PartSHA256 {
+		d, err := store.ParseDigest(s)
+		if err != nil {
+			return nil
+		}
+		out[i] = d
+	}
+	return out
+}
+
 // hashParts reads each part file once and returns the blob each would be,
-// with its MD5 only if withMD5; a multipart object's SHA-256 is left in
-// p.whole.
-func hashParts(ctx context.Context, p *partial, withMD5 bool) ([]store.Blob, error) {
+// with its MD5 only if withMD5; if withWhole, a multipart object's SHA-256
+// is left in p.whole.
+func hashParts(ctx context.Context, p *partial, withMD5, withWhole bool) ([]store.Blob, error) {
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
 	var whole hash.Hash
-	if len(p.parts) > 1 || len(p.meta.PartSizes) > 0 {
+	if withWhole && (len(p.parts) > 1 || len(p.meta.PartSizes) > 0) {
 		whole = sha256.New()
 	}
 	blobs := make([]store.Blob, len(p.parts))
