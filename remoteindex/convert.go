@@ -15,8 +15,10 @@ func FromQueue(q *queue.Object) Object {
 	}
 	if len(q.Parts) > 0 {
 		o.PartSizes = make([]int64, len(q.Parts))
+		o.PartSHA256 = make([]string, len(q.Parts))
 		for i, p := range q.Parts {
 			o.PartSizes[i] = p.Size
+			o.PartSHA256[i] = p.Blob
 		}
 	}
 	return o

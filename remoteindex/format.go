@@ -91,7 +91,11 @@ type Object struct {
 	SHA256    string    `json:"sha256"`
 	ModTime   time.Time `json:"mtime"`
 	// PartSizes are the parts of a multipart object (GET ?partNumber=).
-	PartSizes   []int64           `json:"parts,omitempty"`
+	PartSizes []int64 `json:"parts,omitempty"`
+	// PartSHA256 is each part's SHA-256, lowercase hex (its local blob's
+	// address), so that a restore checks each part as it names its blob;
+	// absent from snapshots written before it and from a HEAD.
+	PartSHA256  []string          `json:"part_sha256,omitempty"`
 	ContentType string            `json:"content_type,omitempty"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
 	Checksums   map[string]string `json:"checksums,omitempty"`

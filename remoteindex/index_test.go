@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -107,6 +108,10 @@ func TestSnapshot_RoundTripFromJournal(t *testing.T) {
 	}
 	if y := got[0]; len(y.PartSizes) != 2 || y.PartSizes[0] != 15 || y.ETag != "e2-2" || y.Checksums["CRC32C"] != "AAAAAA==-2" {
 		t.Fatalf("a-b/y came back as %+v", y)
+	}
+	// Each part's SHA-256 lets a restore check the part it names a blob.
+	if y := got[0]; !slices.Equal(y.PartSHA256, []string{blob('3'), blob('4')}) || got[1].PartSHA256 != nil {
+		t.Fatalf("part SHA-256s: a-b/y %v, a/x %v; want the parts' blobs, none", y.PartSHA256, got[1].PartSHA256)
 	}
 }
 

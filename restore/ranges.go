@@ -40,37 +40,39 @@ func (r *Restorer) fetchRanges(ctx context.Context, o *remoteindex.Object, want 
 }
 
 // storeVerified checks the complete partial object and stores it: one
-// read of each part file hashes it with SHA-256 (its blob's address) and
-// MD5 (its ETag), and the whole object with SHA-256, then each part file is
-// renamed into the store as its blob (Blobs.Adopt): each byte is written
-// once, not copied from the partial file into a new blob. Nothing enters the
-// store before every byte matched the object's SHA-256 (and a multipart
-// object's parts its ETag).
+// read of each part file hashes it with SHA-256 (its blob's address), then
+// each part file is renamed into the store as its blob (Blobs.Adopt): each
+// byte is written once, not copied from the partial file into a new blob.
+// Nothing enters the store before every byte is proven: each part against
+// its SHA-256 in the remote index when the snapshot gave them, otherwise the
+// whole object against its SHA-256, hashed in the same read. Once proven,
+// the ETag in the metadata is the bytes', so MD5 is only computed for
+// metadata of format 0, which has no ETag: there the bytes give it.
 func (r *Restorer) storeVerified(ctx context.Context, o *remoteindex.Object, p *partial, want store.Digest) (queue.Object, error) {
-	blobs, err := hashParts(ctx, p)
+	partWant := partDigests(o)
+	blobs, err := hashParts(ctx, p, o.ETag == "", partWant == nil)
 	if err != nil {
 		return queue.Object{}, err
 	}
-	if len(o.PartSizes) == 0 {
+	switch {
+	case len(o.PartSizes) == 0:
 		if blobs[0].Digest != want {
 			return queue.Object{}, corrupt(o, blobs[0].Digest.String())
 		}
-		if o.ETag == "" {
-			o.ETag = fmt.Sprintf("%x", blobs[0].MD5)
+	case partWant != nil:
+		for i, b := range blobs {
+			if b.Digest != partWant[i] {
+				return queue.Object{}, &objectError{fmt.Sprintf("its part %d hashes to SHA-256 %s but the remote index says %s",
+					i+1, b.Digest, partWant[i]), fixCorrupt}
+			}
 		}
-	} else {
+	default:
 		if got := hex.EncodeToString(p.whole); got != o.SHA256 {
 			return queue.Object{}, corrupt(o, got)
 		}
-		if strings.Contains(o.ETag, "-") {
-			md5s := make([][md5.Size]byte, len(blobs))
-			for i, b := range blobs {
-				md5s[i] = b.MD5
-			}
-			if got := multipartETag(md5s); got != o.ETag {
-				return queue.Object{}, &objectError{fmt.Sprintf("its parts give the ETag %s, its metadata says %s", got, o.ETag), fixCorrupt}
-			}
-		}
+	}
+	if o.ETag == "" {
+		o.ETag = etagOf(blobs, len(o.PartSizes) > 0)
 	}
 	parts := make([]queue.ObjectPart, 0, len(blobs))
 	for i, b := range blobs {
@@ -104,13 +106,31 @@ func (r *Restorer) adopt(ctx context.Context, path string, b store.Blob) error {
 	return noSpace(err)
 }
 
-// hashParts reads each part file once and returns the blob each would be;
-// a multipart object's SHA-256 is left in p.whole.
-func hashParts(ctx context.Context, p *partial) ([]store.Blob, error) {
+// partDigests returns the SHA-256 of each of o's parts when the remote
+// index gave them all, and nil otherwise.
+func partDigests(o *remoteindex.Object) []store.Digest {
+	if len(o.PartSizes) == 0 || len(o.PartSHA256) != len(o.PartSizes) {
+		return nil
+	}
+	out := make([]store.Digest, len(o.PartSHA256))
+	for i, s := range o.PartSHA256 {
+		d, err := store.ParseDigest(s)
+		if err != nil {
+			return nil
+		}
+		out[i] = d
+	}
+	return out
+}
+
+// hashParts reads each part file once and returns the blob each would be,
+// with its MD5 only if withMD5; if withWhole, a multipart object's SHA-256
+// is left in p.whole.
+func hashParts(ctx context.Context, p *partial, withMD5, withWhole bool) ([]store.Blob, error) {
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
 	var whole hash.Hash
-	if len(p.parts) > 1 || len(p.meta.PartSizes) > 0 {
+	if withWhole && (len(p.parts) > 1 || len(p.meta.PartSizes) > 0) {
 		whole = sha256.New()
 	}
 	blobs := make([]store.Blob, len(p.parts))
@@ -118,10 +138,19 @@ func hashParts(ctx context.Context, p *partial) ([]store.Blob, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		sha, sum := sha256.New(), md5.New()
-		w := io.MultiWriter(sha, sum)
+		sha := sha256.New()
+		hashes := []io.Writer{sha}
+		var sum hash.Hash
+		if withMD5 {
+			sum = md5.New()
+			hashes = append(hashes, sum)
+		}
 		if whole != nil {
-			w = io.MultiWriter(sha, sum, whole)
+			hashes = append(hashes, whole)
+		}
+		w := io.Writer(sha)
+		if len(hashes) > 1 {
+			w = io.MultiWriter(hashes...)
 		}
 		f, err := os.Open(p.partFile(i))
 		if err != nil && !(os.IsNotExist(err) && size == 0) {
@@ -140,12 +169,27 @@ func hashParts(ctx context.Context, p *partial) ([]store.Blob, error) {
 		}
 		blobs[i].Size = size
 		sha.Sum(blobs[i].Digest[:0])
-		sum.Sum(blobs[i].MD5[:0])
+		if sum != nil {
+			sum.Sum(blobs[i].MD5[:0])
+		}
 	}
 	if whole != nil {
 		p.whole = whole.Sum(nil)
 	}
 	return blobs, nil
+}
+
+// etagOf is the S3 ETag of bytes hashed into blobs with their MD5s: a
+// single-part object's MD5, or the multipart ETag of its parts.
+func etagOf(blobs []store.Blob, multipart bool) string {
+	if !multipart {
+		return fmt.Sprintf("%x", blobs[0].MD5)
+	}
+	md5s := make([][md5.Size]byte, len(blobs))
+	for i, b := range blobs {
+		md5s[i] = b.MD5
+	}
+	return multipartETag(md5s)
 }
 
 // copyBuffers holds the buffers ranges are copied and hashed through:

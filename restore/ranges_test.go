@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ipas/ipas/archive"
+	"github.com/ipas/ipas/remoteindex"
 )
 
 // putMultipart stores data on rem as a multipart object of parts of
@@ -111,4 +116,102 @@ func TestRestore_CorruptMultipartStoresNothing(t *testing.T) {
 	if _, err := a.node.Object("docs", "bad"); err == nil {
 		t.Error("the corrupt object is in the index")
 	}
+}
+
+// TestRestore_LargeWithoutETagGetsItsMD5: a large object whose metadata
+// (format 0) has no ETag is fetched in ranges and restored with the ETag its
+// bytes give, their MD5; one whose metadata has an ETag keeps it.
+func TestRestore_LargeWithoutETagGetsItsMD5(t *testing.T) {
+	rem := newFakeRemote()
+	now := time.Now().UTC()
+	data := make([]byte, 3<<20+5)
+	for i := range data {
+		data[i] = byte(i * 3 / 7)
+	}
+	rem.put("docs/old", data, now, now)
+	rem.objects["docs/old"].meta.ETag = ""
+	rem.put("docs/new", data[:3<<20], now, now)
+	a := openTestArchive(t)
+	res, err := a.restorer(rem, &recorder{}, func(o *Options) { o.NoSnapshot = true }).Run(context.Background())
+	if err != nil || res.Restored != 2 {
+		t.Fatalf("restore: %v %+v, want 2 restored", err, res)
+	}
+	for key, want := range map[string][md5.Size]byte{"old": md5.Sum(data), "new": md5.Sum(data[:3<<20])} {
+		o, err := a.node.Object("docs", key)
+		if err != nil || o.ETag != fmt.Sprintf("%x", want) {
+			t.Errorf("docs/%s: ETag %q %v, want %x", key, o.ETag, err, want)
+		}
+	}
+}
+
+// TestRestore_PartCheckedAgainstIndex: with the remote index giving each
+// part's SHA-256, a multipart object is restored exactly, and one with a part
+// changed on the remote is refused by that part's digest, storing nothing.
+func TestRestore_PartCheckedAgainstIndex(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		changed bool
+	}{{"intact", false}, {"part changed", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			rem := newFakeRemote()
+			now := time.Now().UTC()
+			data := make([]byte, 5<<20+17)
+			for i := range data {
+				data[i] = byte(i * 5 / 3)
+			}
+			putMultipart(rem, "docs/film", data, 2<<20, now)
+			fo := rem.objects["docs/film"]
+			snap := fo.meta
+			snap.Remote = remoteindex.Replica{ETag: fo.etag, Size: snap.Size, At: now}
+			for off := 0; off < len(data); off += 2 << 20 {
+				sum := sha256.Sum256(data[off:min(off+2<<20, len(data))])
+				snap.PartSHA256 = append(snap.PartSHA256, hex.EncodeToString(sum[:]))
+			}
+			rem.putSnapshot(t, testID, now.Add(time.Second), snap)
+			if tc.changed {
+				fo.data[3<<20] ^= 1 // in part 2; the listing is unchanged
+			}
+			a := openTestArchive(t)
+			rec := &recorder{}
+			res, err := a.restorer(rem, rec, nil).Run(context.Background())
+			if !tc.changed {
+				if err != nil || res.Restored != 1 {
+					t.Fatalf("restore: %v %+v, want 1 restored", err, res)
+				}
+				o, err := a.node.Object("docs", "film")
+				if err != nil || len(o.Parts) != 3 || o.ETag != snap.ETag {
+					t.Fatalf("the restored object: %+v %v, want 3 parts with ETag %s", o, err, snap.ETag)
+				}
+				got, err := io.ReadAll(archive.New(a.store, a.node).Open(context.Background(), o, 0, o.Size))
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("read the restored object: %v (equal %v)", err, bytes.Equal(got, data))
+				}
+				return
+			}
+			if err == nil || res.Failed != 1 {
+				t.Fatalf("restore: %v %+v, want 1 failed", err, res)
+			}
+			if r := rec.out["docs/film"].Reason; !strings.Contains(r, "part 2") || !strings.Contains(r, "remote index") {
+				t.Errorf("reason %q, want part 2 refused by the remote index", r)
+			}
+			if n := countBlobs(t, a); n != 0 {
+				t.Errorf("%d blobs of a corrupt object were stored", n)
+			}
+			if _, err := a.node.Object("docs", "film"); err == nil {
+				t.Error("the corrupt object is in the index")
+			}
+		})
+	}
+}
+
+func countBlobs(t *testing.T, a *testArchive) int {
+	t.Helper()
+	n := 0
+	filepath.WalkDir(filepath.Join(a.dir, "store", "blobs"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
 }

@@ -16,7 +16,7 @@ var ErrCrossDevice = errors.New("store: file is on another filesystem")
 // Adopt makes the file at path the blob b, by rename instead of a copy, and
 // returns it pinned like Put: the file is chmodded read-only, fsynced,
 // renamed to b's address and its directory fsynced, as every blob is. The
-// caller vouches for b: it has just hashed the file (SHA-256 and MD5) and
+// caller vouches for b: it has just hashed the file (its SHA-256) and
 // owns it, and nothing writes to it any more. If an identical blob is in
 // place already the file is removed instead. On any error but
 // ErrCrossDevice the file may be gone.
