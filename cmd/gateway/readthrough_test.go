@@ -78,10 +78,7 @@ func TestReadThrough(t *testing.T) {
 	defer cancel()
 	dataDir := filepath.Join(t.TempDir(), "data")
 
-	p := s.serve(t, dataDir)
-	c := s3Client(p.endpoint, restoreAK, restoreSK)
-	populate(t, ctx, c, dataDir)
-	s.waitReplicated(t, p)
+	p, c := s.servePopulated(t, ctx, dataDir)
 	want := viewAll(t, ctx, c)
 	content := map[string][]byte{}
 	for _, name := range restoreObjects {

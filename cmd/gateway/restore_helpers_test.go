@@ -57,6 +57,17 @@ func (s *restoreSetup) serve(t *testing.T, dataDir string) *gatewayProcess {
 	return startServe(t, s.env, "--config", s.cfgPath, "--data-dir", dataDir, "--s3-addr", "127.0.0.1:0")
 }
 
+// servePopulated starts the daemon on dataDir, puts every kind of object
+// (populate) and waits until all of it is on the remote.
+func (s *restoreSetup) servePopulated(t *testing.T, ctx context.Context, dataDir string) (*gatewayProcess, *s3.Client) {
+	t.Helper()
+	p := s.serve(t, dataDir)
+	c := s3Client(p.endpoint, restoreAK, restoreSK)
+	populate(t, ctx, c, dataDir)
+	s.waitReplicated(t, p)
+	return p, c
+}
+
 func (s *restoreSetup) stop(t *testing.T, p *gatewayProcess) {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)

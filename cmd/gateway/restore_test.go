@@ -142,10 +142,7 @@ func TestRestore_RoundTrip(t *testing.T) {
 	work := t.TempDir()
 	dataDir := filepath.Join(work, "data")
 
-	p := s.serve(t, dataDir)
-	c := s3Client(p.endpoint, restoreAK, restoreSK)
-	populate(t, ctx, c, dataDir)
-	s.waitReplicated(t, p)
+	p, c := s.servePopulated(t, ctx, dataDir)
 	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("docs"), Key: aws.String("gone.txt")}); err != nil {
 		t.Fatal(err)
 	}
