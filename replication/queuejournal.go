@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ipas/ipas/queue"
@@ -13,8 +14,12 @@ type QueueJournal struct{ Node *queue.Node }
 
 var (
 	_ Journal    = QueueJournal{}
+	_ JobSignal  = QueueJournal{}
 	_ Leadership = QueueJournal{}
 )
+
+// JobsAdded implements JobSignal.
+func (q QueueJournal) JobsAdded() <-chan struct{} { return q.Node.JobsAdded() }
 
 // Jobs implements Journal.
 func (q QueueJournal) Jobs(afterSeq uint64, limit int) ([]Job, error) {
@@ -32,6 +37,9 @@ func (q QueueJournal) Jobs(afterSeq uint64, limit int) ([]Job, error) {
 // Job implements Journal.
 func (q QueueJournal) Job(id string) (Job, error) {
 	j, err := q.Node.Job(id)
+	if errors.Is(err, queue.ErrNoSuchJob) {
+		return Job{}, fmt.Errorf("replication: job %s: %w", id, ErrNoSuchJob)
+	}
 	if err != nil {
 		return Job{}, err
 	}
