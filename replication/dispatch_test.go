@@ -1,10 +1,14 @@
 package replication_test
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/replication"
 )
 
@@ -70,6 +74,54 @@ func TestDispatchBeyondScanLimit(t *testing.T) {
 		t.Errorf("replicated %d objects, want %d", got, n)
 	}
 	for key, sum := range want {
+		if got, _ := q.remoteSHA256("photos", key); got != sum {
+			t.Errorf("remote %s sha256 %s, want %s", key, got, sum)
+		}
+	}
+}
+
+// TestSmallCompletionsBatched: with the raft journal, small objects'
+// completions are journaled together while the workers go on; every
+// object arrives and its version is recorded as replicated. The test logs
+// how many raft entries the drain took.
+func TestSmallCompletionsBatched(t *testing.T) {
+	var entries atomic.Int64
+	e := newEnv(t)
+	c := queue.DefaultConfig(filepath.Join(e.dir, "raft"))
+	c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
+	c.OnCommit = func(time.Duration) { entries.Add(1) }
+	node := queue.New(c, testLogger(t))
+	if err := node.Open(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Close(context.Background()) })
+	if err := node.CreateBucket(ctxT(t), "photos", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	q := &queueEnv{env: e, node: node}
+	const n = 120
+	objs := map[string]string{}
+	for i := range n {
+		key := fmt.Sprintf("img%03d.jpg", i)
+		data := randomBytes(512+i*97, uint64(i+500))
+		objs[key] = sha256Hex(data)
+		q.put("photos", key, data)
+	}
+	entries.Store(0)
+	cfg := testConfig()
+	cfg.Objects = 8
+	r := q.run(cfg, q.gw.Endpoint, nil)
+	waitFor(t, "backlog drained", q.drained)
+	t.Logf("%d objects: %d raft entries while draining", n, entries.Load())
+	waitFor(t, "all counted", func() bool { return r.Status().ReplicatedObjects == n })
+	for key, sum := range objs {
+		o, err := q.node.Object("photos", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := q.node.Replication(o); err != nil || st != queue.ReplicationCompleted {
+			t.Errorf("%s: replication %v %v, want COMPLETED", key, st, err)
+		}
 		if got, _ := q.remoteSHA256("photos", key); got != sum {
 			t.Errorf("remote %s sha256 %s, want %s", key, got, sum)
 		}

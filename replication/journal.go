@@ -43,6 +43,21 @@ type JobSignal interface {
 	JobsAdded() <-chan struct{}
 }
 
+// BatchCompleter is implemented by a Journal that journals the completion
+// of many put jobs together (queue.Node's JobsReplicated): the replicator
+// then hands a finished small object over and starts the next one while
+// the completions that gathered meanwhile share one commit.
+type BatchCompleter interface {
+	// JobsReplicated is JobReplicated for each job; one result per job.
+	JobsReplicated(ctx context.Context, done []Replicated) []error
+}
+
+// Replicated is a finished put job and its remote copy.
+type Replicated struct {
+	JobID string
+	Copy  RemoteCopy
+}
+
 // Leadership runs fn while this node is the raft leader (queue.Node).
 type Leadership interface {
 	RunAsLeader(ctx context.Context, fn func(ctx context.Context))

@@ -13,9 +13,10 @@ import (
 type QueueJournal struct{ Node *queue.Node }
 
 var (
-	_ Journal    = QueueJournal{}
-	_ JobSignal  = QueueJournal{}
-	_ Leadership = QueueJournal{}
+	_ Journal        = QueueJournal{}
+	_ JobSignal      = QueueJournal{}
+	_ BatchCompleter = QueueJournal{}
+	_ Leadership     = QueueJournal{}
 )
 
 // JobsAdded implements JobSignal.
@@ -79,6 +80,15 @@ func (q QueueJournal) JobDone(ctx context.Context, jobID string) error {
 // JobReplicated implements Journal.
 func (q QueueJournal) JobReplicated(ctx context.Context, jobID string, c RemoteCopy) error {
 	return q.Node.JobReplicated(ctx, jobID, queue.Replica{ETag: c.ETag, Size: c.Size})
+}
+
+// JobsReplicated implements BatchCompleter.
+func (q QueueJournal) JobsReplicated(ctx context.Context, done []Replicated) []error {
+	rs := make([]queue.ReplicatedJob, len(done))
+	for i, d := range done {
+		rs[i] = queue.ReplicatedJob{ID: d.JobID, Replica: queue.Replica{ETag: d.Copy.ETag, Size: d.Copy.Size}}
+	}
+	return q.Node.JobsReplicated(ctx, rs)
 }
 
 // RunAsLeader implements Leadership.

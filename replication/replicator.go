@@ -25,10 +25,14 @@ type Replicator struct {
 
 	partSlots chan struct{} // global parts-in-flight semaphore
 	wake      chan struct{}
+	batch     BatchCompleter // nil: each job journals its own completion
+
+	completeWake chan struct{}
 
 	mu          sync.Mutex
 	leader      bool
 	idx         *jobIndex            // this term's jobs; kept after it for Status
+	completing  []completion         // small objects sent, their jobs not yet journaled done
 	active      map[string]*progress // job ID -> progress, jobs in flight
 	large       int                  // large jobs in flight
 	retryAt     map[string]time.Time // in-memory backoff, mirrors NotBefore
@@ -54,20 +58,23 @@ func New(cfg Config, journal Journal, blobs Blobs, remote Remote, bw *Bandwidth,
 	if bw == nil {
 		bw = NewBandwidth(Unlimited, nil)
 	}
+	batch, _ := journal.(BatchCompleter)
 	return &Replicator{
-		cfg:       cfg,
-		journal:   journal,
-		blobs:     blobs,
-		remote:    remote,
-		bw:        bw,
-		log:       log.With().Str("component", "replication").Logger(),
-		now:       time.Now,
-		partSlots: make(chan struct{}, cfg.Parts),
-		wake:      make(chan struct{}, 1),
-		active:    map[string]*progress{},
-		retryAt:   map[string]time.Time{},
-		idx:       newJobIndex(cfg.ScanLimit),
-		failures:  map[string]int{},
+		batch:        batch,
+		completeWake: make(chan struct{}, 1),
+		cfg:          cfg,
+		journal:      journal,
+		blobs:        blobs,
+		remote:       remote,
+		bw:           bw,
+		log:          log.With().Str("component", "replication").Logger(),
+		now:          time.Now,
+		partSlots:    make(chan struct{}, cfg.Parts),
+		wake:         make(chan struct{}, 1),
+		active:       map[string]*progress{},
+		retryAt:      map[string]time.Time{},
+		idx:          newJobIndex(cfg.ScanLimit),
+		failures:     map[string]int{},
 	}, nil
 }
 
@@ -94,6 +101,8 @@ func (r *Replicator) RunTerm(ctx context.Context) {
 	r.mu.Lock()
 	r.leader = true
 	r.idx = newJobIndex(r.cfg.ScanLimit) // the journal may have changed under another leader
+	r.completing = nil                   // left by the last term: their jobs are still queued
+	x := r.idx
 	r.mu.Unlock()
 	r.log.Info().Msg("replication started")
 	var wg sync.WaitGroup
@@ -104,9 +113,10 @@ func (r *Replicator) RunTerm(ctx context.Context) {
 		r.mu.Unlock()
 		r.log.Info().Msg("replication stopped")
 	}()
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); r.probeLoop(ctx) }()
 	go func() { defer wg.Done(); r.orphanLoop(ctx) }()
+	go func() { defer wg.Done(); r.completeLoop(ctx, x) }()
 	var added <-chan struct{}
 	var poll <-chan time.Time
 	if s, ok := r.journal.(JobSignal); ok {
@@ -272,6 +282,18 @@ func (r *Replicator) work(ctx context.Context, id string) {
 	}
 	p.reset(j)
 	log := r.log.With().Str("job", id).Str("bucket", j.Bucket).Str("key", j.Key).Logger()
+	if r.batch != nil && j.Op == OpPut && !r.isLarge(j) {
+		// The completion is journaled with others (completeLoop) while
+		// this worker's slot takes the next job.
+		c, err := r.putSmall(ctx, j, p)
+		if err == nil {
+			r.completeLater(completion{job: j, p: p, copy: c, log: log})
+			s = settled
+			return
+		}
+		s = r.outcome(ctx, j, p, err, log)
+		return
+	}
 	err = r.replicate(ctx, j, p, log)
 	s = r.outcome(ctx, j, p, err, log)
 }
