@@ -69,6 +69,9 @@ type fsm struct {
 	inlineBytes    atomic.Int64
 	snapshotInline int64
 	wantSnapshot   chan struct{} // signalled once logBytes passes it
+	// jobsAdded is signalled after an apply that added a job (and after a
+	// Restore): the replicator waits on it instead of polling the job list.
+	jobsAdded chan struct{}
 }
 
 var (
@@ -78,7 +81,7 @@ var (
 
 func openFSM(path string, snapshotBytes int64, log zerolog.Logger) (*fsm, error) {
 	f := &fsm{path: path, log: log, snapshotBytes: snapshotBytes, wantSnapshot: make(chan struct{}, 1),
-		pendAge: maxPendingAge}
+		jobsAdded: make(chan struct{}, 1), pendAge: maxPendingAge}
 	if err := f.open(); err != nil {
 		return nil, err
 	}
@@ -230,10 +233,13 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	last := logs[len(logs)-1].Index
 	var bytes, inlined int64
 	var entries uint64
+	added := false
 	f.pendMu.Lock()
 	defer f.pendMu.Unlock()
 	err := f.applyPending(func(tx *bolt.Tx) (int, error) {
 		cmds := 0
+		seq := getU64(tx.Bucket(bktMeta), keyNextSeq)
+		defer func() { added = getU64(tx.Bucket(bktMeta), keyNextSeq) != seq }()
 		for i := first; i < len(logs); i++ {
 			l := logs[i]
 			if l.Type != raft.LogCommand {
@@ -263,6 +269,9 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	if inlined > 0 {
 		f.pendInline = true
 	}
+	if added {
+		f.signalJobsAdded()
+	}
 	n, ni := f.logBytes.Add(bytes), f.inlineBytes.Add(inlined)
 	if f.snapshotBytes > 0 && n >= f.snapshotBytes || f.snapshotInline > 0 && ni >= f.snapshotInline {
 		select {
@@ -271,6 +280,13 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 		}
 	}
 	return res
+}
+
+func (f *fsm) signalJobsAdded() {
+	select {
+	case f.jobsAdded <- struct{}{}:
+	default:
+	}
 }
 
 // Snapshot implements raft.FSM. The read transaction pins the state at the
@@ -341,6 +357,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.logBytes.Store(0)
 	f.inlineBytes.Store(0)
 	f.log.Info().Uint64("applied_index", f.applied.Load()).Msg("state restored from snapshot")
+	f.signalJobsAdded()
 	return nil
 }
 

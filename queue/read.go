@@ -133,6 +133,18 @@ func (n *Node) Jobs(afterSeq uint64, limit int) ([]Job, error) {
 	return out, nil
 }
 
+// JobsAdded is signalled (it holds at most one pending signal) after a
+// command that added a job is applied, and after a snapshot replaced the
+// state. A reader that remembers the last Seq it listed finds the new jobs
+// with Jobs(lastSeq, limit) instead of polling the whole list. It has one
+// receiver: the replicator.
+func (n *Node) JobsAdded() <-chan struct{} {
+	if n.fsm == nil {
+		return nil // not open: never signalled
+	}
+	return n.fsm.jobsAdded
+}
+
 // Job returns the job with this ID.
 func (n *Node) Job(id string) (Job, error) {
 	var j Job

@@ -73,3 +73,36 @@ func (n *Node) JobReplicated(ctx context.Context, id string, r Replica) error {
 	r.At = now
 	return n.propose(ctx, &command{Op: opJobDone, Time: now, ID: id, Replica: r})
 }
+
+// ReplicatedJob names a finished put job and its remote copy (JobsReplicated).
+type ReplicatedJob struct {
+	ID      string
+	Replica Replica
+}
+
+// JobsReplicated is JobReplicated for many jobs, proposed together: they
+// share raft entries (one when they fit Config.MaxBatchCommands and
+// MaxBatchBytes) instead of one commit each. One result per job.
+func (n *Node) JobsReplicated(ctx context.Context, done []ReplicatedJob) []error {
+	now := time.Now()
+	cmds := make([]*command, len(done))
+	for i, d := range done {
+		r := d.Replica
+		r.At = now
+		cmds[i] = &command{Op: opJobDone, Time: now, ID: d.ID, Replica: r}
+	}
+	if n.prop == nil {
+		errs := make([]error, len(done))
+		for i := range errs {
+			errs[i] = ErrClosed
+		}
+		return errs
+	}
+	errs := n.prop.proposeAll(ctx, cmds)
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = fmt.Errorf("queue: %s %s: %w", cmds[i].Op, cmds[i].target(), err)
+		}
+	}
+	return errs
+}

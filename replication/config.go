@@ -24,10 +24,12 @@ const (
 	// DefaultStallTimeout cancels a request whose body has not moved for
 	// this long (a black-holed connection); it is retried on a new one.
 	DefaultStallTimeout = 60 * time.Second
-	// DefaultPollInterval is how often the job list is re-read when idle.
+	// DefaultPollInterval is how often a journal that does not signal new
+	// jobs (JobSignal) is asked for them; the raft journal signals.
 	DefaultPollInterval = time.Second
-	// DefaultScanLimit bounds the jobs read per scan: priorities and lanes
-	// are applied within the oldest DefaultScanLimit jobs.
+	// DefaultScanLimit bounds the jobs the replicator indexes in memory:
+	// priorities and lanes are applied within the oldest DefaultScanLimit
+	// jobs.
 	DefaultScanLimit = 10000
 	// DefaultOrphanInterval is how often unowned multipart uploads are looked for.
 	DefaultOrphanInterval = time.Hour

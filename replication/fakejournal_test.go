@@ -28,8 +28,6 @@ type journalState struct {
 	Jobs map[string]*replication.Job
 }
 
-var errNoSuchJob = errors.New("no such job")
-
 func openFileJournal(path string) (*fileJournal, error) {
 	j := &fileJournal{path: path, State: journalState{Jobs: map[string]*replication.Job{}}}
 	b, err := os.ReadFile(path)
@@ -102,7 +100,7 @@ func (f *fileJournal) Job(id string) (replication.Job, error) {
 	defer f.mu.Unlock()
 	j, ok := f.State.Jobs[id]
 	if !ok {
-		return replication.Job{}, fmt.Errorf("job %s: %w", id, errNoSuchJob)
+		return replication.Job{}, fmt.Errorf("job %s: %w", id, replication.ErrNoSuchJob)
 	}
 	c := *j
 	c.PartsDone = append([]replication.Part(nil), j.PartsDone...)

@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 
@@ -30,6 +31,31 @@ type Journal interface {
 	// JobReplicated removes a finished put job and records that its version
 	// is on the remote, as c describes it.
 	JobReplicated(ctx context.Context, jobID string, c RemoteCopy) error
+}
+
+// ErrNoSuchJob is what Journal.Job wraps when the job is gone.
+var ErrNoSuchJob = errors.New("replication: no such job")
+
+// JobSignal is implemented by a Journal that signals new jobs (queue.Node's
+// JobsAdded): the replicator then reads only the jobs past the last Seq it
+// has seen when signalled, instead of asking every Config.PollInterval.
+type JobSignal interface {
+	JobsAdded() <-chan struct{}
+}
+
+// BatchCompleter is implemented by a Journal that journals the completion
+// of many put jobs together (queue.Node's JobsReplicated): the replicator
+// then hands a finished small object over and starts the next one while
+// the completions that gathered meanwhile share one commit.
+type BatchCompleter interface {
+	// JobsReplicated is JobReplicated for each job; one result per job.
+	JobsReplicated(ctx context.Context, done []Replicated) []error
+}
+
+// Replicated is a finished put job and its remote copy.
+type Replicated struct {
+	JobID string
+	Copy  RemoteCopy
 }
 
 // Leadership runs fn while this node is the raft leader (queue.Node).

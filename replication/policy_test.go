@@ -76,7 +76,7 @@ func (q *queueEnv) pending() int {
 }
 
 // run replicates the queue as its leader until the test ends.
-func (q *queueEnv) run(cfg replication.Config, endpoint string, bw *replication.Bandwidth) {
+func (q *queueEnv) run(cfg replication.Config, endpoint string, bw *replication.Bandwidth) *replication.Replicator {
 	q.t.Helper()
 	j := replication.QueueJournal{Node: q.node}
 	r, err := replication.New(cfg, j, q.store, q.newRemote(endpoint), bw, testLogger(q.t))
@@ -88,6 +88,7 @@ func (q *queueEnv) run(cfg replication.Config, endpoint string, bw *replication.
 	wg.Add(1)
 	go func() { defer wg.Done(); r.Run(ctx, j) }()
 	q.t.Cleanup(func() { cancel(); wg.Wait() })
+	return r
 }
 
 // remoteExists says whether bucket/key is on the remote.

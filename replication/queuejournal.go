@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ipas/ipas/queue"
@@ -12,9 +13,14 @@ import (
 type QueueJournal struct{ Node *queue.Node }
 
 var (
-	_ Journal    = QueueJournal{}
-	_ Leadership = QueueJournal{}
+	_ Journal        = QueueJournal{}
+	_ JobSignal      = QueueJournal{}
+	_ BatchCompleter = QueueJournal{}
+	_ Leadership     = QueueJournal{}
 )
+
+// JobsAdded implements JobSignal.
+func (q QueueJournal) JobsAdded() <-chan struct{} { return q.Node.JobsAdded() }
 
 // Jobs implements Journal.
 func (q QueueJournal) Jobs(afterSeq uint64, limit int) ([]Job, error) {
@@ -32,6 +38,9 @@ func (q QueueJournal) Jobs(afterSeq uint64, limit int) ([]Job, error) {
 // Job implements Journal.
 func (q QueueJournal) Job(id string) (Job, error) {
 	j, err := q.Node.Job(id)
+	if errors.Is(err, queue.ErrNoSuchJob) {
+		return Job{}, fmt.Errorf("replication: job %s: %w", id, ErrNoSuchJob)
+	}
 	if err != nil {
 		return Job{}, err
 	}
@@ -71,6 +80,15 @@ func (q QueueJournal) JobDone(ctx context.Context, jobID string) error {
 // JobReplicated implements Journal.
 func (q QueueJournal) JobReplicated(ctx context.Context, jobID string, c RemoteCopy) error {
 	return q.Node.JobReplicated(ctx, jobID, queue.Replica{ETag: c.ETag, Size: c.Size})
+}
+
+// JobsReplicated implements BatchCompleter.
+func (q QueueJournal) JobsReplicated(ctx context.Context, done []Replicated) []error {
+	rs := make([]queue.ReplicatedJob, len(done))
+	for i, d := range done {
+		rs[i] = queue.ReplicatedJob{ID: d.JobID, Replica: queue.Replica{ETag: d.Copy.ETag, Size: d.Copy.Size}}
+	}
+	return q.Node.JobsReplicated(ctx, rs)
 }
 
 // RunAsLeader implements Leadership.

@@ -13,7 +13,7 @@ import (
 	"github.com/ipas/ipas/replication"
 )
 
-func openQueue(t *testing.T, dir string) *queue.Node {
+func openQueue(t testing.TB, dir string) *queue.Node {
 	t.Helper()
 	c := queue.DefaultConfig(dir)
 	c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -26,9 +25,14 @@ type Replicator struct {
 
 	partSlots chan struct{} // global parts-in-flight semaphore
 	wake      chan struct{}
+	batch     BatchCompleter // nil: each job journals its own completion
+
+	completeWake chan struct{}
 
 	mu          sync.Mutex
 	leader      bool
+	idx         *jobIndex            // this term's jobs; kept after it for Status
+	completing  []completion         // small objects sent, their jobs not yet journaled done
 	active      map[string]*progress // job ID -> progress, jobs in flight
 	large       int                  // large jobs in flight
 	retryAt     map[string]time.Time // in-memory backoff, mirrors NotBefore
@@ -41,14 +45,9 @@ type Replicator struct {
 }
 
 type totals struct {
-	queueJobs, queueBytes int64
-	quarantined           int64
-	failing               []JobStatus
-	scanned               time.Time
-	truncated             bool
-	replicatedObjects     int64
-	replicatedBytes       int64
-	sentBytes             int64
+	replicatedObjects int64
+	replicatedBytes   int64
+	sentBytes         int64
 }
 
 // New returns a Replicator. bw may be nil (unlimited).
@@ -59,27 +58,31 @@ func New(cfg Config, journal Journal, blobs Blobs, remote Remote, bw *Bandwidth,
 	if bw == nil {
 		bw = NewBandwidth(Unlimited, nil)
 	}
+	batch, _ := journal.(BatchCompleter)
 	return &Replicator{
-		cfg:       cfg,
-		journal:   journal,
-		blobs:     blobs,
-		remote:    remote,
-		bw:        bw,
-		log:       log.With().Str("component", "replication").Logger(),
-		now:       time.Now,
-		partSlots: make(chan struct{}, cfg.Parts),
-		wake:      make(chan struct{}, 1),
-		active:    map[string]*progress{},
-		retryAt:   map[string]time.Time{},
-		failures:  map[string]int{},
+		batch:        batch,
+		completeWake: make(chan struct{}, 1),
+		cfg:          cfg,
+		journal:      journal,
+		blobs:        blobs,
+		remote:       remote,
+		bw:           bw,
+		log:          log.With().Str("component", "replication").Logger(),
+		now:          time.Now,
+		partSlots:    make(chan struct{}, cfg.Parts),
+		wake:         make(chan struct{}, 1),
+		active:       map[string]*progress{},
+		retryAt:      map[string]time.Time{},
+		idx:          newJobIndex(cfg.ScanLimit),
+		failures:     map[string]int{},
 	}, nil
 }
 
 // Bandwidth returns the limiter, to change limits at run time.
 func (r *Replicator) Bandwidth() *Bandwidth { return r.bw }
 
-// Notify wakes the dispatcher: a job was added. Optional; jobs are also
-// found by polling.
+// Notify wakes the dispatcher: a job finished, or replication may resume.
+// New jobs are found through JobSignal, or by polling.
 func (r *Replicator) Notify() {
 	select {
 	case r.wake <- struct{}{}:
@@ -97,6 +100,9 @@ func (r *Replicator) Run(ctx context.Context, lead Leadership) {
 func (r *Replicator) RunTerm(ctx context.Context) {
 	r.mu.Lock()
 	r.leader = true
+	r.idx = newJobIndex(r.cfg.ScanLimit) // the journal may have changed under another leader
+	r.completing = nil                   // left by the last term: their jobs are still queued
+	x := r.idx
 	r.mu.Unlock()
 	r.log.Info().Msg("replication started")
 	var wg sync.WaitGroup
@@ -107,141 +113,192 @@ func (r *Replicator) RunTerm(ctx context.Context) {
 		r.mu.Unlock()
 		r.log.Info().Msg("replication stopped")
 	}()
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); r.probeLoop(ctx) }()
 	go func() { defer wg.Done(); r.orphanLoop(ctx) }()
-	poll := time.NewTicker(r.cfg.PollInterval)
-	defer poll.Stop()
+	go func() { defer wg.Done(); r.completeLoop(ctx, x) }()
+	var added <-chan struct{}
+	var poll <-chan time.Time
+	if s, ok := r.journal.(JobSignal); ok {
+		added = s.JobsAdded()
+	} else {
+		t := time.NewTicker(r.cfg.PollInterval)
+		defer t.Stop()
+		poll = t.C
+	}
+	due := time.NewTimer(time.Hour)
+	defer due.Stop()
+	load := true
 	for {
-		if r.pauseErr() == nil {
-			if err := r.dispatch(ctx, &wg); err != nil && ctx.Err() == nil {
+		var next time.Time
+		if load {
+			if err := r.load(); err != nil && ctx.Err() == nil {
 				r.log.Warn().Err(err).Msg("read the job list")
+				next = r.now().Add(r.cfg.PollInterval) // and try again then
+			} else {
+				load = false
 			}
+		}
+		if r.pauseErr() == nil {
+			if d := r.dispatch(ctx, &wg); !d.IsZero() && (next.IsZero() || d.Before(next)) {
+				next = d
+			}
+		}
+		due.Stop()
+		if !next.IsZero() {
+			due.Reset(max(0, next.Sub(r.now())))
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-r.wake:
-		case <-poll.C:
+			load = load || r.wantsMore()
+		case <-added:
+			load = true
+		case <-poll:
+			load = true
+		case <-due.C:
 		}
 	}
 }
 
-type candidate struct {
-	job  Job
-	prio int
-}
+// refillAt is the room in a full index at which it reads more jobs: in
+// pages, not after every finished job.
+func (r *Replicator) refillAt() int { return max(1, min(1000, r.cfg.ScanLimit/4)) }
 
-// dispatch reads the oldest jobs and starts as many as the slots allow.
-func (r *Replicator) dispatch(ctx context.Context, wg *sync.WaitGroup) error {
-	jobs, truncated, err := r.scan()
-	if err != nil {
-		return err
-	}
-	now := r.now()
-	var cands []candidate
-	var t totals
-	for _, j := range jobs {
-		t.queueJobs++
-		if j.Op == OpPut {
-			t.queueBytes += j.Size
-		}
-		if j.Quarantined {
-			t.quarantined++
-			t.failing = append(t.failing, statusOf(j, nil, now))
-			continue
-		}
-		if j.Attempts > 0 {
-			t.failing = append(t.failing, statusOf(j, nil, now))
-		}
-		cands = append(cands, candidate{job: j, prio: r.cfg.priority(j.Bucket, j.Key)})
-	}
-	sort.SliceStable(cands, func(a, b int) bool { return cands[a].prio < cands[b].prio })
-
+// wantsMore says whether jobs past the index's horizon may wait while it
+// has room for a page of them.
+func (r *Replicator) wantsMore() bool {
 	r.mu.Lock()
-	t.replicatedObjects, t.replicatedBytes, t.sentBytes = r.totals.replicatedObjects, r.totals.replicatedBytes, r.totals.sentBytes
-	t.scanned, t.truncated = now, truncated
-	r.totals = t
+	defer r.mu.Unlock()
+	return r.idx.full && r.idx.room() >= r.refillAt()
+}
+
+// load indexes the jobs past the index's horizon, while it has room.
+func (r *Replicator) load() error {
+	for {
+		r.mu.Lock()
+		x := r.idx
+		room, after := x.room(), x.horizon
+		if room <= 0 {
+			x.full = true
+			r.mu.Unlock()
+			return nil
+		}
+		r.mu.Unlock()
+		want := min(1000, room)
+		page, err := r.journal.Jobs(after, want)
+		if err != nil {
+			return err
+		}
+		now := r.now()
+		r.mu.Lock()
+		for _, j := range page {
+			due := j.NotBefore
+			if at := r.retryAt[j.ID]; at.After(due) {
+				due = at
+			}
+			ln := laneSmall
+			if r.isLarge(j) {
+				ln = laneLarge
+			}
+			x.add(j, r.cfg.priority(j.Bucket, j.Key), ln, due, now)
+		}
+		x.full = false
+		r.mu.Unlock()
+		if len(page) < want {
+			return nil
+		}
+	}
+}
+
+// dispatch starts the ready jobs, in the index's order, that the slots
+// allow, and returns when the next deferred job is due (zero: none waits).
+func (r *Replicator) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Time {
+	now := r.now()
+	r.mu.Lock()
+	next := r.idx.promote(now)
 	largeSlots := max(1, r.cfg.Objects-1)
-	var start []Job
-	for _, c := range cands {
-		if len(r.active)+len(start) >= r.cfg.Objects {
+	var start []string
+	for len(r.active) < r.cfg.Objects {
+		e := r.idx.next(r.large < largeSlots)
+		if e == nil {
 			break
 		}
-		j := c.job
-		if _, busy := r.active[j.ID]; busy || j.NotBefore.After(now) || r.retryAt[j.ID].After(now) {
-			continue
-		}
-		if r.isLarge(j) {
-			if r.large >= largeSlots {
-				continue
-			}
+		if e.lane == laneLarge {
 			r.large++
 		}
-		r.active[j.ID] = newProgress(j, r.now())
-		start = append(start, j)
+		r.active[e.job.ID] = newProgress(e.job, now)
+		start = append(start, e.job.ID)
 	}
 	r.mu.Unlock()
 
-	for _, j := range start {
+	for _, id := range start {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.work(ctx, j.ID)
+			r.work(ctx, id)
 		}()
 	}
-	return nil
+	return next
 }
 
 func (r *Replicator) isLarge(j Job) bool {
 	return j.Op == OpPut && j.Size >= r.cfg.MultipartThreshold
 }
 
-// scan returns up to ScanLimit oldest jobs.
-func (r *Replicator) scan() ([]Job, bool, error) {
-	var out []Job
-	after := uint64(0)
-	for len(out) < r.cfg.ScanLimit {
-		page, err := r.journal.Jobs(after, min(1000, r.cfg.ScanLimit-len(out)))
-		if err != nil {
-			return nil, false, err
-		}
-		if len(page) == 0 {
-			return out, false, nil
-		}
-		out = append(out, page...)
-		after = page[len(page)-1].Seq
-	}
-	return out, true, nil
-}
+// settle updates the index once a job is no longer in flight (r.mu held).
+type settle func(x *jobIndex, now time.Time)
 
 // work runs one job and records the outcome.
 func (r *Replicator) work(ctx context.Context, id string) {
 	r.mu.Lock()
-	p := r.active[id]
+	p, x := r.active[id], r.idx
 	r.mu.Unlock()
+	s := settle(func(x *jobIndex, now time.Time) { x.retry(id, nil, time.Time{}, now) })
 	defer func() {
+		// One critical section: the job must not become ready while it is
+		// still in r.active.
 		r.mu.Lock()
 		delete(r.active, id)
 		if r.isLarge(p.job) {
 			r.large--
 		}
+		s(x, r.now())
 		r.mu.Unlock()
 		r.Notify()
 	}()
-	// Read the job again: the scan may be older than its last change (or
-	// its completion).
+	// Read the job again: the index holds no blobs or metadata, and the job
+	// may have changed (or gone) since it was indexed.
 	j, err := r.journal.Job(id)
+	if errors.Is(err, ErrNoSuchJob) {
+		s = func(x *jobIndex, now time.Time) { x.done(id, now) }
+		return
+	}
 	if err != nil {
+		r.log.Warn().Err(err).Str("job", id).Msg("read the job")
+		s = func(x *jobIndex, now time.Time) { x.retry(id, nil, now.Add(r.cfg.BackoffMin), now) }
 		return
 	}
 	p.reset(j)
 	log := r.log.With().Str("job", id).Str("bucket", j.Bucket).Str("key", j.Key).Logger()
+	if r.batch != nil && j.Op == OpPut && !r.isLarge(j) {
+		// The completion is journaled with others (completeLoop) while
+		// this worker's slot takes the next job.
+		c, err := r.putSmall(ctx, j, p)
+		if err == nil {
+			r.completeLater(completion{job: j, p: p, copy: c, log: log})
+			s = settled
+			return
+		}
+		s = r.outcome(ctx, j, p, err, log)
+		return
+	}
 	err = r.replicate(ctx, j, p, log)
-	r.outcome(ctx, j, p, err, log)
+	s = r.outcome(ctx, j, p, err, log)
 }
 
-func (r *Replicator) outcome(ctx context.Context, j Job, p *progress, err error, log zerolog.Logger) {
+func (r *Replicator) outcome(ctx context.Context, j Job, p *progress, err error, log zerolog.Logger) settle {
 	switch {
 	case err == nil:
 		r.mu.Lock()
@@ -256,6 +313,7 @@ func (r *Replicator) outcome(ctx context.Context, j Job, p *progress, err error,
 		}
 		r.mu.Unlock()
 		log.Debug().Int64("size", j.Size).Msg("replicated")
+		return func(x *jobIndex, now time.Time) { x.done(j.ID, now) }
 	case ctx.Err() != nil:
 		// Shutting down or leadership lost: nothing to record.
 	case errors.Is(err, ErrRemoteRefused):
@@ -268,6 +326,7 @@ func (r *Replicator) outcome(ctx context.Context, j Job, p *progress, err error,
 		if jerr := r.journal.JobQuarantined(ctx, j.ID, err.Error()); jerr != nil {
 			log.Warn().Err(jerr).Msg("journal quarantine")
 		}
+		return func(x *jobIndex, _ time.Time) { x.quarantine(j.ID, err.Error()) }
 	default:
 		r.mu.Lock()
 		if p.progressed() {
@@ -285,7 +344,11 @@ func (r *Replicator) outcome(ctx context.Context, j Job, p *progress, err error,
 		if jerr := r.journal.JobFailed(ctx, j.ID, err.Error(), at); jerr != nil {
 			log.Warn().Err(jerr).Msg("journal failure")
 		}
+		f := j
+		f.Attempts, f.LastError, f.NotBefore = j.Attempts+1, err.Error(), at
+		return func(x *jobIndex, now time.Time) { x.retry(j.ID, &f, at, now) }
 	}
+	return func(x *jobIndex, now time.Time) { x.retry(j.ID, nil, time.Time{}, now) }
 }
 
 func (r *Replicator) pauseErr() error {

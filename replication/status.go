@@ -174,21 +174,21 @@ func statusOf(j Job, _ *progress, _ time.Time) JobStatus {
 	return s
 }
 
-// Status returns a snapshot. Queue totals come from the latest scan (at
-// most PollInterval old).
+// Status returns a snapshot. Queue totals are the index's: the oldest
+// ScanLimit jobs (QueueTruncated when there may be more).
 func (r *Replicator) Status() Status {
 	now := r.now()
 	r.mu.Lock()
 	s := Status{
-		QueueJobs:         r.totals.queueJobs,
-		QueueBytes:        r.totals.queueBytes,
-		QueueTruncated:    r.totals.truncated,
-		Quarantined:       r.totals.quarantined,
+		QueueJobs:         int64(len(r.idx.entries)),
+		QueueBytes:        r.idx.bytes,
+		QueueTruncated:    r.idx.full,
+		Quarantined:       int64(r.idx.quarantined),
 		ReplicatedObjects: r.totals.replicatedObjects,
 		ReplicatedBytes:   r.totals.replicatedBytes,
 		SentBytes:         r.totals.sentBytes,
 		RecentRate:        r.sentRate.rate(now, r.totals.sentBytes),
-		Failing:           append([]JobStatus(nil), r.totals.failing...),
+		Failing:           r.idx.failingStatus(now),
 		LastError:         r.contact.lastError,
 		LastSuccess:       r.contact.lastSuccess,
 	}

@@ -162,7 +162,7 @@ func TestAdmin_StatusPauseBandwidth(t *testing.T) {
 	}
 	putObject(t, s3c, "photos", "later.jpg", []byte("taken while paused"))
 	waitStatus(t, api, "later.jpg queued", func(s admin.Status) bool { return s.Totals.QueueJobs == 1 })
-	// Several dispatcher polls (poll_interval is 1 s) go by: nothing may be sent.
+	// A few seconds go by: nothing may be sent.
 	time.Sleep(3 * time.Second)
 	st = cliStatus(t, adminTestEnv, p.endpoint)
 	if st.Totals.ReplicatedObjects != 1 || st.Totals.QueueJobs != 1 || st.Replication.State != admin.StatePaused {
