@@ -7,6 +7,7 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 
+	"github.com/ipas/ipas/authz"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/internal/s3name"
 	"github.com/ipas/ipas/queue"
@@ -36,7 +37,11 @@ func (s *Server) createBucket(w *responseWriter, r *request) error {
 			return s3err.ErrInvalidLocationConstraint
 		}
 	}
-	if err := s.idx.CreateBucket(r.Context(), r.bucket, s.now()); err != nil {
+	if err := s.idx.CreateOwnedBucket(r.Context(), r.bucket, r.principal.User, s.now()); err != nil {
+		if errors.Is(err, queue.ErrBucketExists) && s.cfg.Authorizer != nil &&
+			!authz.Owns(r.principal, s.cfg.Authorizer.Bucket(r.bucket)) {
+			return s3err.ErrBucketAlreadyExists
+		}
 		return err
 	}
 	w.Header().Set("Location", "/"+r.bucket)

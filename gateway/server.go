@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/archive"
+	"github.com/ipas/ipas/authz"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/gateway/sigv4"
 	"github.com/ipas/ipas/queue"
@@ -21,6 +22,7 @@ import (
 // Index is the part of the journal (*queue.Node) the gateway reads and writes.
 type Index interface {
 	CreateBucket(ctx context.Context, name string, created time.Time) error
+	CreateOwnedBucket(ctx context.Context, name, owner string, created time.Time) error
 	DeleteBucket(ctx context.Context, name string) error
 	BucketExists(name string) (bool, error)
 	Buckets() ([]queue.Bucket, error)
@@ -120,8 +122,12 @@ type request struct {
 	bucket string
 	key    string
 	auth   *sigv4.Result
-	log    zerolog.Logger
-	body   *trackedBody
+	// principal is who signed the request (authz.Anonymous for a GET a
+	// public policy may allow); noOverwrite forbids replacing an object.
+	principal   authz.Principal
+	noOverwrite bool
+	log         zerolog.Logger
+	body        *trackedBody
 }
 
 // ServeHTTP implements http.Handler: request id, authentication, routing, errors.
@@ -159,12 +165,14 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		rw.WriteHeader(http.StatusContinue)
 	}
 	req.bucket, req.key = s.splitPath(r)
-	auth, err := s.verifier.Verify(r)
-	if err != nil {
+	if err := s.authenticate(req); err != nil {
 		s.fail(w, req, err)
 		return
 	}
-	req.auth = auth
+	if err := s.authorize(req); err != nil {
+		s.fail(w, req, err)
+		return
+	}
 	if err := s.route(w, req); err != nil {
 		s.fail(w, req, err)
 	}

@@ -35,7 +35,8 @@ var (
 	// coreBuckets exist in every schema version, enough to recognise a
 	// database this package wrote; allBuckets are those of the current one.
 	coreBuckets = [][]byte{bktMeta, bktBuckets, bktObjects, bktJobs, bktJobIDs}
-	allBuckets  = append(coreBuckets[:len(coreBuckets):len(coreBuckets)], bktUploads, bktUpParts, bktUpKeys)
+	allBuckets  = append(coreBuckets[:len(coreBuckets):len(coreBuckets)], bktUploads, bktUpParts, bktUpKeys,
+		bktUsers, bktAKeys, bktPolicies)
 
 	keySchema  = []byte("schema")
 	keyApplied = []byte("applied")
@@ -160,6 +161,7 @@ const bucketCreated = 1
 func encodeBucket(b *Bucket) []byte {
 	var e encoder
 	e.time(bucketCreated, b.Created)
+	e.str(bucketOwner, b.Owner)
 	return e.b
 }
 
@@ -167,8 +169,11 @@ func decodeBucket(name string, v []byte) (Bucket, error) {
 	b := Bucket{Name: name}
 	d := decoder{b: v}
 	for d.next() {
-		if d.tag == bucketCreated {
+		switch d.tag {
+		case bucketCreated:
 			b.Created = d.time()
+		case bucketOwner:
+			b.Owner = d.str()
 		}
 	}
 	if d.err != nil {

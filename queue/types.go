@@ -84,6 +84,9 @@ type UploadPart struct {
 type Bucket struct {
 	Name    string
 	Created time.Time
+	// Owner is the user who created the bucket; "" for a bucket created
+	// before users existed, or by the daemon itself, which admins own.
+	Owner string
 }
 
 // JobOp says what a replication job does to the remote.
