@@ -73,6 +73,8 @@ type Status struct {
 	Scrub       *Scrub      `json:"scrub,omitempty"`
 	// Disk is nil when the daemon could not read it.
 	Disk *Disk `json:"disk,omitempty"`
+	// PublicBuckets are the buckets whose policy lets anonymous requests in.
+	PublicBuckets []string `json:"public_buckets,omitempty"`
 }
 
 // Replication is the state of the upload pipeline and its limits.

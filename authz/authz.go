@@ -167,7 +167,9 @@ func keyLimits(p Principal, action Action, bucket, key string) (Decision, bool) 
 			return deny("the access key may read and write but not delete"), true
 		}
 	}
-	if len(p.Scopes) > 0 && !InScope(p.Scopes, bucket, key) {
+	// A listing must stay under the scope's prefix; other bucket actions
+	// (key "") reach a bucket that a scope names.
+	if len(p.Scopes) > 0 && (!InScope(p.Scopes, bucket, key) || action == ListBucket && !listInScope(p.Scopes, bucket, key)) {
 		return deny("the access key is limited to " + strings.Join(p.Scopes, ", ")), true
 	}
 	return Decision{}, false
@@ -183,6 +185,15 @@ func InScope(scopes []string, bucket, key string) bool {
 			return false
 		}
 		return !hasPrefix || key == "" || strings.HasPrefix(key, prefix)
+	})
+}
+
+// listInScope reports whether a listing of bucket under prefix stays inside
+// one of scopes.
+func listInScope(scopes []string, bucket, prefix string) bool {
+	return slices.ContainsFunc(scopes, func(s string) bool {
+		b, scope, _ := strings.Cut(s, "/")
+		return b == bucket && strings.HasPrefix(prefix, scope)
 	})
 }
 

@@ -20,8 +20,10 @@ type control struct {
 	scrub     *blobScrub
 	node      *queue.Node
 	drop      dropStatus // nil: no drop folders to report
-	pages     pageSources
-	log       zerolog.Logger
+	// publicBuckets lists the buckets anonymous requests may read (nil: none).
+	publicBuckets func() []string
+	pages         pageSources
+	log           zerolog.Logger
 
 	mu       sync.Mutex
 	settings bandwidthSettings // as last applied
@@ -104,6 +106,9 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 		return st, err
 	}
 	st.Drop = dropReport(c.drop)
+	if c.publicBuckets != nil {
+		st.PublicBuckets = c.publicBuckets()
+	}
 	st.Journal = admin.Journal{Buckets: js.Buckets, Objects: js.Objects, Bytes: js.Bytes, Jobs: js.Jobs, AppliedIndex: js.AppliedIndex}
 	return st, nil
 }

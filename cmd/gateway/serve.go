@@ -140,6 +140,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		return err
 	}
 	ctrl.drop = w
+	ctrl.publicBuckets = dir.PublicBuckets
 	ctrl.pages.objects, ctrl.pages.folders, ctrl.pages.ring = a.objects, cfg.Drop.Folders, ring
 	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
 	if err != nil {

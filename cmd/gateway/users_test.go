@@ -105,13 +105,14 @@ func TestUsers_OwnershipKeysAndAdminAcrossRestart(t *testing.T) {
 		t.Fatalf("a readonly user created a bucket: %v", err)
 	}
 
+	bobSees := []string{"bob-music"}
 	check := func(stage string) {
 		t.Helper()
 		if got := bucketNames(t, ac); !slices.Equal(got, []string{"alice-tax"}) {
 			t.Fatalf("%s: alice lists %v", stage, got)
 		}
-		if got := bucketNames(t, bc); !slices.Equal(got, []string{"bob-music"}) {
-			t.Fatalf("%s: bob lists %v", stage, got)
+		if got := bucketNames(t, bc); !slices.Equal(got, bobSees) {
+			t.Fatalf("%s: bob lists %v, want %v", stage, got, bobSees)
 		}
 		if got := bucketNames(t, cc); len(got) != 0 {
 			t.Fatalf("%s: carol lists %v", stage, got)
@@ -214,6 +215,20 @@ func TestUsers_OwnershipKeysAndAdminAcrossRestart(t *testing.T) {
 		t.Fatalf("a bad user name: exit %d, %s", code, errOut)
 	}
 
+	// A policy shares a prefix with bob and makes another public.
+	if err := putBody(ac, "alice-tax", "shared/receipt.pdf", []byte("receipt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := putBody(ac, "alice-tax", "pub/index.html", []byte("hello world")); err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::alice-tax/shared/*"},
+		{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::alice-tax/pub/*"}]}`
+	if _, err := ac.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("alice-tax"), Policy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+
 	stopGateway(t, p)
 	// The journal (raft log and state) holds the secrets sealed only.
 	files := 0
@@ -238,7 +253,26 @@ func TestUsers_OwnershipKeysAndAdminAcrossRestart(t *testing.T) {
 		t.Fatalf("seal key file: %v, %v; want mode 0600", fi, err)
 	}
 	p = startServe(t, adminTestEnv, "--data-dir", data, "--s3-addr", strings.TrimPrefix(ep, "http://"))
+	bobSees = []string{"alice-tax", "bob-music"} // shared with him by name
 	check("after restart")
+	if b, err := getBody(bc, "alice-tax", "shared/receipt.pdf"); err != nil || string(b) != "receipt" {
+		t.Fatalf("bob reads the shared prefix after restart: %q, %v", b, err)
+	}
+	resp, err := http.Get(ep + "/alice-tax/pub/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "hello world" {
+		t.Fatalf("anonymous GET of the public prefix: %d %q", resp.StatusCode, body)
+	}
+	if resp, err := http.Get(ep + "/alice-tax/2024.pdf"); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("anonymous GET of a private object: %v %v", resp, err)
+	}
+	if out := cliOK(t, adminTestEnv, "status", "--endpoint", ep); !strings.Contains(out, "WARNING") || !strings.Contains(out, "public buckets") || !strings.Contains(out, "alice-tax") {
+		t.Fatalf("gateway status does not warn about the public bucket:\n%s", out)
+	}
 
 	// Rotation replaces a key at once; a disabled user's keys are unknown.
 	rotated := cliCredential(t, ep, "key", "rotate", laptop.AccessKey)
@@ -256,7 +290,7 @@ func TestUsers_OwnershipKeysAndAdminAcrossRestart(t *testing.T) {
 		t.Fatalf("a disabled user's key: %v", err)
 	}
 	cliOK(t, adminTestEnv, "user", "disable", "bob", "--enable", "--endpoint", ep)
-	if got := bucketNames(t, bc); !slices.Equal(got, []string{"bob-music"}) {
+	if got := bucketNames(t, bc); !slices.Equal(got, bobSees) {
 		t.Fatalf("bob enabled again lists %v", got)
 	}
 	list := cliOK(t, adminTestEnv, "user", "list", "--endpoint", ep)
