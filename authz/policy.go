@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -21,11 +20,11 @@ type Policy struct {
 
 type statement struct {
 	deny       bool
-	anyone     bool     // Principal "*"
-	users      []string // user names
-	actions    []string // lower-case patterns
-	resources  []string // "bucket" or "bucket/pattern"
-	bucketOnly []bool   // resources[i] names the bucket itself
+	anyone     bool            // Principal "*"
+	users      map[string]bool // user names
+	actions    []string        // lower-case patterns
+	resources  []string        // "bucket" or "bucket/pattern"
+	bucketOnly []bool          // resources[i] names the bucket itself
 }
 
 // PolicyError is a policy that cannot be put: Code is the S3 error code
@@ -185,7 +184,10 @@ func (s *statement) principals(raw json.RawMessage, knownUser func(string) bool)
 		if !knownUser(n) {
 			return malformed("invalid principal %q: no such user", n)
 		}
-		s.users = append(s.users, n)
+		if s.users == nil {
+			s.users = map[string]bool{}
+		}
+		s.users[n] = true
 	}
 	return nil
 }
@@ -205,6 +207,16 @@ func validAction(a string) bool {
 	return false
 }
 
+// lowerActions are the actions as policies are matched: lower case.
+var lowerActions = func() map[Action]string {
+	m := map[Action]string{}
+	for _, a := range []Action{GetObject, PutObject, DeleteObject, ListBucket, CreateBucket, DeleteBucket,
+		GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy, ListAllMyBuckets} {
+		m[a] = strings.ToLower(string(a))
+	}
+	return m
+}()
+
 type effect int
 
 const (
@@ -219,7 +231,10 @@ func (p *Policy) evaluate(user string, action Action, bucket, key string) effect
 	if p == nil {
 		return effectNone
 	}
-	act := strings.ToLower(string(action))
+	act, ok := lowerActions[action]
+	if !ok {
+		act = strings.ToLower(string(action))
+	}
 	out := effectNone
 	for i := range p.statements {
 		s := &p.statements[i]
@@ -235,7 +250,7 @@ func (p *Policy) evaluate(user string, action Action, bucket, key string) effect
 }
 
 func (s *statement) applies(user, act string, action Action, key string) bool {
-	if !s.anyone && (user == "" || !slices.Contains(s.users, user)) {
+	if !s.anyone && (user == "" || !s.users[user]) {
 		return false
 	}
 	okAction := false
@@ -272,7 +287,7 @@ func (p *Policy) names(user string) bool {
 		return false
 	}
 	for i := range p.statements {
-		if !p.statements[i].deny && slices.Contains(p.statements[i].users, user) {
+		if !p.statements[i].deny && p.statements[i].users[user] {
 			return true
 		}
 	}

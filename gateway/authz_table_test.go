@@ -21,7 +21,7 @@ type usersGateway struct {
 	dir *users.Directory
 }
 
-func newUsersGateway(t *testing.T) *usersGateway {
+func newUsersGateway(t testing.TB) *usersGateway {
 	sealer, err := users.NewSealer(bytes.Repeat([]byte{7}, users.SealKeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func newUsersGateway(t *testing.T) *usersGateway {
 }
 
 // addUser adds a user and returns a client with their first key.
-func (g *usersGateway) addUser(t *testing.T, name string, role authz.Role) *s3.Client {
+func (g *usersGateway) addUser(t testing.TB, name string, role authz.Role) *s3.Client {
 	t.Helper()
 	c, err := g.dir.AddUser(ctxT(t), name, role)
 	if err != nil {
@@ -46,7 +46,7 @@ func (g *usersGateway) addUser(t *testing.T, name string, role authz.Role) *s3.C
 	return g.clientAs(c.AccessKey, c.SecretKey)
 }
 
-func (g *usersGateway) addKey(t *testing.T, user string, spec users.KeySpec) *s3.Client {
+func (g *usersGateway) addKey(t testing.TB, user string, spec users.KeySpec) *s3.Client {
 	t.Helper()
 	c, err := g.dir.AddKey(ctxT(t), user, spec)
 	if err != nil {
