@@ -50,6 +50,10 @@ type Principal struct {
 	Scopes []string
 }
 
+// AdminUser is the user of the configured credentials (package users), the
+// owner of buckets made before users existed.
+const AdminUser = "admin"
+
 // Anonymous is the principal of an unsigned request.
 var Anonymous = Principal{}
 

@@ -79,10 +79,11 @@ func unsigned(r *http.Request) bool {
 // authorize is the one access decision of a request, taken before it is
 // routed. It records what the handlers must still enforce (no overwrite).
 func (s *Server) authorize(r *request) error {
+	op := s.Operation(r.Request)
 	if s.cfg.Authorizer == nil {
-		return nil
+		return s.checkACL(r, op)
 	}
-	action, ok := operationActions[s.Operation(r.Request)]
+	action, ok := operationActions[op]
 	if !ok {
 		if r.principal.IsAnonymous() {
 			return s3err.ErrAccessDenied
@@ -93,7 +94,10 @@ func (s *Server) authorize(r *request) error {
 	if action == authz.ListBucket {
 		key = r.URL.Query().Get("prefix")
 	}
-	return s.allow(r, action, r.bucket, key)
+	if err := s.allow(r, action, r.bucket, key); err != nil {
+		return err
+	}
+	return s.checkACL(r, op)
 }
 
 // allow applies Decide to one bucket and key of r.

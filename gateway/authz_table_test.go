@@ -399,3 +399,82 @@ func bucketList(t *testing.T, c *s3.Client) []string {
 	}
 	return names
 }
+
+// TestCannedACLs: public-read on CreateBucket and PutObject becomes a
+// public statement of the bucket's policy (anonymous GETs work for exactly
+// that), the ACL reports the owner and the public grant, and the ACLs that
+// mean nothing here answer NotImplemented (an unknown one InvalidArgument).
+func TestCannedACLs(t *testing.T) {
+	g := newUsersGateway(t)
+	ctx := ctxT(t)
+	alice, bob, anon := g.addUser(t, "alice", authz.RoleUser), g.addUser(t, "bob", authz.RoleUser), g.anonymous()
+	laptop := g.addKey(t, "alice", users.KeySpec{Access: string(authz.AccessWrite)})
+	get := func(c *s3.Client, bucket, key string) error {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err == nil {
+			out.Body.Close()
+		}
+		return err
+	}
+	put := func(c *s3.Client, bucket, key string, acl s3types.ObjectCannedACL) error {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader(key), ACL: acl})
+		return err
+	}
+	if _, err := alice.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("www"), ACL: s3types.BucketCannedACLPublicRead}); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(alice, "www", "index.html", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(anon, "www", "index.html"); err != nil {
+		t.Fatalf("anonymous GET in a public-read bucket: %v", err)
+	}
+	acl, err := alice.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String("www")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(acl.Owner.DisplayName) != "alice" || len(acl.Grants) != 2 || acl.Grants[1].Grantee.Type != s3types.TypeGroup ||
+		!strings.HasSuffix(aws.ToString(acl.Grants[1].Grantee.URI), "/AllUsers") || acl.Grants[1].Permission != s3types.PermissionRead {
+		t.Fatalf("GetBucketAcl of a public-read bucket: owner %+v, grants %+v", acl.Owner, acl.Grants)
+	}
+
+	mustBucket(t, alice, "docs")
+	if err := put(alice, "docs", "flyer.pdf", s3types.ObjectCannedACLPublicRead); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(alice, "docs", "secret.pdf", s3types.ObjectCannedACLPrivate); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(anon, "docs", "flyer.pdf"); err != nil {
+		t.Fatalf("anonymous GET of a public-read object: %v", err)
+	}
+	if err := get(anon, "docs", "secret.pdf"); errCode(err) != "AccessDenied" {
+		t.Fatalf("anonymous GET of a private object: %v", err)
+	}
+	if err := put(laptop, "docs", "leak.pdf", s3types.ObjectCannedACLPublicRead); errCode(err) != "AccessDenied" {
+		t.Fatalf("a write-only key made an object public: %v", err)
+	}
+	if err := put(alice, "docs", "x", s3types.ObjectCannedACLAuthenticatedRead); errCode(err) != "NotImplemented" {
+		t.Fatalf("authenticated-read: %v", err)
+	}
+	if err := put(alice, "docs", "y", "everyone-please"); errCode(err) != "InvalidArgument" {
+		t.Fatalf("an unknown ACL: %v", err)
+	}
+	if _, err := alice.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("docs"), Key: aws.String("z"), Body: strings.NewReader("z"),
+		GrantRead: aws.String(`uri="http://acs.amazonaws.com/groups/global/AllUsers"`)}); errCode(err) != "NotImplemented" {
+		t.Fatalf("a grant header: %v", err)
+	}
+	for _, k := range []string{"x", "y", "z", "leak.pdf"} {
+		if err := get(alice, "docs", k); errCode(err) != "NoSuchKey" {
+			t.Fatalf("a refused PUT of %s left an object: %v", k, err)
+		}
+	}
+	// bob sees alice as the owner of what she shares with him.
+	if err := g.dir.SetPolicy(ctx, "docs", `{"Statement":{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::docs"}}`); err != nil {
+		t.Fatal(err)
+	}
+	acl, err = bob.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String("docs")})
+	if err != nil || aws.ToString(acl.Owner.ID) != "alice" {
+		t.Fatalf("bob's GetBucketAcl of alice's bucket: %+v, %v", acl, err)
+	}
+}

@@ -44,6 +44,11 @@ func (s *Server) createBucket(w *responseWriter, r *request) error {
 		}
 		return err
 	}
+	if r.publicRead {
+		if err := s.makePublic(r, ""); err != nil {
+			return err
+		}
+	}
 	w.Header().Set("Location", "/"+r.bucket)
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -118,8 +123,9 @@ type grant struct {
 type grantee struct {
 	XMLNS       string `xml:"xmlns:xsi,attr"`
 	Type        string `xml:"xsi:type,attr"`
-	ID          string `xml:"ID"`
-	DisplayName string `xml:"DisplayName"`
+	ID          string `xml:"ID,omitempty"`
+	DisplayName string `xml:"DisplayName,omitempty"`
+	URI         string `xml:"URI,omitempty"`
 }
 
 // getACL answers GET ?acl on a bucket or object with the canned private ACL, which
@@ -133,16 +139,19 @@ func (s *Server) getACL(w *responseWriter, r *request) error {
 			return err
 		}
 	}
-	owner := gofakes3.UserInfo{ID: r.owner(), DisplayName: r.owner()}
-	return writeXML(w, http.StatusOK, accessControlPolicy{
+	id, name, public := s.aclOwner(r)
+	acl := accessControlPolicy{
 		Xmlns: s3Namespace,
-		Owner: owner,
+		Owner: gofakes3.UserInfo{ID: id, DisplayName: name},
 		Grants: []grant{{
-			Grantee: grantee{XMLNS: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser",
-				ID: r.owner(), DisplayName: r.owner()},
+			Grantee:    grantee{XMLNS: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser", ID: id, DisplayName: name},
 			Permission: "FULL_CONTROL",
 		}},
-	})
+	}
+	if public && r.key == "" {
+		acl.Grants = append(acl.Grants, allUsersRead)
+	}
+	return writeXML(w, http.StatusOK, acl)
 }
 
 // objectOrBucketError turns a missing key into NoSuchBucket when the bucket is the

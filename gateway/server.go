@@ -126,6 +126,7 @@ type request struct {
 	// public policy may allow); noOverwrite forbids replacing an object.
 	principal   authz.Principal
 	noOverwrite bool
+	publicRead  bool // x-amz-acl: public-read (acl.go)
 	log         zerolog.Logger
 	body        *trackedBody
 }

@@ -14,7 +14,7 @@ import (
 
 // BuiltinAdmin is the user of the credentials from the config file, the
 // environment and first start.
-const BuiltinAdmin = "admin"
+const BuiltinAdmin = authz.AdminUser
 
 // Journal is the part of the journal (*queue.Node) the directory reads and
 // writes.
