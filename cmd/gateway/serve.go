@@ -96,6 +96,12 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		return err
 	}
 	gcfg.Credentials, gcfg.Authorizer = dir, dir
+	for _, f := range cfg.Drop.Folders {
+		if f.Owner != "" && !dir.KnownUser(f.Owner) {
+			log.Warn().Str("path", f.Path).Str("owner", f.Owner).
+				Msg("drop folder owner is not a user: the buckets it creates belong to that name, which only admins can reach; add the user with `gateway user add`")
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.S3.Address)
 	if err != nil {
 		return fmt.Errorf("s3.address %s: %w; choose a free port with --s3-addr", cfg.S3.Address, err)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -105,10 +106,10 @@ func TestUsers_OwnershipKeysAndAdminAcrossRestart(t *testing.T) {
 		t.Fatalf("a readonly user created a bucket: %v", err)
 	}
 
-	bobSees := []string{"bob-music"}
+	aliceSees, bobSees, adminSees := []string{"alice-tax"}, []string{"bob-music"}, []string{"alice-tax", "bob-music"}
 	check := func(stage string) {
 		t.Helper()
-		if got := bucketNames(t, ac); !slices.Equal(got, []string{"alice-tax"}) {
+		if got := bucketNames(t, ac); !slices.Equal(got, aliceSees) {
 			t.Fatalf("%s: alice lists %v", stage, got)
 		}
 		if got := bucketNames(t, bc); !slices.Equal(got, bobSees) {
@@ -117,7 +118,7 @@ func TestUsers_OwnershipKeysAndAdminAcrossRestart(t *testing.T) {
 		if got := bucketNames(t, cc); len(got) != 0 {
 			t.Fatalf("%s: carol lists %v", stage, got)
 		}
-		if got := bucketNames(t, root); !slices.Equal(got, []string{"alice-tax", "bob-music"}) {
+		if got := bucketNames(t, root); !slices.Equal(got, adminSees) {
 			t.Fatalf("%s: the admin lists %v", stage, got)
 		}
 		if b, err := getBody(ac, "alice-tax", "2024.pdf"); err != nil || !bytes.Equal(b, tax) {
@@ -252,9 +253,27 @@ func TestUsers_OwnershipKeysAndAdminAcrossRestart(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(data, UsersKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("seal key file: %v, %v; want mode 0600", fi, err)
 	}
-	p = startServe(t, adminTestEnv, "--data-dir", data, "--s3-addr", strings.TrimPrefix(ep, "http://"))
+	// The second start has a drop folder that belongs to alice.
+	drop := filepath.Join(dir, "alice-scans")
+	cfgPath := filepath.Join(dir, "ipas.yaml")
+	os.MkdirAll(drop, 0o755)
+	os.WriteFile(cfgPath, []byte("drop:\n  folders:\n    - path: "+drop+"\n      bucket: alice-scans\n      owner: alice\n      quiet_window: 100ms\n"), 0o600)
+	p = startServe(t, adminTestEnv, "--config", cfgPath, "--data-dir", data, "--s3-addr", strings.TrimPrefix(ep, "http://"))
 	bobSees = []string{"alice-tax", "bob-music"} // shared with him by name
+	aliceSees = []string{"alice-scans", "alice-tax"}
+	adminSees = []string{"alice-scans", "alice-tax", "bob-music"}
 	check("after restart")
+	os.WriteFile(filepath.Join(drop, "scan1.pdf"), []byte("scanned"), 0o644)
+	deadline := time.Now().Add(adminWait)
+	for b, err := getBody(ac, "alice-scans", "scan1.pdf"); string(b) != "scanned"; b, err = getBody(ac, "alice-scans", "scan1.pdf") {
+		if time.Now().After(deadline) {
+			t.Fatalf("alice never read her drop folder's file: %q, %v", b, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := getBody(bc, "alice-scans", "scan1.pdf"); s3Code(err) != "AccessDenied" {
+		t.Fatalf("bob reads alice's drop folder: %v", err)
+	}
 	if b, err := getBody(bc, "alice-tax", "shared/receipt.pdf"); err != nil || string(b) != "receipt" {
 		t.Fatalf("bob reads the shared prefix after restart: %q, %v", b, err)
 	}
