@@ -18,6 +18,7 @@ const (
 	PathUsers       = "/_ipas/v1/users"         // GET: list; POST AddUserRequest: add
 	PathUserRemove  = "/_ipas/v1/users/remove"  // POST UserRequest
 	PathUserDisable = "/_ipas/v1/users/disable" // POST DisableRequest
+	PathUserQuota   = "/_ipas/v1/users/quota"   // POST QuotaRequest
 	PathKeys        = "/_ipas/v1/keys"          // GET ?user=: list; POST AddKeyRequest: add
 	PathKeyRevoke   = "/_ipas/v1/keys/revoke"   // POST KeyRequest
 	PathKeyRotate   = "/_ipas/v1/keys/rotate"   // POST KeyRequest
@@ -29,6 +30,7 @@ type Users interface {
 	Users() []users.UserInfo
 	RemoveUser(ctx context.Context, name string) error
 	SetDisabled(ctx context.Context, name string, disabled bool) error
+	SetQuota(ctx context.Context, name string, quota int64) error
 	AddKey(ctx context.Context, user string, spec users.KeySpec) (users.Credential, error)
 	Keys(user string) ([]users.KeyInfo, error)
 	RevokeKey(ctx context.Context, id string) error
@@ -52,6 +54,12 @@ type UserRequest struct {
 type DisableRequest struct {
 	Name     string `json:"name"`
 	Disabled bool   `json:"disabled"`
+}
+
+// QuotaRequest sets a user's quota in bytes (0: none).
+type QuotaRequest struct {
+	Name  string `json:"name"`
+	Quota int64  `json:"quota"`
 }
 
 // AddKeyRequest is the body of POST PathKeys.
@@ -111,6 +119,10 @@ func (h *Handler) userRoute(path string) (route, bool) {
 	case PathUserDisable:
 		return post(func(ctx context.Context, req DisableRequest) (any, error) {
 			return nil, u.SetDisabled(ctx, req.Name, req.Disabled)
+		}), true
+	case PathUserQuota:
+		return post(func(ctx context.Context, req QuotaRequest) (any, error) {
+			return nil, u.SetQuota(ctx, req.Name, req.Quota)
 		}), true
 	case PathKeys:
 		rt := post(func(ctx context.Context, req AddKeyRequest) (any, error) { return u.AddKey(ctx, req.User, req.KeySpec) })

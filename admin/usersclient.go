@@ -32,6 +32,11 @@ func (c *Client) SetUserDisabled(ctx context.Context, name string, disabled bool
 	return c.doJSON(ctx, PathUserDisable, DisableRequest{Name: name, Disabled: disabled}, nil)
 }
 
+// SetUserQuota sets a user's quota in bytes (0: none).
+func (c *Client) SetUserQuota(ctx context.Context, name string, quota int64) error {
+	return c.doJSON(ctx, PathUserQuota, QuotaRequest{Name: name, Quota: quota}, nil)
+}
+
 // AddKey adds an access key to a user.
 func (c *Client) AddKey(ctx context.Context, user string, spec users.KeySpec) (users.Credential, error) {
 	var out users.Credential

@@ -20,6 +20,8 @@ type Authorizer interface {
 	// SetPolicy checks and journals a bucket policy ("" deletes it); a bad
 	// one is an *authz.PolicyError.
 	SetPolicy(ctx context.Context, bucket, text string) error
+	// Quota returns a user's quota in bytes (0: none).
+	Quota(user string) int64
 }
 
 // operationActions is the permission each S3 operation needs. Operations not
@@ -88,13 +90,16 @@ func (s *Server) authorize(r *request) error {
 		if r.principal.IsAnonymous() {
 			return s3err.ErrAccessDenied
 		}
-		return nil
+		return s.checkQuota(r, op) // DeleteObjects frees room
 	}
 	key := r.key
 	if action == authz.ListBucket {
 		key = r.URL.Query().Get("prefix")
 	}
 	if err := s.allow(r, action, r.bucket, key); err != nil {
+		return err
+	}
+	if err := s.checkQuota(r, op); err != nil {
 		return err
 	}
 	return s.checkACL(r, op)

@@ -478,3 +478,47 @@ func TestCannedACLs(t *testing.T) {
 		t.Fatalf("bob's GetBucketAcl of alice's bucket: %+v, %v", acl, err)
 	}
 }
+
+// TestQuota: a write that would pass the bucket owner's quota answers 403
+// QuotaExceeded with a message and stores nothing; deleting makes room.
+func TestQuota(t *testing.T) {
+	g := newUsersGateway(t)
+	ctx := ctxT(t)
+	alice := g.addUser(t, "alice", authz.RoleUser)
+	mustBucket(t, alice, "quota")
+	if err := g.dir.SetQuota(ctx, "alice", 10<<10); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key string, n int) error {
+		_, err := alice.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quota"), Key: aws.String(key), Body: bytes.NewReader(make([]byte, n))})
+		return err
+	}
+	if err := put("a", 6<<10); err != nil {
+		t.Fatal(err)
+	}
+	err := put("b", 6<<10)
+	if errCode(err) != "QuotaExceeded" || !strings.Contains(err.Error(), "StatusCode: 403") || !strings.Contains(err.Error(), "quota of alice") {
+		t.Fatalf("a PUT over the quota: %v", err)
+	}
+	if _, err := alice.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("quota"), Key: aws.String("b")}); errCode(err) != "NotFound" {
+		t.Fatalf("the refused PUT stored an object: %v", err)
+	}
+	if err := put("c", 3<<10); err != nil {
+		t.Fatalf("a PUT within the quota: %v", err)
+	}
+	if _, err := alice.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("quota"), Key: aws.String("m")}); err != nil {
+		t.Fatalf("a multipart upload below the quota: %v", err)
+	}
+	if _, err := alice.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("quota"), Key: aws.String("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("b", 6<<10); err != nil {
+		t.Fatalf("a PUT after deleting made room: %v", err)
+	}
+	if err := g.dir.SetQuota(ctx, "alice", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("big", 64<<10); err != nil {
+		t.Fatalf("a PUT without a quota: %v", err)
+	}
+}

@@ -79,6 +79,8 @@ type Server struct {
 	partHashes uploadHashes
 	// tokens are the ListObjectsV2 continuation tokens handed out lately.
 	tokens issuedTokens
+	// quota counts the usage of users with a quota (quota.go).
+	quota usageCache
 }
 
 // New returns a Server over idx and objects (the archive over the same journal). cfg must be valid (Config.Validate); zero

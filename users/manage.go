@@ -36,6 +36,7 @@ type UserInfo struct {
 	Role     string    `json:"role"`
 	Disabled bool      `json:"disabled,omitempty"`
 	Builtin  bool      `json:"builtin,omitempty"`
+	Quota    int64     `json:"quota,omitempty"` // bytes in the user's buckets; 0: none
 	Created  time.Time `json:"created,omitempty"`
 	Keys     int       `json:"keys"`
 }
@@ -97,7 +98,7 @@ func (d *Directory) Users() []UserInfo {
 				n++
 			}
 		}
-		out = append(out, UserInfo{Name: u.Name, Role: u.Role, Disabled: u.Disabled, Created: u.Created, Keys: n})
+		out = append(out, UserInfo{Name: u.Name, Role: u.Role, Disabled: u.Disabled, Quota: u.Quota, Created: u.Created, Keys: n})
 	}
 	slices.SortFunc(out[1:], func(a, b UserInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -137,6 +138,23 @@ func (d *Directory) SetDisabled(ctx context.Context, name string, disabled bool)
 	u.Disabled = disabled
 	return d.journal.UpdateUser(ctx, u)
 }
+
+// SetQuota bounds the bytes of the objects in a user's buckets; 0 removes
+// the bound.
+func (d *Directory) SetQuota(ctx context.Context, name string, quota int64) error {
+	if quota < 0 {
+		return fmt.Errorf("%w: quota %d: use 0 (none) or more bytes", ErrInvalid, quota)
+	}
+	u, err := d.user(name)
+	if err != nil {
+		return err
+	}
+	u.Quota = quota
+	return d.journal.UpdateUser(ctx, u)
+}
+
+// Quota returns a user's quota in bytes; 0: none.
+func (d *Directory) Quota(user string) int64 { return d.current().users[user].Quota }
 
 // AddKey adds an access key to a user.
 func (d *Directory) AddKey(ctx context.Context, user string, spec KeySpec) (Credential, error) {

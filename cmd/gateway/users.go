@@ -19,6 +19,7 @@ import (
 
 	"github.com/ipas/ipas/authz"
 	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/replication"
 	"github.com/ipas/ipas/users"
 )
 
@@ -67,6 +68,18 @@ func openDirectory(cfg Config, dataDir string, node *queue.Node, log zerolog.Log
 	return users.New(node, sealer, builtin, log), nil
 }
 
+// parseQuota reads a quota: a size ("50GiB", "500MB", bytes) or "none".
+func parseQuota(s string) (int64, error) {
+	if v := strings.ToLower(strings.TrimSpace(s)); v == "none" || v == "0" {
+		return 0, nil
+	}
+	n, err := replication.ParseRate(s)
+	if err != nil || n == replication.Unlimited || strings.Contains(s, "/") {
+		return 0, fmt.Errorf("quota %q: write a size such as 50GiB or 500MB, or none", s)
+	}
+	return n, nil
+}
+
 // isAdmin reports whether an access key is an admin's.
 func isAdmin(dir *users.Directory) func(string) bool {
 	return func(ak string) bool {
@@ -80,6 +93,7 @@ const userUsage = `Usage:
   gateway user list [--json]
   gateway user remove NAME                                       delete a user and their keys (their buckets stay)
   gateway user disable NAME [--enable]                           refuse (or accept again) a user's keys
+  gateway user quota NAME SIZE|none                              bound the bytes in a user's buckets (also: user add --quota SIZE)
   gateway key add USER [--access full|read|write] [--scope BUCKET[/PREFIX]]... [--json]
   gateway key list [--user USER] [--json]
   gateway key revoke ACCESS_KEY
@@ -120,7 +134,7 @@ func parseWithName(fs *flag.FlagSet, args []string, want bool) (string, error) {
 
 // runUsers runs `gateway user ...` and `gateway key ...`.
 func runUsers(cmd string, args []string, stdout, stderr io.Writer) error {
-	actions := map[string][]string{"user": {"add", "list", "remove", "disable"}, "key": {"add", "list", "revoke", "rotate"}}
+	actions := map[string][]string{"user": {"add", "list", "remove", "disable", "quota"}, "key": {"add", "list", "revoke", "rotate"}}
 	if len(args) == 0 || !slices.Contains(actions[cmd], args[0]) {
 		fmt.Fprint(stderr, userUsage)
 		return errUsage
@@ -135,11 +149,26 @@ func runUsers(cmd string, args []string, stdout, stderr io.Writer) error {
 	enable := fs.Bool("enable", false, "enable the user again")
 	access := fs.String("access", string(authz.AccessFull), "what the key may do: full, read, or write (no delete, no overwrite)")
 	user := fs.String("user", "", "list only this `user`'s keys")
+	quotaFlag := fs.String("quota", "", "the user's storage quota: a `SIZE` such as 50GiB, or none")
 	var scopes scopeFlags
 	fs.Var(&scopes, "scope", "limit the key to a `BUCKET[/PREFIX]` (repeatable)")
-	name, err := parseWithName(fs, args[1:], action != "list")
+	rest := args[1:]
+	if action == "quota" { // user quota NAME SIZE [flags]
+		if len(rest) < 2 || strings.HasPrefix(rest[1], "-") {
+			fmt.Fprint(stderr, userUsage)
+			return errUsage
+		}
+		*quotaFlag, rest = rest[1], append([]string{rest[0]}, rest[2:]...)
+	}
+	name, err := parseWithName(fs, rest, action != "list")
 	if err != nil {
 		return err
+	}
+	var quota int64
+	if *quotaFlag != "" {
+		if quota, err = parseQuota(*quotaFlag); err != nil {
+			return err
+		}
 	}
 	c, endpoint, err := cf.client()
 	if err != nil {
@@ -151,7 +180,14 @@ func runUsers(cmd string, args []string, stdout, stderr io.Writer) error {
 	msg := ""
 	switch cmd + " " + action {
 	case "user add":
-		out, err = c.AddUser(ctx, name, *role)
+		var cred users.Credential
+		cred, err = c.AddUser(ctx, name, *role)
+		if err == nil && quota > 0 {
+			err = c.SetUserQuota(ctx, name, quota)
+		}
+		out = cred
+	case "user quota":
+		err, msg = c.SetUserQuota(ctx, name, quota), fmt.Sprintf("quota of %s set to %s", name, *quotaFlag)
 	case "user list":
 		out, err = c.Users(ctx)
 	case "user remove":
@@ -194,7 +230,7 @@ func printUsers(w io.Writer, out any) {
 		fmt.Fprintf(tw, "user:\t%s\naccess key:\t%s\nsecret key:\t%s\n", v.User, v.AccessKey, v.SecretKey)
 		fmt.Fprintln(tw, "This is the only time the secret is shown.")
 	case []users.UserInfo:
-		fmt.Fprintln(tw, "USER\tROLE\tKEYS\tSTATE")
+		fmt.Fprintln(tw, "USER\tROLE\tKEYS\tQUOTA\tSTATE")
 		for _, u := range v {
 			state := "enabled"
 			switch {
@@ -203,7 +239,11 @@ func printUsers(w io.Writer, out any) {
 			case u.Disabled:
 				state = "disabled"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", u.Name, u.Role, u.Keys, state)
+			quota := "-"
+			if u.Quota > 0 {
+				quota = size(u.Quota)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", u.Name, u.Role, u.Keys, quota, state)
 		}
 	case []users.KeyInfo:
 		fmt.Fprintln(tw, "ACCESS KEY\tUSER\tACCESS\tSCOPES")

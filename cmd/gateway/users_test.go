@@ -183,7 +183,7 @@ func TestUsers_OwnershipKeysAndAdminAcrossRestart(t *testing.T) {
 		{http.MethodPost, admin.PathBuckets}, {http.MethodGet, admin.PathObjects + "?bucket=alice-tax"},
 		{http.MethodPost, admin.PathDeleteObject}, {http.MethodPost, admin.PathRemoteTest}, {http.MethodGet, admin.PathDrop},
 		{http.MethodGet, admin.PathLog}, {http.MethodGet, admin.PathUsers}, {http.MethodPost, admin.PathUsers},
-		{http.MethodPost, admin.PathUserRemove}, {http.MethodPost, admin.PathUserDisable}, {http.MethodGet, admin.PathKeys},
+		{http.MethodPost, admin.PathUserRemove}, {http.MethodPost, admin.PathUserDisable}, {http.MethodPost, admin.PathUserQuota}, {http.MethodGet, admin.PathKeys},
 		{http.MethodPost, admin.PathKeys}, {http.MethodPost, admin.PathKeyRevoke}, {http.MethodPost, admin.PathKeyRotate},
 	}
 	for _, cred := range []users.Credential{alice, carol, laptop} {
@@ -312,8 +312,19 @@ func TestUsers_OwnershipKeysAndAdminAcrossRestart(t *testing.T) {
 	if got := bucketNames(t, bc); !slices.Equal(got, bobSees) {
 		t.Fatalf("bob enabled again lists %v", got)
 	}
+	// A quota on bob: a PUT that would pass it is refused.
+	cliOK(t, adminTestEnv, "user", "quota", "bob", "1KiB", "--endpoint", ep)
+	if err := putBody(bc, "bob-music", "a.mp3", make([]byte, 600)); err != nil {
+		t.Fatalf("bob's first PUT within his quota: %v", err)
+	}
+	if err := putBody(bc, "bob-music", "b.mp3", make([]byte, 600)); s3Code(err) != "QuotaExceeded" {
+		t.Fatalf("bob's PUT over his quota: %v", err)
+	}
+	if _, errOut, code := runCLI(t, adminTestEnv, "user", "quota", "bob", "lots", "--endpoint", ep); code != 1 || !strings.Contains(errOut, "50GiB") {
+		t.Fatalf("a bad quota: exit %d, %s", code, errOut)
+	}
 	list := cliOK(t, adminTestEnv, "user", "list", "--endpoint", ep)
-	for _, want := range []string{"admin", "built-in", "alice", "bob", "carol", "readonly"} {
+	for _, want := range []string{"admin", "built-in", "alice", "bob", "carol", "readonly", "1.0 KiB"} {
 		if !strings.Contains(list, want) {
 			t.Fatalf("user list lacks %q:\n%s", want, list)
 		}
