@@ -118,8 +118,12 @@ func Decide(p Principal, action Action, b Bucket, key string) Decision {
 		}
 	}
 	if !b.Exists {
+		if p.IsAnonymous() {
+			// Unsigned requests learn nothing, not even what does not exist.
+			return deny("anonymous requests reach only what a public policy allows")
+		}
 		// The handler answers NoSuchBucket, as S3 does, or creates it.
-		if action == CreateBucket && (p.IsAnonymous() || p.Role == RoleReadOnly) {
+		if action == CreateBucket && p.Role == RoleReadOnly {
 			return deny("creating a bucket needs the role user or admin")
 		}
 		return allow(p)

@@ -81,6 +81,9 @@ func TestDecide(t *testing.T) {
 	if d := Decide(bob, GetObject, Bucket{Name: "nope"}, "x"); !d.Allow {
 		t.Fatalf("a missing bucket must reach the handler (NoSuchBucket): %+v", d)
 	}
+	if d := Decide(Anonymous, GetObject, Bucket{Name: "nope"}, "x"); d.Allow {
+		t.Fatalf("an anonymous request learns that a bucket does not exist: %+v", d)
+	}
 	if !Visible(bob, photos) || Visible(reader, photos) || !Visible(admin, photos) || Visible(Anonymous, photos) {
 		t.Fatal("Visible: shared to bob, not to carol, all to admins, none to anonymous")
 	}

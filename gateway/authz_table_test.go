@@ -266,6 +266,12 @@ func TestAuthorizationTable(t *testing.T) {
 			}
 		}
 	}
+	// A missing bucket: NoSuchBucket to a signed request, as S3 says;
+	// nothing to an anonymous one.
+	_, err := clients["other"].GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("no-such-bucket"), Key: aws.String("k")})
+	wantCode(t, err, "NoSuchBucket")
+	_, err = clients["anonymous"].GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("no-such-bucket"), Key: aws.String("k")})
+	wantCode(t, err, "AccessDenied")
 	// What the refused writes did not do.
 	got, err := owner.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("k")})
 	if err != nil {
