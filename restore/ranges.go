@@ -294,7 +294,7 @@ func (r *Restorer) fetchRange(ctx context.Context, o *remoteindex.Object, p *par
 }
 
 // fetchRangeOnce writes range sp into its part file (and h, if not nil) and
-// fsyncs it.
+// fsyncs it. With h, it writes through O_DIRECT where it can (write.go).
 func (r *Restorer) fetchRangeOnce(ctx context.Context, o *remoteindex.Object, p *partial, sp span, fetched *atomic.Int64, h *partHash) error {
 	off := p.offset(sp)
 	rc, err := r.get(ctx, o, off, sp.length, fetched)
@@ -302,26 +302,39 @@ func (r *Restorer) fetchRangeOnce(ctx context.Context, o *remoteindex.Object, p 
 		return err
 	}
 	defer rc.Close()
-	f, err := os.OpenFile(p.partFile(sp.part), os.O_WRONLY|os.O_CREATE, 0o600)
+	path := p.partFile(sp.part)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("restore: open partial %s: %w", p.dir, noSpace(err))
 	}
 	defer f.Close()
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	var dst io.Writer = io.NewOffsetWriter(f, sp.off)
+	buf := chunks.Get().(*[]byte)
+	defer chunks.Put(buf)
+	w := &rangeWriter{f: f, off: sp.off, noDirect: r.noDirect, buf: *buf}
 	if h != nil {
-		dst = io.MultiWriter(dst, h)
+		w.h = h
+		if sp.off%directAlign == 0 && !r.buffered.Load() {
+			w.direct, _ = openDirect(path) // nil: the page cache
+		}
 	}
-	_, err = io.CopyBuffer(dst, struct{ io.Reader }{exactly(rc, sp.length)}, *buf)
+	defer w.close()
+	_, err = w.ReadFrom(exactly(rc, sp.length))
 	switch {
 	case errors.Is(err, errShort) || errors.Is(err, errLong):
 		return &objectError{fmt.Sprintf("the remote sent a different size for bytes %d-%d (%v)", off, off+sp.length-1, err), fixCorrupt}
 	case err != nil:
-		return noSpace(err)
+		return fmt.Errorf("restore: partial %s: %w", p.dir, err)
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("restore: sync partial %s: %w", p.dir, noSpace(err))
 	}
 	return nil
+}
+
+// noDirect makes every later range go through the page cache once the
+// filesystem refused a direct write.
+func (r *Restorer) noDirect(err error) {
+	if !r.buffered.Swap(true) {
+		r.log.Debug().Err(err).Msg("restore: the filesystem refuses direct writes; writing through the page cache")
+	}
 }
