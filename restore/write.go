@@ -1,13 +1,17 @@
 package restore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
+
+	"github.com/ipas/ipas/remoteindex"
 )
 
 // A range whose bytes are hashed as they arrive (parts.go) is written to
@@ -27,6 +31,84 @@ const (
 	// time: a multiple of directAlign.
 	chunkSize = 512 << 10
 )
+
+// fetchRange fetches range i into place, retrying transient failures; with
+// h, its bytes are hashed into h as they are written (once, whatever the
+// attempts).
+func (r *Restorer) fetchRange(ctx context.Context, o *remoteindex.Object, p *partial, i int, fetched *atomic.Int64, h *partHash) error {
+	sp := p.ranges[i]
+	var err error
+	for attempt := 0; attempt <= r.opts.Retries; attempt++ {
+		if attempt > 0 && !r.backoff(ctx, attempt) {
+			return ctx.Err()
+		}
+		if h != nil {
+			if attempt == 0 {
+				err = h.mark()
+			} else {
+				err = h.rewind()
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if err = r.fetchRangeOnce(ctx, o, p, sp, fetched, h); err == nil {
+			return p.markDone(i)
+		}
+		if !retryable(err) {
+			return err
+		}
+		r.log.Debug().Err(err).Str("object", o.Name()).Int("range", i).Int("attempt", attempt+1).Msg("restore: range failed")
+	}
+	off := p.offset(sp)
+	return fmt.Errorf("restore: get %s bytes %d-%d: %w (after %d attempts)", o.Name(), off, off+sp.length-1, err, r.opts.Retries+1)
+}
+
+// fetchRangeOnce writes range sp into its part file (and h, if not nil) and
+// fsyncs it. With h, it writes through O_DIRECT where it can (write.go).
+func (r *Restorer) fetchRangeOnce(ctx context.Context, o *remoteindex.Object, p *partial, sp span, fetched *atomic.Int64, h *partHash) error {
+	off := p.offset(sp)
+	rc, err := r.get(ctx, o, off, sp.length, fetched)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	path := p.partFile(sp.part)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("restore: open partial %s: %w", p.dir, noSpace(err))
+	}
+	defer f.Close()
+	buf := chunks.Get().(*[]byte)
+	defer chunks.Put(buf)
+	w := &rangeWriter{f: f, off: sp.off, noDirect: r.noDirect, buf: *buf}
+	if h != nil {
+		w.h = h
+		if sp.off%directAlign == 0 && !r.buffered.Load() {
+			w.direct, _ = openDirect(path) // nil: the page cache
+		}
+	}
+	defer w.close()
+	_, err = w.ReadFrom(exactly(rc, sp.length))
+	switch {
+	case errors.Is(err, errShort) || errors.Is(err, errLong):
+		return &objectError{fmt.Sprintf("the remote sent a different size for bytes %d-%d (%v)", off, off+sp.length-1, err), fixCorrupt}
+	case err != nil:
+		return fmt.Errorf("restore: partial %s: %w", p.dir, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("restore: sync partial %s: %w", p.dir, noSpace(err))
+	}
+	return nil
+}
+
+// noDirect makes every later range go through the page cache once the
+// filesystem refused a direct write.
+func (r *Restorer) noDirect(err error) {
+	if !r.buffered.Swap(true) {
+		r.log.Debug().Err(err).Msg("restore: the filesystem refuses direct writes; writing through the page cache")
+	}
+}
 
 // chunks holds the buffers of chunkSize, aligned for O_DIRECT.
 var chunks = sync.Pool{New: func() any {
