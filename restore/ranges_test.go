@@ -79,14 +79,7 @@ func TestRestore_ResumeAfterAdoption(t *testing.T) {
 	if got := rec.out["docs/film"].Fetched; got != 2<<20 {
 		t.Errorf("fetched %d bytes, want only the adopted part's %d", got, 2<<20)
 	}
-	o, err := a.node.Object("docs", "film")
-	if err != nil || len(o.Parts) != 3 || o.ETag != meta.ETag {
-		t.Fatalf("the restored object: %+v %v, want 3 parts with ETag %s", o, err, meta.ETag)
-	}
-	got, err := io.ReadAll(archive.New(a.store, a.node).Open(context.Background(), o, 0, o.Size))
-	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("read the restored object: %v (equal %v)", err, bytes.Equal(got, data))
-	}
+	checkRestored(t, a, "docs/film", data, meta.ETag, 3)
 }
 
 // TestRestore_CorruptMultipartStoresNothing: a multipart object whose bytes
