@@ -16,7 +16,10 @@ import (
 func (h *Handler) pageRoute(path string) (route, bool) {
 	arch, _ := h.ctrl.(Archive)
 	diag, _ := h.ctrl.(Diagnostics)
+	alerter, _ := h.ctrl.(Alerter)
 	switch {
+	case alerter != nil && path == PathAlertTest:
+		return route{method: http.MethodPost, serve: func(ctx context.Context, _ []byte) (any, error) { return alerter.TestAlert(ctx) }}, true
 	case arch != nil && path == PathBuckets:
 		return route{http.MethodPost, func(ctx context.Context, body []byte) (any, error) {
 			var req CreateBucketRequest
