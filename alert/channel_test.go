@@ -7,59 +7,13 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net/http"
-	"net/http/httptest"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ipas/ipas/internal/testutil"
 )
-
-// received is one request a test webhook server got.
-type received struct {
-	Path   string
-	Header http.Header
-	Body   []byte
-}
-
-// hookServer is a real HTTP server on loopback that records every POST
-// and answers with status (200 unless changed).
-type hookServer struct {
-	*httptest.Server
-	mu     sync.Mutex
-	got    []received
-	status int
-}
-
-func startHookServer(t *testing.T) *hookServer {
-	h := &hookServer{status: http.StatusOK}
-	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if h.status == http.StatusOK {
-			h.got = append(h.got, received{r.URL.Path, r.Header.Clone(), body})
-		}
-		w.WriteHeader(h.status)
-		io.WriteString(w, "answer of the test server\n")
-	}))
-	t.Cleanup(h.Close)
-	return h
-}
-
-func (h *hookServer) requests() []received {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]received(nil), h.got...)
-}
-
-func (h *hookServer) setStatus(code int) {
-	h.mu.Lock()
-	h.status = code
-	h.mu.Unlock()
-}
 
 func testNotice() Notice {
 	since := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -70,20 +24,20 @@ func testNotice() Notice {
 // TestWebhook_Formats sends a notice in each format to a real HTTP server
 // and reads it back as each service would.
 func TestWebhook_Formats(t *testing.T) {
-	h := startHookServer(t)
+	h := testutil.StartWebhook(t)
 	n := testNotice()
 	ctx := context.Background()
 
-	send := func(cfg WebhookConfig) received {
+	send := func(cfg WebhookConfig) testutil.WebhookRequest {
 		t.Helper()
 		if err := cfg.validate("webhooks[0]"); err != nil {
 			t.Fatal(err)
 		}
-		before := len(h.requests())
+		before := len(h.Requests())
 		if err := NewWebhook(cfg, http.DefaultClient).Send(ctx, n); err != nil {
 			t.Fatal(err)
 		}
-		got := h.requests()
+		got := h.Requests()
 		if len(got) != before+1 {
 			t.Fatalf("%d requests, want %d", len(got), before+1)
 		}
@@ -138,8 +92,8 @@ func TestWebhook_Formats(t *testing.T) {
 // TestWebhook_ErrorsHideSecrets: a refused or unreachable webhook is an
 // error that says why, without the token in the URL's query.
 func TestWebhook_ErrorsHideSecrets(t *testing.T) {
-	h := startHookServer(t)
-	h.setStatus(http.StatusForbidden)
+	h := testutil.StartWebhook(t)
+	h.SetStatus(http.StatusForbidden)
 	err := NewWebhook(WebhookConfig{URL: h.URL + "/message?token=SECRETTOKEN", Format: FormatGotify}, http.DefaultClient).Send(context.Background(), testNotice())
 	if err == nil || !strings.Contains(err.Error(), "HTTP 403") || strings.Contains(err.Error(), "SECRETTOKEN") {
 		t.Errorf("refused: %v", err)

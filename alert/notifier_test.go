@@ -33,7 +33,7 @@ func (m *memStore) Save(b []byte) error   { m.mu.Lock(); defer m.mu.Unlock(); m.
 // failed delivery retried at the next check, a reminder, a resolution, no
 // repeat after a restart, and a test alert.
 func TestNotifier(t *testing.T) {
-	hook := startHookServer(t)
+	hook := testutil.StartWebhook(t)
 	smtpSrv := testutil.StartSMTP(t, "", "", false)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	now := t0
@@ -73,7 +73,7 @@ func TestNotifier(t *testing.T) {
 	}
 	events := func() []string {
 		var out []string
-		for _, r := range hook.requests() {
+		for _, r := range hook.Requests() {
 			var no Notice
 			json.Unmarshal(r.Body, &no)
 			out = append(out, no.Event+":"+no.Kind)
@@ -96,13 +96,13 @@ func TestNotifier(t *testing.T) {
 		t.Errorf("healthy: active %+v", n.Active())
 	}
 
-	hook.setStatus(http.StatusInternalServerError)
+	hook.SetStatus(http.StatusInternalServerError)
 	step(time.Minute, 5)
 	want("disk full, webhook down", nil, 1)
 	if a := n.Active(); len(a) != 1 || a[0].Kind != KindDiskFull || a[0].Summary != "the data disk is 95% full" {
 		t.Errorf("active %+v", a)
 	}
-	hook.setStatus(http.StatusOK)
+	hook.SetStatus(http.StatusOK)
 	step(time.Minute, 5)
 	want("webhook back", []string{"firing:disk-full"}, 1)
 	step(time.Hour, 4)
@@ -143,9 +143,9 @@ func TestNotifier(t *testing.T) {
 // TestNotifier_GivesUp: a channel that stays down gets MaxAttempts tries,
 // then the notice is dropped; other channels are not held up.
 func TestNotifier_GivesUp(t *testing.T) {
-	down := startHookServer(t)
-	down.setStatus(http.StatusBadGateway)
-	up := startHookServer(t)
+	down := testutil.StartWebhook(t)
+	down.SetStatus(http.StatusBadGateway)
+	up := testutil.StartWebhook(t)
 	cfg := DefaultConfig()
 	cfg.Webhooks = []WebhookConfig{{URL: down.URL}, {URL: up.URL}}
 	st := statusFunc(func() admin.Status {
@@ -159,8 +159,8 @@ func TestNotifier_GivesUp(t *testing.T) {
 	for range 5 {
 		n.Check(context.Background())
 	}
-	if len(up.requests()) != 1 {
-		t.Errorf("the working webhook got %d notices, want 1", len(up.requests()))
+	if len(up.Requests()) != 1 {
+		t.Errorf("the working webhook got %d notices, want 1", len(up.Requests()))
 	}
 	n.mu.Lock()
 	left := len(n.outbox)

@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ipas/ipas/alert"
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/remoteindex"
@@ -79,6 +80,8 @@ type Config struct {
 	Replication ReplicationConfig `yaml:"replication"`
 	Console     ConsoleConfig     `yaml:"console"`
 	Metrics     MetricsConfig     `yaml:"metrics"`
+	// Alerts says when to tell a human, and how (webhooks, email).
+	Alerts alert.Config `yaml:"alerts"`
 }
 
 // ConsoleConfig is the web console. It serves HTTPS exactly when the S3
@@ -189,6 +192,7 @@ func DefaultConfig() Config {
 		Replication: defaultReplicationConfig(),
 		Console:     ConsoleConfig{Address: DefaultConsoleAddress},
 		Metrics:     MetricsConfig{Address: DefaultMetricsAddress},
+		Alerts:      alert.DefaultConfig(),
 	}
 }
 
@@ -410,6 +414,9 @@ func (c *Config) Validate() error {
 		return bad("replication", err.Error(), "see README.md \"Replication\"")
 	}
 	if _, err := c.Replication.settings(); err != nil {
+		return err
+	}
+	if err := validateAlerts(c.Alerts); err != nil {
 		return err
 	}
 	if c.Replication.ReconcileInterval < 0 {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ipas/ipas/alert"
 )
 
 func TestDefaultConfig_IsValid(t *testing.T) {
@@ -108,6 +110,18 @@ func TestValidate_NamesFieldAndFix(t *testing.T) {
 		{"zero gc interval", func(c *Config) { c.Store.GCInterval = 0 }, "store.gc_interval"},
 		{"remote index every second", func(c *Config) { c.Remote.IndexInterval = time.Second }, "remote.index_interval"},
 		{"negative remote index interval", func(c *Config) { c.Remote.IndexInterval = -time.Minute }, "remote.index_interval"},
+		{"alert disk over 100%", func(c *Config) { c.Alerts.DiskPercent = 150 }, "alerts.disk_percent"},
+		{"alert webhook not http", func(c *Config) { c.Alerts.Webhooks = []alert.WebhookConfig{{URL: "ftp://x/y"}} }, "alerts.webhooks[0].url"},
+		{"alert ntfy without topic", func(c *Config) {
+			c.Alerts.Webhooks = []alert.WebhookConfig{{URL: "https://ntfy.sh/t"}, {URL: "https://ntfy.sh/", Format: "ntfy"}}
+		}, "alerts.webhooks[1].url"},
+		{"alert email without recipient", func(c *Config) {
+			c.Alerts.Email = alert.EmailConfig{Server: "smtp.example.com:587", From: "ipas@example.com"}
+		}, "alerts.email.to"},
+		{"alert password in clear", func(c *Config) {
+			c.Alerts.Email = alert.EmailConfig{Server: "smtp.example.com:25", Security: "none", Username: "u", Password: "p",
+				From: "ipas@example.com", To: []string{"me@example.com"}}
+		}, "alerts.email.security"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/admin"
+	"github.com/ipas/ipas/alert"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/replication"
 )
@@ -21,6 +22,7 @@ type control struct {
 	node      *queue.Node
 	drop      dropStatus // nil: no drop folders to report
 	pages     pageSources
+	alerts    *alert.Notifier // nil until the daemon starts it
 	log       zerolog.Logger
 
 	mu       sync.Mutex
@@ -105,6 +107,9 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 	}
 	st.Drop = dropReport(c.drop)
 	st.Journal = admin.Journal{Buckets: js.Buckets, Objects: js.Objects, Bytes: js.Bytes, Jobs: js.Jobs, AppliedIndex: js.AppliedIndex}
+	if c.alerts != nil {
+		st.Alerts = c.alerts.Active()
+	}
 	return st, nil
 }
 

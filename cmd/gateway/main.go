@@ -27,6 +27,7 @@ Commands:
   replication  "replication pause|resume|bandwidth RATE-OR-TIMETABLE": control the running daemon
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
   scrub     re-hash the running daemon's blobs now, repairing corrupt ones from the remote
+  alert     "alert test": the running daemon sends a test alert through its webhooks and email
   restore   rebuild the data directory from the configured remote alone (daemon stopped)
   version   print the version and exit
 
@@ -60,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runStatus(args, stdout, stderr)
 	case "replication":
 		err = runReplication(args, stdout, stderr)
+	case "alert":
+		err = runAlert(args, stdout, stderr)
 	case "verify":
 		err = runVerify(args, stdout, stderr)
 	case "scrub":

@@ -142,6 +142,15 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		rep.stop(context.Background())
 		return err
 	}
+	// The alerts read the status the console shows, and add theirs to it.
+	alertsWait, err := startAlerts(runCtx, cfg, a.dir.path, ctrl, log)
+	if err != nil {
+		stopRunning()
+		ln.Close()
+		w.Close(context.Background())
+		rep.stop(context.Background())
+		return err
+	}
 	// The admin API shares the listener and the S3 credentials; see package admin.
 	// The S3 requests, not the admin API's, are counted.
 	handler := admin.Mount(admin.NewHandler(withDisk{ctrl, a.dir.path}, s3Verifier(gcfg), log),
@@ -227,6 +236,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		log.Warn().Err(err).Msg("metrics shutdown")
 	}
 	stopRunning()
+	alertsWait()
 	<-watchdogDone
 	if err := <-watching; err != nil && !errors.Is(err, context.Canceled) {
 		log.Warn().Err(err).Msg("drop folders shutdown")
