@@ -118,6 +118,7 @@ function render(st) {
     verdict.textContent = count(pendingObjects, "object", "objects") + " (" + bytes(pendingBytes) + ") not offsite yet.";
   }
 
+  renderAlerts(st.alerts || [], now);
   setText("ov-state", stateText);
   $("ov-state").className = "big";
   let detail = rep.error || rep.last_error || "";
@@ -170,6 +171,29 @@ function render(st) {
   jobs("active", st.active, false);
   jobs("failing", st.failing, true);
   renderRemote(st); // pages.js
+}
+
+// renderAlerts lists the alerts in force, each with its summary, since
+// when, and what to do (the detail the notices carry).
+function renderAlerts(list, now) {
+  $("alerts").replaceChildren(...list.map((a) => {
+    const li = document.createElement("li");
+    li.className = "alert" + (a.clearing ? " clearing" : "");
+    li.dataset.kind = a.kind;
+    const head = document.createElement("div");
+    head.className = "alert-head";
+    const sum = document.createElement("strong");
+    sum.textContent = a.summary;
+    const when = document.createElement("span");
+    when.className = "muted small";
+    when.textContent = (a.clearing ? "clearing · " : "") + "since " + since(a.since, now);
+    head.append(sum, when);
+    const detail = document.createElement("p");
+    detail.className = "alert-detail";
+    detail.textContent = a.detail || "";
+    li.append(head, detail);
+    return li;
+  }));
 }
 
 function jobs(id, list, failing) {
