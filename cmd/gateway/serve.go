@@ -133,6 +133,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		return err
 	}
 	ctrl.drop = w
+	go ctrl.history.record(runCtx, rep)
 	ctrl.pages.objects, ctrl.pages.folders, ctrl.pages.ring = a.objects, cfg.Drop.Folders, ring
 	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
 	if err != nil {

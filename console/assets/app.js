@@ -235,6 +235,15 @@ function jobItem(job, failing) {
     err.textContent = job.last_error;
     li.append(err);
   }
+  if (failing) {
+    // A quarantined job waits for an operator; a failing one for its backoff.
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "secondary retry";
+    retry.textContent = job.quarantined ? "Release" : "Retry now";
+    retry.addEventListener("click", () => act(api("POST", "/api/v1/replication/retry", { job: job.id })));
+    li.append(retry);
+  }
   return li;
 }
 
