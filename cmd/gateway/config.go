@@ -265,7 +265,11 @@ func expandEnv(raw []byte, source string) ([]byte, error) {
 func yamlProblem(err error) string {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		return strings.Join(te.Errors, "; ")
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			msgs[i] = unknownKeyProblem(m)
+		}
+		return strings.Join(msgs, "; ")
 	}
 	return err.Error()
 }

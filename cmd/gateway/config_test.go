@@ -63,8 +63,12 @@ func TestParseConfig_Errors(t *testing.T) {
 		name, yml string
 		want      []string // substrings of the one error
 	}{
-		{"unknown top-level key", "data_dri: /x\n", []string{"test.yaml", "data_dri", "not found", "README"}},
-		{"unknown nested key", "s3:\n  adress: :9000\n", []string{"adress"}},
+		{"unknown top-level key", "data_dri: /x\n", []string{"test.yaml", `line 1: unknown key "data_dri" at the top level; did you mean "data_dir"?`, "README"}},
+		{"unknown section", "log: {level: info}\nreplicaton: {paused: true}\n", []string{`line 2: unknown key "replicaton" at the top level; did you mean "replication"?`}},
+		{"unknown nested key", "s3:\n  adress: :9000\n", []string{`unknown key "adress" in s3; did you mean "address"?`}},
+		{"unknown key of an inlined section", "remote:\n  bucket: b\n  path_styel: true\n", []string{`unknown key "path_styel" in remote; did you mean "path_style"?`}},
+		{"unknown key in a list", "drop:\n  folders:\n    - path: /x\n      bukcet: b\n", []string{`unknown key "bukcet" in drop.folders[]; did you mean "bucket"?`}},
+		{"unknown key without a near one", "alerts:\n  pager: yes\n", []string{`unknown key "pager" in alerts`}},
 		{"wrong type", "shutdown_timeout: soon\n", []string{"soon", "Duration"}},
 		{"unset variable", "data_dir: ${IPAS_TEST_UNSET_VAR}\n", []string{"${IPAS_TEST_UNSET_VAR}", "not set"}},
 	}
@@ -80,6 +84,9 @@ func TestParseConfig_Errors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "main.") || strings.Contains(err.Error(), "type ") {
+				t.Errorf("error %q names a Go type", err)
 			}
 		})
 	}

@@ -26,6 +26,13 @@ import (
 func runServe(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	// serve is the default command: its help is the binary's, so it lists
+	// the commands before its own flags.
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, "\nFlags of serve (the default command):\n")
+		fs.PrintDefaults()
+	}
 	var cf configFlags
 	cf.register(fs)
 	fs.Var(&cf.drops, "drop", "add a drop folder: `DIR=BUCKET[/PREFIX]` (repeatable; DIR=* makes each first-level directory a bucket)")
