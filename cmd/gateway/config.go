@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -404,6 +405,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseCacheOnRead(c.Store.CacheOnRead); err != nil {
 		return bad("store.cache_on_read", err.Error(), "write always (the default), never, or a number of reads such as 3")
+	}
+	if v := os.Getenv(remote.EnvPathStyle); v != "" {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return &ConfigError{Source: "environment", Field: remote.EnvPathStyle, Problem: fmt.Sprintf("%q is not true or false", v),
+				Fix: "set it to true (most self-hosted servers: MinIO, Garage, versitygw) or false (AWS), or unset it"}
+		}
 	}
 	if rc := c.Remote.FromEnv(); rc.Endpoint != "" || rc.Bucket != "" {
 		if err := rc.Validate(); err != nil {

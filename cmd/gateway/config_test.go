@@ -175,3 +175,18 @@ func TestConfigFlags_Precedence(t *testing.T) {
 		t.Fatalf("half-set credentials not refused: %v", err)
 	}
 }
+
+// TestRemotePathStyleEnv: IPAS_REMOTE_PATH_STYLE sets remote.path_style; a
+// value that is not a boolean is refused, naming the variable.
+func TestRemotePathStyleEnv(t *testing.T) {
+	c := DefaultConfig()
+	t.Setenv("IPAS_REMOTE_PATH_STYLE", "true")
+	if err := c.Validate(); err != nil || !c.Remote.FromEnv().PathStyle {
+		t.Fatalf("IPAS_REMOTE_PATH_STYLE=true: path style %v, %v", c.Remote.FromEnv().PathStyle, err)
+	}
+	t.Setenv("IPAS_REMOTE_PATH_STYLE", "yes please")
+	var ce *ConfigError
+	if err := c.Validate(); !errors.As(err, &ce) || ce.Field != "IPAS_REMOTE_PATH_STYLE" || ce.Fix == "" {
+		t.Fatalf("IPAS_REMOTE_PATH_STYLE=\"yes please\": %v", err)
+	}
+}
