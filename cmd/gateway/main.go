@@ -21,6 +21,7 @@ Commands:
   serve     run the daemon (the default when no command is given)
   import    archive the files of a directory into a bucket (daemon stopped)
   check-config  validate the configuration (file, environment, flags) and exit
+  credentials  show the S3 access key; --env prints export lines for a shell (eval "$(gateway credentials --env)")
   remote    "remote test": check the remote's credentials, bucket, multipart and clock;
             "remote reconcile": list the remote, upload what it lacks (running daemon)
   status    show the running daemon's replication, queue and archive (--json for scripts)
@@ -53,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runServe(args, stderr)
 	case "import":
 		err = runImport(args, stdout, stderr)
+	case "credentials":
+		err = runCredentials(args, stdout, stderr)
 	case "check-config":
 		err = runCheckConfig(args, stdout, stderr)
 	case "remote":
