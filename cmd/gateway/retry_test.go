@@ -3,20 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/admin"
 	"github.com/ipas/ipas/internal/testutil"
@@ -93,21 +89,5 @@ func TestServe_ReleaseQuarantined(t *testing.T) {
 	hook.WaitFor(t, "the resolution", adminWait, func(r []testutil.WebhookRequest) bool {
 		return strings.Contains(strings.Join(notices(r), " "), "resolved:job-quarantined")
 	})
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("SIGTERM: %v\n%s", err, p.stderr)
-	}
-	// The copy, read straight from the local remote's archive.
-	rc := DefaultConfig()
-	rc.DataDir = filepath.Join(dataDir, localRemoteDir)
-	a, err := openArchive(ctx, rc, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close(ctx)
-	o, err := a.node.Object(localRemoteBucket, "docs/tax.pdf")
-	sum := sha256.Sum256(body)
-	if err != nil || o.SHA256 != hex.EncodeToString(sum[:]) || o.Size != int64(len(body)) {
-		t.Fatalf("the remote copy: %+v, %v; want sha256 %x", o, err, sum)
-	}
+	checkLocalCopy(t, p, dataDir, "docs", "tax.pdf", body)
 }
