@@ -43,8 +43,11 @@ type EmailConfig struct {
 	CAFile string `yaml:"ca_file"`
 }
 
-// configured reports whether the section asks for email at all.
-func (c EmailConfig) configured() bool { return c.Server != "" || len(c.To) > 0 }
+// configured reports whether the section asks for email at all: any key
+// set means yes, so that a half-written section is refused, not ignored.
+func (c EmailConfig) configured() bool {
+	return c.Server != "" || len(c.To) > 0 || c.From != "" || c.Username != "" || c.Password != "" || c.Security != "" || c.CAFile != ""
+}
 
 func (c EmailConfig) validate(prefix string) error {
 	host, port, err := net.SplitHostPort(c.Server)

@@ -125,6 +125,7 @@ func TestValidate_NamesFieldAndFix(t *testing.T) {
 		{"alert email without recipient", func(c *Config) {
 			c.Alerts.Email = alert.EmailConfig{Server: "smtp.example.com:587", From: "ipas@example.com"}
 		}, "alerts.email.to"},
+		{"alert email half written", func(c *Config) { c.Alerts.Email = alert.EmailConfig{From: "ipas@example.com"} }, "alerts.email.server"},
 		{"alert password in clear", func(c *Config) {
 			c.Alerts.Email = alert.EmailConfig{Server: "smtp.example.com:25", Security: "none", Username: "u", Password: "p",
 				From: "ipas@example.com", To: []string{"me@example.com"}}
