@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -105,7 +106,7 @@ func runAlert(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		var apiErr *admin.APIError
 		if errors.As(err, &apiErr) && apiErr.Code == "Conflict" {
-			return errors.New(apiErr.Message)
+			return errors.New(strings.TrimPrefix(apiErr.Message, admin.ErrConflict.Error()+": "))
 		}
 		return explain(err, endpoint)
 	}

@@ -25,7 +25,7 @@ Commands:
   remote    "remote test": check the remote's credentials, bucket, multipart and clock;
             "remote reconcile": list the remote, upload what it lacks (running daemon)
   status    show the running daemon's replication, queue and archive (--json for scripts)
-  replication  "replication pause|resume|bandwidth RATE-OR-TIMETABLE": control the running daemon
+  replication  "replication pause|resume|bandwidth RATE-OR-TIMETABLE|retry BUCKET/KEY": control the running daemon
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
   scrub     re-hash the running daemon's blobs now, repairing corrupt ones from the remote
   alert     "alert test": the running daemon sends a test alert through its webhooks and email
