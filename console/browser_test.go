@@ -194,7 +194,7 @@ func TestBrowser_ConsoleLive(t *testing.T) {
 	// 256 KiB/s makes a 3 MiB object take about 12 s: long enough to watch,
 	// and for an object pending over 2 s to raise an alert.
 	d := startDaemon(t, "replication:\n  bandwidth: 256KiB/s\n  backoff_min: 100ms\n  backoff_max: 500ms\n"+
-		"alerts: {interval: 200ms, oldest_pending: 2s, resolve_after: 0s}\n")
+		"alerts: {interval: 200ms, oldest_pending: 2s, resolve_after: 0s, disk_percent: 100}\n")
 	api := &admin.Client{Endpoint: d.s3, Region: "us-east-1", AccessKey: browserKey, SecretKey: browserSecret}
 	ctx := newBrowser(t)
 

@@ -29,7 +29,7 @@ func TestServe_ReleaseQuarantined(t *testing.T) {
 	dataDir := filepath.Join(dir, "data")
 	cfgPath := filepath.Join(dir, "ipas.yaml")
 	cfg := fmt.Sprintf("replication: {paused: true, backoff_min: 100ms, backoff_max: 500ms, poll_interval: 100ms}\n"+
-		"alerts: {interval: 200ms, resolve_after: 0s, webhooks: [{url: %q}]}\n", hook.URL+"/hook")
+		"alerts: {interval: 200ms, resolve_after: 0s, disk_percent: 100, webhooks: [{url: %q}]}\n", hook.URL+"/hook")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
