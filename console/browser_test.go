@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ipas/ipas/admin"
+	"github.com/ipas/ipas/internal/testutil"
 )
 
 const (
@@ -193,8 +194,9 @@ func TestBrowser_ConsoleLive(t *testing.T) {
 	}
 	// 256 KiB/s makes a 3 MiB object take about 12 s: long enough to watch,
 	// and for an object pending over 2 s to raise an alert.
+	hook := testutil.StartWebhook(t)
 	d := startDaemon(t, "replication:\n  bandwidth: 256KiB/s\n  backoff_min: 100ms\n  backoff_max: 500ms\n"+
-		"alerts: {interval: 200ms, oldest_pending: 2s, resolve_after: 0s, disk_percent: 100}\n")
+		"alerts: {interval: 200ms, oldest_pending: 2s, resolve_after: 0s, disk_percent: 100, webhooks: [{url: \""+hook.URL+"/hook\"}]}\n")
 	api := &admin.Client{Endpoint: d.s3, Region: "us-east-1", AccessKey: browserKey, SecretKey: browserSecret}
 	ctx := newBrowser(t)
 
@@ -218,6 +220,13 @@ func TestBrowser_ConsoleLive(t *testing.T) {
 	if used > 0.02 {
 		t.Errorf("the idle daemon with an open console used %.1f%% of a core, over 2%%", 100*used)
 	}
+
+	// A test alert from the overview reaches the webhook.
+	run(t, ctx, "send a test alert", chromedp.Click("#alert-test"))
+	waitText(t, ctx, "#alert-test-result", "sent: webhook "+hook.URL+"/hook")
+	hook.WaitFor(t, "the test alert", browserWait, func(r []testutil.WebhookRequest) bool {
+		return len(r) == 1 && strings.Contains(string(r[0].Body), `"event":"test"`)
+	})
 
 	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(d.s3), UsePathStyle: true,
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {

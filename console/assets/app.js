@@ -247,6 +247,30 @@ function jobItem(job, failing) {
   return li;
 }
 
+// testAlert sends a test notice through every alert channel and lists
+// each channel's answer.
+async function testAlert() {
+  const out = $("alert-test-result");
+  $("alert-test").disabled = true;
+  out.replaceChildren();
+  try {
+    const res = await api("POST", "/api/v1/alerts/test");
+    out.replaceChildren(...res.channels.map((c) => {
+      const li = document.createElement("li");
+      li.className = c.ok ? "ok" : "error";
+      li.textContent = (c.ok ? "sent: " : "FAILED: ") + c.name + (c.error ? ": " + c.error : "");
+      return li;
+    }));
+  } catch (e) {
+    const li = document.createElement("li");
+    li.className = "error";
+    li.textContent = e.message;
+    out.replaceChildren(li);
+  } finally {
+    $("alert-test").disabled = false;
+  }
+}
+
 async function act(promise) {
   setText("up-error", "");
   try {
@@ -282,6 +306,7 @@ document.addEventListener("DOMContentLoaded", () => {
     act(api("PUT", "/api/v1/replication/bandwidth", { bandwidth: $("bandwidth").value.trim() }));
     $("bandwidth").blur();
   });
+  $("alert-test").addEventListener("click", testAlert);
   window.addEventListener("hashchange", route);
   api("GET", "/api/v1/session").then(signedIn).catch(() => {});
 });
