@@ -143,7 +143,11 @@ func (n *Notifier) Check(ctx context.Context) error {
 	}
 	for _, no := range notices {
 		no.Host = n.host
-		n.log.Warn().Str("event", no.Event).Str("alert", no.Kind).Msg(no.Summary)
+		ev := n.log.Warn()
+		if no.Event == EventResolved {
+			ev = n.log.Info()
+		}
+		ev.Str("event", no.Event).Str("alert", no.Kind).Msg(no.Summary)
 		for _, ch := range n.channels {
 			n.outbox = append(n.outbox, delivery{ch: ch, n: no})
 		}
