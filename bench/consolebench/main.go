@@ -129,7 +129,7 @@ func measure(ctx context.Context, bin, dir string, n, rounds int, idle time.Dura
 		return r, err
 	}
 	defer g.Stop()
-	anon := watchPeak(g.Pid(), "RssAnon:")
+	anon := benchkit.WatchPeak(g.Pid(), "RssAnon:")
 	api := &admin.Client{Endpoint: g.Endpoint, Region: "us-east-1", AccessKey: accessKey, SecretKey: secretKey}
 	st, err := api.Status(ctx)
 	if err != nil {
@@ -313,40 +313,4 @@ func cpuTicks(pid int) int64 {
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return utime + stime
-}
-
-// watchPeak samples a KiB field of /proc/PID/status every 50 ms until the
-// returned func is called, which returns the highest value seen.
-func watchPeak(pid int, field string) func() int64 {
-	var mu sync.Mutex
-	var peak int64
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-			if err == nil {
-				for _, line := range strings.Split(string(raw), "\n") {
-					if rest, ok := strings.CutPrefix(line, field); ok {
-						v, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-						mu.Lock()
-						peak = max(peak, v)
-						mu.Unlock()
-					}
-				}
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() int64 {
-		close(done)
-		mu.Lock()
-		defer mu.Unlock()
-		return peak
-	}
 }
