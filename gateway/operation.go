@@ -44,6 +44,18 @@ func (s *Server) Operation(r *http.Request) string {
 			return "CreateMultipartUpload"
 		}
 		return OperationOther
+	case key == "" && q.Has("cors"):
+		switch m {
+		case http.MethodPut:
+			return "PutBucketCors"
+		case http.MethodGet:
+			return "GetBucketCors"
+		case http.MethodDelete:
+			return "DeleteBucketCors"
+		}
+		return OperationOther
+	case m == http.MethodOptions:
+		return "PreflightOPTIONS"
 	case key == "":
 		return bucketOperation(r, q.Has("location"), q.Has("versioning"), q.Has("delete"), q.Get("list-type") == "2")
 	}

@@ -15,7 +15,7 @@ import (
 // one gets 501 NotImplemented before any handler runs, so that, for example, a PUT
 // ?tagging can never be taken for a PutObject and replace the object's data.
 var unsupported = []string{
-	"accelerate", "analytics", "cors", "encryption", "intelligent-tiering",
+	"accelerate", "analytics", "encryption", "intelligent-tiering",
 	"inventory", "legal-hold", "lifecycle", "logging", "metadataConfiguration", "metrics",
 	"notification", "object-lock", "ownershipControls", "policy", "policyStatus",
 	"publicAccessBlock", "replication", "requestPayment", "restore", "retention",
@@ -89,6 +89,9 @@ func (s *Server) route(w *responseWriter, r *request) error {
 		}
 		return s3err.ErrMethodNotAllowed
 	}
+	if r.key == "" && q.Has("cors") {
+		return s.routeCors(w, r)
+	}
 	if r.key == "" {
 		return s.routeBucket(w, r, q.Has("location"), q.Has("versioning"), q.Has("delete"))
 	}
@@ -134,6 +137,18 @@ func (s *Server) routeBucket(w *responseWriter, r *request, location, versioning
 		return s.deleteBucket(w, r)
 	case http.MethodPost:
 		return s3err.ErrNotImplemented.WithMessage("Browser POST uploads are not implemented by this gateway.")
+	}
+	return s3err.ErrMethodNotAllowed
+}
+
+func (s *Server) routeCors(w *responseWriter, r *request) error {
+	switch r.Method {
+	case http.MethodPut:
+		return s.putBucketCors(w, r)
+	case http.MethodGet:
+		return s.getBucketCors(w, r)
+	case http.MethodDelete:
+		return s.deleteBucketCors(w, r)
 	}
 	return s3err.ErrMethodNotAllowed
 }

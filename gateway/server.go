@@ -73,6 +73,8 @@ type Server struct {
 	verifier *sigv4.Verifier
 	now      func() time.Time
 	uploads  uploadIndex // nil: idx cannot journal multipart uploads
+	// settings keeps buckets' configurations (CORS); nil: idx cannot.
+	settings bucketSettings
 	// partHashes hashes multipart uploads' parts ahead of Complete.
 	partHashes uploadHashes
 	// tokens are the ListObjectsV2 continuation tokens handed out lately.
@@ -103,6 +105,7 @@ func New(cfg Config, idx Index, objects Objects, log zerolog.Logger) *Server {
 	s := &Server{cfg: cfg, idx: idx, objects: objects, log: log.With().Str("component", "gateway").Logger(),
 		verifier: v, now: time.Now}
 	s.initMultipart()
+	s.settings, _ = idx.(bucketSettings)
 	return s
 }
 
@@ -159,6 +162,16 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		rw.WriteHeader(http.StatusContinue)
 	}
 	req.bucket, req.key = s.splitPath(r)
+	if r.Method == http.MethodOptions {
+		if err := s.preflight(w, req); err != nil {
+			s.fail(w, req, err)
+		}
+		return
+	}
+	if err := s.applyCORS(w, req); err != nil {
+		s.fail(w, req, err)
+		return
+	}
 	auth, err := s.verifier.Verify(r)
 	if err != nil {
 		s.fail(w, req, err)
