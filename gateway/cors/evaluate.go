@@ -150,7 +150,7 @@ func wildcardMatch(pattern, s string, fold bool) bool {
 // SetHeaders adds to h the Access-Control-* headers that rule r grants req.
 // A preflight's Allow-Headers are the headers it asked for and its
 // Expose-Headers end with ETag, which a browser upload reads; an actual
-// request gets the rule's own lists.
+// request that asks for headers gets the rule's own list.
 func (r *Rule) SetHeaders(h http.Header, req Request) {
 	origin, creds := req.Origin, "true"
 	if r.matchOrigin(req.Origin) == "*" {
@@ -161,7 +161,7 @@ func (r *Rule) SetHeaders(h http.Header, req Request) {
 	allow, expose := req.Headers, r.ExposeHeaders
 	if req.Preflight {
 		expose = append(expose[:len(expose):len(expose)], "ETag")
-	} else {
+	} else if len(req.Headers) > 0 {
 		allow = make([]string, len(r.AllowedHeaders))
 		for i, a := range r.AllowedHeaders {
 			allow[i] = strings.ToLower(a)
