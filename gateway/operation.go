@@ -91,6 +91,8 @@ func bucketOperation(r *http.Request, location, versioning, del, v2 bool) string
 		return "CreateBucket"
 	case http.MethodDelete:
 		return "DeleteBucket"
+	case http.MethodPost:
+		return pick(r.URL.RawQuery == "", "PostObject")
 	}
 	return OperationOther
 }

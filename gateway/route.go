@@ -135,10 +135,15 @@ func (s *Server) routeBucket(w *responseWriter, r *request, location, versioning
 		return s.createBucket(w, r)
 	case http.MethodDelete:
 		return s.deleteBucket(w, r)
-	case http.MethodPost:
-		return s3err.ErrNotImplemented.WithMessage("Browser POST uploads are not implemented by this gateway.")
 	}
 	return s3err.ErrMethodNotAllowed
+}
+
+// isPostObject reports whether r is a browser form upload: a POST to a bucket
+// with no sub-resource and no Authorization, which the form itself carries.
+func isPostObject(r *request) bool {
+	return r.Method == http.MethodPost && r.bucket != "" && r.key == "" && r.URL.RawQuery == "" &&
+		r.Header.Get("Authorization") == ""
 }
 
 func (s *Server) routeCors(w *responseWriter, r *request) error {

@@ -177,6 +177,12 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		s.fail(w, req, err)
 		return
 	}
+	if isPostObject(req) {
+		if err := s.postObject(w, req); err != nil {
+			s.fail(w, req, err)
+		}
+		return
+	}
 	auth, err := s.authenticate(req)
 	if err != nil {
 		s.fail(w, req, err)
