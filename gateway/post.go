@@ -20,6 +20,7 @@ import (
 // postResponse is the document of a POST upload with success_action_status 201.
 type postResponse struct {
 	XMLName  xml.Name `xml:"PostResponse"`
+	Xmlns    string   `xml:"xmlns,attr"`
 	Location string   `xml:"Location"`
 	Bucket   string   `xml:"Bucket"`
 	Key      string   `xml:"Key"`
@@ -143,7 +144,7 @@ func writePostAnswer(w *responseWriter, r *request, f *postForm, o queue.Object)
 	case "200":
 		w.WriteHeader(http.StatusOK)
 	case "201":
-		return writeXML(w, http.StatusCreated, postResponse{Location: location, Bucket: r.bucket, Key: o.Key, ETag: etag})
+		return writeXML(w, http.StatusCreated, postResponse{Xmlns: s3Namespace, Location: location, Bucket: r.bucket, Key: o.Key, ETag: etag})
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
