@@ -212,8 +212,19 @@ func (s *Server) fail(w *responseWriter, r *request, err error) {
 		s3err.WriteError(w, r.Request, detailed)
 		return
 	}
+	if bucketErrors[apiErr.Code] && r.bucket != "" {
+		s3err.WriteError(w, r.Request, apiErr.WithElements(s3err.Element{Name: elementBucketName, Value: r.bucket}))
+		return
+	}
 	s3err.WriteError(w, r.Request, apiErr)
 }
+
+// bucketErrors are the errors about a bucket that S3 sends with its name.
+var bucketErrors = map[string]bool{"NoSuchBucket": true, "BucketNotEmpty": true, "BucketAlreadyOwnedByYou": true,
+	"NoSuchCORSConfiguration": true}
+
+// elementBucketName names the bucket of a bucket error.
+const elementBucketName = "BucketName"
 
 // toAPIError maps the errors of store, queue and the network onto S3 errors.
 func toAPIError(err error) *s3err.APIError {
