@@ -44,7 +44,10 @@ func (s *Server) Operation(r *http.Request) string {
 			return "CreateMultipartUpload"
 		}
 		return OperationOther
-	case key == "" && q.Has("cors"):
+	case q.Has("cors"):
+		if key != "" {
+			return OperationOther
+		}
 		switch m {
 		case http.MethodPut:
 			return "PutBucketCors"

@@ -56,7 +56,9 @@ func (s *Server) route(w *responseWriter, r *request) error {
 	}
 	for _, sub := range unsupported {
 		if q.Has(sub) {
-			return s3err.ErrNotImplemented.WithMessage("The ?" + sub + " subresource is not implemented by this gateway.")
+			// S3's own words for what it does not implement; the log names the subresource.
+			r.log.Debug().Str("subresource", sub).Msg("subresource not implemented")
+			return s3err.ErrNotImplemented
 		}
 	}
 	if err := s.checkExpectedOwner(r); err != nil {
@@ -89,7 +91,10 @@ func (s *Server) route(w *responseWriter, r *request) error {
 		}
 		return s3err.ErrMethodNotAllowed
 	}
-	if r.key == "" && q.Has("cors") {
+	if q.Has("cors") {
+		if r.key != "" {
+			return s3err.ErrNotImplemented // CORS is a bucket's, never an object's data
+		}
 		return s.routeCors(w, r)
 	}
 	if r.key == "" {
