@@ -44,19 +44,8 @@ func (s *Server) Operation(r *http.Request) string {
 			return "CreateMultipartUpload"
 		}
 		return OperationOther
-	case q.Has("cors"):
-		if key != "" {
-			return OperationOther
-		}
-		switch m {
-		case http.MethodPut:
-			return "PutBucketCors"
-		case http.MethodGet:
-			return "GetBucketCors"
-		case http.MethodDelete:
-			return "DeleteBucketCors"
-		}
-		return OperationOther
+	case q.Has("cors") || q.Has("tagging"):
+		return bucketConfigOperation(m, key, pick(q.Has("cors"), "BucketCors", "BucketTagging"))
 	case m == http.MethodOptions:
 		return "PreflightOPTIONS"
 	case key == "":
@@ -108,6 +97,23 @@ func pick(cond bool, names ...string) string {
 		return names[0]
 	case len(names) > 1:
 		return names[1]
+	}
+	return OperationOther
+}
+
+// bucketConfigOperation names the Put, Get or Delete of a bucket's
+// configuration (BucketCors, BucketTagging).
+func bucketConfigOperation(method, key, config string) string {
+	if key != "" {
+		return OperationOther
+	}
+	switch method {
+	case http.MethodPut:
+		return "Put" + config
+	case http.MethodGet:
+		return "Get" + config
+	case http.MethodDelete:
+		return "Delete" + config
 	}
 	return OperationOther
 }

@@ -19,7 +19,7 @@ var unsupported = []string{
 	"inventory", "legal-hold", "lifecycle", "logging", "metadataConfiguration", "metrics",
 	"notification", "object-lock", "ownershipControls", "policy", "policyStatus",
 	"publicAccessBlock", "replication", "requestPayment", "restore", "retention",
-	"select", "select-type", "session", "tagging", "torrent", "versions", "website",
+	"select", "select-type", "session", "torrent", "versions", "website",
 	"renameObject",
 }
 
@@ -90,6 +90,12 @@ func (s *Server) route(w *responseWriter, r *request) error {
 			return s.createUpload(w, r)
 		}
 		return s3err.ErrMethodNotAllowed
+	}
+	if q.Has("tagging") {
+		if r.key != "" {
+			return s3err.ErrNotImplemented // object tags are set with x-amz-tagging on PUT only
+		}
+		return s.routeBucketTagging(w, r)
 	}
 	if q.Has("cors") {
 		if r.key != "" {

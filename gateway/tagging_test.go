@@ -1,0 +1,72 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+func TestBucketTagging(t *testing.T) {
+	g := newGateway(t)
+	c := g.client()
+	ctx := ctxT(t)
+	tags := func(kv ...string) []types.Tag {
+		var out []types.Tag
+		for i := 0; i < len(kv); i += 2 {
+			out = append(out, types.Tag{Key: aws.String(kv[i]), Value: aws.String(kv[i+1])})
+		}
+		return out
+	}
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("tagged"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{Tags: tags("owner", "ann", "cost-center", "home/photos")}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("tagged")})
+	if err != nil || len(got.TagSet) != 2 || aws.ToString(got.TagSet[1].Value) != "home/photos" {
+		t.Fatalf("tags from CreateBucket: %v %+v", err, got)
+	}
+	if _, err := c.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String("tagged"),
+		Tagging: &types.Tagging{TagSet: tags("backup", "daily")}}); err != nil {
+		t.Fatal(err)
+	}
+	g.restart()
+	c = g.client()
+	got, err = c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("tagged")})
+	if err != nil || len(got.TagSet) != 1 || aws.ToString(got.TagSet[0].Key) != "backup" {
+		t.Fatalf("tags after a restart: %v %+v", err, got)
+	}
+	var many []string
+	for i := 0; i < 51; i++ {
+		many = append(many, fmt.Sprint("k", i), "v")
+	}
+	for _, tc := range []struct {
+		name string
+		tags []types.Tag
+		code string
+		msg  string
+	}{
+		{"bad key", tags("user!name", "x"), "InvalidTag", "The TagKey you have provided is invalid"},
+		{"long key", tags(strings.Repeat("k", 129), "x"), "InvalidTag", "The TagKey you have provided is invalid"},
+		{"bad value", tags("k", "a;b"), "InvalidTag", "The TagValue you have provided is invalid"},
+		{"duplicate", tags("k", "1", "k", "2"), "InvalidTag", "Cannot provide multiple Tags with the same key"},
+		{"51 tags", tags(many...), "BadRequest", "Bucket tag count cannot be greater than 50"},
+	} {
+		_, err := c.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String("tagged"), Tagging: &types.Tagging{TagSet: tc.tags}})
+		wantErr(t, err, tc.code, tc.msg)
+	}
+	if _, err := c.DeleteBucketTagging(ctx, &s3.DeleteBucketTaggingInput{Bucket: aws.String("tagged")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String("tagged")})
+	wantErr(t, err, "NoSuchTagSet", "The TagSet does not exist.")
+	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("badtags"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{Tags: tags("a*b", "x")}})
+	wantErr(t, err, "InvalidTag", "The TagKey you have provided is invalid")
+	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("badtags")}); err == nil {
+		t.Fatal("a bucket with refused tags was created")
+	}
+}
