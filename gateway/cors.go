@@ -26,14 +26,8 @@ var errNoSuchCORSConfiguration = &s3err.APIError{Code: "NoSuchCORSConfiguration"
 	Message: "The CORS configuration does not exist", Status: http.StatusNotFound}
 
 func (s *Server) putBucketCors(w *responseWriter, r *request) error {
-	if s.settings == nil {
-		return errNoSettings
-	}
-	raw, err := s.readXML(w, r)
+	raw, err := s.readBucketConfig(w, r)
 	if err != nil {
-		return err
-	}
-	if err := s.checkBucket(r); err != nil {
 		return err
 	}
 	c, err := cors.Parse(raw)
@@ -44,11 +38,47 @@ func (s *Server) putBucketCors(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.settings.SetBucketSetting(r.Context(), r.bucket, queue.SettingCORS, string(canonical)); err != nil {
+	return s.setBucketSetting(w, r, queue.SettingCORS, string(canonical), http.StatusOK)
+}
+
+// readBucketConfig reads the XML body of a Put of r's bucket configuration,
+// once the bucket is known to exist.
+func (s *Server) readBucketConfig(w *responseWriter, r *request) ([]byte, error) {
+	if s.settings == nil {
+		return nil, errNoSettings
+	}
+	raw, err := s.readXML(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return raw, s.checkBucket(r)
+}
+
+// setBucketSetting stores (or, with an empty value, removes) a setting of
+// r's bucket and answers status.
+func (s *Server) setBucketSetting(w *responseWriter, r *request, name, value string, status int) error {
+	if s.settings == nil {
+		return errNoSettings
+	}
+	if err := s.settings.SetBucketSetting(r.Context(), r.bucket, name, value); err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	return nil
+}
+
+// routeBucketConfig sends the Put, Get and Delete of a bucket configuration
+// to their handlers; Delete removes the setting.
+func (s *Server) routeBucketConfig(w *responseWriter, r *request, setting string, put, get func(*responseWriter, *request) error) error {
+	switch r.Method {
+	case http.MethodPut:
+		return put(w, r)
+	case http.MethodGet:
+		return get(w, r)
+	case http.MethodDelete:
+		return s.setBucketSetting(w, r, setting, "", http.StatusNoContent)
+	}
+	return s3err.ErrMethodNotAllowed
 }
 
 func (s *Server) getBucketCors(w *responseWriter, r *request) error {
@@ -60,17 +90,6 @@ func (s *Server) getBucketCors(w *responseWriter, r *request) error {
 		return errNoSuchCORSConfiguration
 	}
 	return writeXML(w, http.StatusOK, c)
-}
-
-func (s *Server) deleteBucketCors(w *responseWriter, r *request) error {
-	if s.settings == nil {
-		return errNoSettings
-	}
-	if err := s.settings.SetBucketSetting(r.Context(), r.bucket, queue.SettingCORS, ""); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // bucketCORS returns the bucket's CORS configuration, nil if it has none:

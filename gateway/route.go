@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/queue"
 )
 
 // unsupported lists the subresources the gateway does not implement. A request naming
@@ -95,13 +96,13 @@ func (s *Server) route(w *responseWriter, r *request) error {
 		if r.key != "" {
 			return s3err.ErrNotImplemented // object tags are set with x-amz-tagging on PUT only
 		}
-		return s.routeBucketTagging(w, r)
+		return s.routeBucketConfig(w, r, queue.SettingTagging, s.putBucketTagging, s.getBucketTagging)
 	}
 	if q.Has("cors") {
 		if r.key != "" {
 			return s3err.ErrNotImplemented // CORS is a bucket's, never an object's data
 		}
-		return s.routeCors(w, r)
+		return s.routeBucketConfig(w, r, queue.SettingCORS, s.putBucketCors, s.getBucketCors)
 	}
 	if r.key == "" {
 		return s.routeBucket(w, r, q.Has("location"), q.Has("versioning"), q.Has("delete"))
@@ -155,18 +156,6 @@ func (s *Server) routeBucket(w *responseWriter, r *request, location, versioning
 func isPostObject(r *request) bool {
 	return r.Method == http.MethodPost && r.bucket != "" && r.key == "" && r.URL.RawQuery == "" &&
 		r.Header.Get("Authorization") == ""
-}
-
-func (s *Server) routeCors(w *responseWriter, r *request) error {
-	switch r.Method {
-	case http.MethodPut:
-		return s.putBucketCors(w, r)
-	case http.MethodGet:
-		return s.getBucketCors(w, r)
-	case http.MethodDelete:
-		return s.deleteBucketCors(w, r)
-	}
-	return s3err.ErrMethodNotAllowed
 }
 
 func (s *Server) routeUpload(w *responseWriter, r *request, uploadID string) error {

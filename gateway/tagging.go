@@ -75,14 +75,8 @@ func validTagText(s string) bool {
 }
 
 func (s *Server) putBucketTagging(w *responseWriter, r *request) error {
-	if s.settings == nil {
-		return errNoSettings
-	}
-	raw, err := s.readXML(w, r)
+	raw, err := s.readBucketConfig(w, r)
 	if err != nil {
-		return err
-	}
-	if err := s.checkBucket(r); err != nil {
 		return err
 	}
 	var t tagging
@@ -97,11 +91,7 @@ func (s *Server) putBucketTagging(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.settings.SetBucketSetting(r.Context(), r.bucket, queue.SettingTagging, string(canonical)); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.setBucketSetting(w, r, queue.SettingTagging, string(canonical), http.StatusNoContent)
 }
 
 func (s *Server) getBucketTagging(w *responseWriter, r *request) error {
@@ -120,27 +110,4 @@ func (s *Server) getBucketTagging(w *responseWriter, r *request) error {
 		return err
 	}
 	return writeXML(w, http.StatusOK, t)
-}
-
-func (s *Server) deleteBucketTagging(w *responseWriter, r *request) error {
-	if s.settings == nil {
-		return errNoSettings
-	}
-	if err := s.settings.SetBucketSetting(r.Context(), r.bucket, queue.SettingTagging, ""); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) routeBucketTagging(w *responseWriter, r *request) error {
-	switch r.Method {
-	case http.MethodPut:
-		return s.putBucketTagging(w, r)
-	case http.MethodGet:
-		return s.getBucketTagging(w, r)
-	case http.MethodDelete:
-		return s.deleteBucketTagging(w, r)
-	}
-	return s3err.ErrMethodNotAllowed
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/gateway/sigv4"
 )
 
 // DefaultMaxSkew is how far a header-signed request's Date may be from the
@@ -30,15 +31,10 @@ const (
 	headerContentMD = "Content-Md5"
 )
 
-// Credentials looks up the secret of an access key.
-type Credentials interface {
-	SecretKey(accessKey string) (secret string, ok bool)
-}
-
 // Verifier checks SigV2 signatures. Set its exported fields before use; it is
 // safe for concurrent use afterwards.
 type Verifier struct {
-	creds Credentials
+	creds sigv4.Credentials // the same keys as SigV4
 	// MaxSkew bounds the difference between a header-signed request's Date
 	// and the server clock; 0 disables the check.
 	MaxSkew time.Duration
@@ -46,7 +42,7 @@ type Verifier struct {
 }
 
 // NewVerifier returns a Verifier over creds with DefaultMaxSkew.
-func NewVerifier(creds Credentials) *Verifier {
+func NewVerifier(creds sigv4.Credentials) *Verifier {
 	return &Verifier{creds: creds, MaxSkew: DefaultMaxSkew, now: time.Now}
 }
 

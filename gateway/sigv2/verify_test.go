@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/gateway/sigv4"
 )
 
 // The examples of the S3 developer guide ("Signing and authenticating REST
@@ -19,7 +20,7 @@ const (
 )
 
 func docVerifier(at string) *Verifier {
-	v := NewVerifier(StaticCredentials{docAccessKey: docSecret})
+	v := NewVerifier(sigv4.StaticCredentials{docAccessKey: docSecret})
 	now, err := time.Parse(time.RFC1123Z, at)
 	if err != nil {
 		now, _ = http.ParseTime(at)
@@ -27,11 +28,6 @@ func docVerifier(at string) *Verifier {
 	v.now = func() time.Time { return now }
 	return v
 }
-
-// StaticCredentials maps access keys to secrets.
-type StaticCredentials map[string]string
-
-func (c StaticCredentials) SecretKey(k string) (string, bool) { s, ok := c[k]; return s, ok }
 
 func TestDeveloperGuideExamples(t *testing.T) {
 	for _, tc := range []struct {
