@@ -235,4 +235,30 @@ func TestPostObjectRefusesAsS3(t *testing.T) {
 	if doc := errorDoc(t, b); resp.StatusCode != 403 || doc["Code"] != "AccessDenied" {
 		t.Fatalf("anonymous form: %d %s", resp.StatusCode, b)
 	}
+	// Fields past S3's 20 KB, and a form without a file.
+	for _, tc := range []struct {
+		name, code string
+		form       func(*multipart.Writer)
+	}{
+		{"fields too large", "MaxPostPreDataLengthExceeded", func(mw *multipart.Writer) {
+			mw.WriteField("x-ignore-pad", strings.Repeat("p", 21<<10))
+			fw, _ := mw.CreateFormFile("file", "x")
+			fw.Write(file)
+		}},
+		{"no file", "InvalidArgument", func(mw *multipart.Writer) { mw.WriteField("key", "k") }},
+	} {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		tc.form(mw)
+		mw.Close()
+		resp, err := hc.Post(g.URL+"/inbox", mw.FormDataContentType(), &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if doc := errorDoc(t, b); resp.StatusCode != 400 || doc["Code"] != tc.code {
+			t.Errorf("%s: %d %s", tc.name, resp.StatusCode, b)
+		}
+	}
 }
