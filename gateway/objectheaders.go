@@ -14,8 +14,8 @@ import (
 const websiteRedirectHeader = "X-Amz-Website-Redirect-Location"
 
 // taggingKey keeps an object's tag set in its metadata, URL-encoded as the
-// x-amz-tagging header carries it. GET and HEAD report only the tag count: the
-// object ?tagging subresource is not implemented (bucket tags are: tagging.go).
+// x-amz-tagging header carries it. GET and HEAD report only the tag count;
+// ?tagging reads and replaces the set (objecttagging.go).
 const taggingKey = "X-Amz-Tagging"
 
 var errInvalidTagging = s3err.ErrInvalidArgument.WithMessage("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")

@@ -44,6 +44,8 @@ func (s *Server) Operation(r *http.Request) string {
 			return "CreateMultipartUpload"
 		}
 		return OperationOther
+	case q.Has("tagging") && key != "":
+		return bucketConfigOperation(m, "", "ObjectTagging")
 	case q.Has("cors") || q.Has("tagging"):
 		return bucketConfigOperation(m, key, pick(q.Has("cors"), "BucketCors", "BucketTagging"))
 	case m == http.MethodOptions:
@@ -101,8 +103,8 @@ func pick(cond bool, names ...string) string {
 	return OperationOther
 }
 
-// bucketConfigOperation names the Put, Get or Delete of a bucket's
-// configuration (BucketCors, BucketTagging).
+// bucketConfigOperation names the Put, Get or Delete of a configuration
+// (BucketCors, BucketTagging, ObjectTagging).
 func bucketConfigOperation(method, key, config string) string {
 	if key != "" {
 		return OperationOther

@@ -94,7 +94,7 @@ func (s *Server) route(w *responseWriter, r *request) error {
 	}
 	if q.Has("tagging") {
 		if r.key != "" {
-			return s3err.ErrNotImplemented // object tags are set with x-amz-tagging on PUT only
+			return s.routeObjectTagging(w, r)
 		}
 		return s.routeBucketConfig(w, r, queue.SettingTagging, s.putBucketTagging, s.getBucketTagging)
 	}

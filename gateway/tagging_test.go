@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -68,5 +69,72 @@ func TestBucketTagging(t *testing.T) {
 	wantErr(t, err, "InvalidTag", "The TagKey you have provided is invalid")
 	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("badtags")}); err == nil {
 		t.Fatal("a bucket with refused tags was created")
+	}
+}
+
+func TestObjectTagging(t *testing.T) {
+	g := newGateway(t)
+	c := g.client()
+	ctx := ctxT(t)
+	mustBucket(t, c, "pics")
+	body := content(5, 70<<10)
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("pics"), Key: aws.String("a.jpg"),
+		Body: bytes.NewReader(body), Tagging: aws.String("album=summer")}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("pics"), Key: aws.String("a.jpg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagsOf := func() string {
+		t.Helper()
+		out, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String("pics"), Key: aws.String("a.jpg")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kv []string
+		for _, tg := range out.TagSet {
+			kv = append(kv, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+		}
+		return strings.Join(kv, ",")
+	}
+	if got := tagsOf(); got != "album=summer" {
+		t.Fatalf("tags from x-amz-tagging: %q", got)
+	}
+	if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String("pics"), Key: aws.String("a.jpg"),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("year"), Value: aws.String("2026")},
+			{Key: aws.String("who"), Value: aws.String("ann & bob")}}}}); err == nil {
+		t.Fatal("a tag value with '&' was accepted")
+	}
+	if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String("pics"), Key: aws.String("a.jpg"),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("year"), Value: aws.String("2026")},
+			{Key: aws.String("who"), Value: aws.String("ann + bob")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	g.restart()
+	c = g.client()
+	if got := tagsOf(); got != "year=2026,who=ann + bob" {
+		t.Fatalf("tags after PutObjectTagging and a restart: %q", got)
+	}
+	got, out := getBytes(t, c, &s3.GetObjectInput{Bucket: aws.String("pics"), Key: aws.String("a.jpg")})
+	if !bytes.Equal(got, body) || aws.ToInt32(out.TagCount) != 2 || !aws.ToTime(out.LastModified).Equal(aws.ToTime(before.LastModified)) ||
+		aws.ToString(out.ETag) != aws.ToString(before.ETag) {
+		t.Fatalf("object after tagging: %d bytes, %d tags, modified %v (was %v)", len(got), aws.ToInt32(out.TagCount), out.LastModified, before.LastModified)
+	}
+	var eleven []types.Tag
+	for i := 0; i < 11; i++ {
+		eleven = append(eleven, types.Tag{Key: aws.String(fmt.Sprint("k", i)), Value: aws.String("v")})
+	}
+	_, err = c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String("pics"), Key: aws.String("a.jpg"),
+		Tagging: &types.Tagging{TagSet: eleven}})
+	wantErr(t, err, "BadRequest", "Object tags cannot be greater than 10")
+	_, err = c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String("pics"), Key: aws.String("nope"),
+		Tagging: &types.Tagging{TagSet: eleven[:1]}})
+	wantCode(t, err, "NoSuchKey")
+	if _, err := c.DeleteObjectTagging(ctx, &s3.DeleteObjectTaggingInput{Bucket: aws.String("pics"), Key: aws.String("a.jpg")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tagsOf(); got != "" {
+		t.Fatalf("tags after DeleteObjectTagging: %q", got)
 	}
 }
