@@ -64,6 +64,17 @@ func (s *Server) postObject(w *responseWriter, r *request) error {
 		return err
 	}
 	h := f.header()
+	if v, ok := f.get("tagging"); ok {
+		// A form carries its tags as a Tagging document, not as x-amz-tagging.
+		var t tagging
+		if err := decodeXML([]byte(v), &t); err != nil {
+			return err
+		}
+		if err := checkTags(t.TagSet, maxObjectTags, errObjectTagLimit); err != nil {
+			return err
+		}
+		h.Set("X-Amz-Tagging", encodeTags(t.TagSet))
+	}
 	contentType, meta, err := metadataFromRequest(h)
 	if err != nil {
 		return err

@@ -149,6 +149,15 @@ func TestPostObjectStoresTheFile(t *testing.T) {
 		t.Fatalf("redirect: %d %s", status, h.Get("Location"))
 	}
 
+	// Tags come as a Tagging document.
+	tags := "<Tagging><TagSet><Tag><Key>album</Key><Value>summer</Value></Tag></TagSet></Tagging>"
+	status, _, body = g.post(t, "inbox", postUpload{conditions: []any{[]any{"eq", "$key", "t.bin"}, []any{"eq", "$tagging", tags}},
+		fields: [][2]string{{"key", "t.bin"}, {"tagging", tags}}, file: file})
+	tg, err := c.GetObjectTagging(ctxT(t), &s3.GetObjectTaggingInput{Bucket: aws.String("inbox"), Key: aws.String("t.bin")})
+	if status != 204 || err != nil || len(tg.TagSet) != 1 || aws.ToString(tg.TagSet[0].Value) != "summer" {
+		t.Fatalf("form with tags: %d %s %v %+v", status, body, err, tg)
+	}
+
 	// Signed with SigV2.
 	status, _, body = g.post(t, "inbox", postUpload{sigV2: true, conditions: []any{[]any{"eq", "$key", "v2.bin"}},
 		fields: [][2]string{{"key", "v2.bin"}}, file: file})
