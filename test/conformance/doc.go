@@ -27,9 +27,8 @@
 //     does the gateway (clients and other suites check for them).
 //   - PostObject_expired_due_to_date (an x-amz-date over an hour old voids the policy),
 //     PostObject_invalid_object_names ("..", "./" keys): versitygw's rules, not S3's.
-//   - PostObject_*tagging*, RouterPostObjectWithoutQuery: object tagging and
-//     versitygw's 405 for an unsigned POST to a key.
+//   - RouterPostObjectWithoutQuery: versitygw's 405 for an unsigned POST to a key.
 //   - PutBucketCors_md5: versitygw spells the message "Content-Md5".
-//   - Tests that also need object tagging, object lock, legal hold, retention, ownership
+//   - Tests that also need versioning, object lock, legal hold, retention, ownership
 //     controls, bucket policies or IAM, which the gateway does not implement.
 package conformance
