@@ -138,3 +138,43 @@ func TestObjectTagging(t *testing.T) {
 		t.Fatalf("tags after DeleteObjectTagging: %q", got)
 	}
 }
+
+// TestTaggingHeader: x-amz-tagging on PUT is read as S3 reads it.
+func TestTaggingHeader(t *testing.T) {
+	g := newGateway(t)
+	c := g.client()
+	ctx := ctxT(t)
+	mustBucket(t, c, "thdr")
+	for _, tc := range []struct{ header, want, code string }{
+		{"&&", "", ""},
+		{"key", "key=", ""},
+		{"a=1&b", "a=1,b=", ""},
+		{"key++key=value%20value", "key  key=value value", ""},
+		{"=", "", "InvalidArgument"},
+		{"k=1&k=2", "", "InvalidArgument"},
+		{"key%", "", "InvalidArgument"},
+		{"key?=v", "", "InvalidTag"},
+		{"k=v!", "", "InvalidTag"},
+	} {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("thdr"), Key: aws.String("o"),
+			Body: strings.NewReader("x"), Tagging: aws.String(tc.header)})
+		if tc.code != "" {
+			wantCode(t, err, tc.code)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tc.header, err)
+		}
+		out, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String("thdr"), Key: aws.String("o")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kv []string
+		for _, tg := range out.TagSet {
+			kv = append(kv, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+		}
+		if got := strings.Join(kv, ","); got != tc.want {
+			t.Errorf("%q: tags %q, want %q", tc.header, got, tc.want)
+		}
+	}
+}
