@@ -51,6 +51,10 @@ func randomCommands(seed uint64, count int) []command {
 		switch p := r.IntN(100); {
 		case p < 5 && r.IntN(6) == 0:
 			cmds = append(cmds, command{Op: opRemoteSet, Time: at, Remote: RemoteIdentity{Endpoint: "http://r", Bucket: bucket}})
+		case p < 5 && r.IntN(4) == 0:
+			value := []string{"", "<CORSConfiguration/>"}[r.IntN(2)]
+			cmds = append(cmds, command{Op: opBucketSet, Time: at, Bucket: bucket,
+				Setting: BucketSetting{Name: SettingCORS, Value: value}})
 		case p < 5:
 			cmds = append(cmds, command{Op: opBucketCreate, Time: at, Bucket: bucket})
 		case p < 7:
