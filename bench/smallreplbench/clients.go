@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ipas/ipas/bench/internal/benchkit"
@@ -36,9 +37,28 @@ func (m measure) cpuPerFile(files int) float64 {
 }
 
 func newClients(c config, vgw *benchkit.Versity, work string, logw io.Writer) ([]*client, error) {
-	out := []*client{ipasClient(c, vgw, work, "ipas", "ipas", c.gateway, c.smallObjects, logw)}
-	if c.baseline != "" {
-		out = append(out, ipasClient(c, vgw, work, "ipas before", "before", c.baseline, 0, logw))
+	var out []*client
+	want := map[string]bool{}
+	for _, name := range strings.Split(c.clients, ",") {
+		want[strings.TrimSpace(name)] = true
+	}
+	if want["ipas"] {
+		if c.smallObjects == "" {
+			out = append(out, ipasClient(vgw, work, "ipas", "ipas", c.gateway, 0, logw))
+		}
+		for _, v := range strings.Split(c.smallObjects, ",") {
+			if v == "" {
+				continue
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, fmt.Errorf("-small-objects %q: %w", c.smallObjects, err)
+			}
+			out = append(out, ipasClient(vgw, work, "ipas small_objects: "+v, "ipas"+v, c.gateway, n, logw))
+		}
+	}
+	if want["before"] && c.baseline != "" {
+		out = append(out, ipasClient(vgw, work, "ipas before", "before", c.baseline, 0, logw))
 	}
 
 	rcloneCfg := filepath.Join(work, "rclone.conf")
@@ -50,14 +70,17 @@ func newClients(c config, vgw *benchkit.Versity, work string, logw io.Writer) ([
 		"RCLONE_CONFIG_VGW_PROVIDER=Other", "RCLONE_CONFIG_VGW_REGION="+benchRegion,
 		"RCLONE_CONFIG_VGW_ACCESS_KEY_ID="+benchAccessKey, "RCLONE_CONFIG_VGW_SECRET_ACCESS_KEY="+benchSecretKey,
 		"RCLONE_CONFIG_VGW_FORCE_PATH_STYLE=true", "RCLONE_CONFIG_VGW_ENDPOINT="+vgw.Endpoint())
-	out = append(out, &client{
+	rclone := &client{
 		name: fmt.Sprintf("rclone copy --transfers %d", c.transfers), slug: "rclone",
 		run: func(ctx context.Context, set *fileSet, prefix string) (measure, error) {
 			cmd := exec.Command(c.rclone, "copy", "--transfers", strconv.Itoa(c.transfers), "-q",
 				set.dir, "vgw:"+remoteBucket+"/"+prefix)
 			cmd.Env = rcloneEnv
 			return runCommand(ctx, cmd, logw)
-		}})
+		}}
+	if want["rclone"] {
+		out = append(out, rclone)
+	}
 
 	awsCfg := filepath.Join(work, "aws.config")
 	conf := "[default]\nregion = " + benchRegion + "\ns3 =\n  addressing_style = path\n"
@@ -66,14 +89,20 @@ func newClients(c config, vgw *benchkit.Versity, work string, logw io.Writer) ([
 	}
 	awsEnv := append(benchkit.CleanEnv("AWS_"), "AWS_CONFIG_FILE="+awsCfg, "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(work, "none"),
 		"AWS_ACCESS_KEY_ID="+benchAccessKey, "AWS_SECRET_ACCESS_KEY="+benchSecretKey, "AWS_PAGER=")
-	out = append(out, &client{
+	awsSync := &client{
 		name: "aws s3 sync", slug: "aws",
 		run: func(ctx context.Context, set *fileSet, prefix string) (measure, error) {
 			cmd := exec.Command(c.aws, "s3", "sync", set.dir, "s3://"+remoteBucket+"/"+prefix,
 				"--endpoint-url", vgw.Endpoint(), "--only-show-errors", "--no-progress")
 			cmd.Env = awsEnv
 			return runCommand(ctx, cmd, logw)
-		}})
+		}}
+	if want["aws"] {
+		out = append(out, awsSync)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-clients %q: none of ipas, before (with -baseline), rclone, aws", c.clients)
+	}
 	return out, nil
 }
 

@@ -33,7 +33,7 @@ const (
 
 // ipasClient runs a gateway binary: the files go in through its S3 API while
 // replication is paused, then the drain is timed from the resume.
-func ipasClient(c config, vgw *benchkit.Versity, work, name, slug, bin string, smallObjects int, logw io.Writer) *client {
+func ipasClient(vgw *benchkit.Versity, work, name, slug, bin string, smallObjects int, logw io.Writer) *client {
 	env := []string{"IPAS_ACCESS_KEY=" + ipasAccessKey, "IPAS_SECRET_KEY=" + ipasSecretKey,
 		"IPAS_CONSOLE_ADDR=127.0.0.1:0", "IPAS_METRICS_ADDR=127.0.0.1:0",
 		"IPAS_REMOTE_ENDPOINT=" + vgw.Endpoint(), "IPAS_REMOTE_BUCKET=" + remoteBucket, "IPAS_REMOTE_REGION=" + benchRegion,

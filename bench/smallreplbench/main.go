@@ -58,7 +58,7 @@ const (
 type config struct {
 	dir, aws, rclone, gateway, baseline string
 	files, rounds, transfers, verify    int
-	smallObjects                        int
+	smallObjects, clients               string
 	keep                                bool
 }
 
@@ -71,7 +71,8 @@ func main() {
 	flag.IntVar(&c.verify, "verify", defaultVerify, "files of each run whose remote copy is hashed (all are listed)")
 	flag.StringVar(&c.gateway, "gateway", "", "gateway `binary` (default: built from this tree)")
 	flag.StringVar(&c.baseline, "baseline", "", "also replicate with this older gateway `binary`, as \"ipas before\"")
-	flag.IntVar(&c.smallObjects, "small-objects", 0, "replication.small_objects of \"ipas\" (0: the default)")
+	flag.StringVar(&c.smallObjects, "small-objects", "", "comma-separated replication.small_objects values: one \"ipas\" run each (default: the default)")
+	flag.StringVar(&c.clients, "clients", "ipas,before,rclone,aws", "clients to run, comma-separated")
 	flag.StringVar(&c.aws, "aws", defaultAWS, "aws CLI binary")
 	flag.StringVar(&c.rclone, "rclone", defaultRclone, "rclone binary")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
