@@ -36,7 +36,7 @@ func (m measure) cpuPerFile(files int) float64 {
 	return float64(m.cpu.Microseconds()) / 1000 / float64(files)
 }
 
-func newClients(c config, vgw *benchkit.Versity, work string, logw io.Writer) ([]*client, error) {
+func newClients(c config, endpoint, work string, logw io.Writer) ([]*client, error) {
 	var out []*client
 	want := map[string]bool{}
 	for _, name := range strings.Split(c.clients, ",") {
@@ -44,7 +44,7 @@ func newClients(c config, vgw *benchkit.Versity, work string, logw io.Writer) ([
 	}
 	if want["ipas"] {
 		if c.smallObjects == "" {
-			out = append(out, ipasClient(vgw, work, "ipas", "ipas", c.gateway, 0, logw))
+			out = append(out, ipasClient(endpoint, work, "ipas", "ipas", c.gateway, 0, logw))
 		}
 		for _, v := range strings.Split(c.smallObjects, ",") {
 			if v == "" {
@@ -54,11 +54,11 @@ func newClients(c config, vgw *benchkit.Versity, work string, logw io.Writer) ([
 			if err != nil {
 				return nil, fmt.Errorf("-small-objects %q: %w", c.smallObjects, err)
 			}
-			out = append(out, ipasClient(vgw, work, "ipas small_objects: "+v, "ipas"+v, c.gateway, n, logw))
+			out = append(out, ipasClient(endpoint, work, "ipas small_objects: "+v, "ipas"+v, c.gateway, n, logw))
 		}
 	}
 	if want["before"] && c.baseline != "" {
-		out = append(out, ipasClient(vgw, work, "ipas before", "before", c.baseline, 0, logw))
+		out = append(out, ipasClient(endpoint, work, "ipas before", "before", c.baseline, 0, logw))
 	}
 
 	rcloneCfg := filepath.Join(work, "rclone.conf")
@@ -69,7 +69,7 @@ func newClients(c config, vgw *benchkit.Versity, work string, logw io.Writer) ([
 	rcloneEnv := append(benchkit.CleanEnv("AWS_", "RCLONE_"), "RCLONE_CONFIG="+rcloneCfg, "RCLONE_CONFIG_VGW_TYPE=s3",
 		"RCLONE_CONFIG_VGW_PROVIDER=Other", "RCLONE_CONFIG_VGW_REGION="+benchRegion,
 		"RCLONE_CONFIG_VGW_ACCESS_KEY_ID="+benchAccessKey, "RCLONE_CONFIG_VGW_SECRET_ACCESS_KEY="+benchSecretKey,
-		"RCLONE_CONFIG_VGW_FORCE_PATH_STYLE=true", "RCLONE_CONFIG_VGW_ENDPOINT="+vgw.Endpoint())
+		"RCLONE_CONFIG_VGW_FORCE_PATH_STYLE=true", "RCLONE_CONFIG_VGW_ENDPOINT="+endpoint)
 	rclone := &client{
 		name: fmt.Sprintf("rclone copy --transfers %d", c.transfers), slug: "rclone",
 		run: func(ctx context.Context, set *fileSet, prefix string) (measure, error) {
@@ -93,7 +93,7 @@ func newClients(c config, vgw *benchkit.Versity, work string, logw io.Writer) ([
 		name: "aws s3 sync", slug: "aws",
 		run: func(ctx context.Context, set *fileSet, prefix string) (measure, error) {
 			cmd := exec.Command(c.aws, "s3", "sync", set.dir, "s3://"+remoteBucket+"/"+prefix,
-				"--endpoint-url", vgw.Endpoint(), "--only-show-errors", "--no-progress")
+				"--endpoint-url", endpoint, "--only-show-errors", "--no-progress")
 			cmd.Env = awsEnv
 			return runCommand(ctx, cmd, logw)
 		}}

@@ -33,10 +33,10 @@ const (
 
 // ipasClient runs a gateway binary: the files go in through its S3 API while
 // replication is paused, then the drain is timed from the resume.
-func ipasClient(vgw *benchkit.Versity, work, name, slug, bin string, smallObjects int, logw io.Writer) *client {
+func ipasClient(endpoint, work, name, slug, bin string, smallObjects int, logw io.Writer) *client {
 	env := []string{"IPAS_ACCESS_KEY=" + ipasAccessKey, "IPAS_SECRET_KEY=" + ipasSecretKey,
 		"IPAS_CONSOLE_ADDR=127.0.0.1:0", "IPAS_METRICS_ADDR=127.0.0.1:0",
-		"IPAS_REMOTE_ENDPOINT=" + vgw.Endpoint(), "IPAS_REMOTE_BUCKET=" + remoteBucket, "IPAS_REMOTE_REGION=" + benchRegion,
+		"IPAS_REMOTE_ENDPOINT=" + endpoint, "IPAS_REMOTE_BUCKET=" + remoteBucket, "IPAS_REMOTE_REGION=" + benchRegion,
 		"IPAS_REMOTE_ACCESS_KEY=" + benchAccessKey, "IPAS_REMOTE_SECRET_KEY=" + benchSecretKey}
 	return &client{name: name, slug: slug, under: localBucket + "/", run: func(ctx context.Context, set *fileSet, prefix string) (measure, error) {
 		dir := filepath.Join(work, "ipas-"+prefix)

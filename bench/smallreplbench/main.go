@@ -3,7 +3,11 @@
 // by side in one run, to the same versitygw on loopback, with no bandwidth
 // limit:
 //
-//	go run ./bench/smallreplbench -dir /var/tmp [-files 10000] [-baseline OLD-GATEWAY]
+//	go run ./bench/smallreplbench -dir /var/tmp [-files 10000] [-baseline OLD-GATEWAY] [-latency 20ms]
+//
+// With -latency, every client reaches versitygw through a toxiproxy proxy
+// that holds each answer back by that long, as a remote across the internet
+// would; then the requests in flight, not the CPU, set the pace.
 //
 // The files (1-64 KiB of incompressible bytes each, -files of them in 100
 // directories) are written once. Each round runs every client once, in an
@@ -59,6 +63,7 @@ type config struct {
 	dir, aws, rclone, gateway, baseline string
 	files, rounds, transfers, verify    int
 	smallObjects, clients               string
+	latency                             time.Duration
 	keep                                bool
 }
 
@@ -75,6 +80,7 @@ func main() {
 	flag.StringVar(&c.clients, "clients", "ipas,before,rclone,aws", "clients to run, comma-separated")
 	flag.StringVar(&c.aws, "aws", defaultAWS, "aws CLI binary")
 	flag.StringVar(&c.rclone, "rclone", defaultRclone, "rclone binary")
+	flag.DurationVar(&c.latency, "latency", 0, "round trip added to every request by a toxiproxy proxy in front of versitygw (0: none)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
@@ -112,7 +118,16 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	defer vgw.Stop()
-	clients, err := newClients(c, vgw, work, logf)
+	endpoint := vgw.Endpoint()
+	if c.latency > 0 {
+		ep, stop, err := startLatencyProxy(vgw.Addr, c.latency)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		endpoint = ep
+	}
+	clients, err := newClients(c, endpoint, work, logf)
 	if err != nil {
 		return err
 	}
@@ -134,7 +149,7 @@ func run(ctx context.Context, c config) error {
 				round+1, cl.name, m.rate(len(set.files)), m.cpuPerFile(len(set.files)), m.elapsed.Round(time.Millisecond), m.load)
 		}
 	}
-	printTable(os.Stdout, clients, results, set)
+	printTable(os.Stdout, clients, results, set, c.latency)
 	return nil
 }
 
@@ -149,9 +164,13 @@ func loadAvg() string {
 
 // printTable prints one row per client: files/s and CPU per file of each
 // round, and their medians.
-func printTable(w io.Writer, clients []*client, results map[string][]measure, set *fileSet) {
+func printTable(w io.Writer, clients []*client, results map[string][]measure, set *fileSet, latency time.Duration) {
 	n := len(set.files)
-	fmt.Fprintf(w, "\n%d files of 1-64 KiB (%.1f MiB) to versitygw on loopback, no bandwidth limit\n\n", n, float64(set.bytes)/(1<<20))
+	rtt := ""
+	if latency > 0 {
+		rtt = fmt.Sprintf(", %s added to each round trip", latency)
+	}
+	fmt.Fprintf(w, "\n%d files of 1-64 KiB (%.1f MiB) to versitygw on loopback, no bandwidth limit%s\n\n", n, float64(set.bytes)/(1<<20), rtt)
 	fmt.Fprintln(w, "| client | files/s (rounds) | median files/s | CPU per file (rounds) | median CPU per file |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	for _, cl := range clients {

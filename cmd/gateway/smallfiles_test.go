@@ -200,13 +200,7 @@ func inParallel(n, workers int, fn func(i int) error) error {
 func manyConnClient(endpoint, ak, sk string) *s3.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = smallFilesWriters
-	return s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		UsePathStyle: true,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: ak, SecretAccessKey: sk}, nil
-		}),
-		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: tr},
+	return s3Client(endpoint, ak, sk, func(o *s3.Options) {
+		o.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	})
 }
