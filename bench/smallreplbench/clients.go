@@ -26,14 +26,20 @@ type client struct {
 // measure is one run of one client.
 type measure struct {
 	elapsed time.Duration
-	cpu     time.Duration
+	cpu     time.Duration // the client's
+	server  time.Duration // versitygw's, over the run
 	load    string
 }
 
 func (m measure) rate(files int) float64 { return float64(files) / m.elapsed.Seconds() }
 
-func (m measure) cpuPerFile(files int) float64 {
-	return float64(m.cpu.Microseconds()) / 1000 / float64(files)
+func (m measure) cpuPerFile(files int) float64 { return perFile(m.cpu, files) }
+
+func (m measure) serverPerFile(files int) float64 { return perFile(m.server, files) }
+
+// perFile is d per file, in milliseconds.
+func perFile(d time.Duration, files int) float64 {
+	return float64(d.Microseconds()) / 1000 / float64(files)
 }
 
 func newClients(c config, endpoint, work string, logw io.Writer) ([]*client, error) {

@@ -136,7 +136,14 @@ func run(ctx context.Context, c config) error {
 		for k := range clients {
 			cl := clients[(k+round)%len(clients)]
 			prefix := fmt.Sprintf("r%d-%s", round, cl.slug)
+			server0, err := processCPU(vgw.Pid())
+			if err != nil {
+				return err
+			}
 			m, err := cl.run(ctx, set, prefix)
+			if server1, perr := processCPU(vgw.Pid()); err == nil {
+				m.server, err = server1-server0, perr
+			}
 			if err == nil {
 				err = checkRemote(ctx, vgw, set, prefix+"/"+cl.under, c.verify)
 			}
@@ -145,8 +152,9 @@ func run(ctx context.Context, c config) error {
 			}
 			m.load = loadAvg()
 			results[cl.name] = append(results[cl.name], m)
-			fmt.Fprintf(os.Stderr, "round %d %-28s %7.1f files/s  %6.3f ms CPU/file  (%s, load %s)\n",
-				round+1, cl.name, m.rate(len(set.files)), m.cpuPerFile(len(set.files)), m.elapsed.Round(time.Millisecond), m.load)
+			fmt.Fprintf(os.Stderr, "round %d %-28s %7.1f files/s  %6.3f ms CPU/file, versitygw %6.3f ms  (%s, load %s)\n",
+				round+1, cl.name, m.rate(len(set.files)), m.cpuPerFile(len(set.files)), m.serverPerFile(len(set.files)),
+				m.elapsed.Round(time.Millisecond), m.load)
 		}
 	}
 	printTable(os.Stdout, clients, results, set, c.latency)
@@ -171,19 +179,20 @@ func printTable(w io.Writer, clients []*client, results map[string][]measure, se
 		rtt = fmt.Sprintf(", %s added to each round trip", latency)
 	}
 	fmt.Fprintf(w, "\n%d files of 1-64 KiB (%.1f MiB) to versitygw on loopback, no bandwidth limit%s\n\n", n, float64(set.bytes)/(1<<20), rtt)
-	fmt.Fprintln(w, "| client | files/s (rounds) | median files/s | CPU per file (rounds) | median CPU per file |")
-	fmt.Fprintln(w, "|---|---|---|---|---|")
+	fmt.Fprintln(w, "| client | files/s (rounds) | median files/s | CPU per file (rounds) | median CPU per file | versitygw's CPU per file (median) |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, cl := range clients {
 		ms := results[cl.name]
-		var rates, cpus []float64
+		var rates, cpus, servers []float64
 		var rs, cs []string
 		for _, m := range ms {
 			rates = append(rates, m.rate(n))
 			cpus = append(cpus, m.cpuPerFile(n))
+			servers = append(servers, m.serverPerFile(n))
 			rs = append(rs, fmt.Sprintf("%.1f", m.rate(n)))
 			cs = append(cs, fmt.Sprintf("%.3f", m.cpuPerFile(n)))
 		}
-		fmt.Fprintf(w, "| %s | %s | %.1f | %s ms | %.3f ms |\n", cl.name, strings.Join(rs, ", "), benchkit.Median(rates),
-			strings.Join(cs, ", "), benchkit.Median(cpus))
+		fmt.Fprintf(w, "| %s | %s | %.1f | %s ms | %.3f ms | %.3f ms |\n", cl.name, strings.Join(rs, ", "), benchkit.Median(rates),
+			strings.Join(cs, ", "), benchkit.Median(cpus), benchkit.Median(servers))
 	}
 }
