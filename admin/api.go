@@ -122,6 +122,8 @@ type Totals struct {
 	ReplicatedBytes   int64   `json:"replicated_bytes"`
 	SentBytes         int64   `json:"sent_bytes"` // including resent parts
 	Rate              float64 `json:"bytes_per_second"`
+	// ObjectRate is the jobs done per second over the last few minutes.
+	ObjectRate float64 `json:"objects_per_second"`
 }
 
 // Offsite is the proof that the archive is offsite, or how far it is from it.

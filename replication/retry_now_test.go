@@ -14,12 +14,12 @@ func TestJobIndexRelease(t *testing.T) {
 	for seq := uint64(1); seq <= 3; seq++ {
 		x.add(Job{ID: string(rune('a' + seq)), Seq: seq, Op: OpPut, Size: 5}, 0, laneSmall, time.Time{}, t0)
 	}
-	b, c, d := x.next(true), x.next(true), x.next(true)
+	b, c, d := x.next([2]bool{true, true}), x.next([2]bool{true, true}), x.next([2]bool{true, true})
 	f := b.job
 	f.Attempts, f.LastError = 3, "timeout"
 	x.retry(b.job.ID, &f, t0.Add(time.Hour), t0)
 	x.quarantine(c.job.ID, "poison")
-	if x.next(true) != nil || len(x.failing) != 2 || x.quarantined != 1 {
+	if x.next([2]bool{true, true}) != nil || len(x.failing) != 2 || x.quarantined != 1 {
 		t.Fatalf("before: failing %d, quarantined %d", len(x.failing), x.quarantined)
 	}
 
@@ -28,7 +28,7 @@ func TestJobIndexRelease(t *testing.T) {
 	x.release(d.job.ID, t0) // in flight
 	x.release("unknown", t0)
 	got := map[string]bool{}
-	for e := x.next(true); e != nil; e = x.next(true) {
+	for e := x.next([2]bool{true, true}); e != nil; e = x.next([2]bool{true, true}) {
 		got[e.job.ID] = true
 		if e.job.Attempts != 0 || e.job.LastError != "" || e.job.Quarantined {
 			t.Errorf("released job %s keeps its failures: %+v", e.job.ID, e.job)

@@ -75,7 +75,7 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 		Totals: admin.Totals{
 			QueueJobs: rs.QueueJobs, QueueBytes: rs.QueueBytes, QueueTruncated: rs.QueueTruncated,
 			Quarantined: rs.Quarantined, ReplicatedObjects: rs.ReplicatedObjects,
-			ReplicatedBytes: rs.ReplicatedBytes, SentBytes: rs.SentBytes, Rate: rs.Rate,
+			ReplicatedBytes: rs.ReplicatedBytes, SentBytes: rs.SentBytes, Rate: rs.Rate, ObjectRate: rs.ObjectRate,
 		},
 		Active:  jobs(rs.Active),
 		Failing: jobs(rs.Failing),

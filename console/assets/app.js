@@ -140,6 +140,7 @@ function render(st) {
   setText("ov-uploaded", count(tot.replicated_objects, "object", "objects") + ", " + bytes(tot.replicated_bytes));
   const ud = [];
   if (tot.bytes_per_second) ud.push(bytes(tot.bytes_per_second) + "/s now");
+  if (st.active.length && tot.objects_per_second >= 0.1) ud.push(tot.objects_per_second.toFixed(1) + " objects/s");
   if (off && off.last_upload) ud.push("last upload " + since(off.last_upload, now));
   if (st.active.length && !tot.bytes_per_second) ud.unshift(count(st.active.length, "upload", "uploads") + " in progress");
   setText("ov-rate", ud.join(" · ") || "nothing uploading");
