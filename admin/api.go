@@ -75,6 +75,8 @@ type Status struct {
 	Disk *Disk `json:"disk,omitempty"`
 	// PublicBuckets are the buckets whose policy lets anonymous requests in.
 	PublicBuckets []string `json:"public_buckets,omitempty"`
+	// Alerts are the conditions that need a human, oldest first.
+	Alerts []Alert `json:"alerts,omitempty"`
 }
 
 // Replication is the state of the upload pipeline and its limits.
@@ -122,6 +124,8 @@ type Totals struct {
 	ReplicatedBytes   int64   `json:"replicated_bytes"`
 	SentBytes         int64   `json:"sent_bytes"` // including resent parts
 	Rate              float64 `json:"bytes_per_second"`
+	// ObjectRate is the jobs done per second over the last few minutes.
+	ObjectRate float64 `json:"objects_per_second"`
 }
 
 // Offsite is the proof that the archive is offsite, or how far it is from it.

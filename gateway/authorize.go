@@ -41,17 +41,23 @@ var operationActions = map[string]authz.Action{
 	"GetBucketPolicy": authz.GetBucketPolicy, "PutBucketPolicy": authz.PutBucketPolicy,
 	"DeleteBucketPolicy": authz.DeleteBucketPolicy,
 	"ListBuckets":        authz.ListAllMyBuckets,
+	// Bucket configurations: read by whoever may list the bucket, changed by
+	// its owner only, like its policy.
+	"GetBucketCors": authz.ListBucket, "GetBucketTagging": authz.ListBucket,
+	"PutBucketCors": authz.PutBucketPolicy, "DeleteBucketCors": authz.PutBucketPolicy,
+	"PutBucketTagging": authz.PutBucketPolicy, "DeleteBucketTagging": authz.PutBucketPolicy,
+	"GetObjectTagging": authz.GetObject, "PutObjectTagging": authz.PutObject, "DeleteObjectTagging": authz.PutObject,
 }
 
 // anonymousResult stands for the signature of an unsigned request that a
 // public bucket policy may let in: it carries no body.
 var anonymousResult = &sigv4.Result{PayloadHash: sigv4.UnsignedPayload}
 
-// authenticate verifies r's signature and resolves its principal. An
-// unsigned GET or HEAD goes on as anonymous when there is a directory, for
-// authorize to judge against bucket policies.
-func (s *Server) authenticate(r *request) error {
-	auth, err := s.verifier.Verify(r.Request)
+// identify verifies r's signature (authenticate: SigV4 or SigV2) and
+// resolves its principal. An unsigned GET or HEAD goes on as anonymous when
+// there is a directory, for authorize to judge against bucket policies.
+func (s *Server) identify(r *request) error {
+	auth, err := s.authenticate(r)
 	if err != nil {
 		if s.cfg.Authorizer != nil && err == s3err.ErrAccessDenied && unsigned(r.Request) &&
 			(r.Method == http.MethodGet || r.Method == http.MethodHead) {
@@ -121,6 +127,28 @@ func (s *Server) allow(r *request, action authz.Action, bucket, key string) erro
 		return s3err.ErrAccessDenied
 	}
 	r.noOverwrite = r.noOverwrite || d.NoOverwrite
+	return nil
+}
+
+// authorizePost decides a browser POST upload, whose signature is inside
+// its form (postObject): PutObject of key by the key's principal.
+func (s *Server) authorizePost(r *request, accessKey, key string) error {
+	if s.cfg.Authorizer == nil {
+		return nil
+	}
+	p, ok := s.cfg.Authorizer.Principal(accessKey)
+	if !ok {
+		return s3err.ErrInvalidAccessKeyID
+	}
+	r.principal = p
+	if err := s.allow(r, authz.PutObject, r.bucket, key); err != nil {
+		return err
+	}
+	if r.noOverwrite {
+		if _, err := s.idx.Object(r.bucket, key); err == nil {
+			return errNoOverwrite
+		}
+	}
 	return nil
 }
 

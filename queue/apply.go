@@ -129,7 +129,7 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.uploadAbort(c.ID)
 	case opUploadComplete:
 		return a.uploadComplete(c)
-	case opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset:
+	case opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opJobRetry:
 		return a.jobUpdate(c)
 	case opRemoteSet:
 		return nil, a.remoteSet(c)
@@ -139,6 +139,8 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.replicaFound(c)
 	case opUserPut, opUserDelete, opKeyPut, opKeyDelete, opBucketPolicy:
 		return a.applyAuth(c)
+	case opBucketSet:
+		return a.bucketSet(c)
 	}
 	return nil, fmt.Errorf("%s: not implemented", c.Op)
 }

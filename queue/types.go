@@ -87,6 +87,8 @@ type Bucket struct {
 	// Owner is the user who created the bucket; "" for a bucket created
 	// before users existed, or by the daemon itself, which admins own.
 	Owner string
+	// Settings are the bucket's S3 configurations by name (BucketSetting).
+	Settings map[string]string
 }
 
 // JobOp says what a replication job does to the remote.

@@ -105,7 +105,7 @@ const (
 	akeyScope   = 5 // repeated
 	akeyCreated = 6
 
-	bucketOwner = 2 // in a bucket record, after bucketCreated
+	bucketOwner = 3 // in a bucket record, after bucketCreated and bucketSettings
 )
 
 func encodeUser(u *User) []byte {

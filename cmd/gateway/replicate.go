@@ -142,7 +142,7 @@ func startReplicator(ctx context.Context, cfg Config, a *dataArchive, m *metrics
 		log.Warn().Str("endpoint", rc.Endpoint).Str("dir", a.dir.join(localRemoteDir)).
 			Msg("no remote configured: replicating to a local copy on this machine, which is NOT offsite; set remote.bucket (and remote.endpoint for non-AWS) for an offsite copy")
 	}
-	var opts []remote.Option
+	opts := []remote.Option{remote.WithConnections(max(remote.DefaultConnections, cfg.Replication.Requests()))}
 	if m != nil {
 		opts = append(opts, remote.WithErrorHook(m.RemoteError))
 	}
