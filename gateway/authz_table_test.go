@@ -528,3 +528,33 @@ func TestQuota(t *testing.T) {
 		t.Fatalf("a PUT without a quota: %v", err)
 	}
 }
+
+// TestPostObjectAuthorized: a browser form upload is decided like a PUT:
+// its owner's form is stored, another user's is refused with AccessDenied.
+func TestPostObjectAuthorized(t *testing.T) {
+	g := newUsersGateway(t)
+	ctx := ctxT(t)
+	alice, err := g.dir.AddUser(ctx, "alice", authz.RoleUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := g.dir.AddUser(ctx, "bob", authz.RoleUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustBucket(t, g.clientAs(alice.AccessKey, alice.SecretKey), "forms")
+	form := func(c users.Credential, key string) (int, []byte) {
+		status, _, body := g.post(t, "forms", postUpload{accessKey: c.AccessKey, secret: c.SecretKey,
+			fields: [][2]string{{"key", key}}, conditions: []any{[]any{"starts-with", "$key", ""}}, file: []byte("form data")})
+		return status, body
+	}
+	if status, body := form(bob, "bobs.txt"); status != 403 || !strings.Contains(string(body), "AccessDenied") {
+		t.Fatalf("bob's POST into alice's bucket: %d %s", status, body)
+	}
+	if status, body := form(alice, "alices.txt"); status >= 300 {
+		t.Fatalf("alice's POST into her bucket: %d %s", status, body)
+	}
+	if _, err := g.clientAs(alice.AccessKey, alice.SecretKey).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("forms"), Key: aws.String("bobs.txt")}); errCode(err) != "NotFound" {
+		t.Fatalf("bob's refused form stored an object: %v", err)
+	}
+}
