@@ -146,6 +146,9 @@ type JournalConfig struct {
 	SnapshotThreshold uint64        `yaml:"snapshot_threshold"`
 	SnapshotInterval  time.Duration `yaml:"snapshot_interval"`
 	TrailingLogs      uint64        `yaml:"trailing_logs"`
+	// Reserve is the space, in bytes, kept back for the journal on a full
+	// disk (queue.Config.ReserveBytes); 0 turns it off.
+	Reserve int64 `yaml:"reserve"`
 }
 
 // StoreConfig tunes the local blob store.
@@ -182,6 +185,7 @@ func DefaultConfig() Config {
 			SnapshotThreshold: DefaultSnapshotThreshold,
 			SnapshotInterval:  DefaultSnapshotInterval,
 			TrailingLogs:      DefaultTrailingLogs,
+			Reserve:           queue.DefaultReserveBytes,
 		},
 		Store:       StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate, CacheOnRead: DefaultCacheOnRead},
 		Drop:        watcher.DefaultConfig(),
@@ -384,6 +388,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Journal.SnapshotInterval <= 0 {
 		return bad("journal.snapshot_interval", "is not positive", "use a duration such as 2m")
+	}
+	if c.Journal.Reserve < 0 {
+		return bad("journal.reserve", "is negative", fmt.Sprintf("use a size in bytes, e.g. %d (the default), or 0 to keep no reserve", queue.DefaultReserveBytes))
 	}
 	if c.Store.GCInterval <= 0 {
 		return bad("store.gc_interval", "is not positive", "use a duration such as 1h")

@@ -65,7 +65,10 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	// state are set before the metrics endpoint starts.
 	state := &daemonState{}
 	m := metrics.New(func() metrics.State { return state.read() })
-	a, err := openArchive(ctx, cfg, log, func(qc *queue.Config) { qc.OnCommit = m.ObserveCommit })
+	a, err := openArchive(ctx, cfg, log, func(qc *queue.Config) {
+		qc.OnCommit = m.ObserveCommit
+		qc.OnFailure = exitOnJournalFailure(log)
+	})
 	if err != nil {
 		return err
 	}
@@ -183,6 +186,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		defer close(collecting)
 		a.store.RunCollector(runCtx, a.markReferenced)
 	}()
+	go collectWhileFull(runCtx, a, queue.RoomForReserve(cfg.Journal.Reserve))
 
 	scheme := "http"
 	if gcfg.CertFile != "" {
