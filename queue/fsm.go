@@ -211,6 +211,14 @@ func (f *fsm) failure() error {
 	return f.failed
 }
 
+// pausedNoSpace reports whether the failure is a lack of space, which
+// recoverNoSpace clears.
+func (f *fsm) pausedNoSpace() bool {
+	f.failMu.Lock()
+	defer f.failMu.Unlock()
+	return f.failed != nil && f.failedNoSpace
+}
+
 func (f *fsm) fail(err error) error {
 	f.failMu.Lock()
 	defer f.failMu.Unlock()
