@@ -187,6 +187,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		a.store.RunCollector(runCtx, a.markReferenced)
 	}()
 	go collectWhileFull(runCtx, a, queue.RoomForReserve(cfg.Journal.Reserve))
+	go expireUploads(runCtx, a, cfg.S3.AbortIncompleteUploadsAfter, log)
 
 	scheme := "http"
 	if gcfg.CertFile != "" {
