@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -33,20 +31,7 @@ import (
 // no restart. Every acknowledged object that was not deleted reads back.
 func TestServe_FullDiskWholeDataDir(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", dataDir).CombinedOutput(); err != nil {
-		if os.Getenv("IPAS_REQUIRE_TOOLS") != "" {
-			t.Fatalf("mount a tmpfs: %v: %s", err, out)
-		}
-		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dataDir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dataDir, err, out)
-		}
-	})
+	mountTmpfs(t, dataDir, "128m")
 	env := adminTestEnv
 	args := []string{"--data-dir", dataDir, "--s3-addr", "127.0.0.1:0"}
 	p := startServe(t, env, args...)
