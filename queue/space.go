@@ -180,12 +180,16 @@ func isNoSpace(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
-// watchSpace runs while the node is open: while the reserve is released it
-// retries, every ReserveCheckInterval, a state machine commit that failed
-// for lack of space, and re-creates the reserve once there is room.
+// watchSpace runs while the node is open: every ReserveCheckInterval it
+// retries a state machine commit that failed for lack of space, and
+// re-creates a released reserve once there is room.
 func (n *Node) watchSpace() {
 	defer n.bg.Done()
-	t := time.NewTicker(n.cfg.ReserveCheckInterval)
+	interval := n.cfg.ReserveCheckInterval
+	if interval <= 0 {
+		interval = DefaultReserveCheckInterval
+	}
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -193,13 +197,14 @@ func (n *Node) watchSpace() {
 			return
 		case <-t.C:
 		}
-		if n.reserve.check() == nil {
-			continue
+		if n.fsm.pausedNoSpace() {
+			if err := n.fsm.recoverNoSpace(n.fsm.delivered.Load()); err != nil {
+				continue
+			}
 		}
-		if err := n.fsm.recoverNoSpace(n.fsm.delivered.Load()); err != nil {
-			continue
+		if n.reserve.check() != nil {
+			n.reserve.restore()
 		}
-		n.reserve.restore()
 	}
 }
 
