@@ -26,9 +26,9 @@ type uploadIndex interface {
 	PutUploadPart(ctx context.Context, uploadID string, p queue.UploadPart) error
 	AbortUpload(ctx context.Context, uploadID string) error
 	CompleteUploadIf(ctx context.Context, uploadID string, o queue.Object, cond queue.Condition) error
-	Upload(id string) (queue.Upload, error)
-	// UploadPage is Upload with at most limit parts after afterPart (none
-	// for limit 0), and whether more follow.
+	// UploadPage returns an upload with at most limit of its parts, those
+	// after afterPart (none for limit 0, all for a negative limit), and
+	// whether more follow.
 	UploadPage(id string, afterPart, limit int) (queue.Upload, bool, error)
 	ListUploads(bucket, prefix, keyMarker, uploadIDMarker string, limit int) ([]queue.Upload, bool, error)
 }
