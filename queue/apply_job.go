@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"time"
 )
 
 // jobUpdate applies the replication progress commands. Each is idempotent:
@@ -75,6 +76,14 @@ func (a *applier) jobUpdate(c *command) (error, error) {
 			return nil, nil
 		}
 		j.Quarantined, j.LastError = true, c.Text
+	case opJobRetry:
+		if !j.Quarantined && j.Attempts == 0 && j.NotBefore.IsZero() && j.LastError == "" && j.State != JobFailing && !rewrite {
+			return nil, nil
+		}
+		j.Quarantined, j.Attempts, j.LastError, j.NotBefore = false, 0, "", time.Time{}
+		if j.State == JobFailing {
+			j.State = JobPending
+		}
 	case opJobReset:
 		if j.UploadID == "" && !hasJobParts(a.tx, seq) && j.State != JobUploading && !rewrite {
 			return nil, nil

@@ -112,7 +112,7 @@ func randomCommands(seed uint64, count int) []command {
 			cmds = append(cmds, c)
 		case job != "":
 			c := command{Time: at, ID: job, UploadID: fmt.Sprintf("r%d", r.IntN(2))}
-			switch r.IntN(5) {
+			switch r.IntN(6) {
 			case 0:
 				c.Op, c.PartSize = opJobStarted, 8<<20
 			case 1:
@@ -123,6 +123,8 @@ func randomCommands(seed uint64, count int) []command {
 				c.Op, c.Text = opJobQuarantined, "poison"
 			case 4:
 				c.Op = opJobReset
+			case 5:
+				c.Op = opJobRetry
 			}
 			cmds = append(cmds, c)
 		}

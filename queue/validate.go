@@ -35,7 +35,7 @@ func (c *command) validate() error {
 			return bad("remote endpoint, bucket or prefix too long")
 		}
 	case opObjectDelete, opJobDone, opUploadCreate, opUploadPart, opUploadAbort, opUploadComplete,
-		opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opObjectRequeue, opReplicaFound:
+		opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opObjectRequeue, opReplicaFound, opJobRetry:
 		if c.ID == "" || len(c.ID) > maxIDLen {
 			return bad("ID must be 1-%d bytes", maxIDLen)
 		}
