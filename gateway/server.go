@@ -232,7 +232,7 @@ func toAPIError(err error) *s3err.APIError {
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr
-	case errors.Is(err, store.ErrNoSpace), isNoSpace(err):
+	case errors.Is(err, store.ErrNoSpace), errors.Is(err, queue.ErrNoSpace), isNoSpace(err):
 		return s3err.ErrInsufficientStorage
 	case errors.Is(err, queue.ErrNoSuchBucket):
 		return s3err.ErrNoSuchBucket

@@ -294,3 +294,15 @@ func splitEntry(entry []byte, fn func(cmd []byte) error) error {
 	}
 	return nil
 }
+
+// addsData reports whether c makes the archive hold more (an object, an
+// upload, a part): on a full disk such commands are refused, while
+// deletes, aborts, completions, replication progress and buckets (a
+// record each) go on.
+func (c *command) addsData() bool {
+	switch c.Op {
+	case opObjectPut, opUploadCreate, opUploadPart:
+		return true
+	}
+	return false
+}

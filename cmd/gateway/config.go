@@ -32,6 +32,9 @@ const (
 	DefaultMaxClockSkew  = 15 * time.Minute
 	DefaultMaxObjectSize = 5 << 40 // S3's limit, 5 TiB
 	DefaultInlineMax     = gateway.DefaultInlineMax
+	// DefaultAbortIncompleteUploadsAfter is the age at which an unfinished
+	// multipart upload is aborted, as an S3 lifecycle rule would.
+	DefaultAbortIncompleteUploadsAfter = 7 * 24 * time.Hour
 	// DefaultMemoryLimit is the Go runtime's soft memory limit (memory_limit).
 	// The daemon's live heap is a few MiB; the limit keeps garbage from
 	// piling up between collections after bursts of requests.
@@ -129,6 +132,9 @@ type S3Config struct {
 	// PUT instead of three); 0 turns it off.
 	InlineMax int64     `yaml:"inline_max"`
 	TLS       TLSConfig `yaml:"tls"`
+	// AbortIncompleteUploadsAfter aborts multipart uploads this old (their
+	// parts' space is freed); 0 keeps them until a client aborts them.
+	AbortIncompleteUploadsAfter time.Duration `yaml:"abort_incomplete_uploads_after"`
 }
 
 // TLSConfig makes the S3 endpoint serve HTTPS: with a certificate and key, or with a
@@ -150,6 +156,9 @@ type JournalConfig struct {
 	SnapshotThreshold uint64        `yaml:"snapshot_threshold"`
 	SnapshotInterval  time.Duration `yaml:"snapshot_interval"`
 	TrailingLogs      uint64        `yaml:"trailing_logs"`
+	// Reserve is the space, in bytes, kept back for the journal on a full
+	// disk (queue.Config.ReserveBytes); 0 turns it off.
+	Reserve int64 `yaml:"reserve"`
 }
 
 // StoreConfig tunes the local blob store.
@@ -181,11 +190,14 @@ func DefaultConfig() Config {
 			MaxClockSkew:  DefaultMaxClockSkew,
 			MaxObjectSize: DefaultMaxObjectSize,
 			InlineMax:     DefaultInlineMax,
+
+			AbortIncompleteUploadsAfter: DefaultAbortIncompleteUploadsAfter,
 		},
 		Journal: JournalConfig{
 			SnapshotThreshold: DefaultSnapshotThreshold,
 			SnapshotInterval:  DefaultSnapshotInterval,
 			TrailingLogs:      DefaultTrailingLogs,
+			Reserve:           queue.DefaultReserveBytes,
 		},
 		Store:       StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate, CacheOnRead: DefaultCacheOnRead},
 		Drop:        watcher.DefaultConfig(),
@@ -355,6 +367,9 @@ func (c *Config) Validate() error {
 	if c.S3.MaxObjectSize <= 0 {
 		return bad("s3.max_object_size", "is not positive", fmt.Sprintf("use a size in bytes, e.g. %d (5 TiB)", int64(DefaultMaxObjectSize)))
 	}
+	if c.S3.AbortIncompleteUploadsAfter < 0 {
+		return bad("s3.abort_incomplete_uploads_after", "is negative", "use a duration such as 168h (7 days, the default), or 0 to keep unfinished uploads until a client aborts them")
+	}
 	if c.S3.InlineMax < 0 || c.S3.InlineMax > queue.MaxInlineBytes {
 		return bad("s3.inline_max", fmt.Sprintf("%d is not 0-%d", c.S3.InlineMax, queue.MaxInlineBytes),
 			fmt.Sprintf("use a size in bytes, e.g. %d, or 0 to turn it off", DefaultInlineMax))
@@ -393,6 +408,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Journal.SnapshotInterval <= 0 {
 		return bad("journal.snapshot_interval", "is not positive", "use a duration such as 2m")
+	}
+	if c.Journal.Reserve < 0 {
+		return bad("journal.reserve", "is negative", fmt.Sprintf("use a size in bytes, e.g. %d (the default), or 0 to keep no reserve", queue.DefaultReserveBytes))
 	}
 	if c.Store.GCInterval <= 0 {
 		return bad("store.gc_interval", "is not positive", "use a duration such as 1h")

@@ -72,7 +72,10 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	// state are set before the metrics endpoint starts.
 	state := &daemonState{}
 	m := metrics.New(func() metrics.State { return state.read() })
-	a, err := openArchive(ctx, cfg, log, func(qc *queue.Config) { qc.OnCommit = m.ObserveCommit })
+	a, err := openArchive(ctx, cfg, log, func(qc *queue.Config) {
+		qc.OnCommit = m.ObserveCommit
+		qc.OnFailure = exitOnJournalFailure(log)
+	})
 	if err != nil {
 		return err
 	}
@@ -200,6 +203,8 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		defer close(collecting)
 		a.store.RunCollector(runCtx, a.markReferenced)
 	}()
+	go collectWhileFull(runCtx, a, queue.RoomForReserve(cfg.Journal.Reserve))
+	go expireUploads(runCtx, a, cfg.S3.AbortIncompleteUploadsAfter, log)
 
 	scheme := "http"
 	if gcfg.CertFile != "" {
