@@ -137,6 +137,8 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.objectRequeue(c)
 	case opReplicaFound:
 		return a.replicaFound(c)
+	case opObjectEvict:
+		return a.objectEvict(c)
 	}
 	return nil, fmt.Errorf("%s: not implemented", c.Op)
 }

@@ -28,9 +28,10 @@ const (
 	opRemoteSet      cmdOp = 15
 	opObjectRequeue  cmdOp = 16 // requeue.go
 	opReplicaFound   cmdOp = 17 // requeue.go
+	opObjectEvict    cmdOp = 18 // evict.go
 
 	// opLast is the newest op this version knows.
-	opLast = opReplicaFound
+	opLast = opObjectEvict
 )
 
 var opNames = [...]string{
@@ -39,7 +40,7 @@ var opNames = [...]string{
 	opUploadPart: "UploadPart", opUploadAbort: "UploadAbort", opUploadComplete: "UploadComplete",
 	opJobStarted: "JobStarted", opJobPartDone: "JobPartDone", opJobFailed: "JobFailed",
 	opJobQuarantined: "JobQuarantined", opJobReset: "JobReset", opRemoteSet: "RemoteSet",
-	opObjectRequeue: "ObjectRequeue", opReplicaFound: "ReplicaFound",
+	opObjectRequeue: "ObjectRequeue", opReplicaFound: "ReplicaFound", opObjectEvict: "ObjectEvict",
 }
 
 func (o cmdOp) String() string {

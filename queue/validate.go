@@ -13,7 +13,7 @@ func (c *command) validate() error {
 	}
 	switch c.Op {
 	case opBucketCreate, opBucketDelete, opObjectPut, opObjectDelete, opUploadCreate, opUploadComplete,
-		opObjectRequeue, opReplicaFound:
+		opObjectRequeue, opReplicaFound, opObjectEvict:
 		if c.Bucket == "" || len(c.Bucket) > maxBucketLen {
 			return bad("bucket name must be 1-%d bytes", maxBucketLen)
 		}
@@ -35,7 +35,8 @@ func (c *command) validate() error {
 			return bad("remote endpoint, bucket or prefix too long")
 		}
 	case opObjectDelete, opJobDone, opUploadCreate, opUploadPart, opUploadAbort, opUploadComplete,
-		opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opObjectRequeue, opReplicaFound:
+		opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opObjectRequeue, opReplicaFound,
+		opObjectEvict:
 		if c.ID == "" || len(c.ID) > maxIDLen {
 			return bad("ID must be 1-%d bytes", maxIDLen)
 		}
