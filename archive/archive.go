@@ -31,10 +31,11 @@ type Archive struct {
 	// blobs is the store itself, not an interface: its Stage keeps the
 	// expected digest on the caller's stack, which a call through an
 	// interface would move to the heap on every small PUT.
-	blobs   *store.Store
-	journal Journal
-	local   PieceSource
-	rt      atomic.Pointer[ReadThrough] // nil: remote-only objects are not read
+	blobs    *store.Store
+	journal  Journal
+	local    PieceSource
+	rt       atomic.Pointer[ReadThrough] // nil: remote-only objects are not read
+	capacity atomic.Pointer[Capacity]    // nil: every write is admitted
 }
 
 // New returns the archive of the objects that journal indexes and blobs holds.
@@ -43,8 +44,11 @@ func New(blobs *store.Store, journal Journal) *Archive {
 }
 
 // Put stores r as one blob, returned pinned (see Commit). An error of r aborts
-// it without a trace.
+// it without a trace. A write the Capacity refuses stores nothing.
 func (a *Archive) Put(ctx context.Context, r io.Reader) (store.Blob, error) {
+	if err := a.admit(ctx, declaredSize(r)); err != nil {
+		return store.Blob{}, err
+	}
 	return a.blobs.Put(ctx, r)
 }
 
@@ -53,6 +57,9 @@ func (a *Archive) Put(ctx context.Context, r io.Reader) (store.Blob, error) {
 // body a second time. A mismatch is a *store.DigestMismatchError, and nothing
 // is stored.
 func (a *Archive) PutVerified(ctx context.Context, r io.Reader, want store.Digest) (store.Blob, error) {
+	if err := a.admit(ctx, declaredSize(r)); err != nil {
+		return store.Blob{}, err
+	}
 	return a.blobs.PutVerified(ctx, r, want)
 }
 
@@ -82,6 +89,9 @@ func (a *Archive) StageVerified(ctx context.Context, data []byte, want store.Dig
 func (a *Archive) stage(ctx context.Context, data []byte, want *store.Digest) (store.Blob, []byte, error) {
 	if !a.journal.Inlines() {
 		return store.Blob{}, nil, errors.New("archive: stage: the journal does not carry inline data (queue.Config.Inline)")
+	}
+	if err := a.admit(ctx, int64(len(data))); err != nil {
+		return store.Blob{}, nil, err
 	}
 	b, staged, err := a.blobs.Stage(ctx, data, want)
 	if err != nil || !staged {
@@ -160,6 +170,7 @@ func (a *Archive) Open(ctx context.Context, o queue.Object, off, length int64) i
 	if o.RemoteOnly {
 		return failedReader{ErrRemoteOnly}
 	}
+	a.recordRead(o, true)
 	return NewReader(ctx, a.local, Pieces(o), off, length)
 }
 
