@@ -73,6 +73,8 @@ type Status struct {
 	Scrub       *Scrub      `json:"scrub,omitempty"`
 	// Disk is nil when the daemon could not read it.
 	Disk *Disk `json:"disk,omitempty"`
+	// Cache is the disk as a cache of the remote; nil when not reported.
+	Cache *CacheStatus `json:"cache,omitempty"`
 }
 
 // Replication is the state of the upload pipeline and its limits.

@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ipas/ipas/cache"
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/remoteindex"
@@ -161,6 +162,15 @@ type StoreConfig struct {
 	// stored locally again as it is read through: always (on its first
 	// whole read), never, or a number N (at its Nth read).
 	CacheOnRead string `yaml:"cache_on_read"`
+	// Capacity is the most the data directory's file system may hold, in
+	// bytes ("500GB") or as a share of it ("85%"); "" turns eviction off.
+	// Above HighWater (a share of Capacity) the least recently read objects
+	// that are verified offsite are evicted down to LowWater; KeepLocal
+	// buckets and prefixes are never evicted.
+	Capacity  string   `yaml:"capacity"`
+	HighWater float64  `yaml:"high_water"`
+	LowWater  float64  `yaml:"low_water"`
+	KeepLocal []string `yaml:"keep_local"`
 }
 
 // DefaultConfig returns the embedded configuration that `gateway serve` uses when
@@ -183,7 +193,8 @@ func DefaultConfig() Config {
 			SnapshotInterval:  DefaultSnapshotInterval,
 			TrailingLogs:      DefaultTrailingLogs,
 		},
-		Store:       StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate, CacheOnRead: DefaultCacheOnRead},
+		Store: StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate,
+			CacheOnRead: DefaultCacheOnRead, HighWater: cache.DefaultHighWater, LowWater: cache.DefaultLowWater},
 		Drop:        watcher.DefaultConfig(),
 		Remote:      RemoteConfig{Config: remote.DefaultConfig(), IndexInterval: DefaultIndexInterval},
 		Replication: defaultReplicationConfig(),
@@ -396,6 +407,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseCacheOnRead(c.Store.CacheOnRead); err != nil {
 		return bad("store.cache_on_read", err.Error(), "write always (the default), never, or a number of reads such as 3")
+	}
+	if err := c.Store.validateCache(bad); err != nil {
+		return err
 	}
 	if rc := c.Remote.FromEnv(); rc.Endpoint != "" || rc.Bucket != "" {
 		if err := rc.Validate(); err != nil {

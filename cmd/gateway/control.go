@@ -21,6 +21,7 @@ type control struct {
 	node      *queue.Node
 	drop      dropStatus // nil: no drop folders to report
 	pages     pageSources
+	cache     *daemonCache
 	log       zerolog.Logger
 
 	mu       sync.Mutex

@@ -112,7 +112,13 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		w.Close(context.Background())
 		return err
 	}
-	if err := startReadThrough(cfg, a, rep, log); err != nil {
+	rt, err := startReadThrough(cfg, a, rep, log)
+	var cch *daemonCache
+	if err == nil {
+		cch, err = startCache(runCtx, cfg, a, rep, rt, log)
+	}
+	defer cch.stop()
+	if err != nil {
 		stopRunning()
 		ln.Close()
 		w.Close(context.Background())
@@ -132,7 +138,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		rep.stop(context.Background())
 		return err
 	}
-	ctrl.drop = w
+	ctrl.drop, ctrl.cache = w, cch
 	ctrl.pages.objects, ctrl.pages.folders, ctrl.pages.ring = a.objects, cfg.Drop.Folders, ring
 	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
 	if err != nil {
@@ -155,7 +161,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		rep.stop(context.Background())
 		return err
 	}
-	*state = daemonState{a: a, rep: rep, w: w}
+	*state = daemonState{a: a, rep: rep, w: w, cache: cch}
 	access, err := metricsAccess(cfg.Metrics, a.dir.path, log)
 	var metricsURL string
 	metricsWait := func() error { return nil }
@@ -237,7 +243,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	recErr, scrErr := rec.wait(sctx), scr.wait(sctx)
 	repErr := rep.stop(sctx)
 	snap.uploadAtShutdown(sctx)
-	if err := errors.Join(runErr, w.Close(sctx), recErr, scrErr, repErr, a.close(sctx)); err != nil {
+	if err := errors.Join(runErr, w.Close(sctx), recErr, scrErr, repErr, cch.stop(), a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")
