@@ -152,7 +152,7 @@ func (c *Cache) refusing() bool { return c.refusal() != nil }
 // at capacity and nothing evictable is left.
 func (c *Cache) updateFull(p Pass, capacity int64) {
 	var full *FullError
-	if p.Usage.Used >= capacity && p.Evictable == 0 {
+	if c.Enabled() && p.Usage.Used >= capacity && p.Evictable == 0 {
 		full = &FullError{Used: p.Usage.Used, Capacity: capacity, Setting: c.cfg.Capacity.String(),
 			NotOffsite: p.NotOffsite, Pinned: p.Pinned}
 		if off, err := c.deps.Index.Offsite(); err == nil {

@@ -163,12 +163,9 @@ func (c *Cache) Kick() {
 
 // Run evicts until ctx is done: a pass every Interval, every BusyInterval
 // while the disk is above the high mark or writes are refused, and on Kick.
-// It flushes the access file every AccessFlushInterval.
+// Without a capacity its passes only count (Stats). It flushes the access
+// file every AccessFlushInterval.
 func (c *Cache) Run(ctx context.Context) error {
-	if !c.Enabled() {
-		<-ctx.Done()
-		return nil
-	}
 	flush := time.NewTicker(c.cfg.AccessFlushInterval)
 	defer flush.Stop()
 	for {

@@ -70,6 +70,7 @@ func (c *Cache) Evict(ctx context.Context, bucket, prefix string) (EvictReport, 
 	}
 	c.evictedObjects.Add(r.Evicted)
 	c.evictedBytes.Add(r.EvictedBytes)
+	defer c.Kick() // a pass updates the figures
 	if r.Evicted > 0 {
 		c.log.Info().Str("bucket", bucket).Str("prefix", prefix).Int64("objects", r.Evicted).
 			Int64("bytes", r.EvictedBytes).Msg("cache: evicted on request")
@@ -89,6 +90,7 @@ func (c *Cache) Fetch(ctx context.Context, bucket, prefix string) (FetchReport, 
 	if c.deps.Fetcher == nil {
 		return r, errors.New("cache: fetch: the daemon does not read through from a remote")
 	}
+	defer c.Kick() // a pass updates the figures
 	var remote []queue.Object
 	err := c.walk(ctx, bucket, prefix, func(_ func(string, string) time.Time, o queue.Object) {
 		r.Matched++

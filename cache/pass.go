@@ -22,8 +22,9 @@ type Pass struct {
 	EvictedObjects, EvictedBytes int64
 }
 
-// RunPass looks at the disk and, above the high water mark, evicts the
-// least recently read offsite objects down to the low mark. busy reports
+// RunPass looks at the disk and the index and, with a capacity set and the
+// disk above its high water mark, evicts the least recently read offsite
+// objects down to the low mark. busy reports
 // whether the disk is still above the high mark or writes are refused.
 func (c *Cache) RunPass(ctx context.Context) (busy bool, err error) {
 	u, err := c.measure(true)
@@ -32,7 +33,7 @@ func (c *Cache) RunPass(ctx context.Context) (busy bool, err error) {
 	}
 	capacity, high, low := c.limits(u)
 	var need int64
-	if u.Used > high {
+	if c.Enabled() && u.Used > high {
 		need = u.Used - low
 	}
 	start := c.now()
@@ -61,7 +62,7 @@ func (c *Cache) RunPass(ctx context.Context) (busy bool, err error) {
 	c.updateFull(p, capacity)
 	c.passFinished(p)
 	_, high, _ = c.limits(p.Usage)
-	return p.Usage.Used > high || c.refusing(), err
+	return (c.Enabled() && p.Usage.Used > high) || c.refusing(), err
 }
 
 // scan walks the index, sums its bytes by where they are and returns the

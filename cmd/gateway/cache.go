@@ -80,8 +80,8 @@ func startCache(ctx context.Context, cfg Config, a *dataArchive, rep *replicator
 		Fetcher:          a.objects,
 		ReadThroughBytes: rt.FetchedBytes,
 	}, log)
+	a.objects.SetCapacity(c) // without a capacity: reads are counted, every write admitted
 	if c.Enabled() {
-		a.objects.SetCapacity(c)
 		log.Info().Str("capacity", cc.Capacity.String()).Float64("high_water", cc.HighWater).
 			Float64("low_water", cc.LowWater).Strs("keep_local", cc.KeepLocal).Msg("cache: evicting what is offsite above the high water mark")
 	}
