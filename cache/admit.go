@@ -148,11 +148,11 @@ func (c *Cache) refusal() *FullError {
 
 func (c *Cache) refusing() bool { return c.refusal() != nil }
 
-// updateFull decides after a pass whether writes are refused: the disk is
-// at capacity and nothing evictable is left.
-func (c *Cache) updateFull(p Pass, capacity int64) {
+// updateFull decides after a pass whether writes that do not fit are
+// refused: the disk is above the high mark and nothing evictable is left.
+func (c *Cache) updateFull(p Pass, capacity, high int64) {
 	var full *FullError
-	if c.Enabled() && p.Usage.Used >= capacity && p.Evictable == 0 {
+	if c.Enabled() && p.Usage.Used > high && p.Evictable == 0 {
 		full = &FullError{Used: p.Usage.Used, Capacity: capacity, Setting: c.cfg.Capacity.String(),
 			NotOffsite: p.NotOffsite, Pinned: p.Pinned}
 		if off, err := c.deps.Index.Offsite(); err == nil {

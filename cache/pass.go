@@ -59,9 +59,9 @@ func (c *Cache) RunPass(ctx context.Context) (busy bool, err error) {
 		p.Usage = u
 	}
 	p.Finished = c.now()
-	c.updateFull(p, capacity)
+	capacity, high, _ = c.limits(p.Usage)
+	c.updateFull(p, capacity, high)
 	c.passFinished(p)
-	_, high, _ = c.limits(p.Usage)
 	return (c.Enabled() && p.Usage.Used > high) || c.refusing(), err
 }
 

@@ -71,7 +71,7 @@ func startCache(ctx context.Context, cfg Config, a *dataArchive, rep *replicator
 			_, err := a.store.Collect(ctx, a.markReferenced)
 			return err
 		},
-		Disk:   cache.StatFS(a.dir.path),
+		Disk:   cache.StatFS(a.dir.join(storeDir)), // where the blobs go, if it is a file system of its own
 		Access: access,
 		Remote: func() (time.Time, string) {
 			rs := rep.rep.Status()

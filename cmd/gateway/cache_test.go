@@ -21,9 +21,10 @@ import (
 	"github.com/ipas/ipas/internal/testutil"
 )
 
-// cacheSetup is a real daemon replicating to a real versitygw through
-// toxiproxy, with extra configuration lines.
-func newCacheSetup(t *testing.T, extra string) (*restoreSetup, *testutil.Proxy) {
+// newCacheSetup is a real daemon replicating to a real versitygw through
+// toxiproxy, with extra configuration lines and replication settings
+// (", KEY: VALUE" added to the setup's).
+func newCacheSetup(t *testing.T, extra, replication string) (*restoreSetup, *testutil.Proxy) {
 	t.Helper()
 	vgw := testutil.StartVersityGW(t, restoreBucket)
 	proxy := testutil.StartProxy(t, vgw.Addr)
@@ -32,7 +33,11 @@ func newCacheSetup(t *testing.T, extra string) (*restoreSetup, *testutil.Proxy) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(s.cfgPath, append(base, []byte(extra)...), 0o600); err != nil {
+	cfg := strings.Replace(string(base), "replication: {", "replication: {"+strings.TrimPrefix(replication, ", ")+", ", 1)
+	if replication == "" {
+		cfg = string(base)
+	}
+	if err := os.WriteFile(s.cfgPath, []byte(cfg+extra), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return s, proxy
@@ -72,7 +77,7 @@ func putBytes(ctx context.Context, c *s3.Client, bucket, key string, body []byte
 // SlowDown and the one never offsite is served from the disk. Status shows
 // the cache's figures.
 func TestServe_EvictAndFetch(t *testing.T) {
-	s, proxy := newCacheSetup(t, "store: {cache_on_read: never, keep_local: [photos/keep/]}\n")
+	s, proxy := newCacheSetup(t, "store: {cache_on_read: never, keep_local: [photos/keep/]}\n", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dataDir := filepath.Join(t.TempDir(), "data")
