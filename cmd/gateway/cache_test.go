@@ -146,7 +146,6 @@ func TestServe_EvictAndFetch(t *testing.T) {
 		t.Errorf("gateway fetch said %q", out)
 	}
 	proxy.Cut()
-	defer proxy.Heal(t)
 	for _, key := range []string{"a.bin", "late.bin", "keep/k.bin"} {
 		got, _, err := getBytes(ctx, c, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String(key)})
 		if err != nil || !bytes.Equal(got, content[key]) {
@@ -161,6 +160,23 @@ func TestServe_EvictAndFetch(t *testing.T) {
 	waitCache(t, s.env, p.endpoint, "the fetched object local, reads counted", func(st admin.CacheStatus) bool {
 		return st.Hits > 0 && st.Misses > 0 && st.ReadThroughBytes >= 8<<20 && st.EvictedObjects == 3 && st.RemoteOnlyBytes == 1<<20+100
 	})
+	proxy.Heal(t)
+
+	// The remote copy of an evicted object damaged behind IPAS's back: the
+	// GET and the fetch fail saying so, and nothing is cached.
+	flipByte(t, filepath.Join(s.remoteDir, "photos", "b.bin"), 1234)
+	_, _, err = getBytes(ctx, c, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("b.bin")})
+	if !errors.As(err, &api) || api.ErrorCode() != "InternalError" || !strings.Contains(api.ErrorMessage(), "does not match") {
+		t.Errorf("GET of an evicted object whose remote copy is damaged: %v; want 500 InternalError saying it does not match", err)
+	}
+	out, errOut, code := runCLI(t, s.env, "fetch", "--endpoint", p.endpoint, "photos/b.bin")
+	if code != 1 || !strings.Contains(out, "1 failed") || !strings.Contains(errOut, "does not match") {
+		t.Errorf("gateway fetch of a damaged remote copy: exit %d\n%s%s", code, out, errOut)
+	}
+	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("photos"), Key: aws.String("b.bin")})
+	if err != nil || cachedHeader(h.ResultMetadata) != "false" {
+		t.Errorf("HEAD after the failed fetch: %v, X-Ipas-Cached %q; want false (nothing cached)", err, cachedHeader(h.ResultMetadata))
+	}
 }
 
 // waitCache polls `gateway status --json` until its cache figures satisfy ok.
