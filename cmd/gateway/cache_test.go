@@ -115,18 +115,7 @@ func TestServe_EvictAndFetch(t *testing.T) {
 		return st.RemoteOnlyBytes == 9<<20+100 && st.NotOffsiteBytes == 1<<20 && st.PinnedBytes == 1<<20
 	})
 
-	off, n := int64(3_000_000), int64(1000)
-	before := proxy.DownstreamBytes()
-	got, _, err := getBytes(ctx, c, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("a.bin"),
-		Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))})
-	fetched := proxy.DownstreamBytes() - before
-	if err != nil || !bytes.Equal(got, content["a.bin"][off:off+n]) {
-		t.Fatalf("range GET of an evicted object: %v, %d bytes", err, len(got))
-	}
-	t.Logf("a %d-byte range GET of an evicted object fetched %d bytes from the remote", n, fetched)
-	if fetched > archive.BlockSize+16<<10 {
-		t.Errorf("a %d-byte range fetched %d bytes from the remote, want within one block (%d)", n, fetched, archive.BlockSize)
-	}
+	checkRangeFetch(t, ctx, c, proxy, "photos", "a.bin", content["a.bin"], 3_000_000, 1000)
 	for key, body := range content {
 		if key == "b.bin" {
 			continue // read with the remote cut, below: none of its blocks in memory
@@ -152,7 +141,7 @@ func TestServe_EvictAndFetch(t *testing.T) {
 			t.Errorf("GET %s with the remote cut: %v, %d bytes; want it from the disk", key, err, len(got))
 		}
 	}
-	_, _, err = getBytes(ctx, c, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("b.bin")})
+	_, _, err := getBytes(ctx, c, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("b.bin")})
 	var api smithy.APIError
 	if !errors.As(err, &api) || api.ErrorCode() != "SlowDown" {
 		t.Errorf("GET of an evicted object with the remote cut: %v, want 503 SlowDown", err)
@@ -176,6 +165,24 @@ func TestServe_EvictAndFetch(t *testing.T) {
 	h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("photos"), Key: aws.String("b.bin")})
 	if err != nil || cachedHeader(h.ResultMetadata) != "false" {
 		t.Errorf("HEAD after the failed fetch: %v, X-Ipas-Cached %q; want false (nothing cached)", err, cachedHeader(h.ResultMetadata))
+	}
+}
+
+// checkRangeFetch GETs bytes [off, off+n) of bucket/key, whose bytes are on
+// the remote only, checks them against body, and that the remote sent (as
+// proxy counts) at most one block and the headers.
+func checkRangeFetch(t *testing.T, ctx context.Context, c *s3.Client, proxy *testutil.Proxy, bucket, key string, body []byte, off, n int64) {
+	t.Helper()
+	before := proxy.DownstreamBytes()
+	got, _, err := getBytes(ctx, c, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))})
+	fetched := proxy.DownstreamBytes() - before
+	if err != nil || !bytes.Equal(got, body[off:off+n]) {
+		t.Fatalf("range GET of %s/%s on the remote only: %v, %d bytes", bucket, key, err, len(got))
+	}
+	t.Logf("a %d-byte range GET of %s/%s on the remote only fetched %d bytes from the remote", n, bucket, key, fetched)
+	if fetched > archive.BlockSize+16<<10 {
+		t.Errorf("a %d-byte range fetched %d bytes from the remote, want within one block (%d)", n, fetched, archive.BlockSize)
 	}
 }
 
