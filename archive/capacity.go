@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"io"
+	"sync"
 
 	"github.com/ipas/ipas/queue"
 )
@@ -58,4 +59,17 @@ func declaredSize(r io.Reader) int64 {
 		return s.DeclaredSize()
 	}
 	return 0
+}
+
+// pinnedReader is a Reader whose object's blobs stay pinned until Close.
+type pinnedReader struct {
+	*Reader // Read, and WriteTo for sendfile(2)
+	release func()
+	once    sync.Once
+}
+
+func (r *pinnedReader) Close() error {
+	err := r.Reader.Close()
+	r.once.Do(r.release)
+	return err
 }
