@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -29,20 +28,7 @@ import (
 func TestServe_FullDisk(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	storeMount := filepath.Join(dataDir, storeDir)
-	if err := os.MkdirAll(storeMount, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", storeMount).CombinedOutput(); err != nil {
-		if os.Getenv("IPAS_REQUIRE_TOOLS") != "" {
-			t.Fatalf("mount a tmpfs: %v: %s", err, out)
-		}
-		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", storeMount).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", storeMount, err, out)
-		}
-	})
+	mountTmpfs(t, storeMount, 8<<20)
 	env := []string{"IPAS_ACCESS_KEY=FULLDISKKEY", "IPAS_SECRET_KEY=full-disk-secret"}
 	p := startServe(t, env, "--data-dir", dataDir, "--s3-addr", "127.0.0.1:0")
 	c := s3Client(p.endpoint, "FULLDISKKEY", "full-disk-secret")
