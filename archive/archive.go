@@ -163,9 +163,7 @@ func (a *Archive) PinObject(o queue.Object) (release func(), err error) {
 }
 
 // Open returns bytes [off, off+length) of o. Pieces are opened as the read
-// reaches them (NewReader), their blobs pinned until Close, so that an
-// eviction or a delete, and the collection after it, cannot take a blob the
-// read has yet to open. Reading an object whose bytes are on the remote
+// reaches them (NewReader). Reading an object whose bytes are on the remote
 // only fails with ErrRemoteOnly: check Local first, and read it with
 // OpenRemote.
 func (a *Archive) Open(ctx context.Context, o queue.Object, off, length int64) io.ReadCloser {
@@ -173,11 +171,7 @@ func (a *Archive) Open(ctx context.Context, o queue.Object, off, length int64) i
 		return failedReader{ErrRemoteOnly}
 	}
 	a.recordRead(o, true)
-	release, err := a.PinObject(o)
-	if err != nil {
-		return failedReader{err} // evicted or deleted since the caller looked it up
-	}
-	return &pinnedReader{Reader: NewReader(ctx, a.local, Pieces(o), off, length), release: release}
+	return NewReader(ctx, a.local, Pieces(o), off, length)
 }
 
 // OpenPieces returns bytes [off, off+length) of local pieces that are not an

@@ -3,7 +3,6 @@ package archive
 import (
 	"context"
 	"io"
-	"sync"
 
 	"github.com/ipas/ipas/queue"
 )
@@ -59,17 +58,4 @@ func declaredSize(r io.Reader) int64 {
 		return s.DeclaredSize()
 	}
 	return 0
-}
-
-// pinnedReader is a Reader whose object's blobs stay pinned until Close.
-type pinnedReader struct {
-	*Reader // Read, and WriteTo for sendfile(2)
-	release func()
-	once    sync.Once
-}
-
-func (r *pinnedReader) Close() error {
-	err := r.Reader.Close()
-	r.once.Do(r.release)
-	return err
 }
