@@ -3,6 +3,7 @@ package queue
 import (
 	"fmt"
 	"slices"
+	"time"
 )
 
 // jobUpdate applies the replication progress commands. Each is idempotent:
@@ -61,6 +62,14 @@ func (a *applier) jobUpdate(c *command) (error, error) {
 			return nil, nil
 		}
 		j.Quarantined, j.LastError = true, c.Text
+	case opJobRetry:
+		if !j.Quarantined && j.Attempts == 0 && j.NotBefore.IsZero() && j.LastError == "" && j.State != JobFailing {
+			return nil, nil
+		}
+		j.Quarantined, j.Attempts, j.LastError, j.NotBefore = false, 0, "", time.Time{}
+		if j.State == JobFailing {
+			j.State = JobPending
+		}
 	case opJobReset:
 		if j.UploadID == "" && len(j.PartsDone) == 0 && j.State != JobUploading {
 			return nil, nil

@@ -10,7 +10,7 @@ import (
 // Layout of fsm.db. Top-level bbolt buckets:
 //
 //	meta     schema version, last applied raft index, job sequence, totals
-//	buckets  bucket name -> {created}
+//	buckets  bucket name -> {created, settings}
 //	objects  one nested bbolt bucket per S3 bucket: key -> encoded Object
 //	jobs     big-endian Seq -> encoded Job (so a cursor walks oldest first)
 //	jobids   job ID -> big-endian Seq
@@ -155,11 +155,15 @@ func appliedIndex(tx *bolt.Tx) uint64 {
 	return getU64(m, keyApplied)
 }
 
-const bucketCreated = 1
+const (
+	bucketCreated  = 1
+	bucketSettings = 2 // repeated {name, value}
+)
 
 func encodeBucket(b *Bucket) []byte {
 	var e encoder
 	e.time(bucketCreated, b.Created)
+	e.strMap(bucketSettings, b.Settings)
 	return e.b
 }
 
@@ -167,8 +171,11 @@ func decodeBucket(name string, v []byte) (Bucket, error) {
 	b := Bucket{Name: name}
 	d := decoder{b: v}
 	for d.next() {
-		if d.tag == bucketCreated {
+		switch d.tag {
+		case bucketCreated:
 			b.Created = d.time()
+		case bucketSettings:
+			d.mapEntry(&b.Settings)
 		}
 	}
 	if d.err != nil {

@@ -8,11 +8,13 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ipas/ipas/alert"
 	"github.com/ipas/ipas/cache"
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/queue"
@@ -80,6 +82,8 @@ type Config struct {
 	Replication ReplicationConfig `yaml:"replication"`
 	Console     ConsoleConfig     `yaml:"console"`
 	Metrics     MetricsConfig     `yaml:"metrics"`
+	// Alerts says when to tell a human, and how (webhooks, email).
+	Alerts alert.Config `yaml:"alerts"`
 }
 
 // ConsoleConfig is the web console. It serves HTTPS exactly when the S3
@@ -200,6 +204,7 @@ func DefaultConfig() Config {
 		Replication: defaultReplicationConfig(),
 		Console:     ConsoleConfig{Address: DefaultConsoleAddress},
 		Metrics:     MetricsConfig{Address: DefaultMetricsAddress},
+		Alerts:      alert.DefaultConfig(),
 	}
 }
 
@@ -272,7 +277,11 @@ func expandEnv(raw []byte, source string) ([]byte, error) {
 func yamlProblem(err error) string {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		return strings.Join(te.Errors, "; ")
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			msgs[i] = unknownKeyProblem(m)
+		}
+		return strings.Join(msgs, "; ")
 	}
 	return err.Error()
 }
@@ -408,6 +417,12 @@ func (c *Config) Validate() error {
 	if _, err := parseCacheOnRead(c.Store.CacheOnRead); err != nil {
 		return bad("store.cache_on_read", err.Error(), "write always (the default), never, or a number of reads such as 3")
 	}
+	if v := os.Getenv(remote.EnvPathStyle); v != "" {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return &ConfigError{Source: "environment", Field: remote.EnvPathStyle, Problem: fmt.Sprintf("%q is not true or false", v),
+				Fix: "set it to true (most self-hosted servers: MinIO, Garage, versitygw) or false (AWS), or unset it"}
+		}
+	}
 	if err := c.Store.validateCache(bad); err != nil {
 		return err
 	}
@@ -424,6 +439,9 @@ func (c *Config) Validate() error {
 		return bad("replication", err.Error(), "see README.md \"Replication\"")
 	}
 	if _, err := c.Replication.settings(); err != nil {
+		return err
+	}
+	if err := validateAlerts(c.Alerts); err != nil {
 		return err
 	}
 	if c.Replication.ReconcileInterval < 0 {

@@ -13,6 +13,9 @@ import (
 // printStatus writes the status as a short report and job tables.
 func printStatus(w io.Writer, st admin.Status) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, a := range st.Alerts {
+		fmt.Fprintf(tw, "ALERT\t%s (since %s)\n", a.Summary, a.Since.Local().Format(time.DateTime))
+	}
 	r := st.Replication
 	state := r.State
 	if r.State == admin.StateUnreachable && r.UnreachableSince != nil {

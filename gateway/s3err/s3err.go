@@ -99,8 +99,10 @@ var (
 	ErrNoSuchBucket   = &APIError{"NoSuchBucket", "The specified bucket does not exist.", http.StatusNotFound}
 	ErrBucketNotEmpty = &APIError{"BucketNotEmpty",
 		"The bucket you tried to delete is not empty.", http.StatusConflict}
+	// ErrBucketAlreadyOwnedByYou carries the message S3 sends, not the one its
+	// error table documents.
 	ErrBucketAlreadyOwnedByYou = &APIError{"BucketAlreadyOwnedByYou",
-		"The bucket that you tried to create already exists, and you own it.", http.StatusConflict}
+		"Your previous request to create the named bucket succeeded and you already own it.", http.StatusConflict}
 	ErrInvalidBucketName = &APIError{"InvalidBucketName",
 		"The specified bucket is not valid.", http.StatusBadRequest}
 	ErrKeyTooLongError    = &APIError{"KeyTooLongError", "Your key is too long.", http.StatusBadRequest}
