@@ -113,7 +113,7 @@ func randomCommands(seed uint64, count int) []command {
 		case p < 90 && job != "":
 			tg := versionOf[job]
 			c := command{Op: opObjectRequeue, Time: at, Bucket: tg.bucket, Key: tg.key, ID: job}
-			switch r.IntN(3) {
+			switch r.IntN(4) {
 			case 0:
 				c.Op, c.Replica = opReplicaFound, Replica{ETag: "found", Size: int64(r.IntN(9)), At: at}
 			case 1:
