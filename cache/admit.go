@@ -102,6 +102,7 @@ func (c *Cache) Admit(ctx context.Context, size int64) error {
 			if u.Used+size > high {
 				c.Kick()
 			}
+			c.admitted(size)
 			return nil
 		}
 		if full := c.refusal(); full != nil {
@@ -123,6 +124,15 @@ func (c *Cache) Admit(ctx context.Context, size int64) error {
 		case <-t.C:
 		}
 	}
+}
+
+// admitted counts size in the measured usage until the next statfs, so
+// that writes admitted within usageMaxAge of each other do not each count
+// on the same free space.
+func (c *Cache) admitted(size int64) {
+	c.mu.Lock()
+	c.usage.Used += size
+	c.mu.Unlock()
 }
 
 // Room implements archive.Capacity: whether size more bytes stay under the
