@@ -78,6 +78,9 @@ func (h *Handler) routes(path string) (route, bool) {
 			return nil, h.ctrl.SetBandwidth(ctx, strings.TrimSpace(string(body)))
 		}}, true
 	}
+	if rt, ok := h.cacheRoute(path); ok {
+		return rt, true
+	}
 	return h.pageRoute(path)
 }
 

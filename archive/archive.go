@@ -36,10 +36,11 @@ type Archive struct {
 	// blobs is the store itself, not an interface: its Stage keeps the
 	// expected digest on the caller's stack, which a call through an
 	// interface would move to the heap on every small PUT.
-	blobs   *store.Store
-	journal Journal
-	local   PieceSource
-	rt      atomic.Pointer[ReadThrough] // nil: remote-only objects are not read
+	blobs    *store.Store
+	journal  Journal
+	local    PieceSource
+	rt       atomic.Pointer[ReadThrough] // nil: remote-only objects are not read
+	capacity atomic.Pointer[Capacity]    // nil: every write is admitted
 }
 
 // New returns the archive of the objects that journal indexes and blobs holds.
@@ -48,10 +49,13 @@ func New(blobs *store.Store, journal Journal) *Archive {
 }
 
 // Put stores r as one blob, returned pinned (see Commit). An error of r aborts
-// it without a trace.
+// it without a trace. A write the Capacity refuses stores nothing.
 func (a *Archive) Put(ctx context.Context, r io.Reader) (store.Blob, error) {
 	if err := a.journal.SpaceError(); err != nil {
 		return store.Blob{}, fmt.Errorf("archive: put: %w", err)
+	}
+	if err := a.admit(ctx, declaredSize(r)); err != nil {
+		return store.Blob{}, err
 	}
 	return a.blobs.Put(ctx, r)
 }
@@ -63,6 +67,9 @@ func (a *Archive) Put(ctx context.Context, r io.Reader) (store.Blob, error) {
 func (a *Archive) PutVerified(ctx context.Context, r io.Reader, want store.Digest) (store.Blob, error) {
 	if err := a.journal.SpaceError(); err != nil {
 		return store.Blob{}, fmt.Errorf("archive: put: %w", err)
+	}
+	if err := a.admit(ctx, declaredSize(r)); err != nil {
+		return store.Blob{}, err
 	}
 	return a.blobs.PutVerified(ctx, r, want)
 }
@@ -96,6 +103,9 @@ func (a *Archive) stage(ctx context.Context, data []byte, want *store.Digest) (s
 	}
 	if err := a.journal.SpaceError(); err != nil {
 		return store.Blob{}, nil, fmt.Errorf("archive: stage: %w", err)
+	}
+	if err := a.admit(ctx, int64(len(data))); err != nil {
+		return store.Blob{}, nil, err
 	}
 	b, staged, err := a.blobs.Stage(ctx, data, want)
 	if err != nil || !staged {
@@ -174,6 +184,7 @@ func (a *Archive) Open(ctx context.Context, o queue.Object, off, length int64) i
 	if o.RemoteOnly {
 		return failedReader{ErrRemoteOnly}
 	}
+	a.recordRead(o, true)
 	return NewReader(ctx, a.local, Pieces(o), off, length)
 }
 

@@ -39,6 +39,10 @@ var (
 	// whose bytes are on the remote only (Object.RemoteOnly): there is
 	// nothing local to upload, so no job is queued.
 	ErrRemoteOnly = errors.New("queue: the version's bytes are on the remote only")
+	// ErrNotOffsite is the result of evicting (EvictObjects) a version that
+	// is not verified on the remote: its upload was never confirmed, or a
+	// put job of it waits. Nothing changed.
+	ErrNotOffsite = errors.New("queue: the version is not verified offsite")
 	// ErrPreconditionFailed is the result of a conditional write (PutObjectIf,
 	// CompleteUploadIf) whose condition did not hold when it was applied:
 	// nothing changed.

@@ -104,7 +104,7 @@ func (c *command) target() string {
 		return "upload " + c.ID
 	case opUploadCreate, opUploadComplete:
 		return c.Bucket + "/" + c.Key + " upload " + c.ID
-	case opObjectRequeue, opReplicaFound:
+	case opObjectRequeue, opReplicaFound, opObjectEvict:
 		return c.Bucket + "/" + c.Key + " version " + c.ID
 	}
 	if c.Key != "" {

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ipas/ipas/alert"
+	"github.com/ipas/ipas/cache"
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/remoteindex"
@@ -174,6 +175,15 @@ type StoreConfig struct {
 	// stored locally again as it is read through: always (on its first
 	// whole read), never, or a number N (at its Nth read).
 	CacheOnRead string `yaml:"cache_on_read"`
+	// Capacity is the most the data directory's file system may hold, in
+	// bytes ("500GB") or as a share of it ("85%"); "" turns eviction off.
+	// Above HighWater (a share of Capacity) the least recently read objects
+	// that are verified offsite are evicted down to LowWater; KeepLocal
+	// buckets and prefixes are never evicted.
+	Capacity  string   `yaml:"capacity"`
+	HighWater float64  `yaml:"high_water"`
+	LowWater  float64  `yaml:"low_water"`
+	KeepLocal []string `yaml:"keep_local"`
 }
 
 // DefaultConfig returns the embedded configuration that `gateway serve` uses when
@@ -199,7 +209,8 @@ func DefaultConfig() Config {
 			TrailingLogs:      DefaultTrailingLogs,
 			Reserve:           queue.DefaultReserveBytes,
 		},
-		Store:       StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate, CacheOnRead: DefaultCacheOnRead},
+		Store: StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate,
+			CacheOnRead: DefaultCacheOnRead, HighWater: cache.DefaultHighWater, LowWater: cache.DefaultLowWater},
 		Drop:        watcher.DefaultConfig(),
 		Remote:      RemoteConfig{Config: remote.DefaultConfig(), IndexInterval: DefaultIndexInterval},
 		Replication: defaultReplicationConfig(),
@@ -429,6 +440,9 @@ func (c *Config) Validate() error {
 			return &ConfigError{Source: "environment", Field: remote.EnvPathStyle, Problem: fmt.Sprintf("%q is not true or false", v),
 				Fix: "set it to true (most self-hosted servers: MinIO, Garage, versitygw) or false (AWS), or unset it"}
 		}
+	}
+	if err := c.Store.validateCache(bad); err != nil {
+		return err
 	}
 	if rc := c.Remote.FromEnv(); rc.Endpoint != "" || rc.Bucket != "" {
 		if err := rc.Validate(); err != nil {

@@ -153,9 +153,10 @@ func startMetrics(ctx context.Context, cfg Config, gcfg gateway.Config, h http.H
 
 // daemonState reads, at each scrape, the totals the components keep.
 type daemonState struct {
-	a   *dataArchive
-	rep *replicator
-	w   *watcher.Watcher
+	a     *dataArchive
+	rep   *replicator
+	w     *watcher.Watcher
+	cache *daemonCache
 }
 
 func (d daemonState) read() metrics.State {
@@ -177,6 +178,13 @@ func (d daemonState) read() metrics.State {
 		rs := d.rep.rep.Status()
 		s.Replication = &metrics.ReplicationState{Paused: rs.Paused || rs.Bandwidth.Paused, Quarantined: rs.Quarantined, SentBytes: rs.SentBytes,
 			RecentRate: rs.RecentRate, ReplicatedObjects: rs.ReplicatedObjects, ReplicatedBytes: rs.ReplicatedBytes}
+	}
+	if d.cache != nil {
+		k := d.cache.cache.Stats()
+		s.Cache = &metrics.CacheState{CapacityBytes: k.Capacity, UsedBytes: k.Used, EvictableBytes: k.Evictable,
+			PinnedBytes: k.Pinned, NotOffsiteBytes: k.NotOffsite, RemoteOnlyBytes: k.RemoteOnly, Hits: k.Hits,
+			Misses: k.Misses, ReadThroughBytes: k.ReadThroughBytes, EvictedObjects: k.EvictedObjects,
+			EvictedBytes: k.EvictedBytes, Refused: k.RefusedWrites, Refusing: k.Refusing != ""}
 	}
 	if d.w != nil {
 		ws := d.w.Stats()

@@ -122,7 +122,13 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		w.Close(context.Background())
 		return err
 	}
-	if err := startReadThrough(cfg, a, rep, log); err != nil {
+	rt, err := startReadThrough(cfg, a, rep, log)
+	var cch *daemonCache
+	if err == nil {
+		cch, err = startCache(runCtx, cfg, a, rep, rt, log)
+	}
+	defer cch.stop()
+	if err != nil {
 		stopRunning()
 		ln.Close()
 		w.Close(context.Background())
@@ -142,7 +148,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		rep.stop(context.Background())
 		return err
 	}
-	ctrl.drop = w
+	ctrl.drop, ctrl.cache = w, cch
 	go ctrl.history.record(runCtx, rep)
 	ctrl.pages.objects, ctrl.pages.folders, ctrl.pages.ring = a.objects, cfg.Drop.Folders, ring
 	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
@@ -175,7 +181,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		rep.stop(context.Background())
 		return err
 	}
-	*state = daemonState{a: a, rep: rep, w: w}
+	*state = daemonState{a: a, rep: rep, w: w, cache: cch}
 	access, err := metricsAccess(cfg.Metrics, a.dir.path, log)
 	var metricsURL string
 	metricsWait := func() error { return nil }
@@ -260,7 +266,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	recErr, scrErr := rec.wait(sctx), scr.wait(sctx)
 	repErr := rep.stop(sctx)
 	snap.uploadAtShutdown(sctx)
-	if err := errors.Join(runErr, w.Close(sctx), recErr, scrErr, repErr, a.close(sctx)); err != nil {
+	if err := errors.Join(runErr, w.Close(sctx), recErr, scrErr, repErr, cch.stop(), a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")
