@@ -1,16 +1,23 @@
-// Command s3bench compares the IPAS gateway with versitygw (posix backend) on the
-// same disk, side by side in one run, with aws-sdk-go-v2 as the load generator:
+// Command s3bench compares the IPAS gateway with versitygw (posix backend) and
+// MinIO (single drive) on the same disk, side by side in one run, with
+// aws-sdk-go-v2 as the load generator:
 //
 //	go run ./bench/s3bench -dir /path/on/the/disk/to/test
+//
+// MinIO is measured when its binary is installed (go install
+// github.com/minio/minio@latest, a long build; -minio names another path) and
+// left out with a note otherwise.
 //
 // Each round runs, on each server in turn (the order alternates between rounds):
 // 4 KiB PUTs from 16 writers for -duration; a 1 GiB object uploaded by the SDK's
 // transfer manager as multipart with 16 MiB parts, 4 in flight, then read back by
-// its downloader (ranged GETs of 16 MiB, 4 in flight) and by one GetObject; and a
-// 4 GiB multipart upload during which the server's peak RSS (VmHWM, reset with
-// clear_refs before the upload) is recorded. When a server answers
-// CreateMultipartUpload with NotImplemented, both servers get single
-// PutObject/GetObject instead. The table gives the median of the rounds.
+// its downloader (ranged GETs of 16 MiB, 4 in flight) and by one GetObject; with
+// -keys N, N empty objects put, listed with ListObjectsV2 and deleted with
+// DeleteObjects of 1,000 keys; and a 4 GiB multipart upload during which the
+// server's peak RSS (VmHWM, reset with clear_refs before the upload) is recorded.
+// When a server answers CreateMultipartUpload with NotImplemented, every server
+// gets single PutObject/GetObject instead. The table gives the median of the
+// rounds, and the ratio of IPAS's median to each other server's.
 //
 // Each figure comes with the server's CPU time (user + system, /proc/PID/stat),
 // and the peak RSS with its anonymous and file-backed parts. The gateway runs with
@@ -48,13 +55,14 @@ const (
 	defaultPartSize  = 16 << 20
 	defaultPartConc  = 4
 	defaultRSSSize   = 4 << 30
-	defaultServers   = "ipas,versitygw"
+	defaultServers   = "ipas,versitygw,minio"
 	// bigTimeout bounds one large transfer.
 	bigTimeout = 10 * time.Minute
 )
 
 type config struct {
 	dir, gatewayBin, versityBin string
+	minioBin                    string
 	servers                     string
 	inProcess, replicate        bool
 	cpuProfile, memProfile      string
@@ -65,6 +73,7 @@ type config struct {
 	smallSize, bigSize, rssSize int64
 	partSize                    int64
 	smallConc, partConc         int
+	keys                        int
 }
 
 // metric names one measured figure; the table prints them in this order.
@@ -82,6 +91,11 @@ const (
 	metricPeakRSS
 	metricPeakAnon
 	metricPeakFile
+	metricKeysPut
+	metricListKeys
+	metricListCPU
+	metricDeleteKeys
+	metricDeleteCPU
 	metricCount
 )
 
@@ -102,7 +116,8 @@ func main() {
 	flag.StringVar(&c.dir, "dir", os.TempDir(), "`directory` on the disk to test; both servers keep their data under it")
 	flag.StringVar(&c.gatewayBin, "gateway", "", "gateway `binary` (default: go build ./cmd/gateway)")
 	flag.StringVar(&c.versityBin, "versitygw", filepath.Join(home, "go", "bin", "versitygw"), "versitygw `binary`")
-	flag.StringVar(&c.servers, "servers", defaultServers, "comma-separated `list` of servers to measure: ipas, versitygw")
+	flag.StringVar(&c.minioBin, "minio", filepath.Join(home, "go", "bin", "minio"), "minio `binary` (skipped, with a note, when it is not installed)")
+	flag.StringVar(&c.servers, "servers", defaultServers, "comma-separated `list` of servers to measure: ipas, versitygw, minio")
 	flag.StringVar(&c.baselineBin, "baseline", "", "also measure this gateway `binary` (an older build), as \"ipas before\"")
 	flag.BoolVar(&c.inProcess, "inprocess", false, "run the IPAS gateway inside this process (for -cpuprofile)")
 	flag.BoolVar(&c.replicate, "replicate", false, "let the gateway replicate to its embedded local remote during the run (paused by default)")
@@ -117,6 +132,7 @@ func main() {
 	flag.Int64Var(&c.partSize, "part-size", defaultPartSize, "multipart part size and ranged GET size in bytes")
 	flag.IntVar(&c.partConc, "part-conc", defaultPartConc, "parts (or ranges) in flight")
 	flag.Int64Var(&c.rssSize, "rss-size", defaultRSSSize, "size of the upload during which peak RSS is measured (0 skips it)")
+	flag.IntVar(&c.keys, "keys", 0, "also put this many empty objects, list them all (ListObjectsV2) and delete them all (DeleteObjects of 1,000 keys)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -145,8 +161,14 @@ func run(ctx context.Context, c config) error {
 				subjects = append(subjects, &subject{srv: srv})
 			}
 			srv, err = startVersity(ctx, c.versityBin, c.dir)
+		case "minio":
+			if _, statErr := os.Stat(c.minioBin); statErr != nil {
+				fmt.Fprintf(os.Stderr, "s3bench: minio left out: %v (go install github.com/minio/minio@latest, or -minio BIN)\n", statErr)
+				continue
+			}
+			srv, err = startMinIO(ctx, c.minioBin, c.dir)
 		default:
-			return fmt.Errorf("-servers: unknown server %q; use ipas and/or versitygw", name)
+			return fmt.Errorf("-servers: unknown server %q; use ipas, versitygw and/or minio", name)
 		}
 		if err != nil {
 			return err
@@ -265,6 +287,11 @@ func runRound(ctx context.Context, c config, s *subject, round int) error {
 		}
 	}
 
+	if c.keys > 0 {
+		if err := keyRound(ctx, c, s, bucket); err != nil {
+			return err
+		}
+	}
 	if c.rssSize == 0 {
 		return nil
 	}
@@ -328,21 +355,26 @@ func printTable(c config, subjects []*subject) {
 		metricPeakRSS:      fmt.Sprintf("peak RSS during %s PUT (MiB)", size(c.rssSize)),
 		metricPeakAnon:     "  its anonymous part, peak (MiB)",
 		metricPeakFile:     "  its file-backed part, peak (MiB)",
+		metricKeysPut:      fmt.Sprintf("%d empty PUTs, %d concurrent (ops/s)", c.keys, c.smallConc),
+		metricListKeys:     fmt.Sprintf("ListObjectsV2 of %d keys (keys/s)", c.keys),
+		metricListCPU:      "  server CPU per 1,000 keys (ms)",
+		metricDeleteKeys:   fmt.Sprintf("DeleteObjects of %d keys, 1,000 a call (keys/s)", c.keys),
+		metricDeleteCPU:    "  server CPU per 1,000 keys (ms)",
 	}
-	// One ratio column per server against the last one listed (versitygw by default).
+	// One ratio column per other server: the first listed (ipas) against it.
 	ratios := len(subjects) - 1
-	last := subjects[len(subjects)-1]
-	fmt.Printf("| %-42s |", "metric")
+	first := subjects[0]
+	fmt.Printf("| %-50s |", "metric")
 	for _, s := range subjects {
 		fmt.Printf(" %12s |", s.srv.name)
 	}
-	for _, s := range subjects[:ratios] {
-		fmt.Printf(" %12s |", ratioName(s, last))
+	for _, s := range subjects[1:] {
+		fmt.Printf(" %12s |", ratioName(first, s))
 	}
 	for _, s := range subjects {
 		fmt.Printf(" %-28s |", s.srv.name+" rounds")
 	}
-	fmt.Printf("\n|%s|", dashes(44))
+	fmt.Printf("\n|%s|", dashes(52))
 	for range len(subjects) + ratios {
 		fmt.Printf("%s|", dashes(14))
 	}
@@ -354,12 +386,12 @@ func printTable(c config, subjects []*subject) {
 		if len(subjects[0].figs[m]) == 0 {
 			continue
 		}
-		fmt.Printf("| %-42s |", labels[m])
+		fmt.Printf("| %-50s |", labels[m])
 		for _, s := range subjects {
 			fmt.Printf(" %12.2f |", median(s.figs[m]))
 		}
-		for _, s := range subjects[:ratios] {
-			fmt.Printf(" %12.2f |", median(s.figs[m])/median(last.figs[m]))
+		for _, s := range subjects[1:] {
+			fmt.Printf(" %12.2f |", median(first.figs[m])/median(s.figs[m]))
 		}
 		for _, s := range subjects {
 			fmt.Printf(" %-28s |", list(s.figs[m]))
@@ -371,7 +403,7 @@ func printTable(c config, subjects []*subject) {
 // ratioName heads the column of a's medians divided by b's.
 func ratioName(a, b *subject) string {
 	short := func(s *subject) string {
-		f := strings.Fields(s.srv.name)
+		f := strings.Fields(strings.TrimSuffix(s.srv.name, " gateway"))
 		return strings.TrimSuffix(f[len(f)-1], "gw")
 	}
 	return short(a) + "/" + short(b)

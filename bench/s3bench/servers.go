@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +22,7 @@ const (
 	readyTimeout = 30 * time.Second
 	// stopTimeout is how long a server gets to exit after SIGTERM.
 	stopTimeout = 30 * time.Second
-	// benchAccessKey and benchSecretKey are the credential both servers get.
+	// benchAccessKey and benchSecretKey are the credential every server gets.
 	benchAccessKey = "s3bench"
 	benchSecretKey = "s3bench-secret-key-0123456789"
 )
@@ -34,9 +35,9 @@ type server struct {
 	pid      int
 	gw       *benchkit.Gateway // the gateway as a child process
 	logFile  *os.File          // gw's log file, when it has one
-	cmd      *exec.Cmd         // versitygw
+	cmd      *exec.Cmd         // versitygw or minio
 	shutdown func()            // in process: stops the gateway
-	exited   chan struct{}     // closed when versitygw or the in-process gateway has stopped
+	exited   chan struct{}     // closed when cmd or the in-process gateway has stopped
 	dataDir  string
 }
 
@@ -108,16 +109,55 @@ func startVersity(ctx context.Context, bin, root string) (*server, error) {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(bin, "-a", benchAccessKey, "-s", benchSecretKey, "--port", addr, "-q", "posix", dir)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start versitygw: %w", err)
+	return startChild(ctx, "versitygw", cmd, addr, dir)
+}
+
+// startMinIO runs `minio server` (single drive) from bin over a fresh directory
+// under root, its console off, and waits until its port accepts connections.
+func startMinIO(ctx context.Context, bin, root string) (*server, error) {
+	dir, err := os.MkdirTemp(root, "minio-")
+	if err != nil {
+		return nil, fmt.Errorf("start minio: %w", err)
 	}
-	s := &server{name: "versitygw", endpoint: "http://" + addr, pid: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
+	port, err := freePort()
+	if err != nil {
+		return nil, fmt.Errorf("start minio: %w", err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(bin, "server", "--quiet", "--address", addr, dir)
+	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+benchAccessKey, "MINIO_ROOT_PASSWORD="+benchSecretKey,
+		"MINIO_BROWSER=off", "MINIO_UPDATE=off")
+	s, err := startChild(ctx, "minio", cmd, addr, dir)
+	if err != nil {
+		return nil, err
+	}
+	// MinIO listens before it has initialised its drive, answering 503 meanwhile.
+	for deadline := time.Now().Add(readyTimeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		res, err := http.Get(s.endpoint + "/minio/health/ready")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+	}
+	s.stop()
+	return nil, fmt.Errorf("start minio: not ready within %v", readyTimeout)
+}
+
+// startChild starts cmd, a server that keeps its data in dir, and waits until
+// addr accepts connections.
+func startChild(ctx context.Context, name string, cmd *exec.Cmd, addr, dir string) (*server, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	s := &server{name: name, endpoint: "http://" + addr, pid: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
 	go func() { cmd.Wait(); close(s.exited) }()
 	deadline := time.Now().Add(readyTimeout)
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.exited:
-			return nil, fmt.Errorf("start versitygw: exited before it was ready")
+			return nil, fmt.Errorf("start %s: exited before it was ready", name)
 		case <-ctx.Done():
 			s.stop()
 			return nil, ctx.Err()
@@ -130,7 +170,7 @@ func startVersity(ctx context.Context, bin, root string) (*server, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	s.stop()
-	return nil, fmt.Errorf("start versitygw: not listening within %v", readyTimeout)
+	return nil, fmt.Errorf("start %s: not listening within %v", name, readyTimeout)
 }
 
 // stop ends the server with SIGTERM (SIGKILL after stopTimeout) and removes its data.
