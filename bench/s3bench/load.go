@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,10 +54,12 @@ func multipartLive(ctx context.Context, c *s3.Client, bucket string) (bool, erro
 }
 
 // smallPuts runs conc writers putting size-byte objects for d and returns PUTs
-// per second. Every object has its own content, as the files of a backup do: a
+// per second, and how many objects each writer put at least (smallGets reads
+// them). Every object has its own content, as the files of a backup do: a
 // server that deduplicates content gets no discount.
-func smallPuts(ctx context.Context, c *s3.Client, bucket string, size int64, conc int, d time.Duration) (float64, error) {
+func smallPuts(ctx context.Context, c *s3.Client, bucket string, size int64, conc int, d time.Duration) (float64, int, error) {
 	var ops atomic.Int64
+	perWriter := make([]int, conc)
 	var firstErr error
 	var once sync.Once
 	stop := time.Now().Add(d)
@@ -74,6 +77,47 @@ func smallPuts(ctx context.Context, c *s3.Client, bucket string, size int64, con
 				cancel()
 				if err != nil {
 					once.Do(func() { firstErr = fmt.Errorf("put %s: %w", key, err) })
+					return
+				}
+				ops.Add(1)
+				perWriter[w]++
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, 0, firstErr
+	}
+	return float64(ops.Load()) / time.Since(start).Seconds(), slices.Min(perWriter), nil
+}
+
+// smallGets runs conc readers for d, reader w getting the objects smallPuts's
+// writer w put (n each, round and round), checks each one's length and returns
+// GETs per second.
+func smallGets(ctx context.Context, c *s3.Client, bucket string, size int64, conc, n int, d time.Duration) (float64, error) {
+	var ops atomic.Int64
+	var firstErr error
+	var once sync.Once
+	stop := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range conc {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				key := fmt.Sprintf("small/%02d/%08d", w, i%n)
+				rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+				out, err := c.GetObject(rctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+				var got int64
+				if err == nil {
+					got, err = io.Copy(io.Discard, out.Body)
+					out.Body.Close()
+				}
+				cancel()
+				if err == nil && got != size {
+					err = fmt.Errorf("read %d bytes, want %d", got, size)
+				}
+				if err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("get %s: %w", key, err) })
 					return
 				}
 				ops.Add(1)

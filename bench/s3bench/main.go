@@ -9,7 +9,7 @@
 // left out with a note otherwise.
 //
 // Each round runs, on each server in turn (the order alternates between rounds):
-// 4 KiB PUTs from 16 writers for -duration; a 1 GiB object uploaded by the SDK's
+// 4 KiB PUTs from 16 writers for -duration, then as long GETs of them; a 1 GiB object uploaded by the SDK's
 // transfer manager as multipart with 16 MiB parts, 4 in flight, then read back by
 // its downloader (ranged GETs of 16 MiB, 4 in flight) and by one GetObject; with
 // -keys N, N empty objects put, listed with ListObjectsV2 and deleted with
@@ -82,6 +82,8 @@ type metric int
 const (
 	metricSmallOps metric = iota
 	metricSmallCPU
+	metricSmallGet
+	metricSmallGetCPU
 	metricBigPut
 	metricBigPutCPU
 	metricBigGetRanged
@@ -249,12 +251,21 @@ func runRound(ctx context.Context, c config, s *subject, round int) error {
 	}
 	if c.duration > 0 {
 		cpu := s.srv.cpuMeter()
-		ops, err := smallPuts(ctx, s.client, bucket, c.smallSize, c.smallConc, c.duration)
+		ops, n, err := smallPuts(ctx, s.client, bucket, c.smallSize, c.smallConc, c.duration)
 		if err != nil {
 			return err
 		}
 		s.figs[metricSmallOps] = append(s.figs[metricSmallOps], ops)
 		s.figs[metricSmallCPU] = append(s.figs[metricSmallCPU], cpu().Seconds()*1000/(ops*c.duration.Seconds()))
+		if n > 0 {
+			cpu := s.srv.cpuMeter()
+			ops, err := smallGets(ctx, s.client, bucket, c.smallSize, c.smallConc, n, c.duration)
+			if err != nil {
+				return err
+			}
+			s.figs[metricSmallGet] = append(s.figs[metricSmallGet], ops)
+			s.figs[metricSmallGetCPU] = append(s.figs[metricSmallGetCPU], cpu().Seconds()*1000/(ops*c.duration.Seconds()))
+		}
 	}
 
 	if c.bigSize > 0 {
@@ -346,6 +357,8 @@ func printTable(c config, subjects []*subject) {
 	labels := [metricCount]string{
 		metricSmallOps:     fmt.Sprintf("%s PUT, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
 		metricSmallCPU:     "  server CPU per PUT (ms)",
+		metricSmallGet:     fmt.Sprintf("%s GET, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
+		metricSmallGetCPU:  "  server CPU per GET (ms)",
 		metricBigPut:       fmt.Sprintf("%s PUT (MiB/s)", size(c.bigSize)),
 		metricBigPutCPU:    "  server CPU per GiB (s)",
 		metricBigGetCPU:    "  server CPU per GiB (s)",
