@@ -71,7 +71,10 @@ func startGateway(ctx context.Context, bin, root string, replicate bool, logPath
 		}
 		args = append(args, "--config", cfg)
 	}
-	env := []string{"IPAS_ACCESS_KEY=" + benchAccessKey, "IPAS_SECRET_KEY=" + benchSecretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0"}
+	// Ports of their own for the console and metrics, so that two gateways (and
+	// other programs on this machine) can run side by side.
+	env := []string{"IPAS_ACCESS_KEY=" + benchAccessKey, "IPAS_SECRET_KEY=" + benchSecretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0",
+		"IPAS_METRICS_ADDR=127.0.0.1:0"}
 	g, err := benchkit.StartServe(ctx, bin, args, env, gatewayLog{logFile})
 	if err != nil {
 		if logFile != nil {
