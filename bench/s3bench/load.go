@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/ipas/ipas/bench/internal/benchkit"
@@ -148,6 +151,52 @@ func bigPut(ctx context.Context, c *s3.Client, bucket, key string, size, partSiz
 	}
 	if err != nil {
 		return 0, fmt.Errorf("put %s: %w", key, err)
+	}
+	return mibPerSec(size, time.Since(start)), nil
+}
+
+// bigPutMD5 uploads a size-byte object as multipart, conc parts of partSize in
+// flight, each with its Content-MD5 as rclone and s3cmd send it, and returns MiB/s.
+func bigPutMD5(ctx context.Context, c *s3.Client, bucket, key string, size, partSize int64, conc int) (float64, error) {
+	start := time.Now()
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		return 0, fmt.Errorf("put %s: %w", key, err)
+	}
+	parts := make([]types.CompletedPart, (size+partSize-1)/partSize)
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Go(func() {
+			buf := make([]byte, partSize)
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(parts)) {
+					return
+				}
+				n, _ := newPatternReader(size).ReadAt(buf[:min(partSize, size-i*partSize)], i*partSize)
+				sum := md5.Sum(buf[:n])
+				out, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: &bucket, Key: &key, UploadId: up.UploadId,
+					PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(buf[:n]),
+					ContentMD5: aws.String(base64.StdEncoding.EncodeToString(sum[:]))})
+				if err != nil {
+					once.Do(func() { firstErr = fmt.Errorf("put %s part %d: %w", key, i+1, err) })
+					next.Store(int64(len(parts)))
+					return
+				}
+				parts[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: out.ETag}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return 0, firstErr
+	}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &bucket, Key: &key, UploadId: up.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+		return 0, fmt.Errorf("put %s: complete: %w", key, err)
 	}
 	return mibPerSec(size, time.Since(start)), nil
 }

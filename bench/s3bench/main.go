@@ -12,6 +12,8 @@
 // 4 KiB PUTs from 16 writers for -duration, then as long GETs of them; a 1 GiB object uploaded by the SDK's
 // transfer manager as multipart with 16 MiB parts, 4 in flight, then read back by
 // its downloader (ranged GETs of 16 MiB, 4 in flight) and by one GetObject; with
+// -content-md5, the same object uploaded again as rclone and s3cmd do, with a
+// Content-MD5 on every part; with
 // -keys N, N empty objects put, listed with ListObjectsV2 and deleted with
 // DeleteObjects of 1,000 keys; and a 4 GiB multipart upload during which the
 // server's peak RSS (VmHWM, reset with clear_refs before the upload) is recorded.
@@ -74,6 +76,7 @@ type config struct {
 	partSize                    int64
 	smallConc, partConc         int
 	keys                        int
+	contentMD5                  bool
 }
 
 // metric names one measured figure; the table prints them in this order.
@@ -86,6 +89,8 @@ const (
 	metricSmallGetCPU
 	metricBigPut
 	metricBigPutCPU
+	metricMD5Put
+	metricMD5PutCPU
 	metricBigGetRanged
 	metricBigGetCPU
 	metricBigGetSingle
@@ -134,6 +139,7 @@ func main() {
 	flag.Int64Var(&c.partSize, "part-size", defaultPartSize, "multipart part size and ranged GET size in bytes")
 	flag.IntVar(&c.partConc, "part-conc", defaultPartConc, "parts (or ranges) in flight")
 	flag.Int64Var(&c.rssSize, "rss-size", defaultRSSSize, "size of the upload during which peak RSS is measured (0 skips it)")
+	flag.BoolVar(&c.contentMD5, "content-md5", false, "also upload the large object as rclone and s3cmd do: multipart with a Content-MD5 on every part")
 	flag.IntVar(&c.keys, "keys", 0, "also put this many empty objects, list them all (ListObjectsV2) and delete them all (DeleteObjects of 1,000 keys)")
 	flag.Parse()
 
@@ -279,6 +285,18 @@ func runRound(ctx context.Context, c config, s *subject, round int) error {
 		}
 		s.figs[metricBigPut] = append(s.figs[metricBigPut], put)
 		s.figs[metricBigPutCPU] = append(s.figs[metricBigPutCPU], cpu().Seconds()/gib)
+		if c.contentMD5 && s.multipart {
+			cpu := s.srv.cpuMeter()
+			put, err := bigPutMD5(bctx, s.client, bucket, "big-md5", c.bigSize, c.partSize, c.partConc)
+			if err != nil {
+				return err
+			}
+			s.figs[metricMD5Put] = append(s.figs[metricMD5Put], put)
+			s.figs[metricMD5PutCPU] = append(s.figs[metricMD5PutCPU], cpu().Seconds()/gib)
+			if err := deleteObject(bctx, s.client, bucket, "big-md5"); err != nil {
+				return err
+			}
+		}
 		if s.multipart {
 			cpu := s.srv.cpuMeter()
 			get, err := bigGet(bctx, s.client, bucket, "big", c.bigSize, c.partSize, c.partConc, true)
@@ -362,6 +380,8 @@ func printTable(c config, subjects []*subject) {
 		metricBigPut:       fmt.Sprintf("%s PUT (MiB/s)", size(c.bigSize)),
 		metricBigPutCPU:    "  server CPU per GiB (s)",
 		metricBigGetCPU:    "  server CPU per GiB (s)",
+		metricMD5Put:       fmt.Sprintf("%s PUT, Content-MD5 on every part (MiB/s)", size(c.bigSize)),
+		metricMD5PutCPU:    "  server CPU per GiB (s)",
 		metricBigGetRanged: fmt.Sprintf("%s GET, ranged x%d (MiB/s)", size(c.bigSize), c.partConc),
 		metricBigGetSingle: fmt.Sprintf("%s GET, one stream (MiB/s)", size(c.bigSize)),
 		metricRSSPut:       fmt.Sprintf("%s PUT (MiB/s)", size(c.rssSize)),
