@@ -61,8 +61,55 @@ func multipartLive(ctx context.Context, c *s3.Client, bucket string) (bool, erro
 // them). Every object has its own content, as the files of a backup do: a
 // server that deduplicates content gets no discount.
 func smallPuts(ctx context.Context, c *s3.Client, bucket string, size int64, conc int, d time.Duration) (float64, int, error) {
+	bodies := make([][]byte, conc)
+	for w := range bodies {
+		bodies[w] = make([]byte, size)
+		copy(bodies[w], patternBlock)
+	}
+	return forDuration(conc, d, func(w, i int) error {
+		key := fmt.Sprintf("small/%02d/%08d", w, i)
+		copy(bodies[w], key) // unique content
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		_, err := c.PutObject(rctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(bodies[w])})
+		if err != nil {
+			return fmt.Errorf("put %s: %w", key, err)
+		}
+		return nil
+	})
+}
+
+// smallGets runs conc readers for d, reader w getting the objects smallPuts's
+// writer w put (n each, round and round), checks each one's length and returns
+// GETs per second.
+func smallGets(ctx context.Context, c *s3.Client, bucket string, size int64, conc, n int, d time.Duration) (float64, error) {
+	ops, _, err := forDuration(conc, d, func(w, i int) error {
+		key := fmt.Sprintf("small/%02d/%08d", w, i%n)
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
+		out, err := c.GetObject(rctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+		var got int64
+		if err == nil {
+			got, err = io.Copy(io.Discard, out.Body)
+			out.Body.Close()
+		}
+		if err == nil && got != size {
+			err = fmt.Errorf("read %d bytes, want %d", got, size)
+		}
+		if err != nil {
+			return fmt.Errorf("get %s: %w", key, err)
+		}
+		return nil
+	})
+	return ops, err
+}
+
+// forDuration runs conc workers for d, worker w calling op(w, 0), op(w, 1)...
+// until the time is up or op fails. It returns the calls per second and the
+// fewest calls a worker made, or the first error.
+func forDuration(conc int, d time.Duration, op func(w, i int) error) (float64, int, error) {
 	var ops atomic.Int64
-	perWriter := make([]int, conc)
+	perWorker := make([]int, conc)
 	var firstErr error
 	var once sync.Once
 	stop := time.Now().Add(d)
@@ -70,20 +117,13 @@ func smallPuts(ctx context.Context, c *s3.Client, bucket string, size int64, con
 	var wg sync.WaitGroup
 	for w := range conc {
 		wg.Go(func() {
-			body := make([]byte, size)
-			copy(body, patternBlock)
 			for i := 0; time.Now().Before(stop); i++ {
-				key := fmt.Sprintf("small/%02d/%08d", w, i)
-				copy(body, key) // unique content
-				rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-				_, err := c.PutObject(rctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(body)})
-				cancel()
-				if err != nil {
-					once.Do(func() { firstErr = fmt.Errorf("put %s: %w", key, err) })
+				if err := op(w, i); err != nil {
+					once.Do(func() { firstErr = err })
 					return
 				}
 				ops.Add(1)
-				perWriter[w]++
+				perWorker[w]++
 			}
 		})
 	}
@@ -91,47 +131,7 @@ func smallPuts(ctx context.Context, c *s3.Client, bucket string, size int64, con
 	if firstErr != nil {
 		return 0, 0, firstErr
 	}
-	return float64(ops.Load()) / time.Since(start).Seconds(), slices.Min(perWriter), nil
-}
-
-// smallGets runs conc readers for d, reader w getting the objects smallPuts's
-// writer w put (n each, round and round), checks each one's length and returns
-// GETs per second.
-func smallGets(ctx context.Context, c *s3.Client, bucket string, size int64, conc, n int, d time.Duration) (float64, error) {
-	var ops atomic.Int64
-	var firstErr error
-	var once sync.Once
-	stop := time.Now().Add(d)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range conc {
-		wg.Go(func() {
-			for i := 0; time.Now().Before(stop); i++ {
-				key := fmt.Sprintf("small/%02d/%08d", w, i%n)
-				rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-				out, err := c.GetObject(rctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
-				var got int64
-				if err == nil {
-					got, err = io.Copy(io.Discard, out.Body)
-					out.Body.Close()
-				}
-				cancel()
-				if err == nil && got != size {
-					err = fmt.Errorf("read %d bytes, want %d", got, size)
-				}
-				if err != nil {
-					once.Do(func() { firstErr = fmt.Errorf("get %s: %w", key, err) })
-					return
-				}
-				ops.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return 0, firstErr
-	}
-	return float64(ops.Load()) / time.Since(start).Seconds(), nil
+	return float64(ops.Load()) / time.Since(start).Seconds(), slices.Min(perWorker), nil
 }
 
 // bigPut uploads a size-byte object, as multipart with partSize parts and conc

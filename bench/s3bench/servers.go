@@ -102,15 +102,10 @@ func (l gatewayLog) Write(p []byte) (int, error) {
 // startVersity runs `versitygw posix` from bin over a fresh directory under root
 // and waits until its port accepts connections.
 func startVersity(ctx context.Context, bin, root string) (*server, error) {
-	dir, err := os.MkdirTemp(root, "versitygw-")
+	dir, addr, err := childPlace(root, "versitygw")
 	if err != nil {
-		return nil, fmt.Errorf("start versitygw: %w", err)
+		return nil, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, fmt.Errorf("start versitygw: %w", err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(bin, "-a", benchAccessKey, "-s", benchSecretKey, "--port", addr, "-q", "posix", dir)
 	return startChild(ctx, "versitygw", cmd, addr, dir)
 }
@@ -118,15 +113,10 @@ func startVersity(ctx context.Context, bin, root string) (*server, error) {
 // startMinIO runs `minio server` (single drive) from bin over a fresh directory
 // under root, its console off, and waits until its port accepts connections.
 func startMinIO(ctx context.Context, bin, root string) (*server, error) {
-	dir, err := os.MkdirTemp(root, "minio-")
+	dir, addr, err := childPlace(root, "minio")
 	if err != nil {
-		return nil, fmt.Errorf("start minio: %w", err)
+		return nil, err
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, fmt.Errorf("start minio: %w", err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(bin, "server", "--quiet", "--address", addr, dir)
 	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+benchAccessKey, "MINIO_ROOT_PASSWORD="+benchSecretKey,
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off")
@@ -146,6 +136,19 @@ func startMinIO(ctx context.Context, bin, root string) (*server, error) {
 	}
 	s.stop()
 	return nil, fmt.Errorf("start minio: not ready within %v", readyTimeout)
+}
+
+// childPlace makes a fresh data directory under root for the server name and
+// picks a free loopback address for it.
+func childPlace(root, name string) (dir, addr string, err error) {
+	if dir, err = os.MkdirTemp(root, name+"-"); err != nil {
+		return "", "", fmt.Errorf("start %s: %w", name, err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", "", fmt.Errorf("start %s: %w", name, err)
+	}
+	return dir, "127.0.0.1:" + strconv.Itoa(port), nil
 }
 
 // startChild starts cmd, a server that keeps its data in dir, and waits until
