@@ -219,8 +219,9 @@ func (s *Server) objectHashes(ctx context.Context, uploadID string, parts []queu
 }
 
 // hashReadSize is how much a part's hashing reads from the page cache at once:
-// with io.Copy's 32 KiB, the read system calls cost a third as much CPU as the
-// SHA-256 they feed.
+// eight times fewer read calls than io.Copy's 32 KiB (about 4% of the CPU of
+// the pass, on the test VM; the copy out of the page cache costs the rest of
+// the reading, a quarter as much as the SHA-256 itself).
 const hashReadSize = 256 << 10
 
 var hashReadBufs = sync.Pool{New: func() any { b := make([]byte, hashReadSize); return &b }}
