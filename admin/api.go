@@ -73,6 +73,8 @@ type Status struct {
 	Scrub       *Scrub      `json:"scrub,omitempty"`
 	// Disk is nil when the daemon could not read it.
 	Disk *Disk `json:"disk,omitempty"`
+	// Alerts are the conditions that need a human, oldest first.
+	Alerts []Alert `json:"alerts,omitempty"`
 }
 
 // Replication is the state of the upload pipeline and its limits.
@@ -120,6 +122,8 @@ type Totals struct {
 	ReplicatedBytes   int64   `json:"replicated_bytes"`
 	SentBytes         int64   `json:"sent_bytes"` // including resent parts
 	Rate              float64 `json:"bytes_per_second"`
+	// ObjectRate is the jobs done per second over the last few minutes.
+	ObjectRate float64 `json:"objects_per_second"`
 }
 
 // Offsite is the proof that the archive is offsite, or how far it is from it.

@@ -10,5 +10,8 @@
 // this package owns the wire format (Status and the JSON error body). A
 // Controller that also implements Archive and Diagnostics gets the endpoints
 // that browse and change the archive, test the remote and read the drop
-// folders and the log; the web console shows the same documents.
+// folders and the log; one that implements Jobs, History and Alerter gets
+// the endpoints that retry or release a replication job, report the upload
+// rate over the last day and send a test alert. The web console shows the
+// same documents.
 package admin

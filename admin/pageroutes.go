@@ -16,7 +16,25 @@ import (
 func (h *Handler) pageRoute(path string) (route, bool) {
 	arch, _ := h.ctrl.(Archive)
 	diag, _ := h.ctrl.(Diagnostics)
+	alerter, _ := h.ctrl.(Alerter)
+	jobs, _ := h.ctrl.(Jobs)
+	history, _ := h.ctrl.(History)
 	switch {
+	case history != nil && path == PathHistory:
+		return route{method: http.MethodGet, get: func(ctx context.Context, _ url.Values) (any, error) { return history.RateHistory(ctx) }}, true
+	case jobs != nil && path == PathRetry:
+		return route{method: http.MethodPost, serve: func(ctx context.Context, body []byte) (any, error) {
+			var req RetryRequest
+			if err := decodeBody(body, &req); err != nil {
+				return nil, err
+			}
+			if req.Job == "" {
+				return nil, fmt.Errorf("%w: name the job: {\"job\": ID}", ErrInvalid)
+			}
+			return nil, jobs.RetryJob(ctx, req.Job)
+		}}, true
+	case alerter != nil && path == PathAlertTest:
+		return route{method: http.MethodPost, serve: func(ctx context.Context, _ []byte) (any, error) { return alerter.TestAlert(ctx) }}, true
 	case arch != nil && path == PathBuckets:
 		return route{http.MethodPost, func(ctx context.Context, body []byte) (any, error) {
 			var req CreateBucketRequest

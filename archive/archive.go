@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync/atomic"
 
@@ -21,6 +22,10 @@ type Journal interface {
 	PutObjectIf(ctx context.Context, o queue.Object, data []byte, cond queue.Condition) error
 	// Inlines reports whether PutObjectInline works.
 	Inlines() bool
+	// SpaceError is queue.ErrNoSpace while the disk is full and the
+	// journal refuses new data: a body is then refused before it is
+	// stored, instead of taking the space the journal keeps for deletes.
+	SpaceError() error
 }
 
 var _ Journal = (*queue.Node)(nil)
@@ -45,6 +50,9 @@ func New(blobs *store.Store, journal Journal) *Archive {
 // Put stores r as one blob, returned pinned (see Commit). An error of r aborts
 // it without a trace.
 func (a *Archive) Put(ctx context.Context, r io.Reader) (store.Blob, error) {
+	if err := a.journal.SpaceError(); err != nil {
+		return store.Blob{}, fmt.Errorf("archive: put: %w", err)
+	}
 	return a.blobs.Put(ctx, r)
 }
 
@@ -53,6 +61,9 @@ func (a *Archive) Put(ctx context.Context, r io.Reader) (store.Blob, error) {
 // body a second time. A mismatch is a *store.DigestMismatchError, and nothing
 // is stored.
 func (a *Archive) PutVerified(ctx context.Context, r io.Reader, want store.Digest) (store.Blob, error) {
+	if err := a.journal.SpaceError(); err != nil {
+		return store.Blob{}, fmt.Errorf("archive: put: %w", err)
+	}
 	return a.blobs.PutVerified(ctx, r, want)
 }
 
@@ -89,6 +100,9 @@ func (a *Archive) StageVerified(ctx context.Context, data []byte, want store.Dig
 func (a *Archive) stage(ctx context.Context, data []byte, want *store.Digest) (store.Blob, []byte, error) {
 	if !a.journal.Inlines() {
 		return store.Blob{}, nil, errors.New("archive: stage: the journal does not carry inline data (queue.Config.Inline)")
+	}
+	if err := a.journal.SpaceError(); err != nil {
+		return store.Blob{}, nil, fmt.Errorf("archive: stage: %w", err)
 	}
 	b, staged, err := a.blobs.Stage(ctx, data, want)
 	if err != nil || !staged {

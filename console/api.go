@@ -92,6 +92,32 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 			return nil, s.ctrl.SetBandwidth(ctx, strings.TrimSpace(req.Bandwidth))
 		}},
 	}
+	eps = append(eps, endpoint{"POST /api/v1/replication/retry", true, func(ctx context.Context, r *http.Request, _ *session) (any, error) {
+		jobs, ok := s.ctrl.(admin.Jobs)
+		if !ok {
+			return nil, errNoArchive
+		}
+		var req admin.RetryRequest
+		if err := decodeJSON(r, &req); err != nil {
+			return nil, err
+		}
+		if req.Job == "" {
+			return nil, &apiError{http.StatusBadRequest, "InvalidRequest", `name the job: {"job": ID}`}
+		}
+		return nil, jobs.RetryJob(ctx, req.Job)
+	}}, endpoint{"GET /api/v1/replication/history", false, func(ctx context.Context, _ *http.Request, _ *session) (any, error) {
+		history, ok := s.ctrl.(admin.History)
+		if !ok {
+			return nil, errNoArchive
+		}
+		return history.RateHistory(ctx)
+	}}, endpoint{"POST /api/v1/alerts/test", true, func(ctx context.Context, _ *http.Request, _ *session) (any, error) {
+		alerter, ok := s.ctrl.(admin.Alerter)
+		if !ok {
+			return nil, errNoArchive
+		}
+		return alerter.TestAlert(ctx)
+	}})
 	eps = append(eps, s.pageEndpoints()...)
 	for _, ep := range eps {
 		mux.HandleFunc(ep.pattern, func(w http.ResponseWriter, r *http.Request) { s.serveEndpoint(w, r, ep) })

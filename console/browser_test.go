@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -21,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ipas/ipas/admin"
+	"github.com/ipas/ipas/internal/testutil"
 )
 
 const (
@@ -38,6 +41,7 @@ type daemon struct {
 	cmd     *exec.Cmd
 	s3      string
 	console string
+	dataDir string
 }
 
 // startDaemon builds and starts the real gateway with its console on a free port.
@@ -52,7 +56,8 @@ func startDaemon(t *testing.T, config string) *daemon {
 	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--config", cfg, "--data-dir", filepath.Join(dir, "data"),
+	dataDir := filepath.Join(dir, "data")
+	cmd := exec.Command(bin, "serve", "--config", cfg, "--data-dir", dataDir,
 		"--s3-addr", "127.0.0.1:0", "--log-level", "info")
 	cmd.Env = append(os.Environ(), "IPAS_ACCESS_KEY="+browserKey, "IPAS_SECRET_KEY="+browserSecret, "IPAS_CONSOLE_ADDR=127.0.0.1:0", "IPAS_METRICS_ADDR=127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
@@ -79,7 +84,7 @@ func startDaemon(t *testing.T, config string) *daemon {
 	}()
 	select {
 	case d := <-ready:
-		d.cmd = cmd
+		d.cmd, d.dataDir = cmd, dataDir
 		return &d
 	case <-time.After(browserWait):
 		t.Fatal("the gateway did not become ready")
@@ -187,8 +192,11 @@ func TestBrowser_ConsoleLive(t *testing.T) {
 	} else if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// 256 KiB/s makes a 3 MiB object take about 12 s: long enough to watch.
-	d := startDaemon(t, "replication:\n  bandwidth: 256KiB/s\n")
+	// 256 KiB/s makes a 3 MiB object take about 12 s: long enough to watch,
+	// and for an object pending over 2 s to raise an alert.
+	hook := testutil.StartWebhook(t)
+	d := startDaemon(t, "replication:\n  bandwidth: 256KiB/s\n  backoff_min: 100ms\n  backoff_max: 500ms\n"+
+		"alerts: {interval: 200ms, oldest_pending: 2s, resolve_after: 0s, disk_percent: 100, webhooks: [{url: \""+hook.URL+"/hook\"}]}\n")
 	api := &admin.Client{Endpoint: d.s3, Region: "us-east-1", AccessKey: browserKey, SecretKey: browserSecret}
 	ctx := newBrowser(t)
 
@@ -213,6 +221,13 @@ func TestBrowser_ConsoleLive(t *testing.T) {
 		t.Errorf("the idle daemon with an open console used %.1f%% of a core, over 2%%", 100*used)
 	}
 
+	// A test alert from the overview reaches the webhook.
+	run(t, ctx, "send a test alert", chromedp.Click("#alert-test"))
+	waitText(t, ctx, "#alert-test-result", "sent: webhook "+hook.URL+"/hook")
+	hook.WaitFor(t, "the test alert", browserWait, func(r []testutil.WebhookRequest) bool {
+		return len(r) == 1 && strings.Contains(string(r[0].Body), `"event":"test"`)
+	})
+
 	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(d.s3), UsePathStyle: true,
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: browserKey, SecretAccessKey: browserSecret}, nil
@@ -229,11 +244,15 @@ func TestBrowser_ConsoleLive(t *testing.T) {
 	// Live: no reload between the put and these.
 	waitText(t, ctx, "#ov-archive", "1 object, 3.0 MiB")
 	waitText(t, ctx, "#ov-state", "Uploading")
+	waitText(t, ctx, "#alerts li[data-kind=oldest-pending]", "has not been offsite for")
 	screenshot(t, ctx, shots, "desktop-overview", 1280, 800)
 
 	run(t, ctx, "open Uploads", chromedp.Click(`a[data-page="uploads"]`), chromedp.WaitVisible("#uploads"))
 	waitText(t, ctx, "#active", "photos/2026/holiday.jpg")
 	waitText(t, ctx, "#up-limit", "256 KiB/s")
+	// The chart: the upload so far against the 256 KiB/s limit.
+	waitJS(t, ctx, `Number(document.querySelector("#up-chart").dataset.points) >= 1 && !!document.querySelector("#up-chart path.rate") && !!document.querySelector("#up-chart path.limit")`)
+	waitText(t, ctx, "#up-chart-caption", "limit up to 256 KiB/s")
 	screenshot(t, ctx, shots, "desktop-uploads", 1280, 800)
 
 	run(t, ctx, "pause", chromedp.Click("#pause"))
@@ -260,11 +279,59 @@ func TestBrowser_ConsoleLive(t *testing.T) {
 		chromedp.SendKeys("#bandwidth", "fast"),
 		chromedp.Click(`#bandwidth-form button[type="submit"]`))
 	waitText(t, ctx, "#up-error", "fast")
+	const timetable = "Mon-Sun 00:00-12:00 2MiB/s, otherwise 1MiB/s"
+	run(t, ctx, "set a timetable",
+		chromedp.Evaluate(`document.querySelector("#bandwidth").value = ""`, nil),
+		chromedp.SendKeys("#bandwidth", timetable),
+		chromedp.Click(`#bandwidth-form button[type="submit"]`))
+	waitText(t, ctx, "#up-limit", "MiB/s")
+	if st, err := api.Status(pctx); err != nil || st.Replication.Bandwidth != timetable || (st.Replication.Limit != 1<<20 && st.Replication.Limit != 2<<20) {
+		t.Fatalf("after the console's timetable the admin API says %+v (%v)", st.Replication, err)
+	}
 
 	// The upload finishes, live.
 	waitText(t, ctx, "#active-empty", "Nothing is uploading")
 	run(t, ctx, "open Overview", chromedp.Click(`a[data-page="overview"]`), chromedp.WaitVisible("#overview"))
 	waitText(t, ctx, "#ov-uploaded", "1 object, 3.0 MiB")
+	// Offsite now: the alert resolves, live.
+	waitJS(t, ctx, `document.querySelectorAll("#alerts li").length === 0`)
+
+	// A blob damaged before its upload: the job is quarantined; once the
+	// bytes are right again, Release uploads it.
+	if err := api.Pause(pctx); err != nil {
+		t.Fatal(err)
+	}
+	tax := bytes.Repeat([]byte("a tax return, page after page "), 4000)
+	if _, err := s3c.PutObject(pctx, &s3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String("tax.pdf"), Body: bytes.NewReader(tax)}); err != nil {
+		t.Fatal(err)
+	}
+	flipBlobByte(t, d.dataDir, tax)
+	if err := api.Resume(pctx); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "open Uploads", chromedp.Click(`a[data-page="uploads"]`), chromedp.WaitVisible("#uploads"))
+	waitText(t, ctx, "#failing", "quarantined")
+	waitText(t, ctx, "#failing button.retry", "Release")
+	screenshot(t, ctx, shots, "desktop-uploads-quarantined", 1280, 800)
+	flipBlobByte(t, d.dataDir, tax)
+	var sideways bool
+	run(t, ctx, "measure", chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth`, &sideways))
+	if sideways {
+		t.Error("the Uploads page with a quarantined job scrolls sideways")
+	}
+	run(t, ctx, "release", chromedp.Click("#failing button.retry"))
+	waitJS(t, ctx, `!document.querySelector("#failing-empty").hidden`)
+	for deadline := time.Now().Add(browserWait); ; time.Sleep(100 * time.Millisecond) {
+		st, err := api.Status(pctx)
+		if err == nil && st.Totals.Quarantined == 0 && st.Offsite.PendingObjects == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after Release the admin API says %+v (%v)", st.Totals, err)
+		}
+	}
+	run(t, ctx, "open Overview", chromedp.Click(`a[data-page="overview"]`), chromedp.WaitVisible("#overview"))
+	waitText(t, ctx, "#ov-uploaded", "2 objects")
 
 	// Phone size.
 	screenshot(t, ctx, shots, "phone-overview", 390, 844)
@@ -277,4 +344,21 @@ func TestBrowser_ConsoleLive(t *testing.T) {
 	}
 
 	run(t, ctx, "sign out", chromedp.Click("#logout"), chromedp.WaitVisible("#login-form"))
+}
+
+// flipBlobByte flips one byte in the middle of the blob that holds body (an
+// object above s3.inline_max, stored as a blob of its own); twice restores it.
+func flipBlobByte(t *testing.T, dataDir string, body []byte) {
+	t.Helper()
+	sum := sha256.Sum256(body)
+	h := hex.EncodeToString(sum[:])
+	path := filepath.Join(dataDir, "store", "blobs", h[:2], h[2:4], h)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the blob of a %d-byte body: %v", len(body), err)
+	}
+	b[len(b)/2] ^= 0x20
+	if err := os.WriteFile(path, b, 0o444); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -31,6 +31,9 @@
 //	POST /api/v1/replication/pause       (CSRF)
 //	POST /api/v1/replication/resume      (CSRF)
 //	PUT  /api/v1/replication/bandwidth   {"bandwidth": "300KiB/s"} (CSRF)
+//	POST /api/v1/replication/retry       {"job": ID} (CSRF): retry now, or release a quarantined job
+//	GET  /api/v1/replication/history     -> admin.RateHistory: per-minute upload rates and limits, last 24 h
+//	POST /api/v1/alerts/test             (CSRF) -> admin.AlertTest
 //	GET  /api/v1/buckets                 -> admin.BucketList
 //	POST /api/v1/buckets                 {"name"} (CSRF)
 //	GET  /api/v1/objects?bucket=&prefix=&after=&limit= -> admin.Listing

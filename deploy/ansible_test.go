@@ -212,7 +212,8 @@ func assertInstalledFiles(t *testing.T, root, version string) {
 	unit := read("etc/systemd/system/ipas.service")
 	for _, want := range []string{"Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict",
 		"ReadWritePaths=/var/lib/ipas /srv/ipas-drop\n", "LimitNOFILE=65536",
-		"Type=notify\n", "WatchdogSec=60s\n", "ExecReload=/bin/kill -HUP $MAINPID\n"} {
+		"Type=notify\n", "WatchdogSec=60s\n", "ExecReload=/bin/kill -HUP $MAINPID\n",
+		"CapabilityBoundingSet=CAP_LEASE\n", "AmbientCapabilities=CAP_LEASE\n"} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("the unit lacks %q:\n%s", want, unit)
 		}

@@ -17,6 +17,7 @@ var errMalformedXML = s3err.ErrMalformedXML
 // createBucketConfiguration is the optional body of CreateBucket.
 type createBucketConfiguration struct {
 	LocationConstraint string `xml:"LocationConstraint"`
+	Tags               []tag  `xml:"Tags>Tag"`
 }
 
 func (s *Server) createBucket(w *responseWriter, r *request) error {
@@ -27,17 +28,26 @@ func (s *Server) createBucket(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
+	var c createBucketConfiguration
 	if len(raw) > 0 {
-		var c createBucketConfiguration
 		if err := decodeXML(raw, &c); err != nil {
 			return err
 		}
 		if !s.validLocation(c.LocationConstraint) {
 			return s3err.ErrInvalidLocationConstraint
 		}
+		if err := checkTags(c.Tags, maxBucketTags, errBucketTagLimit); err != nil {
+			return err
+		}
 	}
 	if err := s.idx.CreateBucket(r.Context(), r.bucket, s.now()); err != nil {
 		return err
+	}
+	if len(c.Tags) > 0 && s.settings != nil {
+		t, _ := xml.Marshal(tagging{Xmlns: s3Namespace, TagSet: c.Tags})
+		if err := s.settings.SetBucketSetting(r.Context(), r.bucket, queue.SettingTagging, string(t)); err != nil {
+			return err
+		}
 	}
 	w.Header().Set("Location", "/"+r.bucket)
 	w.WriteHeader(http.StatusOK)

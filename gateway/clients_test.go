@@ -141,6 +141,11 @@ func TestClientRclone(t *testing.T) {
 }
 
 func TestClientS3cmd(t *testing.T) {
+	t.Run("sigv4", func(t *testing.T) { testS3cmd(t, false) })
+	t.Run("sigv2", func(t *testing.T) { testS3cmd(t, true) })
+}
+
+func testS3cmd(t *testing.T, sigV2 bool) {
 	if _, err := exec.LookPath("s3cmd"); err != nil {
 		testutil.MissingTool(t, "s3cmd", "apt-get install -y s3cmd")
 	}
@@ -149,7 +154,8 @@ func TestClientS3cmd(t *testing.T) {
 	host := strings.TrimPrefix(g.URL, "http://")
 	conf := filepath.Join(dir, "s3cfg")
 	os.WriteFile(conf, []byte("[default]\naccess_key = "+testAccessKey+"\nsecret_key = "+testSecret+"\nhost_base = "+host+
-		"\nhost_bucket = "+host+"\nuse_https = False\nsignature_v2 = False\nbucket_location = us-east-1\n"), 0o600)
+		"\nhost_bucket = "+host+"\nuse_https = False\nsignature_v2 = "+map[bool]string{false: "False", true: "True"}[sigV2]+
+		"\nbucket_location = us-east-1\n"), 0o600)
 	s3 := func(args ...string) string { return run(t, nil, "s3cmd", append([]string{"-c", conf}, args...)...) }
 	s3("mb", "s3://s3c")
 	s3("put", "--recursive", filepath.Join(dir, "src")+"/", "s3://s3c/backup/")

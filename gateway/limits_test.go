@@ -33,9 +33,8 @@ func TestUnsupportedSubresources(t *testing.T) {
 	put(t, c, "sub", "k", []byte("precious"))
 	body := []byte("<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>")
 	for _, tc := range []struct{ method, path string }{
-		{"PUT", "/sub/k?tagging"}, {"GET", "/sub/k?tagging"}, {"DELETE", "/sub/k?tagging"},
 		{"PUT", "/sub/k?acl"}, {"PUT", "/sub?acl"}, {"PUT", "/sub?policy"}, {"GET", "/sub?policy"},
-		{"PUT", "/sub?cors"}, {"GET", "/sub?cors"}, {"PUT", "/sub?lifecycle"}, {"PUT", "/sub?versioning"},
+		{"PUT", "/sub/k?cors"}, {"GET", "/sub/k?cors"}, {"PUT", "/sub?lifecycle"}, {"PUT", "/sub?versioning"},
 		{"PUT", "/sub?encryption"}, {"GET", "/sub?versions"}, {"PUT", "/sub/k?retention"}, {"POST", "/sub/k?restore"},
 		{"GET", "/sub/k?versionId=abc"},
 	} {

@@ -27,8 +27,8 @@ type listBucketResult struct {
 	Prefix                *string                 `xml:"Prefix,omitempty"`
 	Marker                *string                 `xml:"Marker,omitempty"`
 	NextMarker            string                  `xml:"NextMarker,omitempty"`
-	StartAfter            string                  `xml:"StartAfter,omitempty"`
-	ContinuationToken     string                  `xml:"ContinuationToken,omitempty"`
+	StartAfter            *string                 `xml:"StartAfter,omitempty"`
+	ContinuationToken     *string                 `xml:"ContinuationToken,omitempty"`
 	NextContinuationToken string                  `xml:"NextContinuationToken,omitempty"`
 	KeyCount              *int                    `xml:"KeyCount,omitempty"`
 	MaxKeys               int                     `xml:"MaxKeys"`
@@ -126,6 +126,11 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 	cursor := ""
 	if v2 {
 		cursor = q.Get("start-after")
+		if q.Has("continuation-token") {
+			// Echoed even when empty, as S3 does; an empty one lists from the start.
+			tok := q.Get("continuation-token")
+			out.ContinuationToken = &tok
+		}
 		if tok := q.Get("continuation-token"); tok != "" {
 			after, err := decodeContinuation(tok)
 			if err != nil {
@@ -136,7 +141,6 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 			}
 			// A start-after past the token still counts, as in S3.
 			cursor = max(cursor, after)
-			out.ContinuationToken = tok
 		}
 	} else {
 		cursor = q.Get("marker")
@@ -149,16 +153,20 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 	if enc == "url" {
 		encode = urlEncodeKey
 	}
-	if prefix != "" {
-		p := encode(prefix)
-		out.Prefix = &p
-	}
+	// S3 sends Prefix (and, in v1, Marker) even when they are empty.
+	p := encode(prefix)
+	out.Prefix = &p
 	out.Delimiter = encode(delim)
 	out.IsTruncated = l.truncated
+	// v1 entries name their owner; v2 ones only with fetch-owner=true.
+	var owner *gofakes3.UserInfo
+	if !v2 || q.Get("fetch-owner") == "true" {
+		owner = &gofakes3.UserInfo{ID: r.owner(), DisplayName: r.owner()}
+	}
 	for _, o := range l.objects {
 		out.Contents = append(out.Contents, newListContent(gofakes3.Content{
 			Key: encode(o.Key), LastModified: gofakes3.NewContentTime(o.ModTime), ETag: `"` + o.ETag + `"`,
-			Size: o.Size, StorageClass: gofakes3.StorageClass(s.objectStorageClass(o)),
+			Size: o.Size, StorageClass: gofakes3.StorageClass(s.objectStorageClass(o)), Owner: owner,
 		}, o))
 	}
 	for _, p := range l.prefixes {
@@ -167,16 +175,17 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 	if v2 {
 		n := len(l.objects) + len(l.prefixes)
 		out.KeyCount = &n
-		out.StartAfter = encode(q.Get("start-after"))
+		if q.Has("start-after") {
+			sa := encode(q.Get("start-after"))
+			out.StartAfter = &sa
+		}
 		if l.truncated {
 			out.NextContinuationToken = encodeContinuation(l.last)
 			s.tokens.add(r.bucket, out.NextContinuationToken)
 		}
 	} else {
-		if cursor != "" {
-			m := encode(cursor)
-			out.Marker = &m
-		}
+		m := encode(cursor)
+		out.Marker = &m
 		if l.truncated {
 			out.NextMarker = encode(l.last)
 		}
@@ -184,8 +193,10 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 	return writeListing(w, &out)
 }
 
-// urlEncodeKey encodes a key the way S3 does for encoding-type=url: form encoding,
-// with '/' kept readable.
+// urlEncodeKey encodes a key the way S3 does for encoding-type=url: every byte
+// but the unreserved ones and '/' percent-encoded, a space as %20.
 func urlEncodeKey(v string) string {
-	return strings.ReplaceAll(url.QueryEscape(v), "%2F", "/")
+	return keyEncoder.Replace(url.QueryEscape(v))
 }
+
+var keyEncoder = strings.NewReplacer("+", "%20", "%2F", "/")

@@ -14,11 +14,12 @@ import (
 const websiteRedirectHeader = "X-Amz-Website-Redirect-Location"
 
 // taggingKey keeps an object's tag set in its metadata, URL-encoded as the
-// x-amz-tagging header carries it. GET and HEAD report only the tag count: the
-// ?tagging subresource is not implemented.
+// x-amz-tagging header carries it. GET and HEAD report only the tag count;
+// ?tagging reads and replaces the set (objecttagging.go).
 const taggingKey = "X-Amz-Tagging"
 
-var errInvalidTagging = s3err.ErrInvalidArgument.WithMessage("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
+var errInvalidTagging = s3err.ErrInvalidArgument.WithMessage("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.").WithElements(
+	s3err.Element{Name: s3err.ElementArgumentName, Value: "x-amz-tagging"}, s3err.Element{Name: s3err.ElementArgumentValue, Value: ""})
 
 // checkRedirect validates x-amz-website-redirect-location as S3 does.
 func checkRedirect(v string) error {
@@ -28,24 +29,46 @@ func checkRedirect(v string) error {
 	return s3err.ErrInvalidRedirectLocation
 }
 
-// setTagging stores the x-amz-tagging header of h in meta, if it is a valid tag set.
+// setTagging stores the x-amz-tagging header of h in meta, if it is a valid tag
+// set, in the form that ?tagging reads back.
 func setTagging(meta map[string]string, h http.Header) error {
+	delete(meta, taggingKey)
 	v := h.Get("X-Amz-Tagging")
 	if v == "" {
-		delete(meta, taggingKey)
 		return nil
 	}
-	q, err := url.ParseQuery(v)
+	tags, err := parseTaggingHeader(v)
 	if err != nil {
-		return errInvalidTagging
+		return err
 	}
-	for _, vs := range q {
-		if len(vs) > 1 {
-			return errInvalidTagging
-		}
+	if err := checkTags(tags, maxObjectTags, errObjectTagLimit); err != nil {
+		return err
 	}
-	meta[taggingKey] = v
+	if len(tags) > 0 {
+		meta[taggingKey] = encodeTags(tags)
+	}
 	return nil
+}
+
+// parseTaggingHeader reads x-amz-tagging: URL-encoded key=value pairs joined
+// by '&', a value optional, no key empty or twice.
+func parseTaggingHeader(v string) ([]tag, error) {
+	var tags []tag
+	seen := map[string]bool{}
+	for _, kv := range strings.Split(v, "&") {
+		if kv == "" {
+			continue
+		}
+		rawKey, rawValue, _ := strings.Cut(kv, "=")
+		k, err1 := url.QueryUnescape(rawKey)
+		val, err2 := url.QueryUnescape(rawValue)
+		if err1 != nil || err2 != nil || k == "" || seen[k] {
+			return nil, errInvalidTagging
+		}
+		seen[k] = true
+		tags = append(tags, tag{Key: k, Value: val})
+	}
+	return tags, nil
 }
 
 // tagCount is the number of tags in a stored tag set.

@@ -44,6 +44,12 @@ func (s *Server) Operation(r *http.Request) string {
 			return "CreateMultipartUpload"
 		}
 		return OperationOther
+	case q.Has("tagging") && key != "":
+		return bucketConfigOperation(m, "", "ObjectTagging")
+	case q.Has("cors") || q.Has("tagging"):
+		return bucketConfigOperation(m, key, pick(q.Has("cors"), "BucketCors", "BucketTagging"))
+	case m == http.MethodOptions:
+		return "PreflightOPTIONS"
 	case key == "":
 		return bucketOperation(r, q.Has("location"), q.Has("versioning"), q.Has("delete"), q.Get("list-type") == "2")
 	}
@@ -79,6 +85,8 @@ func bucketOperation(r *http.Request, location, versioning, del, v2 bool) string
 		return "CreateBucket"
 	case http.MethodDelete:
 		return "DeleteBucket"
+	case http.MethodPost:
+		return pick(r.URL.RawQuery == "", "PostObject")
 	}
 	return OperationOther
 }
@@ -91,6 +99,23 @@ func pick(cond bool, names ...string) string {
 		return names[0]
 	case len(names) > 1:
 		return names[1]
+	}
+	return OperationOther
+}
+
+// bucketConfigOperation names the Put, Get or Delete of a configuration
+// (BucketCors, BucketTagging, ObjectTagging).
+func bucketConfigOperation(method, key, config string) string {
+	if key != "" {
+		return OperationOther
+	}
+	switch method {
+	case http.MethodPut:
+		return "Put" + config
+	case http.MethodGet:
+		return "Get" + config
+	case http.MethodDelete:
+		return "Delete" + config
 	}
 	return OperationOther
 }

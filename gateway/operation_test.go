@@ -37,7 +37,9 @@ func TestOperation(t *testing.T) {
 		{"PUT", "/photos/a.jpg", "", "", "PutObject"},
 		{"PUT", "/photos/a.jpg", "/photos/b", "", "CopyObject"},
 		{"DELETE", "/photos/a.jpg", "", "", "DeleteObject"},
-		{"PUT", "/photos/a.jpg?tagging", "", "", OperationOther},
+		{"PUT", "/photos/a.jpg?tagging", "", "", "PutObjectTagging"}, {"GET", "/photos?tagging", "", "", "GetBucketTagging"},
+		{"OPTIONS", "/photos/a.jpg", "", "", "PreflightOPTIONS"}, {"DELETE", "/photos?cors", "", "", "DeleteBucketCors"},
+		{"POST", "/photos", "", "", "PostObject"}, {"PUT", "/photos/a.jpg?cors", "", "", OperationOther},
 		{"PATCH", "/photos/a.jpg", "", "", OperationOther},
 		// Virtual-host style: the bucket is in the Host.
 		{"PUT", "/a.jpg", "", "photos.s3.home.arpa", "PutObject"},

@@ -9,17 +9,18 @@ import (
 	"syscall"
 
 	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/queue"
 )
 
 // unsupported lists the subresources the gateway does not implement. A request naming
 // one gets 501 NotImplemented before any handler runs, so that, for example, a PUT
 // ?tagging can never be taken for a PutObject and replace the object's data.
 var unsupported = []string{
-	"accelerate", "analytics", "cors", "encryption", "intelligent-tiering",
+	"accelerate", "analytics", "encryption", "intelligent-tiering",
 	"inventory", "legal-hold", "lifecycle", "logging", "metadataConfiguration", "metrics",
 	"notification", "object-lock", "ownershipControls", "policy", "policyStatus",
 	"publicAccessBlock", "replication", "requestPayment", "restore", "retention",
-	"select", "select-type", "session", "tagging", "torrent", "versions", "website",
+	"select", "select-type", "session", "torrent", "versions", "website",
 	"renameObject",
 }
 
@@ -56,7 +57,9 @@ func (s *Server) route(w *responseWriter, r *request) error {
 	}
 	for _, sub := range unsupported {
 		if q.Has(sub) {
-			return s3err.ErrNotImplemented.WithMessage("The ?" + sub + " subresource is not implemented by this gateway.")
+			// S3's own words for what it does not implement; the log names the subresource.
+			r.log.Debug().Str("subresource", sub).Msg("subresource not implemented")
+			return s3err.ErrNotImplemented
 		}
 	}
 	if err := s.checkExpectedOwner(r); err != nil {
@@ -88,6 +91,18 @@ func (s *Server) route(w *responseWriter, r *request) error {
 			return s.createUpload(w, r)
 		}
 		return s3err.ErrMethodNotAllowed
+	}
+	if q.Has("tagging") {
+		if r.key != "" {
+			return s.routeObjectTagging(w, r)
+		}
+		return s.routeBucketConfig(w, r, queue.SettingTagging, s.putBucketTagging, s.getBucketTagging)
+	}
+	if q.Has("cors") {
+		if r.key != "" {
+			return s3err.ErrNotImplemented // CORS is a bucket's, never an object's data
+		}
+		return s.routeBucketConfig(w, r, queue.SettingCORS, s.putBucketCors, s.getBucketCors)
 	}
 	if r.key == "" {
 		return s.routeBucket(w, r, q.Has("location"), q.Has("versioning"), q.Has("delete"))
@@ -132,10 +147,15 @@ func (s *Server) routeBucket(w *responseWriter, r *request, location, versioning
 		return s.createBucket(w, r)
 	case http.MethodDelete:
 		return s.deleteBucket(w, r)
-	case http.MethodPost:
-		return s3err.ErrNotImplemented.WithMessage("Browser POST uploads are not implemented by this gateway.")
 	}
 	return s3err.ErrMethodNotAllowed
+}
+
+// isPostObject reports whether r is a browser form upload: a POST to a bucket
+// with no sub-resource and no Authorization, which the form itself carries.
+func isPostObject(r *request) bool {
+	return r.Method == http.MethodPost && r.bucket != "" && r.key == "" && r.URL.RawQuery == "" &&
+		r.Header.Get("Authorization") == ""
 }
 
 func (s *Server) routeUpload(w *responseWriter, r *request, uploadID string) error {

@@ -19,7 +19,10 @@ func TestListingMarkers(t *testing.T) {
 		put(t, c, "mark", k, []byte(k))
 	}
 	v1, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String("mark"), MaxKeys: aws.Int32(2)})
-	if err != nil || v1.Marker != nil || v1.Prefix != nil || aws.ToString(v1.NextMarker) != "baz" || !aws.ToBool(v1.IsTruncated) {
+	// Prefix and Marker are sent empty, as S3 does; v1 entries name their owner.
+	if err != nil || v1.Marker == nil || *v1.Marker != "" || v1.Prefix == nil || *v1.Prefix != "" ||
+		aws.ToString(v1.NextMarker) != "baz" || !aws.ToBool(v1.IsTruncated) ||
+		v1.Contents[0].Owner == nil || aws.ToString(v1.Contents[0].Owner.ID) != testAccessKey {
 		t.Fatalf("v1 first page: %v marker %v prefix %v next %v", err, v1.Marker, v1.Prefix, v1.NextMarker)
 	}
 	v1, err = c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String("mark"), Marker: v1.NextMarker})
@@ -27,8 +30,16 @@ func TestListingMarkers(t *testing.T) {
 		t.Fatalf("v1 second page: %v %+v", err, v1)
 	}
 	v2, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("mark"), MaxKeys: aws.Int32(1)})
-	if err != nil || v2.Prefix != nil || aws.ToString(v2.NextContinuationToken) != "bar" {
+	if err != nil || v2.Prefix == nil || *v2.Prefix != "" || aws.ToString(v2.NextContinuationToken) != "bar" ||
+		v2.ContinuationToken != nil || v2.StartAfter != nil || v2.Contents[0].Owner != nil {
 		t.Fatalf("v2 first page: %v prefix %v token %v", err, v2.Prefix, v2.NextContinuationToken)
+	}
+	// An empty continuation token lists from the start and is echoed; fetch-owner names the owner.
+	v2, err = c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("mark"), ContinuationToken: aws.String(""),
+		FetchOwner: aws.Bool(true)})
+	if err != nil || v2.ContinuationToken == nil || *v2.ContinuationToken != "" || len(v2.Contents) != 4 ||
+		v2.Contents[0].Owner == nil || aws.ToString(v2.Contents[0].Owner.ID) != testAccessKey {
+		t.Fatalf("v2 with an empty token and fetch-owner: %v %+v", err, v2)
 	}
 	// start-after past the token wins.
 	v2, err = c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("mark"), ContinuationToken: v2.NextContinuationToken,
@@ -184,4 +195,18 @@ func TestListUploadsMarkers(t *testing.T) {
 	}
 	_, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("lus"), MaxUploads: aws.Int32(-3)})
 	wantErr(t, err, "InvalidArgument", "Argument -3 must be an integer between 0 and 2147483647")
+}
+
+// TestListingURLEncoding: encoding-type=url writes a space as %20, as S3 does.
+func TestListingURLEncoding(t *testing.T) {
+	g := newGateway(t)
+	c := g.client()
+	mustBucket(t, c, "enc")
+	put(t, c, "enc", "dir one/my photo+1.jpg", []byte("x"))
+	out, err := c.ListObjectsV2(ctxT(t), &s3.ListObjectsV2Input{Bucket: aws.String("enc"), EncodingType: types.EncodingTypeUrl,
+		Prefix: aws.String("dir one/")})
+	if err != nil || len(out.Contents) != 1 || aws.ToString(out.Contents[0].Key) != "dir%20one/my%20photo%2B1.jpg" ||
+		aws.ToString(out.Prefix) != "dir%20one/" {
+		t.Fatalf("url-encoded listing: %v %+v", err, out)
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway/s3err"
+	"github.com/ipas/ipas/gateway/sigv2"
 	"github.com/ipas/ipas/gateway/sigv4"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/store"
@@ -71,8 +72,12 @@ type Server struct {
 	objects  Objects
 	log      zerolog.Logger
 	verifier *sigv4.Verifier
-	now      func() time.Time
-	uploads  uploadIndex // nil: idx cannot journal multipart uploads
+	// verifierV2 checks SigV2 signatures, with the same keys and skew.
+	verifierV2 *sigv2.Verifier
+	now        func() time.Time
+	uploads    uploadIndex // nil: idx cannot journal multipart uploads
+	// settings keeps buckets' configurations (CORS); nil: idx cannot.
+	settings bucketSettings
 	// partHashes hashes multipart uploads' parts ahead of Complete.
 	partHashes uploadHashes
 	// tokens are the ListObjectsV2 continuation tokens handed out lately.
@@ -100,9 +105,12 @@ func New(cfg Config, idx Index, objects Objects, log zerolog.Logger) *Server {
 	if cfg.RequireRegion {
 		v.Region = cfg.Region
 	}
+	v2 := sigv2.NewVerifier(cfg.Credentials)
+	v2.MaxSkew = cfg.MaxClockSkew
 	s := &Server{cfg: cfg, idx: idx, objects: objects, log: log.With().Str("component", "gateway").Logger(),
-		verifier: v, now: time.Now}
+		verifier: v, verifierV2: v2, now: time.Now}
 	s.initMultipart()
+	s.settings, _ = idx.(bucketSettings)
 	return s
 }
 
@@ -159,7 +167,23 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		rw.WriteHeader(http.StatusContinue)
 	}
 	req.bucket, req.key = s.splitPath(r)
-	auth, err := s.verifier.Verify(r)
+	if r.Method == http.MethodOptions {
+		if err := s.preflight(w, req); err != nil {
+			s.fail(w, req, err)
+		}
+		return
+	}
+	if err := s.applyCORS(w, req); err != nil {
+		s.fail(w, req, err)
+		return
+	}
+	if isPostObject(req) {
+		if err := s.postObject(w, req); err != nil {
+			s.fail(w, req, err)
+		}
+		return
+	}
+	auth, err := s.authenticate(req)
 	if err != nil {
 		s.fail(w, req, err)
 		return
@@ -188,8 +212,19 @@ func (s *Server) fail(w *responseWriter, r *request, err error) {
 		s3err.WriteError(w, r.Request, detailed)
 		return
 	}
+	if bucketErrors[apiErr.Code] && r.bucket != "" {
+		s3err.WriteError(w, r.Request, apiErr.WithElements(s3err.Element{Name: elementBucketName, Value: r.bucket}))
+		return
+	}
 	s3err.WriteError(w, r.Request, apiErr)
 }
+
+// bucketErrors are the errors about a bucket that S3 sends with its name.
+var bucketErrors = map[string]bool{"NoSuchBucket": true, "BucketNotEmpty": true, "BucketAlreadyOwnedByYou": true,
+	"NoSuchCORSConfiguration": true}
+
+// elementBucketName names the bucket of a bucket error.
+const elementBucketName = "BucketName"
 
 // toAPIError maps the errors of store, queue and the network onto S3 errors.
 func toAPIError(err error) *s3err.APIError {
@@ -197,7 +232,7 @@ func toAPIError(err error) *s3err.APIError {
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr
-	case errors.Is(err, store.ErrNoSpace), isNoSpace(err):
+	case errors.Is(err, store.ErrNoSpace), errors.Is(err, queue.ErrNoSpace), isNoSpace(err):
 		return s3err.ErrInsufficientStorage
 	case errors.Is(err, queue.ErrNoSuchBucket):
 		return s3err.ErrNoSuchBucket
@@ -217,15 +252,15 @@ func toAPIError(err error) *s3err.APIError {
 	return s3err.ErrInternalError
 }
 
-// redactQuery keeps presign signatures and credentials out of logs.
+// redactQuery keeps presign signatures (SigV4 and SigV2) and credentials out of logs.
 func redactQuery(q string) string {
-	if !strings.Contains(q, "X-Amz-Signature") && !strings.Contains(q, "X-Amz-Credential") {
+	if !strings.Contains(q, "Signature") && !strings.Contains(q, "X-Amz-Credential") {
 		return q
 	}
 	parts := strings.Split(q, "&")
 	for i, p := range parts {
 		if strings.HasPrefix(p, "X-Amz-Signature=") || strings.HasPrefix(p, "X-Amz-Credential=") ||
-			strings.HasPrefix(p, "X-Amz-Security-Token=") {
+			strings.HasPrefix(p, "X-Amz-Security-Token=") || strings.HasPrefix(p, "Signature=") {
 			k, _, _ := strings.Cut(p, "=")
 			parts[i] = k + "=REDACTED"
 		}

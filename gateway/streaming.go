@@ -15,7 +15,7 @@ func checkStreaming(r *request, q url.Values) error {
 	if _, streaming := awschunked.ModeOf(r.Header.Get("X-Amz-Content-Sha256")); !streaming {
 		return nil
 	}
-	if r.Method != http.MethodPut || r.bucket == "" || r.key == "" || q.Has("acl") {
+	if r.Method != http.MethodPut || r.bucket == "" || r.key == "" || q.Has("acl") || q.Has("tagging") || q.Has("cors") {
 		return s3err.ErrStreamingNotAllowed
 	}
 	for _, sub := range unsupported {

@@ -55,13 +55,12 @@ func (l *listBucketResult) markRefs() bool {
 		*p, m = markRefs(*p)
 		marked = marked || m
 	}
-	if l.Prefix != nil {
-		mark(l.Prefix)
+	for _, p := range []*string{l.Prefix, l.Marker, l.StartAfter, l.ContinuationToken} {
+		if p != nil {
+			mark(p)
+		}
 	}
-	if l.Marker != nil {
-		mark(l.Marker)
-	}
-	for _, p := range []*string{&l.NextMarker, &l.StartAfter, &l.ContinuationToken, &l.NextContinuationToken, &l.Delimiter} {
+	for _, p := range []*string{&l.NextMarker, &l.NextContinuationToken, &l.Delimiter} {
 		mark(p)
 	}
 	for i := range l.Contents {

@@ -129,7 +129,7 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.uploadAbort(c.ID)
 	case opUploadComplete:
 		return a.uploadComplete(c)
-	case opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset:
+	case opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opJobRetry:
 		return a.jobUpdate(c)
 	case opRemoteSet:
 		return nil, a.remoteSet(c)
@@ -137,6 +137,8 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.objectRequeue(c)
 	case opReplicaFound:
 		return a.replicaFound(c)
+	case opBucketSet:
+		return a.bucketSet(c)
 	}
 	return nil, fmt.Errorf("%s: not implemented", c.Op)
 }

@@ -51,6 +51,10 @@ func randomCommands(seed uint64, count int) []command {
 		switch p := r.IntN(100); {
 		case p < 5 && r.IntN(6) == 0:
 			cmds = append(cmds, command{Op: opRemoteSet, Time: at, Remote: RemoteIdentity{Endpoint: "http://r", Bucket: bucket}})
+		case p < 5 && r.IntN(4) == 0:
+			value := []string{"", "<CORSConfiguration/>"}[r.IntN(2)]
+			cmds = append(cmds, command{Op: opBucketSet, Time: at, Bucket: bucket,
+				Setting: BucketSetting{Name: SettingCORS, Value: value}})
 		case p < 5:
 			cmds = append(cmds, command{Op: opBucketCreate, Time: at, Bucket: bucket})
 		case p < 7:
@@ -112,7 +116,7 @@ func randomCommands(seed uint64, count int) []command {
 			cmds = append(cmds, c)
 		case job != "":
 			c := command{Time: at, ID: job, UploadID: fmt.Sprintf("r%d", r.IntN(2))}
-			switch r.IntN(5) {
+			switch r.IntN(6) {
 			case 0:
 				c.Op, c.PartSize = opJobStarted, 8<<20
 			case 1:
@@ -123,6 +127,8 @@ func randomCommands(seed uint64, count int) []command {
 				c.Op, c.Text = opJobQuarantined, "poison"
 			case 4:
 				c.Op = opJobReset
+			case 5:
+				c.Op = opJobRetry
 			}
 			cmds = append(cmds, c)
 		}

@@ -28,9 +28,11 @@ const (
 	opRemoteSet      cmdOp = 15
 	opObjectRequeue  cmdOp = 16 // requeue.go
 	opReplicaFound   cmdOp = 17 // requeue.go
+	opJobRetry       cmdOp = 18 // jobs.go: an operator's retry or release
+	opBucketSet      cmdOp = 19 // bucketsettings.go
 
 	// opLast is the newest op this version knows.
-	opLast = opReplicaFound
+	opLast = opBucketSet
 )
 
 var opNames = [...]string{
@@ -39,7 +41,8 @@ var opNames = [...]string{
 	opUploadPart: "UploadPart", opUploadAbort: "UploadAbort", opUploadComplete: "UploadComplete",
 	opJobStarted: "JobStarted", opJobPartDone: "JobPartDone", opJobFailed: "JobFailed",
 	opJobQuarantined: "JobQuarantined", opJobReset: "JobReset", opRemoteSet: "RemoteSet",
-	opObjectRequeue: "ObjectRequeue", opReplicaFound: "ReplicaFound",
+	opObjectRequeue: "ObjectRequeue", opReplicaFound: "ReplicaFound", opJobRetry: "JobRetry",
+	opBucketSet: "BucketSet",
 }
 
 func (o cmdOp) String() string {
@@ -85,6 +88,9 @@ type command struct {
 	// Cond is the precondition of an ObjectPut or UploadComplete, checked
 	// when it is applied. Absent in entries written before it existed.
 	Cond Condition
+	// Setting is the bucket setting to store (BucketSet; an empty Value
+	// removes it).
+	Setting BucketSetting
 
 	// objectRaw is the ObjectPut's encoded object as it came out of the log.
 	// It is exactly the stored record, so apply stores it as is; decoding
@@ -113,6 +119,8 @@ const (
 	cmdTagRemote = 17 // nested RemoteIdentity
 	cmdTagIfNone = 18 // 1: Cond.IfNoneMatch
 	cmdTagIfETag = 19 // repeated: Cond.IfMatch
+	cmdTagSetNam = 20 // Setting.Name
+	cmdTagSetVal = 21 // Setting.Value
 )
 
 // entryFormat is the first byte of every raft entry this package writes;
@@ -175,6 +183,8 @@ func (c *command) encode() []byte {
 	for _, etag := range c.Cond.IfMatch {
 		e.str(cmdTagIfETag, etag)
 	}
+	e.str(cmdTagSetNam, c.Setting.Name)
+	e.str(cmdTagSetVal, c.Setting.Value)
 	e.str(cmdTagUpID, c.UploadID)
 	e.int(cmdTagPartSz, c.PartSize)
 	e.str(cmdTagText, c.Text)
@@ -239,6 +249,10 @@ func decodeCommand(b []byte, c *command) error {
 			c.Cond.IfNoneMatch = d.uint() == 1
 		case cmdTagIfETag:
 			c.Cond.IfMatch = append(c.Cond.IfMatch, d.str())
+		case cmdTagSetNam:
+			c.Setting.Name = d.str()
+		case cmdTagSetVal:
+			c.Setting.Value = d.str()
 		}
 	}
 	if d.err != nil {
@@ -279,4 +293,16 @@ func splitEntry(entry []byte, fn func(cmd []byte) error) error {
 		b = b[n+int(l):]
 	}
 	return nil
+}
+
+// addsData reports whether c makes the archive hold more (an object, an
+// upload, a part): on a full disk such commands are refused, while
+// deletes, aborts, completions, replication progress and buckets (a
+// record each) go on.
+func (c *command) addsData() bool {
+	switch c.Op {
+	case opObjectPut, opUploadCreate, opUploadPart:
+		return true
+	}
+	return false
 }

@@ -43,7 +43,15 @@ func zerologLevel(l hclog.Level) zerolog.Level {
 	return zerolog.InfoLevel
 }
 
+// electionAtStart is the warning raft logs when a node that never knew a
+// leader (every start, and always on a single node) holds an election:
+// the normal way a node begins, not a problem.
+const electionAtStart = "heartbeat timeout reached, starting election"
+
 func (h *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
+	if level == hclog.Warn && msg == electionAtStart && noLeaderKnown(args) {
+		level = hclog.Debug
+	}
 	ev := h.zl.WithLevel(zerologLevel(level))
 	if ev == nil {
 		return
@@ -54,6 +62,19 @@ func (h *hclogAdapter) Log(level hclog.Level, msg string, args ...any) {
 	addPairs(ev, h.implied)
 	addPairs(ev, args)
 	ev.Msg(msg)
+}
+
+// noLeaderKnown reports whether the pairs say that no leader was known
+// (last-leader-addr and last-leader-id empty or absent).
+func noLeaderKnown(kv []any) bool {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, _ := kv[i].(string); k == "last-leader-addr" || k == "last-leader-id" {
+			if v := fmt.Sprint(kv[i+1]); v != "" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // addPairs turns hclog's alternating keys and values into fields.

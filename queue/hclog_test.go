@@ -47,3 +47,17 @@ func TestHclogAdapter(t *testing.T) {
 		t.Error("standard logger output lost")
 	}
 }
+
+// TestHclogAdapter_ElectionAtStart: the election every node holds when it
+// starts without a leader is logged at debug, not as a warning; losing a
+// known leader stays a warning.
+func TestHclogAdapter_ElectionAtStart(t *testing.T) {
+	var buf bytes.Buffer
+	h := newHclog(zerolog.New(&buf).Level(zerolog.DebugLevel))
+	h.Warn("heartbeat timeout reached, starting election", "last-leader-addr", "", "last-leader-id", "")
+	h.Warn("heartbeat timeout reached, starting election", "last-leader-addr", "10.0.0.2:7000", "last-leader-id", "node-b")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"level":"debug"`) || !strings.Contains(lines[1], `"level":"warn"`) {
+		t.Errorf("levels: %q", lines)
+	}
+}

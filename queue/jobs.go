@@ -50,6 +50,14 @@ func (n *Node) JobReset(ctx context.Context, jobID string) error {
 	return n.propose(ctx, &command{Op: opJobReset, Time: time.Now(), ID: jobID})
 }
 
+// JobRetry is an operator's "try again": it releases a quarantined job and
+// lets a failing one start at once, its attempts and last error forgotten.
+// A job uploading keeps its remote upload, so the retry resumes it. Retrying
+// a job that has not failed changes nothing. ErrNoSuchJob.
+func (n *Node) JobRetry(ctx context.Context, jobID string) error {
+	return n.propose(ctx, &command{Op: opJobRetry, Time: time.Now(), ID: jobID})
+}
+
 // cutText bounds a journaled message to maxTextLen bytes of valid UTF-8.
 func cutText(s string) string {
 	if len(s) <= maxTextLen {

@@ -18,6 +18,9 @@ import (
 type proposer struct {
 	raft *raft.Raft
 	cfg  Config
+	// space returns ErrNoSpace while the disk is full: commands that add
+	// data are refused then (command.addsData).
+	space func() error
 
 	mu      sync.Mutex
 	queue   []*request
@@ -37,10 +40,11 @@ type request struct {
 	group int
 }
 
-func newProposer(r *raft.Raft, cfg Config) *proposer {
+func newProposer(r *raft.Raft, cfg Config, space func() error) *proposer {
 	p := &proposer{
 		raft:  r,
 		cfg:   cfg,
+		space: space,
 		wake:  make(chan struct{}, 1),
 		slots: make(chan struct{}, cfg.MaxInflightEntries),
 		stop:  make(chan struct{}),
@@ -73,6 +77,12 @@ func (p *proposer) proposeCmds(ctx context.Context, cmds []*command, together bo
 		if err := c.validate(); err != nil {
 			errs[i] = err
 			continue
+		}
+		if p.space != nil && c.addsData() {
+			if err := p.space(); err != nil {
+				errs[i] = err
+				continue
+			}
 		}
 		req := &request{cmd: c.encode(), done: make(chan error, 1)}
 		if len(req.cmd) > p.cfg.MaxBatchBytes {

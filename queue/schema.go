@@ -10,13 +10,14 @@ import (
 // Layout of fsm.db. Top-level bbolt buckets:
 //
 //	meta     schema version, last applied raft index, job sequence, totals
-//	buckets  bucket name -> {created}
+//	buckets  bucket name -> {created, settings}
 //	objects  one nested bbolt bucket per S3 bucket: key -> encoded Object
 //	jobs     big-endian Seq -> encoded Job (so a cursor walks oldest first)
 //	jobids   job ID -> big-endian Seq
 //	uploads  upload ID -> encoded Upload without its parts
 //	upparts  uvarint(len(ID)) ID big-endian uint32(number) -> encoded UploadPart
 //	upkeys   esc(bucket) esc(key) ID -> ID, so uploads list by key, then ID
+//	jobparts big-endian Seq big-endian uint32(number) -> encoded Part (jobparts.go)
 //
 // esc (escapeKey) keeps byte order and ends each name, so that names that
 // are prefixes of one another cannot mix.
@@ -31,11 +32,15 @@ var (
 	bktUploads = []byte("uploads")
 	bktUpParts = []byte("upparts")
 	bktUpKeys  = []byte("upkeys")
+	// bktJobParts holds put jobs' finished remote parts; added within
+	// schema 3 (older databases gain it empty, and their jobs' parts are
+	// read from the job records until they move: jobparts.go).
+	bktJobParts = []byte("jobparts")
 
 	// coreBuckets exist in every schema version, enough to recognise a
 	// database this package wrote; allBuckets are those of the current one.
 	coreBuckets = [][]byte{bktMeta, bktBuckets, bktObjects, bktJobs, bktJobIDs}
-	allBuckets  = append(coreBuckets[:len(coreBuckets):len(coreBuckets)], bktUploads, bktUpParts, bktUpKeys)
+	allBuckets  = append(coreBuckets[:len(coreBuckets):len(coreBuckets)], bktUploads, bktUpParts, bktUpKeys, bktJobParts)
 
 	keySchema  = []byte("schema")
 	keyApplied = []byte("applied")
@@ -155,11 +160,15 @@ func appliedIndex(tx *bolt.Tx) uint64 {
 	return getU64(m, keyApplied)
 }
 
-const bucketCreated = 1
+const (
+	bucketCreated  = 1
+	bucketSettings = 2 // repeated {name, value}
+)
 
 func encodeBucket(b *Bucket) []byte {
 	var e encoder
 	e.time(bucketCreated, b.Created)
+	e.strMap(bucketSettings, b.Settings)
 	return e.b
 }
 
@@ -167,8 +176,11 @@ func decodeBucket(name string, v []byte) (Bucket, error) {
 	b := Bucket{Name: name}
 	d := decoder{b: v}
 	for d.next() {
-		if d.tag == bucketCreated {
+		switch d.tag {
+		case bucketCreated:
 			b.Created = d.time()
+		case bucketSettings:
+			d.mapEntry(&b.Settings)
 		}
 	}
 	if d.err != nil {

@@ -84,6 +84,8 @@ type UploadPart struct {
 type Bucket struct {
 	Name    string
 	Created time.Time
+	// Settings are the bucket's S3 configurations by name (BucketSetting).
+	Settings map[string]string
 }
 
 // JobOp says what a replication job does to the remote.

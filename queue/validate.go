@@ -13,11 +13,11 @@ func (c *command) validate() error {
 	}
 	switch c.Op {
 	case opBucketCreate, opBucketDelete, opObjectPut, opObjectDelete, opUploadCreate, opUploadComplete,
-		opObjectRequeue, opReplicaFound:
+		opObjectRequeue, opReplicaFound, opBucketSet:
 		if c.Bucket == "" || len(c.Bucket) > maxBucketLen {
 			return bad("bucket name must be 1-%d bytes", maxBucketLen)
 		}
-		if c.Op == opBucketCreate || c.Op == opBucketDelete {
+		if c.Op == opBucketCreate || c.Op == opBucketDelete || c.Op == opBucketSet {
 			break
 		}
 		if c.Key == "" || len(c.Key) > maxKeyLen {
@@ -26,6 +26,10 @@ func (c *command) validate() error {
 	}
 	switch c.Op {
 	case opBucketCreate, opBucketDelete, opObjectPut:
+	case opBucketSet:
+		if err := validateSetting(&c.Setting, bad); err != nil {
+			return err
+		}
 	case opRemoteSet:
 		r := &c.Remote
 		if r.IsZero() {
@@ -35,7 +39,7 @@ func (c *command) validate() error {
 			return bad("remote endpoint, bucket or prefix too long")
 		}
 	case opObjectDelete, opJobDone, opUploadCreate, opUploadPart, opUploadAbort, opUploadComplete,
-		opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opObjectRequeue, opReplicaFound:
+		opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opObjectRequeue, opReplicaFound, opJobRetry:
 		if c.ID == "" || len(c.ID) > maxIDLen {
 			return bad("ID must be 1-%d bytes", maxIDLen)
 		}

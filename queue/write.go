@@ -125,7 +125,7 @@ func (c *command) target() string {
 	switch c.Op {
 	case opRemoteSet:
 		return "remote " + c.Remote.String()
-	case opJobDone, opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset:
+	case opJobDone, opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opJobRetry:
 		return "job " + c.ID
 	case opUploadPart, opUploadAbort:
 		return "upload " + c.ID

@@ -114,12 +114,13 @@ func (x *jobIndex) promote(now time.Time) time.Time {
 }
 
 // next takes the ready job to start first: the lowest priority number,
-// then the oldest, from the small lane and, when largeOK, the large one.
-func (x *jobIndex) next(largeOK bool) *indexEntry {
+// then the oldest, from the lanes that open allows (open[laneSmall],
+// open[laneLarge]).
+func (x *jobIndex) next(open [2]bool) *indexEntry {
 	best := -1
 	var be *indexEntry
 	for ln := range x.lanes {
-		if ln == laneLarge && !largeOK {
+		if !open[ln] {
 			continue
 		}
 		e := x.lanes[ln].head()

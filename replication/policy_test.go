@@ -119,7 +119,7 @@ func TestPriorities(t *testing.T) {
 	q.put("docs", "misc", randomBytes(size, 10))
 	q.put("docs", "important/a", randomBytes(size, 11))
 	cfg := testConfig()
-	cfg.Objects = 1
+	cfg.Objects, cfg.SmallObjects = 1, 1
 	cfg.Priorities = []string{"docs/important", "docs"}
 	q.run(cfg, rec.URL, replication.NewBandwidth(size, nil))
 

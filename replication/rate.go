@@ -11,6 +11,8 @@ const (
 	rateMinSpan = 5 * time.Second
 	// rateSampleEvery is the spacing of the samples kept.
 	rateSampleEvery = time.Second
+	// statusMinSpan is the shortest stretch of the rates status shows.
+	statusMinSpan = 2 * rateSampleEvery
 )
 
 // rateMeter turns a running byte count into the average rate over the last
@@ -48,13 +50,19 @@ func (m *rateMeter) trim(now time.Time) {
 // when total is the count now; 0 when the window holds no sample at least
 // rateMinSpan old (nothing sent recently).
 func (m *rateMeter) rate(now time.Time, total int64) float64 {
+	return m.rateOver(now, total, rateMinSpan)
+}
+
+// rateOver is rate with a shorter (or longer) shortest stretch: a rate of
+// what is under way, for status, rather than one to plan with.
+func (m *rateMeter) rateOver(now time.Time, total int64, minSpan time.Duration) float64 {
 	m.trim(now)
 	if len(m.samples) == 0 {
 		return 0
 	}
 	first := m.samples[0]
 	span := now.Sub(first.at)
-	if span < rateMinSpan {
+	if span < minSpan {
 		return 0
 	}
 	return float64(total-first.total) / span.Seconds()

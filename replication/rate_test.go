@@ -25,6 +25,9 @@ func TestRateMeter(t *testing.T) {
 	if r := m.rate(at(2), 200_000); r != 0 {
 		t.Fatalf("a rate over less than %s: %v", rateMinSpan, r)
 	}
+	if r := m.rateOver(at(2), 200_000, statusMinSpan); r < 99_000 || r > 101_000 {
+		t.Fatalf("status rate after %s at 100 KB/s: %v", statusMinSpan, r)
+	}
 	// The uplink stops: the rate decays, then is unknown once the window
 	// holds nothing.
 	if r := m.rate(at(240), 6_000_000); r <= 0 || r >= 30_000 {

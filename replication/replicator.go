@@ -34,7 +34,7 @@ type Replicator struct {
 	idx         *jobIndex            // this term's jobs; kept after it for Status
 	completing  []completion         // small objects sent, their jobs not yet journaled done
 	active      map[string]*progress // job ID -> progress, jobs in flight
-	large       int                  // large jobs in flight
+	inLane      [2]int               // jobs in flight per lane (laneSmall, laneLarge)
 	retryAt     map[string]time.Time // in-memory backoff, mirrors NotBefore
 	failures    map[string]int       // consecutive failures without progress
 	paused      error                // why replication is paused; nil when running
@@ -42,6 +42,7 @@ type Replicator struct {
 	totals      totals
 	contact     contact
 	sentRate    rateMeter // of totals.sentBytes
+	doneRate    rateMeter // of totals.replicatedObjects
 }
 
 type totals struct {
@@ -218,26 +219,27 @@ func (r *Replicator) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Time
 	now := r.now()
 	r.mu.Lock()
 	next := r.idx.promote(now)
-	largeSlots := max(1, r.cfg.Objects-1)
-	var start []string
-	for len(r.active) < r.cfg.Objects {
-		e := r.idx.next(r.large < largeSlots)
+	type started struct {
+		id   string
+		lane int
+	}
+	var start []started
+	for {
+		e := r.idx.next([2]bool{r.inLane[laneSmall] < r.cfg.SmallObjects, r.inLane[laneLarge] < r.cfg.Objects})
 		if e == nil {
 			break
 		}
-		if e.lane == laneLarge {
-			r.large++
-		}
+		r.inLane[e.lane]++
 		r.active[e.job.ID] = newProgress(e.job, now)
-		start = append(start, e.job.ID)
+		start = append(start, started{e.job.ID, e.lane})
 	}
 	r.mu.Unlock()
 
-	for _, id := range start {
+	for _, s := range start {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.work(ctx, id)
+			r.work(ctx, s.id, s.lane)
 		}()
 	}
 	return next
@@ -250,8 +252,8 @@ func (r *Replicator) isLarge(j Job) bool {
 // settle updates the index once a job is no longer in flight (r.mu held).
 type settle func(x *jobIndex, now time.Time)
 
-// work runs one job and records the outcome.
-func (r *Replicator) work(ctx context.Context, id string) {
+// work runs one job of lane ln and records the outcome.
+func (r *Replicator) work(ctx context.Context, id string, ln int) {
 	r.mu.Lock()
 	p, x := r.active[id], r.idx
 	r.mu.Unlock()
@@ -261,9 +263,7 @@ func (r *Replicator) work(ctx context.Context, id string) {
 		// still in r.active.
 		r.mu.Lock()
 		delete(r.active, id)
-		if r.isLarge(p.job) {
-			r.large--
-		}
+		r.inLane[ln]--
 		s(x, r.now())
 		r.mu.Unlock()
 		r.Notify()
@@ -308,6 +308,7 @@ func (r *Replicator) outcome(ctx context.Context, j Job, p *progress, err error,
 		delete(r.failures, j.ID)
 		delete(r.retryAt, j.ID)
 		r.totals.replicatedObjects++
+		r.doneRate.add(r.now(), r.totals.replicatedObjects)
 		if j.Op == OpPut {
 			r.totals.replicatedBytes += j.Size
 		}

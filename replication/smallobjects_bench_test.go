@@ -21,7 +21,8 @@ import (
 // KiB, IPAS_BENCH_OBJECTS of them, 3,000 by default) from the real raft
 // journal to versitygw on loopback. It reports objects/s and the CPU this
 // process (journal, store and replicator; versitygw is a child) spends per
-// replicated object. Run it with -benchtime 1x.
+// replicated object. IPAS_BENCH_SMALL_OBJECTS sets Config.SmallObjects. Run
+// it with -benchtime 1x.
 func BenchmarkReplicateSmallObjects(b *testing.B) {
 	n := 3000
 	if s := os.Getenv("IPAS_BENCH_OBJECTS"); s != "" {
@@ -57,6 +58,13 @@ func BenchmarkReplicateSmallObjects(b *testing.B) {
 		}
 		cfg := testConfig()
 		cfg.MultipartThreshold = replication.DefaultConfig().MultipartThreshold
+		if s := os.Getenv("IPAS_BENCH_SMALL_OBJECTS"); s != "" {
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg.SmallObjects = v
+		}
 		j := replication.QueueJournal{Node: node}
 		r, err := replication.New(cfg, j, e.store, e.newRemote(gw.Endpoint), nil, testLogger(b))
 		if err != nil {

@@ -1,23 +1,27 @@
 package replication_test
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ipas/ipas/replication/remote"
 )
 
 // recorder is a reverse proxy in front of versitygw that keeps every
-// request's method, path, query and headers, and the response status.
+// request's method, path, query and headers, and the response status, and
+// counts the connections opened to it.
 type recorder struct {
-	URL  string
-	mu   sync.Mutex
-	reqs []recorded
+	URL   string
+	conns atomic.Int64 // connections opened to the recorder
+	mu    sync.Mutex
+	reqs  []recorded
 }
 
 type recorded struct {
@@ -34,13 +38,19 @@ func startRecorder(t *testing.T, upstream string) *recorder {
 	}
 	rp := httputil.NewSingleHostReverseProxy(up)
 	rec := &recorder{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		rp.ServeHTTP(sw, r)
 		rec.mu.Lock()
 		rec.reqs = append(rec.reqs, recorded{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), sw.status})
 		rec.mu.Unlock()
 	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			rec.conns.Add(1)
+		}
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	rec.URL = srv.URL
 	return rec

@@ -25,10 +25,18 @@ type Status struct {
 	ReplicatedObjects int64 // since start
 	ReplicatedBytes   int64
 	SentBytes         int64 // body bytes handed to the network, including resent parts
-	Rate              float64
+	// Rate is the upload rate now (bytes/s): the sum of the jobs' own rates
+	// in flight, or SentBytes' rate over the last few minutes while jobs
+	// run that are too short to have one (small objects, each sent in less
+	// than a second); 0 when idle.
+	Rate float64
 	// RecentRate is SentBytes' average rate over the last few minutes
 	// (bytes/s); 0 when nothing was sent lately.
 	RecentRate float64
+	// ObjectRate is ReplicatedObjects' average rate over the last few
+	// minutes (jobs done per second), known 2 s after the first; 0 when none
+	// finished lately.
+	ObjectRate float64
 
 	// Unreachable is set when every attempt since UnreachableSince (at
 	// least Config.UnreachableAfter ago) has failed; LastError is the last
@@ -188,6 +196,7 @@ func (r *Replicator) Status() Status {
 		ReplicatedBytes:   r.totals.replicatedBytes,
 		SentBytes:         r.totals.sentBytes,
 		RecentRate:        r.sentRate.rate(now, r.totals.sentBytes),
+		ObjectRate:        r.doneRate.rateOver(now, r.totals.replicatedObjects, statusMinSpan),
 		Failing:           r.idx.failingStatus(now),
 		LastError:         r.contact.lastError,
 		LastSuccess:       r.contact.lastSuccess,
@@ -195,6 +204,7 @@ func (r *Replicator) Status() Status {
 	if since := r.contact.failingSince; !since.IsZero() && now.Sub(since) >= r.cfg.UnreachableAfter {
 		s.Unreachable, s.UnreachableSince = true, since
 	}
+	sentNow := r.sentRate.rateOver(now, r.totals.sentBytes, statusMinSpan)
 	leader := r.leader
 	if r.paused != nil {
 		s.Paused, s.PauseReason, s.PausedSince = true, r.paused.Error(), r.pausedSince
@@ -208,6 +218,9 @@ func (r *Replicator) Status() Status {
 		js := p.status(now)
 		s.Rate += js.Rate
 		s.Active = append(s.Active, js)
+	}
+	if s.Rate == 0 && len(s.Active) > 0 {
+		s.Rate = sentNow
 	}
 	s.Bandwidth = r.bw.State()
 	switch {

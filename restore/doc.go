@@ -17,7 +17,11 @@
 // checked against its SHA-256 (and a multipart object's parts against its
 // ETag) before anything names its bytes: bad bytes never reach the index. A
 // large object's verified part files become its blobs by rename
-// (store.Store.Adopt), so each byte is written to disk once.
+// (store.Store.Adopt), so each byte is written to disk once. A multipart
+// object whose parts' SHA-256 the remote index gives is fetched part by
+// part, each part's ranges in order, hashed as they arrive and written
+// with O_DIRECT where the filesystem allows it, so that each byte is
+// hashed once and never read back nor copied into the page cache.
 //
 // With Options.MetadataOnly nothing is downloaded: each object is journaled
 // with its metadata, ETag, checksums and part sizes but without its bytes

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -32,6 +33,23 @@ type fakeRemote struct {
 	objects map[string]*fakeObject
 	control map[string][]byte
 	heads   []string
+	// gets records the offset of every GET; breakGets GETs from now on
+	// end with errBroken halfway through their body.
+	gets      []int64
+	breakGets int
+}
+
+var errBroken = errors.New("connection reset by the test")
+
+// brokenBody ends with errBroken after its bytes.
+type brokenBody struct{ r io.Reader }
+
+func (b brokenBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		err = errBroken
+	}
+	return n, err
 }
 
 type fakeObject struct {
@@ -91,6 +109,11 @@ func (f *fakeRemote) Get(ctx context.Context, name string, off, length int64) (i
 	o, ok := f.objects[name]
 	if !ok {
 		return nil, "", replication.ErrNotFound
+	}
+	f.gets = append(f.gets, off)
+	if f.breakGets > 0 {
+		f.breakGets--
+		return io.NopCloser(brokenBody{bytes.NewReader(o.data[off : off+length/2])}), o.etag, nil
 	}
 	return io.NopCloser(bytes.NewReader(o.data[off : off+length])), o.etag, nil
 }

@@ -58,6 +58,7 @@ type partial struct {
 	meta   partialMeta
 	parts  []int64 // part sizes; one part for a single-part object
 	ranges []span
+	first  []int // the index of each part's first range in ranges, and len(ranges)
 	mu     sync.Mutex
 	doneF  *os.File
 	done   []bool
@@ -91,10 +92,12 @@ func openPartial(stateDir string, o *remoteindex.Object, rangeSize int64) (*part
 		p.parts = []int64{o.Size}
 	}
 	for i, size := range p.parts {
+		p.first = append(p.first, len(p.ranges))
 		for off := int64(0); off < size; off += rangeSize {
 			p.ranges = append(p.ranges, span{part: i, off: off, length: min(rangeSize, size-off)})
 		}
 	}
+	p.first = append(p.first, len(p.ranges))
 	p.done = make([]bool, len(p.ranges))
 	var old partialMeta
 	if b, err := os.ReadFile(filepath.Join(p.dir, partialMetaFile)); err != nil || json.Unmarshal(b, &old) != nil || !old.equal(&p.meta) {
@@ -168,6 +171,13 @@ func (p *partial) missing() []int {
 		}
 	}
 	return out
+}
+
+// isDone reports whether range i is on disk.
+func (p *partial) isDone(i int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done[i]
 }
 
 // markDone records range i once its bytes are on disk.

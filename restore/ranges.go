@@ -22,16 +22,28 @@ import (
 // fetchRanges downloads a large or multipart object into its partial file in
 // parallel ranges and stores it, verified on the way: one blob, or one blob
 // per part so that GET ?partNumber= answers as before.
+//
+// A multipart object whose parts' SHA-256 the remote index gave, with at
+// least as many parts as ranges run at once, is fetched part by part: each
+// part's ranges in order by one worker, hashed and checked as they arrive
+// (parts.go), so that no byte is read back. Any other object is fetched in
+// ranges in any order, then hashed in one read of its part files.
 func (r *Restorer) fetchRanges(ctx context.Context, o *remoteindex.Object, want store.Digest, fetched *atomic.Int64) (queue.Object, error) {
 	p, err := openPartial(r.opts.StateDir, o, r.opts.RangeSize)
 	if err != nil {
 		return queue.Object{}, err
 	}
 	defer p.close()
-	if err := r.fetchMissing(ctx, o, p, fetched); err != nil {
-		return queue.Object{}, err
+	var blobs []store.Blob
+	if partWant := partDigests(o); partWant != nil && len(p.parts) >= r.opts.Ranges {
+		blobs, err = r.fetchParts(ctx, o, p, partWant, fetched)
+	} else if err = r.fetchMissing(ctx, o, p, fetched); err == nil {
+		blobs, err = verifyPartial(ctx, o, p, want)
 	}
-	q, err := r.storeVerified(ctx, o, p, want)
+	var q queue.Object
+	if err == nil {
+		q, err = r.storeParts(ctx, o, p, blobs)
+	}
 	var oe *objectError
 	if errors.As(err, &oe) {
 		removePartial(r.opts.StateDir, o.Name()) // bad bytes: the next run fetches them again
@@ -39,38 +51,52 @@ func (r *Restorer) fetchRanges(ctx context.Context, o *remoteindex.Object, want 
 	return q, err
 }
 
-// storeVerified checks the complete partial object and stores it: one
-// read of each part file hashes it with SHA-256 (its blob's address), then
-// each part file is renamed into the store as its blob (Blobs.Adopt): each
-// byte is written once, not copied from the partial file into a new blob.
-// Nothing enters the store before every byte is proven: each part against
+// verifyPartial checks the complete partial object in one read of each part
+// file, which hashes it with SHA-256 (its blob's address): each part against
 // its SHA-256 in the remote index when the snapshot gave them, otherwise the
 // whole object against its SHA-256, hashed in the same read. Once proven,
 // the ETag in the metadata is the bytes', so MD5 is only computed for
 // metadata of format 0, which has no ETag: there the bytes give it.
-func (r *Restorer) storeVerified(ctx context.Context, o *remoteindex.Object, p *partial, want store.Digest) (queue.Object, error) {
+func verifyPartial(ctx context.Context, o *remoteindex.Object, p *partial, want store.Digest) ([]store.Blob, error) {
 	partWant := partDigests(o)
 	blobs, err := hashParts(ctx, p, o.ETag == "", partWant == nil)
 	if err != nil {
-		return queue.Object{}, err
+		return nil, err
 	}
 	switch {
 	case len(o.PartSizes) == 0:
 		if blobs[0].Digest != want {
-			return queue.Object{}, corrupt(o, blobs[0].Digest.String())
+			return nil, corrupt(o, blobs[0].Digest.String())
 		}
 	case partWant != nil:
 		for i, b := range blobs {
-			if b.Digest != partWant[i] {
-				return queue.Object{}, &objectError{fmt.Sprintf("its part %d hashes to SHA-256 %s but the remote index says %s",
-					i+1, b.Digest, partWant[i]), fixCorrupt}
+			if err := checkPart(i, b, partWant[i]); err != nil {
+				return nil, err
 			}
 		}
 	default:
 		if got := hex.EncodeToString(p.whole); got != o.SHA256 {
-			return queue.Object{}, corrupt(o, got)
+			return nil, corrupt(o, got)
 		}
 	}
+	return blobs, nil
+}
+
+// checkPart checks part i, hashed into b, against its SHA-256 in the remote index.
+func checkPart(i int, b store.Blob, want store.Digest) error {
+	if b.Digest != want {
+		return &objectError{fmt.Sprintf("its part %d hashes to SHA-256 %s but the remote index says %s",
+			i+1, b.Digest, want), fixCorrupt}
+	}
+	return nil
+}
+
+// storeParts makes each part file the blob it was hashed into, renamed into
+// the store (Blobs.Adopt): each byte is written once, not copied from the
+// partial file into a new blob. It is called only once every byte is proven
+// (fetchParts, verifyPartial): nothing unproven enters the store. It
+// returns o's index entry with its blobs pinned.
+func (r *Restorer) storeParts(ctx context.Context, o *remoteindex.Object, p *partial, blobs []store.Blob) (queue.Object, error) {
 	if o.ETag == "" {
 		o.ETag = etagOf(blobs, len(o.PartSizes) > 0)
 	}
@@ -192,8 +218,8 @@ func etagOf(blobs []store.Blob, multipart bool) string {
 	return multipartETag(md5s)
 }
 
-// copyBuffers holds the buffers ranges are copied and hashed through:
-// larger than io.Copy's 32 KiB, for fewer system calls per byte.
+// copyBuffers holds the buffers part files are read back and hashed
+// through: larger than io.Copy's 32 KiB, for fewer system calls per byte.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
 
 const copyBufferSize = 256 << 10
@@ -201,22 +227,28 @@ const copyBufferSize = 256 << 10
 // fetchMissing fetches the ranges the partial object lacks, Options.Ranges
 // at once; the first error stops the others.
 func (r *Restorer) fetchMissing(ctx context.Context, o *remoteindex.Object, p *partial, fetched *atomic.Int64) error {
+	return inParallel(ctx, r.opts.Ranges, p.missing(), func(ctx context.Context, i int) error {
+		return r.fetchRange(ctx, o, p, i, fetched, nil)
+	})
+}
+
+// inParallel calls fn for each of items on up to workers goroutines. The
+// first error cancels the context of the others and is returned.
+func inParallel(ctx context.Context, workers int, items []int, fn func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	todo := make(chan int)
 	var wg sync.WaitGroup
-	for range min(r.opts.Ranges, max(len(p.missing()), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range min(workers, max(len(items), 1)) {
+		wg.Go(func() {
 			for i := range todo {
-				if err := r.fetchRange(ctx, o, p, i, fetched); err != nil {
+				if err := fn(ctx, i); err != nil {
 					cancel(err)
 				}
 			}
-		}()
+		})
 	}
-	for _, i := range p.missing() {
+	for _, i := range items {
 		select {
 		case todo <- i:
 		case <-ctx.Done():
@@ -228,52 +260,4 @@ func (r *Restorer) fetchMissing(ctx context.Context, o *remoteindex.Object, p *p
 	close(todo)
 	wg.Wait()
 	return context.Cause(ctx)
-}
-
-// fetchRange fetches range i into place, retrying transient failures.
-func (r *Restorer) fetchRange(ctx context.Context, o *remoteindex.Object, p *partial, i int, fetched *atomic.Int64) error {
-	sp := p.ranges[i]
-	var err error
-	for attempt := 0; attempt <= r.opts.Retries; attempt++ {
-		if attempt > 0 && !r.backoff(ctx, attempt) {
-			return ctx.Err()
-		}
-		if err = r.fetchRangeOnce(ctx, o, p, sp, fetched); err == nil {
-			return p.markDone(i)
-		}
-		if !retryable(err) {
-			return err
-		}
-		r.log.Debug().Err(err).Str("object", o.Name()).Int("range", i).Int("attempt", attempt+1).Msg("restore: range failed")
-	}
-	off := p.offset(sp)
-	return fmt.Errorf("restore: get %s bytes %d-%d: %w (after %d attempts)", o.Name(), off, off+sp.length-1, err, r.opts.Retries+1)
-}
-
-// fetchRangeOnce writes range sp into its part file and fsyncs it.
-func (r *Restorer) fetchRangeOnce(ctx context.Context, o *remoteindex.Object, p *partial, sp span, fetched *atomic.Int64) error {
-	off := p.offset(sp)
-	rc, err := r.get(ctx, o, off, sp.length, fetched)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	f, err := os.OpenFile(p.partFile(sp.part), os.O_WRONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("restore: open partial %s: %w", p.dir, noSpace(err))
-	}
-	defer f.Close()
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	_, err = io.CopyBuffer(io.NewOffsetWriter(f, sp.off), struct{ io.Reader }{exactly(rc, sp.length)}, *buf)
-	switch {
-	case errors.Is(err, errShort) || errors.Is(err, errLong):
-		return &objectError{fmt.Sprintf("the remote sent a different size for bytes %d-%d (%v)", off, off+sp.length-1, err), fixCorrupt}
-	case err != nil:
-		return noSpace(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("restore: sync partial %s: %w", p.dir, noSpace(err))
-	}
-	return nil
 }

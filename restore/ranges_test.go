@@ -79,14 +79,7 @@ func TestRestore_ResumeAfterAdoption(t *testing.T) {
 	if got := rec.out["docs/film"].Fetched; got != 2<<20 {
 		t.Errorf("fetched %d bytes, want only the adopted part's %d", got, 2<<20)
 	}
-	o, err := a.node.Object("docs", "film")
-	if err != nil || len(o.Parts) != 3 || o.ETag != meta.ETag {
-		t.Fatalf("the restored object: %+v %v, want 3 parts with ETag %s", o, err, meta.ETag)
-	}
-	got, err := io.ReadAll(archive.New(a.store, a.node).Open(context.Background(), o, 0, o.Size))
-	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("read the restored object: %v (equal %v)", err, bytes.Equal(got, data))
-	}
+	checkRestored(t, a, "docs/film", data, meta.ETag, 3)
 }
 
 // TestRestore_CorruptMultipartStoresNothing: a multipart object whose bytes
@@ -146,12 +139,18 @@ func TestRestore_LargeWithoutETagGetsItsMD5(t *testing.T) {
 
 // TestRestore_PartCheckedAgainstIndex: with the remote index giving each
 // part's SHA-256, a multipart object is restored exactly, and one with a part
-// changed on the remote is refused by that part's digest, storing nothing.
+// changed on the remote is refused by that part's digest, storing nothing:
+// whether its parts are hashed as they arrive (at least as many parts as
+// ranges at once) or read back once every range is in.
 func TestRestore_PartCheckedAgainstIndex(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
+		ranges  int
 		changed bool
-	}{{"intact", false}, {"part changed", true}} {
+	}{
+		{"in order, intact", 2, false}, {"in order, part changed", 2, true},
+		{"read back, intact", 4, false}, {"read back, part changed", 4, true},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rem := newFakeRemote()
 			now := time.Now().UTC()
@@ -159,33 +158,18 @@ func TestRestore_PartCheckedAgainstIndex(t *testing.T) {
 			for i := range data {
 				data[i] = byte(i * 5 / 3)
 			}
-			putMultipart(rem, "docs/film", data, 2<<20, now)
-			fo := rem.objects["docs/film"]
-			snap := fo.meta
-			snap.Remote = remoteindex.Replica{ETag: fo.etag, Size: snap.Size, At: now}
-			for off := 0; off < len(data); off += 2 << 20 {
-				sum := sha256.Sum256(data[off:min(off+2<<20, len(data))])
-				snap.PartSHA256 = append(snap.PartSHA256, hex.EncodeToString(sum[:]))
-			}
-			rem.putSnapshot(t, testID, now.Add(time.Second), snap)
+			snap := putIndexed(t, rem, "docs/film", data, 2<<20, now)
 			if tc.changed {
-				fo.data[3<<20] ^= 1 // in part 2; the listing is unchanged
+				rem.objects["docs/film"].data[3<<20] ^= 1 // in part 2; the listing is unchanged
 			}
 			a := openTestArchive(t)
 			rec := &recorder{}
-			res, err := a.restorer(rem, rec, nil).Run(context.Background())
+			res, err := a.restorer(rem, rec, func(o *Options) { o.Ranges = tc.ranges }).Run(context.Background())
 			if !tc.changed {
 				if err != nil || res.Restored != 1 {
 					t.Fatalf("restore: %v %+v, want 1 restored", err, res)
 				}
-				o, err := a.node.Object("docs", "film")
-				if err != nil || len(o.Parts) != 3 || o.ETag != snap.ETag {
-					t.Fatalf("the restored object: %+v %v, want 3 parts with ETag %s", o, err, snap.ETag)
-				}
-				got, err := io.ReadAll(archive.New(a.store, a.node).Open(context.Background(), o, 0, o.Size))
-				if err != nil || !bytes.Equal(got, data) {
-					t.Fatalf("read the restored object: %v (equal %v)", err, bytes.Equal(got, data))
-				}
+				checkRestored(t, a, "docs/film", data, snap.ETag, 3)
 				return
 			}
 			if err == nil || res.Failed != 1 {
@@ -201,6 +185,38 @@ func TestRestore_PartCheckedAgainstIndex(t *testing.T) {
 				t.Error("the corrupt object is in the index")
 			}
 		})
+	}
+}
+
+// putIndexed stores data on rem as a multipart object of parts of partSize
+// bytes and a remote index snapshot that gives each part's SHA-256, as the
+// daemon's snapshotter writes it; it returns the snapshot's entry.
+func putIndexed(t *testing.T, rem *fakeRemote, name string, data []byte, partSize int64, now time.Time) remoteindex.Object {
+	t.Helper()
+	putMultipart(rem, name, data, partSize, now)
+	fo := rem.objects[name]
+	snap := fo.meta
+	snap.Remote = remoteindex.Replica{ETag: fo.etag, Size: snap.Size, At: now}
+	for off := int64(0); off < int64(len(data)); off += partSize {
+		sum := sha256.Sum256(data[off:min(off+partSize, int64(len(data)))])
+		snap.PartSHA256 = append(snap.PartSHA256, hex.EncodeToString(sum[:]))
+	}
+	rem.putSnapshot(t, testID, now.Add(time.Second), snap)
+	return snap
+}
+
+// checkRestored checks that bucket/key is in the index with parts parts and
+// etag, and reads back as data.
+func checkRestored(t *testing.T, a *testArchive, name string, data []byte, etag string, parts int) {
+	t.Helper()
+	bucket, key, _ := strings.Cut(name, "/")
+	o, err := a.node.Object(bucket, key)
+	if err != nil || len(o.Parts) != parts || o.ETag != etag {
+		t.Fatalf("the restored object: %+v %v, want %d parts with ETag %s", o, err, parts, etag)
+	}
+	got, err := io.ReadAll(archive.New(a.store, a.node).Open(context.Background(), o, 0, o.Size))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read the restored object: %v (equal %v)", err, bytes.Equal(got, data))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,6 +41,8 @@ type Restorer struct {
 
 	mu  sync.Mutex
 	res Result
+	// buffered is set once the filesystem refused a direct write (write.go).
+	buffered atomic.Bool
 }
 
 // New returns a Restorer; progress may be nil.

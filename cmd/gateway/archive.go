@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -49,6 +50,7 @@ func openArchive(ctx context.Context, cfg Config, log zerolog.Logger, tune ...fu
 	qc.SnapshotThreshold = cfg.Journal.SnapshotThreshold
 	qc.SnapshotInterval = cfg.Journal.SnapshotInterval
 	qc.TrailingLogs = cfg.Journal.TrailingLogs
+	qc.ReserveBytes = cfg.Journal.Reserve
 	qc.Inline = st // small objects' bytes travel in the journal (gateway.DefaultInlineMax)
 	for _, f := range tune {
 		f(&qc)
@@ -108,10 +110,25 @@ func withStoppedDaemonArchive(cf *configFlags, fn func(ctx context.Context, a *d
 	log := newLogger(cfg.Log, os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	a, err := openArchive(ctx, cfg, log)
+	a, err := openArchive(ctx, cfg, log, alone)
 	if err != nil {
 		return err
 	}
 	defer a.close(context.Background())
 	return fn(ctx, a, log)
+}
+
+// aloneTimeout is how long the journal of a stopped daemon's data directory
+// waits before it elects itself (between one and two times this), instead of
+// queue.DefaultHeartbeatTimeout: a command such as `gateway restore` runs
+// while the daemon is stopped, its process is the journal's only voter, and
+// there is nobody to hear from. With the default it started 0.5-1 s late,
+// half of the time a restore of 1 GiB takes.
+const aloneTimeout = 50 * time.Millisecond
+
+// alone tunes the journal of a command that runs with the daemon stopped.
+// A single voter counts itself as a quorum, so short timeouts never cost it
+// its leadership.
+func alone(qc *queue.Config) {
+	qc.HeartbeatTimeout, qc.ElectionTimeout, qc.LeaderLeaseTimeout = aloneTimeout, aloneTimeout, aloneTimeout
 }

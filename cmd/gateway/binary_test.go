@@ -284,8 +284,9 @@ func TestServe_DropFolderToS3(t *testing.T) {
 	}
 }
 
-// s3Client is an aws-sdk-go-v2 client for a gateway under test.
-func s3Client(endpoint, ak, sk string) *s3.Client {
+// s3Client is an aws-sdk-go-v2 client for a gateway under test; optFns
+// change its options further, as in s3.New.
+func s3Client(endpoint, ak, sk string, optFns ...func(*s3.Options)) *s3.Client {
 	return s3.New(s3.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
@@ -295,7 +296,7 @@ func s3Client(endpoint, ak, sk string) *s3.Client {
 		}),
 		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
 		RetryMaxAttempts: 1,
-	})
+	}, optFns...)
 }
 
 // TestServe_DropFlag adds a drop folder with --drop DIR=BUCKET/PREFIX on the command line

@@ -8,11 +8,13 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ipas/ipas/alert"
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/remoteindex"
@@ -30,6 +32,9 @@ const (
 	DefaultMaxClockSkew  = 15 * time.Minute
 	DefaultMaxObjectSize = 5 << 40 // S3's limit, 5 TiB
 	DefaultInlineMax     = gateway.DefaultInlineMax
+	// DefaultAbortIncompleteUploadsAfter is the age at which an unfinished
+	// multipart upload is aborted, as an S3 lifecycle rule would.
+	DefaultAbortIncompleteUploadsAfter = 7 * 24 * time.Hour
 	// DefaultMemoryLimit is the Go runtime's soft memory limit (memory_limit).
 	// The daemon's live heap is a few MiB; the limit keeps garbage from
 	// piling up between collections after bursts of requests.
@@ -79,6 +84,8 @@ type Config struct {
 	Replication ReplicationConfig `yaml:"replication"`
 	Console     ConsoleConfig     `yaml:"console"`
 	Metrics     MetricsConfig     `yaml:"metrics"`
+	// Alerts says when to tell a human, and how (webhooks, email).
+	Alerts alert.Config `yaml:"alerts"`
 }
 
 // ConsoleConfig is the web console. It serves HTTPS exactly when the S3
@@ -125,6 +132,9 @@ type S3Config struct {
 	// PUT instead of three); 0 turns it off.
 	InlineMax int64     `yaml:"inline_max"`
 	TLS       TLSConfig `yaml:"tls"`
+	// AbortIncompleteUploadsAfter aborts multipart uploads this old (their
+	// parts' space is freed); 0 keeps them until a client aborts them.
+	AbortIncompleteUploadsAfter time.Duration `yaml:"abort_incomplete_uploads_after"`
 }
 
 // TLSConfig makes the S3 endpoint serve HTTPS: with a certificate and key, or with a
@@ -146,6 +156,9 @@ type JournalConfig struct {
 	SnapshotThreshold uint64        `yaml:"snapshot_threshold"`
 	SnapshotInterval  time.Duration `yaml:"snapshot_interval"`
 	TrailingLogs      uint64        `yaml:"trailing_logs"`
+	// Reserve is the space, in bytes, kept back for the journal on a full
+	// disk (queue.Config.ReserveBytes); 0 turns it off.
+	Reserve int64 `yaml:"reserve"`
 }
 
 // StoreConfig tunes the local blob store.
@@ -177,11 +190,14 @@ func DefaultConfig() Config {
 			MaxClockSkew:  DefaultMaxClockSkew,
 			MaxObjectSize: DefaultMaxObjectSize,
 			InlineMax:     DefaultInlineMax,
+
+			AbortIncompleteUploadsAfter: DefaultAbortIncompleteUploadsAfter,
 		},
 		Journal: JournalConfig{
 			SnapshotThreshold: DefaultSnapshotThreshold,
 			SnapshotInterval:  DefaultSnapshotInterval,
 			TrailingLogs:      DefaultTrailingLogs,
+			Reserve:           queue.DefaultReserveBytes,
 		},
 		Store:       StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate, CacheOnRead: DefaultCacheOnRead},
 		Drop:        watcher.DefaultConfig(),
@@ -189,6 +205,7 @@ func DefaultConfig() Config {
 		Replication: defaultReplicationConfig(),
 		Console:     ConsoleConfig{Address: DefaultConsoleAddress},
 		Metrics:     MetricsConfig{Address: DefaultMetricsAddress},
+		Alerts:      alert.DefaultConfig(),
 	}
 }
 
@@ -261,7 +278,11 @@ func expandEnv(raw []byte, source string) ([]byte, error) {
 func yamlProblem(err error) string {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		return strings.Join(te.Errors, "; ")
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			msgs[i] = unknownKeyProblem(m)
+		}
+		return strings.Join(msgs, "; ")
 	}
 	return err.Error()
 }
@@ -346,6 +367,9 @@ func (c *Config) Validate() error {
 	if c.S3.MaxObjectSize <= 0 {
 		return bad("s3.max_object_size", "is not positive", fmt.Sprintf("use a size in bytes, e.g. %d (5 TiB)", int64(DefaultMaxObjectSize)))
 	}
+	if c.S3.AbortIncompleteUploadsAfter < 0 {
+		return bad("s3.abort_incomplete_uploads_after", "is negative", "use a duration such as 168h (7 days, the default), or 0 to keep unfinished uploads until a client aborts them")
+	}
 	if c.S3.InlineMax < 0 || c.S3.InlineMax > queue.MaxInlineBytes {
 		return bad("s3.inline_max", fmt.Sprintf("%d is not 0-%d", c.S3.InlineMax, queue.MaxInlineBytes),
 			fmt.Sprintf("use a size in bytes, e.g. %d, or 0 to turn it off", DefaultInlineMax))
@@ -385,6 +409,9 @@ func (c *Config) Validate() error {
 	if c.Journal.SnapshotInterval <= 0 {
 		return bad("journal.snapshot_interval", "is not positive", "use a duration such as 2m")
 	}
+	if c.Journal.Reserve < 0 {
+		return bad("journal.reserve", "is negative", fmt.Sprintf("use a size in bytes, e.g. %d (the default), or 0 to keep no reserve", queue.DefaultReserveBytes))
+	}
 	if c.Store.GCInterval <= 0 {
 		return bad("store.gc_interval", "is not positive", "use a duration such as 1h")
 	}
@@ -396,6 +423,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := parseCacheOnRead(c.Store.CacheOnRead); err != nil {
 		return bad("store.cache_on_read", err.Error(), "write always (the default), never, or a number of reads such as 3")
+	}
+	if v := os.Getenv(remote.EnvPathStyle); v != "" {
+		if _, err := strconv.ParseBool(v); err != nil {
+			return &ConfigError{Source: "environment", Field: remote.EnvPathStyle, Problem: fmt.Sprintf("%q is not true or false", v),
+				Fix: "set it to true (most self-hosted servers: MinIO, Garage, versitygw) or false (AWS), or unset it"}
+		}
 	}
 	if rc := c.Remote.FromEnv(); rc.Endpoint != "" || rc.Bucket != "" {
 		if err := rc.Validate(); err != nil {
@@ -410,6 +443,9 @@ func (c *Config) Validate() error {
 		return bad("replication", err.Error(), "see README.md \"Replication\"")
 	}
 	if _, err := c.Replication.settings(); err != nil {
+		return err
+	}
+	if err := validateAlerts(c.Alerts); err != nil {
 		return err
 	}
 	if c.Replication.ReconcileInterval < 0 {

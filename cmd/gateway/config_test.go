@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ipas/ipas/alert"
 )
 
 func TestDefaultConfig_IsValid(t *testing.T) {
@@ -61,8 +63,12 @@ func TestParseConfig_Errors(t *testing.T) {
 		name, yml string
 		want      []string // substrings of the one error
 	}{
-		{"unknown top-level key", "data_dri: /x\n", []string{"test.yaml", "data_dri", "not found", "README"}},
-		{"unknown nested key", "s3:\n  adress: :9000\n", []string{"adress"}},
+		{"unknown top-level key", "data_dri: /x\n", []string{"test.yaml", `line 1: unknown key "data_dri" at the top level; did you mean "data_dir"?`, "README"}},
+		{"unknown section", "log: {level: info}\nreplicaton: {paused: true}\n", []string{`line 2: unknown key "replicaton" at the top level; did you mean "replication"?`}},
+		{"unknown nested key", "s3:\n  adress: :9000\n", []string{`unknown key "adress" in s3; did you mean "address"?`}},
+		{"unknown key of an inlined section", "remote:\n  bucket: b\n  path_styel: true\n", []string{`unknown key "path_styel" in remote; did you mean "path_style"?`}},
+		{"unknown key in a list", "drop:\n  folders:\n    - path: /x\n      bukcet: b\n", []string{`unknown key "bukcet" in drop.folders[]; did you mean "bucket"?`}},
+		{"unknown key without a near one", "alerts:\n  pager: yes\n", []string{`unknown key "pager" in alerts`}},
 		{"wrong type", "shutdown_timeout: soon\n", []string{"soon", "Duration"}},
 		{"unset variable", "data_dir: ${IPAS_TEST_UNSET_VAR}\n", []string{"${IPAS_TEST_UNSET_VAR}", "not set"}},
 	}
@@ -78,6 +84,9 @@ func TestParseConfig_Errors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "main.") || strings.Contains(err.Error(), "type ") {
+				t.Errorf("error %q names a Go type", err)
 			}
 		})
 	}
@@ -108,6 +117,19 @@ func TestValidate_NamesFieldAndFix(t *testing.T) {
 		{"zero gc interval", func(c *Config) { c.Store.GCInterval = 0 }, "store.gc_interval"},
 		{"remote index every second", func(c *Config) { c.Remote.IndexInterval = time.Second }, "remote.index_interval"},
 		{"negative remote index interval", func(c *Config) { c.Remote.IndexInterval = -time.Minute }, "remote.index_interval"},
+		{"alert disk over 100%", func(c *Config) { c.Alerts.DiskPercent = 150 }, "alerts.disk_percent"},
+		{"alert webhook not http", func(c *Config) { c.Alerts.Webhooks = []alert.WebhookConfig{{URL: "ftp://x/y"}} }, "alerts.webhooks[0].url"},
+		{"alert ntfy without topic", func(c *Config) {
+			c.Alerts.Webhooks = []alert.WebhookConfig{{URL: "https://ntfy.sh/t"}, {URL: "https://ntfy.sh/", Format: "ntfy"}}
+		}, "alerts.webhooks[1].url"},
+		{"alert email without recipient", func(c *Config) {
+			c.Alerts.Email = alert.EmailConfig{Server: "smtp.example.com:587", From: "ipas@example.com"}
+		}, "alerts.email.to"},
+		{"alert email half written", func(c *Config) { c.Alerts.Email = alert.EmailConfig{From: "ipas@example.com"} }, "alerts.email.server"},
+		{"alert password in clear", func(c *Config) {
+			c.Alerts.Email = alert.EmailConfig{Server: "smtp.example.com:25", Security: "none", Username: "u", Password: "p",
+				From: "ipas@example.com", To: []string{"me@example.com"}}
+		}, "alerts.email.security"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,5 +174,20 @@ func TestConfigFlags_Precedence(t *testing.T) {
 	t.Setenv(EnvSecretKey, "")
 	if _, err := f.load(); err == nil || !strings.Contains(err.Error(), EnvAccessKey) {
 		t.Fatalf("half-set credentials not refused: %v", err)
+	}
+}
+
+// TestRemotePathStyleEnv: IPAS_REMOTE_PATH_STYLE sets remote.path_style; a
+// value that is not a boolean is refused, naming the variable.
+func TestRemotePathStyleEnv(t *testing.T) {
+	c := DefaultConfig()
+	t.Setenv("IPAS_REMOTE_PATH_STYLE", "true")
+	if err := c.Validate(); err != nil || !c.Remote.FromEnv().PathStyle {
+		t.Fatalf("IPAS_REMOTE_PATH_STYLE=true: path style %v, %v", c.Remote.FromEnv().PathStyle, err)
+	}
+	t.Setenv("IPAS_REMOTE_PATH_STYLE", "yes please")
+	var ce *ConfigError
+	if err := c.Validate(); !errors.As(err, &ce) || ce.Field != "IPAS_REMOTE_PATH_STYLE" || ce.Fix == "" {
+		t.Fatalf("IPAS_REMOTE_PATH_STYLE=\"yes please\": %v", err)
 	}
 }

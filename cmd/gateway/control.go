@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/admin"
+	"github.com/ipas/ipas/alert"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/replication"
 )
@@ -21,6 +23,8 @@ type control struct {
 	node      *queue.Node
 	drop      dropStatus // nil: no drop folders to report
 	pages     pageSources
+	alerts    *alert.Notifier // nil until the daemon starts it
+	history   *rateHistory    // the upload chart
 	log       zerolog.Logger
 
 	mu       sync.Mutex
@@ -35,7 +39,8 @@ func newControl(rep *replicator, rec *remoteReconcile, scr *blobScrub, node *que
 	if err != nil {
 		return nil, err
 	}
-	return &control{rep: rep, reconcile: rec, scrub: scr, node: node, log: log.With().Str("component", "control").Logger(), settings: s, paused: rc.Paused}, nil
+	return &control{rep: rep, reconcile: rec, scrub: scr, node: node, log: log.With().Str("component", "control").Logger(), settings: s, paused: rc.Paused,
+		history: newRateHistory(historyInterval, historyPoints)}, nil
 }
 
 // Reconcile implements admin.Controller.
@@ -70,7 +75,7 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 		Totals: admin.Totals{
 			QueueJobs: rs.QueueJobs, QueueBytes: rs.QueueBytes, QueueTruncated: rs.QueueTruncated,
 			Quarantined: rs.Quarantined, ReplicatedObjects: rs.ReplicatedObjects,
-			ReplicatedBytes: rs.ReplicatedBytes, SentBytes: rs.SentBytes, Rate: rs.Rate,
+			ReplicatedBytes: rs.ReplicatedBytes, SentBytes: rs.SentBytes, Rate: rs.Rate, ObjectRate: rs.ObjectRate,
 		},
 		Active:  jobs(rs.Active),
 		Failing: jobs(rs.Failing),
@@ -105,6 +110,9 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 	}
 	st.Drop = dropReport(c.drop)
 	st.Journal = admin.Journal{Buckets: js.Buckets, Objects: js.Objects, Bytes: js.Bytes, Jobs: js.Jobs, AppliedIndex: js.AppliedIndex}
+	if c.alerts != nil {
+		st.Alerts = c.alerts.Active()
+	}
 	return st, nil
 }
 
@@ -241,5 +249,22 @@ func (c *control) reload(rc ReplicationConfig) error {
 	if !changed {
 		c.log.Info().Msg("reload: no run-time replication setting changed (other settings apply at the next restart)")
 	}
+	return nil
+}
+
+// RetryJob implements admin.Jobs: journaled first, so that the retry holds
+// across a restart, then told to the replicator.
+func (c *control) RetryJob(ctx context.Context, id string) error {
+	err := c.node.JobRetry(ctx, id)
+	switch {
+	case errors.Is(err, queue.ErrNoSuchJob):
+		return fmt.Errorf("%w: no replication job %q (it may have finished)", admin.ErrNotFound, id)
+	case errors.Is(err, queue.ErrNotLeader):
+		return fmt.Errorf("%w: this node does not lead the journal; retry on the leader", admin.ErrConflict)
+	case err != nil:
+		return err
+	}
+	c.rep.rep.Retried(id)
+	c.log.Info().Str("job", id).Msg("replication job retried by request")
 	return nil
 }

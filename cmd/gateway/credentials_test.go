@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,5 +54,33 @@ func TestLoadOrCreateCredential_CorruptFile(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "not: [valid" {
 		t.Fatal("a corrupt credentials file was overwritten")
+	}
+}
+
+// TestCredentialsEnv: `gateway credentials --env` prints export lines that a
+// shell evaluates into the generated credential, region and endpoint; without
+// --env the secret is not printed.
+func TestCredentialsEnv(t *testing.T) {
+	dir := t.TempDir()
+	cred, _, err := loadOrCreateCredential(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"credentials", "--env", "--data-dir", dir, "--s3-addr", ":9100"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	sh := exec.Command("sh", "-c", out.String()+`printf '%s %s %s %s' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_DEFAULT_REGION" "$AWS_ENDPOINT_URL"`)
+	sh.Env = []string{"PATH=/usr/bin:/bin"}
+	got, err := sh.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := cred.AccessKey + " " + cred.SecretKey + " us-east-1 http://127.0.0.1:9100"; string(got) != want {
+		t.Errorf("the shell got %q, want %q", got, want)
+	}
+	out.Reset()
+	if code := run([]string{"credentials", "--data-dir", dir}, &out, &errOut); code != 0 || strings.Contains(out.String(), cred.SecretKey) || !strings.Contains(out.String(), cred.AccessKey) {
+		t.Errorf("without --env: exit %d, %q", code, out.String())
 	}
 }

@@ -21,12 +21,14 @@ Commands:
   serve     run the daemon (the default when no command is given)
   import    archive the files of a directory into a bucket (daemon stopped)
   check-config  validate the configuration (file, environment, flags) and exit
+  credentials  show the S3 access key; --env prints export lines for a shell (eval "$(gateway credentials --env)")
   remote    "remote test": check the remote's credentials, bucket, multipart and clock;
             "remote reconcile": list the remote, upload what it lacks (running daemon)
   status    show the running daemon's replication, queue and archive (--json for scripts)
-  replication  "replication pause|resume|bandwidth RATE-OR-TIMETABLE": control the running daemon
+  replication  "replication pause|resume|bandwidth RATE-OR-TIMETABLE|retry BUCKET/KEY": control the running daemon
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
   scrub     re-hash the running daemon's blobs now, repairing corrupt ones from the remote
+  alert     "alert test": the running daemon sends a test alert through its webhooks and email
   restore   rebuild the data directory from the configured remote alone (daemon stopped)
   version   print the version and exit
 
@@ -52,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runServe(args, stderr)
 	case "import":
 		err = runImport(args, stdout, stderr)
+	case "credentials":
+		err = runCredentials(args, stdout, stderr)
 	case "check-config":
 		err = runCheckConfig(args, stdout, stderr)
 	case "remote":
@@ -60,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runStatus(args, stdout, stderr)
 	case "replication":
 		err = runReplication(args, stdout, stderr)
+	case "alert":
+		err = runAlert(args, stdout, stderr)
 	case "verify":
 		err = runVerify(args, stdout, stderr)
 	case "scrub":

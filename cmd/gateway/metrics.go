@@ -16,6 +16,7 @@ import (
 
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/metrics"
+	"github.com/ipas/ipas/store"
 	"github.com/ipas/ipas/watcher"
 )
 
@@ -185,9 +186,14 @@ func (d daemonState) read() metrics.State {
 }
 
 // healthy is what the systemd watchdog needs before each ping: the journal
-// is open and applying, and the store takes writes.
+// is open and applying, and the store takes writes. A full disk is healthy:
+// a restart would not free space, and the daemon serves reads and deletes.
 func (a *dataArchive) healthy(ctx context.Context) error {
-	return errors.Join(a.node.Healthy(), a.store.CheckWritable(ctx))
+	werr := a.store.CheckWritable(ctx)
+	if errors.Is(werr, store.ErrNoSpace) {
+		werr = nil
+	}
+	return errors.Join(a.node.Healthy(), werr)
 }
 
 // ready is /readyz: healthy, and this node leads the journal (a node that

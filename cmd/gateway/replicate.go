@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -142,7 +143,7 @@ func startReplicator(ctx context.Context, cfg Config, a *dataArchive, m *metrics
 		log.Warn().Str("endpoint", rc.Endpoint).Str("dir", a.dir.join(localRemoteDir)).
 			Msg("no remote configured: replicating to a local copy on this machine, which is NOT offsite; set remote.bucket (and remote.endpoint for non-AWS) for an offsite copy")
 	}
-	var opts []remote.Option
+	opts := []remote.Option{remote.WithConnections(max(remote.DefaultConnections, cfg.Replication.Requests()))}
 	if m != nil {
 		opts = append(opts, remote.WithErrorHook(m.RemoteError))
 	}
@@ -193,8 +194,15 @@ func (r *replicator) stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("replication did not stop: %w", ctx.Err())
 	}
-	// Every byte sent is counted now that the workers are gone.
-	return errors.Join(r.budget.save(r.bw), r.closeLocal(ctx))
+	// Every byte sent is counted now that the workers are gone. On a full
+	// disk the count of the last minute is lost (the budget then allows a
+	// little more), which is no reason to fail the shutdown.
+	berr := r.budget.save(r.bw)
+	if errors.Is(berr, syscall.ENOSPC) {
+		r.budget.log.Warn().Err(berr).Msg("save the monthly upload count")
+		berr = nil
+	}
+	return errors.Join(berr, r.closeLocal(ctx))
 }
 
 func (r *replicator) closeLocal(ctx context.Context) error {

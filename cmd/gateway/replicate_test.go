@@ -112,11 +112,19 @@ func TestServe_DefaultReplicatesToLocalCopy(t *testing.T) {
 			t.Fatalf("the object was not replicated within 30 s:\n%s", p.stderr)
 		}
 	}
+	checkLocalCopy(t, p, dataDir, "photos", "a.jpg", body)
+}
+
+// checkLocalCopy stops the daemon p and checks that the built-in local copy
+// under dataDir holds bucket/key with body's SHA-256 and size, reading that
+// archive straight from its journal.
+func checkLocalCopy(t *testing.T, p *gatewayProcess, dataDir, bucket, key string, body []byte) {
+	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("SIGTERM: %v\n%s", err, p.stderr)
 	}
-	// Read the copy straight from the local remote's archive.
+	ctx := context.Background()
 	cfg := DefaultConfig()
 	cfg.DataDir = filepath.Join(dataDir, localRemoteDir)
 	a, err := openArchive(ctx, cfg, zerolog.Nop())
@@ -124,9 +132,9 @@ func TestServe_DefaultReplicatesToLocalCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.close(ctx)
-	o, err := a.node.Object(localRemoteBucket, "photos/a.jpg")
+	o, err := a.node.Object(localRemoteBucket, bucket+"/"+key)
 	if err != nil {
-		t.Fatalf("the local copy has no photos/a.jpg: %v", err)
+		t.Fatalf("the local copy has no %s/%s: %v", bucket, key, err)
 	}
 	sum := sha256.Sum256(body)
 	if o.SHA256 != hex.EncodeToString(sum[:]) || o.Size != int64(len(body)) {

@@ -26,6 +26,13 @@ import (
 func runServe(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	// serve is the default command: its help is the binary's, so it lists
+	// the commands before its own flags.
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, "\nFlags of serve (the default command):\n")
+		fs.PrintDefaults()
+	}
 	var cf configFlags
 	cf.register(fs)
 	fs.Var(&cf.drops, "drop", "add a drop folder: `DIR=BUCKET[/PREFIX]` (repeatable; DIR=* makes each first-level directory a bucket)")
@@ -65,7 +72,10 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	// state are set before the metrics endpoint starts.
 	state := &daemonState{}
 	m := metrics.New(func() metrics.State { return state.read() })
-	a, err := openArchive(ctx, cfg, log, func(qc *queue.Config) { qc.OnCommit = m.ObserveCommit })
+	a, err := openArchive(ctx, cfg, log, func(qc *queue.Config) {
+		qc.OnCommit = m.ObserveCommit
+		qc.OnFailure = exitOnJournalFailure(log)
+	})
 	if err != nil {
 		return err
 	}
@@ -133,8 +143,18 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		return err
 	}
 	ctrl.drop = w
+	go ctrl.history.record(runCtx, rep)
 	ctrl.pages.objects, ctrl.pages.folders, ctrl.pages.ring = a.objects, cfg.Drop.Folders, ring
 	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
+	if err != nil {
+		stopRunning()
+		ln.Close()
+		w.Close(context.Background())
+		rep.stop(context.Background())
+		return err
+	}
+	// The alerts read the status the console shows, and add theirs to it.
+	alertsWait, err := startAlerts(runCtx, cfg, a.dir.path, ctrl, log)
 	if err != nil {
 		stopRunning()
 		ln.Close()
@@ -183,6 +203,8 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		defer close(collecting)
 		a.store.RunCollector(runCtx, a.markReferenced)
 	}()
+	go collectWhileFull(runCtx, a, queue.RoomForReserve(cfg.Journal.Reserve))
+	go expireUploads(runCtx, a, cfg.S3.AbortIncompleteUploadsAfter, log)
 
 	scheme := "http"
 	if gcfg.CertFile != "" {
@@ -227,6 +249,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		log.Warn().Err(err).Msg("metrics shutdown")
 	}
 	stopRunning()
+	alertsWait()
 	<-watchdogDone
 	if err := <-watching; err != nil && !errors.Is(err, context.Canceled) {
 		log.Warn().Err(err).Msg("drop folders shutdown")

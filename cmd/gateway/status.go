@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,17 +166,19 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-const replicationUsage = `Usage: gateway replication pause|resume|bandwidth RATE-OR-TIMETABLE [FLAGS]
+const replicationUsage = `Usage: gateway replication pause|resume|bandwidth RATE-OR-TIMETABLE|retry BUCKET/KEY|--all [FLAGS]
 
 Changes the running daemon's uploads at once, until the next restart:
   pause       stop uploading (nothing is lost: objects stay queued)
   resume      start again
   bandwidth   "300KiB/s", "unlimited", or "Mon-Fri 08:00-18:00 300KiB/s, otherwise unlimited"
+  retry       start a failing upload now, or release a quarantined one: BUCKET/KEY (or a
+              job ID from status --json), or --all for every failing and quarantined job
 `
 
 // runReplication pauses, resumes or re-limits the running daemon's uploads.
 func runReplication(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "pause" && args[0] != "resume" && args[0] != "bandwidth") {
+	if len(args) == 0 || (args[0] != "pause" && args[0] != "resume" && args[0] != "bandwidth" && args[0] != "retry") {
 		fmt.Fprint(stderr, replicationUsage)
 		return errUsage
 	}
@@ -184,8 +187,9 @@ func runReplication(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var cf controlFlags
 	cf.register(fs)
+	all := fs.Bool("all", false, "retry: every failing and quarantined job")
 	nargs := 0
-	if action == "bandwidth" {
+	if action == "bandwidth" || (action == "retry" && !slices.Contains(args[1:], "--all") && !slices.Contains(args[1:], "-all")) {
 		nargs = 1
 	}
 	if err := parseFlags(fs, args[1:], nargs); err != nil {
@@ -205,10 +209,36 @@ func runReplication(args []string, stdout, stderr io.Writer) error {
 		err, msg = c.Resume(ctx), "replication resumed"
 	case "bandwidth":
 		err, msg = c.SetBandwidth(ctx, fs.Arg(0)), "bandwidth set to "+fs.Arg(0)
+	case "retry":
+		msg, err = retryJobs(ctx, c, fs.Arg(0), *all)
 	}
 	if err != nil {
 		return explain(err, endpoint)
 	}
 	fmt.Fprintln(stdout, msg)
 	return nil
+}
+
+// retryJobs retries the failing or quarantined jobs of the object named
+// BUCKET/KEY (or the job of that ID), or every one with all.
+func retryJobs(ctx context.Context, c *admin.Client, name string, all bool) (string, error) {
+	st, err := c.Status(ctx)
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, j := range st.Failing {
+		if all || j.ID == name || j.Bucket+"/"+j.Key == name {
+			ids = append(ids, j.ID)
+		}
+	}
+	if len(ids) == 0 && !all {
+		ids = append(ids, name) // a job ID the status does not list: the daemon says whether it exists
+	}
+	for _, id := range ids {
+		if err := c.RetryJob(ctx, id); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("%d job(s) retried", len(ids)), nil
 }

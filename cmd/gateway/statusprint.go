@@ -13,6 +13,9 @@ import (
 // printStatus writes the status as a short report and job tables.
 func printStatus(w io.Writer, st admin.Status) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, a := range st.Alerts {
+		fmt.Fprintf(tw, "ALERT\t%s (since %s)\n", a.Summary, a.Since.Local().Format(time.DateTime))
+	}
 	r := st.Replication
 	state := r.State
 	if r.State == admin.StateUnreachable && r.UnreachableSince != nil {
@@ -58,8 +61,8 @@ func printStatus(w io.Writer, st admin.Status) {
 		more = " or more"
 	}
 	fmt.Fprintf(tw, "Queue\t%d jobs%s, %s; %d quarantined\n", t.QueueJobs, more, size(t.QueueBytes), t.Quarantined)
-	fmt.Fprintf(tw, "Replicated\t%d objects, %s since start (%s sent); %s\n",
-		t.ReplicatedObjects, size(t.ReplicatedBytes), size(t.SentBytes), rate(t.Rate))
+	fmt.Fprintf(tw, "Replicated\t%d objects, %s since start (%s sent); %s, %.1f objects/s\n",
+		t.ReplicatedObjects, size(t.ReplicatedBytes), size(t.SentBytes), rate(t.Rate), t.ObjectRate)
 	fmt.Fprintf(tw, "Offsite\t%s\n", offsiteLine(st.Offsite))
 	j := st.Journal
 	fmt.Fprintf(tw, "Archive\t%d buckets, %d objects, %s; journal index %d\n", j.Buckets, j.Objects, size(j.Bytes), j.AppliedIndex)

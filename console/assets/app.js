@@ -118,6 +118,7 @@ function render(st) {
     verdict.textContent = count(pendingObjects, "object", "objects") + " (" + bytes(pendingBytes) + ") not offsite yet.";
   }
 
+  renderAlerts(st.alerts || [], now);
   setText("ov-state", stateText);
   $("ov-state").className = "big";
   let detail = rep.error || rep.last_error || "";
@@ -139,6 +140,7 @@ function render(st) {
   setText("ov-uploaded", count(tot.replicated_objects, "object", "objects") + ", " + bytes(tot.replicated_bytes));
   const ud = [];
   if (tot.bytes_per_second) ud.push(bytes(tot.bytes_per_second) + "/s now");
+  if (st.active.length && tot.objects_per_second >= 0.1) ud.push(tot.objects_per_second.toFixed(1) + " objects/s");
   if (off && off.last_upload) ud.push("last upload " + since(off.last_upload, now));
   if (st.active.length && !tot.bytes_per_second) ud.unshift(count(st.active.length, "upload", "uploads") + " in progress");
   setText("ov-rate", ud.join(" · ") || "nothing uploading");
@@ -170,6 +172,29 @@ function render(st) {
   jobs("active", st.active, false);
   jobs("failing", st.failing, true);
   renderRemote(st); // pages.js
+}
+
+// renderAlerts lists the alerts in force, each with its summary, since
+// when, and what to do (the detail the notices carry).
+function renderAlerts(list, now) {
+  $("alerts").replaceChildren(...list.map((a) => {
+    const li = document.createElement("li");
+    li.className = "alert" + (a.clearing ? " clearing" : "");
+    li.dataset.kind = a.kind;
+    const head = document.createElement("div");
+    head.className = "alert-head";
+    const sum = document.createElement("strong");
+    sum.textContent = a.summary;
+    const when = document.createElement("span");
+    when.className = "muted small";
+    when.textContent = (a.clearing ? "clearing · " : "") + "since " + since(a.since, now);
+    head.append(sum, when);
+    const detail = document.createElement("p");
+    detail.className = "alert-detail";
+    detail.textContent = a.detail || "";
+    li.append(head, detail);
+    return li;
+  }));
 }
 
 function jobs(id, list, failing) {
@@ -211,7 +236,40 @@ function jobItem(job, failing) {
     err.textContent = job.last_error;
     li.append(err);
   }
+  if (failing) {
+    // A quarantined job waits for an operator; a failing one for its backoff.
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "secondary retry";
+    retry.textContent = job.quarantined ? "Release" : "Retry now";
+    retry.addEventListener("click", () => act(api("POST", "/api/v1/replication/retry", { job: job.id })));
+    li.append(retry);
+  }
   return li;
+}
+
+// testAlert sends a test notice through every alert channel and lists
+// each channel's answer.
+async function testAlert() {
+  const out = $("alert-test-result");
+  $("alert-test").disabled = true;
+  out.replaceChildren();
+  try {
+    const res = await api("POST", "/api/v1/alerts/test");
+    out.replaceChildren(...res.channels.map((c) => {
+      const li = document.createElement("li");
+      li.className = c.ok ? "ok" : "error";
+      li.textContent = (c.ok ? "sent: " : "FAILED: ") + c.name + (c.error ? ": " + c.error : "");
+      return li;
+    }));
+  } catch (e) {
+    const li = document.createElement("li");
+    li.className = "error";
+    li.textContent = e.message;
+    out.replaceChildren(li);
+  } finally {
+    $("alert-test").disabled = false;
+  }
 }
 
 async function act(promise) {
@@ -249,6 +307,7 @@ document.addEventListener("DOMContentLoaded", () => {
     act(api("PUT", "/api/v1/replication/bandwidth", { bandwidth: $("bandwidth").value.trim() }));
     $("bandwidth").blur();
   });
+  $("alert-test").addEventListener("click", testAlert);
   window.addEventListener("hashchange", route);
   api("GET", "/api/v1/session").then(signedIn).catch(() => {});
 });

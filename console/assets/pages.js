@@ -16,6 +16,7 @@ function pageShown(page) {
   if (page === "drop") loadDrop();
   if (page === "log") loadLog(true);
   if (page === "remote" && last) renderRemote(last);
+  if (page === "uploads") loadHistory(); // chart.js
 }
 
 // ---- Browse ----

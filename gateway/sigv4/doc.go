@@ -8,6 +8,7 @@
 // check aws-chunked chunk signatures (signing key, seed signature, scope, date). For a
 // body whose SHA-256 was signed as hex, NewPayloadReader checks it at EOF.
 //
-// Only SigV4 (AWS4-HMAC-SHA256) is supported: SigV2, SigV4a (ECDSA) and browser POST
-// policy uploads are rejected. Secrets are never logged or put into errors.
+// Only SigV4 (AWS4-HMAC-SHA256) is verified here: SigV2 is package sigv2's (the gateway
+// sends SigV2 requests there first), SigV4a (ECDSA) is rejected. Secrets are never
+// logged or put into errors.
 package sigv4

@@ -186,3 +186,10 @@ func isLowerHex(s string) bool {
 	}
 	return true
 }
+
+// ParseCredential splits a credential (access-key/date/region/service/aws4_request),
+// as a browser form upload sends it in x-amz-credential; why, when not empty, is the
+// end of S3's message saying what is wrong.
+func ParseCredential(cred string) (accessKey string, scope Scope, why string) {
+	return parseCredential(cred)
+}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/ipas/ipas/replication"
@@ -72,7 +75,8 @@ func (r Report) String() string {
 }
 
 // Check tests what replication needs, in order, and stops at the first
-// failure: credentials, bucket access and clock skew, writing and reading
+// failure: credentials (found, and accepted by the remote), bucket access
+// and clock skew, writing and reading
 // back an object with our metadata, multipart (create, upload a part, list
 // parts, abort) and listing multipart uploads. It leaves nothing behind
 // except when deleting its test object is denied (archive-only keys).
@@ -87,9 +91,11 @@ func (c *Client) Check(ctx context.Context) Report {
 		return err == nil
 	}
 	creds, err := c.creds.Retrieve(ctx)
-	if !add("credentials", err, "access key "+mask(creds.AccessKeyID)+" from "+creds.Source) {
+	if err != nil {
+		add("credentials", err, "")
 		return rep
 	}
+	key := "access key " + mask(creds.AccessKeyID) + " from " + creds.Source
 	out, err := c.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(c.cfg.Bucket)})
 	if err != nil {
 		// A HEAD error has no body, hence no S3 error code: a listing says
@@ -99,7 +105,20 @@ func (c *Client) Check(ctx context.Context) Report {
 			err = lerr
 		}
 	}
-	if !add("bucket access", classify("access bucket", c.cfg.Bucket, err), "bucket "+c.cfg.Bucket+" reachable") {
+	// The credentials are good only once the remote has accepted them.
+	var api smithy.APIError
+	switch {
+	case errors.As(err, &api) && credentialCodes[api.ErrorCode()]:
+		add("credentials", classify("access bucket", c.cfg.Bucket, err), "")
+		rep.Steps[len(rep.Steps)-1].Detail = "the remote refused " + key + ": " + rep.Steps[len(rep.Steps)-1].Detail
+		return rep
+	case err == nil || errors.As(err, &api):
+		add("credentials", nil, key+", accepted by the remote")
+	}
+	if err != nil {
+		err = fmt.Errorf("%w%s", classify("access bucket", c.cfg.Bucket, err), c.pathStyleHint(err))
+	}
+	if !add("bucket access", err, "bucket "+c.cfg.Bucket+" reachable") {
 		return rep
 	}
 	rep.Steps = append(rep.Steps, skewStep(out.ResultMetadata))
@@ -204,4 +223,26 @@ func mask(id string) string {
 		return id
 	}
 	return id[:4] + strings.Repeat("*", len(id)-4)
+}
+
+// credentialCodes are the S3 error codes that mean the remote does not
+// accept the access key or its signature.
+var credentialCodes = map[string]bool{
+	"InvalidAccessKeyId":    true,
+	"SignatureDoesNotMatch": true,
+	"InvalidToken":          true,
+	"ExpiredToken":          true,
+	"XAdminUserNotFound":    true, // versitygw's unknown access key
+}
+
+// pathStyleHint explains a DNS failure of a virtual-host name: without
+// path_style the bucket is addressed as BUCKET.HOST, a name a self-hosted
+// server rarely has.
+func (c *Client) pathStyleHint(err error) string {
+	var dns *net.DNSError
+	if c.cfg.PathStyle || c.cfg.Endpoint == "" || !errors.As(err, &dns) || !strings.HasPrefix(dns.Name, c.cfg.Bucket+".") {
+		return ""
+	}
+	return fmt.Sprintf("; %s does not resolve because without path_style the bucket is addressed as BUCKET.HOST: "+
+		"most self-hosted servers (MinIO, Garage, versitygw, a NAS) need remote.path_style: true (or %s=true)", dns.Name, EnvPathStyle)
 }

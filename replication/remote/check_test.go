@@ -26,7 +26,8 @@ func TestCheck(t *testing.T) {
 		want   string
 	}{
 		{"good", func(*remote.Config) {}, true, "OK: "},
-		{"wrong key", func(c *remote.Config) { c.AccessKey = "nosuchkey" }, false, "FAIL: bucket access"},
+		{"wrong key", func(c *remote.Config) { c.AccessKey = "nosuchkey" }, false, "FAIL: credentials: the remote refused access key"},
+		{"wrong secret", func(c *remote.Config) { c.SecretKey = "not-the-secret-123" }, false, "FAIL: credentials: the remote refused access key"},
 		{"no bucket", func(c *remote.Config) { c.Bucket = "missing" }, false, "FAIL: bucket access"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -42,6 +43,13 @@ func TestCheck(t *testing.T) {
 			}
 			if strings.Contains(rep.String(), gw.SecretKey) {
 				t.Errorf("the report shows the secret key")
+			}
+			// Credentials are "ok" only once the remote accepted them.
+			if !c.ok && strings.Contains(c.want, "credentials") && strings.Contains(rep.String(), "ok    credentials") {
+				t.Errorf("refused credentials reported ok first:\n%s", rep)
+			}
+			if c.ok && (len(rep.Steps) == 0 || rep.Steps[0].Name != "credentials" || !strings.Contains(rep.Steps[0].Detail, "accepted by the remote")) {
+				t.Errorf("good credentials: first step %+v", rep.Steps)
 			}
 			t.Logf("\n%s", rep)
 		})

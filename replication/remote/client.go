@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -30,8 +31,9 @@ const (
 	DefaultResponseTimeout = 60 * time.Second
 	// DefaultDialTimeout bounds connection setup.
 	DefaultDialTimeout = 30 * time.Second
-	// idleConns is the connection pool size: parts in flight plus small objects.
-	idleConns = 16
+	// DefaultConnections is the size of the pool of idle connections kept
+	// for reuse (WithConnections).
+	DefaultConnections = 16
 )
 
 // Metadata keys (x-amz-meta-*) that IPAS adds to every remote object; the
@@ -62,7 +64,15 @@ type options struct {
 	responseTimeout time.Duration
 	httpClient      awsconfig.HTTPClient
 	listPageSize    int
+	connections     int
 	errorHook       func(code string)
+}
+
+// WithConnections keeps up to n idle connections to the remote for reuse
+// (DefaultConnections): as many as requests in flight, so that none opens
+// a connection per object.
+func WithConnections(n int) Option {
+	return func(o *options) { o.connections = max(1, n) }
 }
 
 // WithCredentials replaces the configured credentials (tests, or a caller
@@ -94,12 +104,12 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{responseTimeout: DefaultResponseTimeout, listPageSize: DefaultListPageSize}
+	o := options{responseTimeout: DefaultResponseTimeout, listPageSize: DefaultListPageSize, connections: DefaultConnections}
 	for _, f := range opts {
 		f(&o)
 	}
 	if o.httpClient == nil {
-		o.httpClient = newHTTPClient(o.responseTimeout)
+		o.httpClient = newHTTPClient(o.responseTimeout, o.connections)
 	}
 	load := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRegion(cfg.Region),
@@ -143,15 +153,15 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 
 // newHTTPClient is the SDK's buildable client (so that AWS_CA_BUNDLE still
 // works) with timeouts that turn a black hole into an error.
-func newHTTPClient(responseTimeout time.Duration) *awshttp.BuildableClient {
+func newHTTPClient(responseTimeout time.Duration, conns int) *awshttp.BuildableClient {
 	return awshttp.NewBuildableClient().
 		WithDialerOptions(func(d *net.Dialer) {
 			d.Timeout = DefaultDialTimeout
 			d.KeepAlive = 30 * time.Second
 		}).
 		WithTransportOptions(func(tr *http.Transport) {
-			tr.MaxIdleConns = idleConns
-			tr.MaxIdleConnsPerHost = idleConns
+			tr.MaxIdleConns = conns
+			tr.MaxIdleConnsPerHost = conns
 			tr.TLSHandshakeTimeout = DefaultDialTimeout
 			tr.ResponseHeaderTimeout = responseTimeout
 		})
@@ -190,7 +200,29 @@ func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, siz
 	if err != nil {
 		return "", classify("put", name, err)
 	}
-	return strings.Trim(aws.ToString(out.ETag), `"`), nil
+	etag := strings.Trim(aws.ToString(out.ETag), `"`)
+	if err := c.checkETag(name, etag, md5); err != nil {
+		return "", err
+	}
+	return etag, nil
+}
+
+// checkETag is the end-to-end check of a PutObject, so that no HEAD is
+// needed after it: the remote verified the signed Content-MD5, and its
+// ETag, the MD5 of what it stored, must be the same. An ETag that is not
+// an MD5 (some S3-compatible servers) leaves the Content-MD5 check alone;
+// under SSE-KMS AWS's ETag is not the MD5 of the object, so it says nothing.
+func (c *Client) checkETag(name, etag string, md5 []byte) error {
+	if c.cfg.SSE == SSEKMS || len(etag) != 2*len(md5) {
+		return nil
+	}
+	if _, err := hex.DecodeString(etag); err != nil {
+		return nil
+	}
+	if want := hex.EncodeToString(md5); etag != want {
+		return fmt.Errorf("remote: put %s: the remote's ETag %s is not the MD5 %s of the bytes sent", name, etag, want)
+	}
+	return nil
 }
 
 // DeleteObject implements replication.Remote.

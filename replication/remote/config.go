@@ -3,6 +3,7 @@ package remote
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -19,6 +20,9 @@ const (
 	EnvRegion    = "IPAS_REMOTE_REGION"
 	EnvAccessKey = "IPAS_REMOTE_ACCESS_KEY"
 	EnvSecretKey = "IPAS_REMOTE_SECRET_KEY"
+	// EnvPathStyle is "true" or "false" (strconv.ParseBool); a value that
+	// does not parse is ignored here and refused by the daemon's config.
+	EnvPathStyle = "IPAS_REMOTE_PATH_STYLE"
 )
 
 // Server-side encryption modes.
@@ -67,6 +71,9 @@ func (c Config) FromEnv() Config {
 	set(&c.Region, EnvRegion)
 	set(&c.AccessKey, EnvAccessKey)
 	set(&c.SecretKey, EnvSecretKey)
+	if b, err := strconv.ParseBool(os.Getenv(EnvPathStyle)); err == nil {
+		c.PathStyle = b
+	}
 	return c
 }
 

@@ -24,6 +24,7 @@ const (
 // Gateway is a `gateway serve` process.
 type Gateway struct {
 	Endpoint string // the S3 endpoint it logged when ready
+	Console  string // the web console's URL it logged ("" when off)
 	cmd      *exec.Cmd
 	exited   chan struct{}
 	err      error // cmd.Wait's, once exited is closed
@@ -55,8 +56,10 @@ func StartServe(ctx context.Context, bin string, args, env []string, logw io.Wri
 			}
 			var line struct {
 				Endpoint string `json:"s3_endpoint"`
+				Console  string `json:"console"`
 			}
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Endpoint != "" {
+				g.Console = line.Console // read after ready is received
 				select {
 				case ready <- line.Endpoint:
 				default:

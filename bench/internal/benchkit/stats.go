@@ -12,7 +12,11 @@ import (
 )
 
 // PeakRSSKiB reads VmHWM (KiB) of /proc/<pid>/status ("self" for this process).
-func PeakRSSKiB(pid string) (int64, error) {
+func PeakRSSKiB(pid string) (int64, error) { return StatusKiB(pid, "VmHWM:") }
+
+// StatusKiB reads a KiB field of /proc/<pid>/status, such as "VmHWM:" or
+// "RssAnon:".
+func StatusKiB(pid, field string) (int64, error) {
 	f, err := os.Open("/proc/" + pid + "/status")
 	if err != nil {
 		return 0, err
@@ -20,11 +24,11 @@ func PeakRSSKiB(pid string) (int64, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%s/status", pid)
+	return 0, fmt.Errorf("no %s in /proc/%s/status", field, pid)
 }
 
 // Median of v (0 for none); v is not changed.
@@ -58,7 +62,12 @@ const peakRSSPoll = 10 * time.Millisecond
 // is no use for a child started by os/exec: the child shares the parent's
 // memory until exec, and the kernel counts the parent's high-water mark as
 // the child's.
-func WatchPeakRSS(pid int) (stop func() int64) {
+func WatchPeakRSS(pid int) (stop func() int64) { return WatchPeak(pid, "VmHWM:") }
+
+// WatchPeak samples a KiB field of a process's /proc status (StatusKiB)
+// every peakRSSPoll until the returned function is called, which gives the
+// highest sample.
+func WatchPeak(pid int, field string) (stop func() int64) {
 	var peak atomic.Int64
 	done := make(chan struct{})
 	finished := make(chan struct{})
@@ -67,7 +76,7 @@ func WatchPeakRSS(pid int) (stop func() int64) {
 		t := time.NewTicker(peakRSSPoll)
 		defer t.Stop()
 		for {
-			if kib, err := PeakRSSKiB(strconv.Itoa(pid)); err == nil {
+			if kib, err := StatusKiB(strconv.Itoa(pid), field); err == nil {
 				peak.Store(max(peak.Load(), kib))
 			}
 			select {

@@ -67,6 +67,9 @@ func StartVersity(ctx context.Context, dir, accessKey, secretKey string, logw io
 	}
 }
 
+// Pid is versitygw's process ID.
+func (v *Versity) Pid() int { return v.cmd.Process.Pid }
+
 // Endpoint is the S3 endpoint URL.
 func (v *Versity) Endpoint() string { return "http://" + v.Addr }
 
