@@ -74,6 +74,13 @@ func (a *Archive) PutVerified(ctx context.Context, r io.Reader, want store.Diges
 	return a.blobs.PutVerified(ctx, r, want)
 }
 
+// PutExpected is Put for a body whose SHA-256 and/or MD5 the client claimed
+// (store.Expected): the store checks them with the hashes it computes anyway.
+// A mismatch stores nothing.
+func (a *Archive) PutExpected(ctx context.Context, r io.Reader, e store.Expected) (store.Blob, error) {
+	return a.blobs.PutExpected(ctx, r, e)
+}
+
 // Adopt makes the file at path the blob b by rename, pinned (see Commit);
 // the caller has hashed it (store.Store.Adopt).
 func (a *Archive) Adopt(ctx context.Context, path string, b store.Blob) error {
