@@ -31,6 +31,8 @@ require (
 	golang.org/x/crypto v0.55.0
 )
 
+require github.com/minio/crc64nvme v1.0.1
+
 require (
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.7 // indirect
 	github.com/aws/aws-sdk-go-v2/service/signin v1.12.3 // indirect

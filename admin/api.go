@@ -77,6 +77,8 @@ type Status struct {
 	PublicBuckets []string `json:"public_buckets,omitempty"`
 	// Alerts are the conditions that need a human, oldest first.
 	Alerts []Alert `json:"alerts,omitempty"`
+	// Cache is the disk as a cache of the remote; nil when not reported.
+	Cache *CacheStatus `json:"cache,omitempty"`
 }
 
 // Replication is the state of the upload pipeline and its limits.

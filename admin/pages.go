@@ -134,7 +134,7 @@ type ObjectEntry struct {
 	// before IPAS recorded it).
 	Replication string `json:"replication,omitempty"`
 	// RemoteOnly: the bytes are on the remote only (restored with
-	// --metadata-only); the object cannot be downloaded here.
+	// --metadata-only, or evicted); the object cannot be downloaded here.
 	RemoteOnly bool `json:"remote_only,omitempty"`
 }
 

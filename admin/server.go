@@ -85,6 +85,9 @@ func (h *Handler) routes(path string) (route, bool) {
 	if rt, ok := h.userRoute(path); ok {
 		return rt, true
 	}
+	if rt, ok := h.cacheRoute(path); ok {
+		return rt, true
+	}
 	return h.pageRoute(path)
 }
 

@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync/atomic"
 
@@ -21,6 +22,10 @@ type Journal interface {
 	PutObjectIf(ctx context.Context, o queue.Object, data []byte, cond queue.Condition) error
 	// Inlines reports whether PutObjectInline works.
 	Inlines() bool
+	// SpaceError is queue.ErrNoSpace while the disk is full and the
+	// journal refuses new data: a body is then refused before it is
+	// stored, instead of taking the space the journal keeps for deletes.
+	SpaceError() error
 }
 
 var _ Journal = (*queue.Node)(nil)
@@ -31,10 +36,11 @@ type Archive struct {
 	// blobs is the store itself, not an interface: its Stage keeps the
 	// expected digest on the caller's stack, which a call through an
 	// interface would move to the heap on every small PUT.
-	blobs   *store.Store
-	journal Journal
-	local   PieceSource
-	rt      atomic.Pointer[ReadThrough] // nil: remote-only objects are not read
+	blobs    *store.Store
+	journal  Journal
+	local    PieceSource
+	rt       atomic.Pointer[ReadThrough] // nil: remote-only objects are not read
+	capacity atomic.Pointer[Capacity]    // nil: every write is admitted
 }
 
 // New returns the archive of the objects that journal indexes and blobs holds.
@@ -43,8 +49,14 @@ func New(blobs *store.Store, journal Journal) *Archive {
 }
 
 // Put stores r as one blob, returned pinned (see Commit). An error of r aborts
-// it without a trace.
+// it without a trace. A write the Capacity refuses stores nothing.
 func (a *Archive) Put(ctx context.Context, r io.Reader) (store.Blob, error) {
+	if err := a.journal.SpaceError(); err != nil {
+		return store.Blob{}, fmt.Errorf("archive: put: %w", err)
+	}
+	if err := a.admit(ctx, declaredSize(r)); err != nil {
+		return store.Blob{}, err
+	}
 	return a.blobs.Put(ctx, r)
 }
 
@@ -53,7 +65,20 @@ func (a *Archive) Put(ctx context.Context, r io.Reader) (store.Blob, error) {
 // body a second time. A mismatch is a *store.DigestMismatchError, and nothing
 // is stored.
 func (a *Archive) PutVerified(ctx context.Context, r io.Reader, want store.Digest) (store.Blob, error) {
+	if err := a.journal.SpaceError(); err != nil {
+		return store.Blob{}, fmt.Errorf("archive: put: %w", err)
+	}
+	if err := a.admit(ctx, declaredSize(r)); err != nil {
+		return store.Blob{}, err
+	}
 	return a.blobs.PutVerified(ctx, r, want)
+}
+
+// PutExpected is Put for a body whose SHA-256 and/or MD5 the client claimed
+// (store.Expected): the store checks them with the hashes it computes anyway.
+// A mismatch stores nothing.
+func (a *Archive) PutExpected(ctx context.Context, r io.Reader, e store.Expected) (store.Blob, error) {
+	return a.blobs.PutExpected(ctx, r, e)
 }
 
 // Adopt makes the file at path the blob b by rename, pinned (see Commit);
@@ -82,6 +107,12 @@ func (a *Archive) StageVerified(ctx context.Context, data []byte, want store.Dig
 func (a *Archive) stage(ctx context.Context, data []byte, want *store.Digest) (store.Blob, []byte, error) {
 	if !a.journal.Inlines() {
 		return store.Blob{}, nil, errors.New("archive: stage: the journal does not carry inline data (queue.Config.Inline)")
+	}
+	if err := a.journal.SpaceError(); err != nil {
+		return store.Blob{}, nil, fmt.Errorf("archive: stage: %w", err)
+	}
+	if err := a.admit(ctx, int64(len(data))); err != nil {
+		return store.Blob{}, nil, err
 	}
 	b, staged, err := a.blobs.Stage(ctx, data, want)
 	if err != nil || !staged {
@@ -160,6 +191,7 @@ func (a *Archive) Open(ctx context.Context, o queue.Object, off, length int64) i
 	if o.RemoteOnly {
 		return failedReader{ErrRemoteOnly}
 	}
+	a.recordRead(o, true)
 	return NewReader(ctx, a.local, Pieces(o), off, length)
 }
 

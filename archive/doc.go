@@ -14,7 +14,7 @@
 //
 // An object's bytes are local, or on the remote only: a restore with
 // --metadata-only journals each object without its bytes (RemoteOnly), and the
-// cache's eviction will do the same. Such an object names no blob, so the
+// cache's eviction (package cache) does the same. Such an object names no blob, so the
 // store's collector and `gateway verify` have nothing of it to keep or check;
 // it is listed and HEADed like any other. Copying it is ErrRemoteOnly; reading
 // it is too, unless the archive reads through (SetReadThrough, OpenRemote):

@@ -137,12 +137,17 @@ func (a *Archive) OpenRemote(ctx context.Context, o queue.Object, off, length in
 	if rt == nil || !o.RemoteOnly {
 		return nil, ErrRemoteOnly
 	}
+	a.recordRead(o, false)
 	whole := off == 0 && length == o.Size
 	src := &remoteSource{rt: rt, o: o}
 	if whole {
 		src.check = newWholeCheck(o)
 		if rt.shouldCache(o) {
-			src.cache = newRecache(rt, o)
+			if a.room(o.Size) {
+				src.cache = newRecache(rt, o)
+			} else {
+				rt.release(o, false) // no room: re-caching would make eviction run
+			}
 		}
 	} else {
 		rt.countRead(o)
@@ -176,7 +181,16 @@ func (rt *ReadThrough) countRead(o queue.Object) int {
 // the policy says so and no other read is re-caching it already.
 func (rt *ReadThrough) shouldCache(o queue.Object) bool {
 	n := rt.countRead(o)
-	if rt.policy == CacheNever || n < int(rt.policy) || rt.blobs == nil {
+	if rt.policy == CacheNever || n < int(rt.policy) {
+		return false
+	}
+	return rt.startCaching(o)
+}
+
+// startCaching reports whether o may be re-cached now: no other read is
+// re-caching it already. A true answer must be followed by release.
+func (rt *ReadThrough) startCaching(o queue.Object) bool {
+	if rt.blobs == nil {
 		return false
 	}
 	rt.mu.Lock()
@@ -245,4 +259,32 @@ func (rt *ReadThrough) logCorrupt(o queue.Object, err error) {
 	rt.log.Error().Err(err).Str("bucket", o.Bucket).Str("key", o.Key).Str("version", o.VersionID).
 		Msg("read-through: the remote copy was changed or damaged outside IPAS; the GET failed and nothing was cached. " +
 			"Fix: this archive holds no other copy of these bytes: PUT the object again from another copy, or delete it")
+}
+
+// Fetch makes o, whose bytes are on the remote only, local again, whatever
+// the CachePolicy: a whole read through the remote, checked against its
+// SHA-256 as any whole read is, whose bytes are stored and journaled. The
+// write is admitted like any other (Capacity). cached is false when another
+// read was re-caching o already; the error is the read's.
+func (a *Archive) Fetch(ctx context.Context, o queue.Object) (cached bool, err error) {
+	rt := a.rt.Load()
+	if rt == nil || !o.RemoteOnly {
+		return false, ErrRemoteOnly
+	}
+	if err := a.admit(ctx, o.Size); err != nil {
+		return false, err
+	}
+	if !rt.startCaching(o) {
+		return false, nil
+	}
+	before := rt.cached.Load()
+	src := &remoteSource{rt: rt, o: o, check: newWholeCheck(o), cache: newRecache(rt, o)}
+	rc, err := OpenRange(ctx, src, []Piece{{Size: o.Size}}, 0, o.Size)
+	if err != nil {
+		src.cache.abort(err)
+		return false, err
+	}
+	_, err = io.Copy(io.Discard, rc)
+	rc.Close()
+	return err == nil && rt.cached.Load() > before, err
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway/awschunked"
 	"github.com/ipas/ipas/gateway/checksum"
 	"github.com/ipas/ipas/gateway/s3err"
@@ -47,6 +48,12 @@ type body struct {
 	signed   string
 	unhashed io.Reader
 }
+
+// DeclaredSize is the length the client declared (0 when unknown), which the
+// archive's capacity admits before a byte is stored (archive.SizedReader).
+func (b *body) DeclaredSize() int64 { return max(b.size, 0) }
+
+var _ archive.SizedReader = (*body)(nil)
 
 // newBody prepares the body of r. max bounds the decoded size (EntityTooLarge). An
 // object body needs its length (Content-Length, or x-amz-decoded-content-length for

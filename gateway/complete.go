@@ -34,7 +34,7 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 	if err != nil {
 		return err
 	}
-	u, uerr := s.upload(r, uploadID)
+	u, _, uerr := s.uploadPage(r, uploadID, 0, -1)
 	if uerr != nil && !errors.Is(uerr, s3err.ErrNoSuchUpload) {
 		return uerr
 	}

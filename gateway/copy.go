@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -142,16 +143,24 @@ func (s *Server) deleteObjects(w *responseWriter, r *request) error {
 	if len(req.Objects) > maxDeleteObjects {
 		return s3err.ErrMalformedXML
 	}
+	errs := make([]error, len(req.Objects))
+	dels := make([]queue.ObjectDeletion, 0, len(req.Objects))
+	at := make([]int, 0, len(req.Objects)) // dels[i] is req.Objects[at[i]]
+	for i, obj := range req.Objects {
+		if errs[i] = checkKey(obj.Key); errs[i] == nil {
+			errs[i] = s.allow(r, authz.DeleteObject, r.bucket, obj.Key)
+		}
+		if errs[i] == nil {
+			dels = append(dels, queue.ObjectDeletion{Key: obj.Key, DeleteID: queue.NewVersionID(s.now())})
+			at = append(at, i)
+		}
+	}
+	for i, err := range s.deleteKeys(r.Context(), r.bucket, dels) {
+		errs[at[i]] = err
+	}
 	out := gofakes3.MultiDeleteResult{}
-	for _, obj := range req.Objects {
-		err := checkKey(obj.Key)
-		if err == nil {
-			err = s.allow(r, authz.DeleteObject, r.bucket, obj.Key)
-		}
-		if err == nil {
-			err = s.idx.DeleteObject(r.Context(), r.bucket, obj.Key, queue.NewVersionID(s.now()))
-		}
-		if err != nil {
+	for i, obj := range req.Objects {
+		if err := errs[i]; err != nil {
 			e := toAPIError(err)
 			if e == s3err.ErrInternalError {
 				r.log.Error().Err(err).Str("bucket", r.bucket).Str("key", obj.Key).Msg("delete objects")
@@ -164,6 +173,24 @@ func (s *Server) deleteObjects(w *responseWriter, r *request) error {
 		}
 	}
 	return writeXML(w, http.StatusOK, deleteResult{Xmlns: s3Namespace, MultiDeleteResult: out})
+}
+
+// batchDeleter is the journal's DeleteObjects (*queue.Node): many deletes in one entry.
+type batchDeleter interface {
+	DeleteObjects(ctx context.Context, bucket string, dels []queue.ObjectDeletion) []error
+}
+
+// deleteKeys journals the deletes of a DeleteObjects together, in one entry (one
+// fsync instead of one per key) when the index can; one result per key.
+func (s *Server) deleteKeys(ctx context.Context, bucket string, dels []queue.ObjectDeletion) []error {
+	if b, ok := s.idx.(batchDeleter); ok {
+		return b.DeleteObjects(ctx, bucket, dels)
+	}
+	errs := make([]error, len(dels))
+	for i, d := range dels {
+		errs[i] = s.idx.DeleteObject(ctx, bucket, d.Key, d.DeleteID)
+	}
+	return errs
 }
 
 // errMissingDeleteDigest is S3's answer to a DeleteObjects without a digest of its body.

@@ -5,8 +5,11 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,5 +119,70 @@ func TestDeleteObjectsNeedsADigest(t *testing.T) {
 	}
 	if exists("b") || exists("c") {
 		t.Fatal("the SDK's DeleteObjects left its keys")
+	}
+}
+
+// TestDeleteObjectsOneJournalEntry: a DeleteObjects of 1,000 keys, as the SDK
+// sends it, is one journal entry (one fsync, not 1,000); the answer names every
+// key, and every key is gone afterwards.
+func TestDeleteObjectsOneJournalEntry(t *testing.T) {
+	g := newGateway(t)
+	c := g.client()
+	mustBucket(t, c, "many")
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("photos/%04d.jpg", i)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < len(keys); i += 8 {
+				put(t, c, "many", keys[i], []byte(keys[i]))
+			}
+		})
+	}
+	wg.Wait()
+
+	before, err := g.node.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]types.ObjectIdentifier, len(keys))
+	for i, k := range keys {
+		ids[i] = types.ObjectIdentifier{Key: aws.String(k)}
+	}
+	out, err := c.DeleteObjects(ctxT(t), &s3.DeleteObjectsInput{Bucket: aws.String("many"), Delete: &types.Delete{Objects: ids}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := g.node.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries := after.AppliedIndex - before.AppliedIndex; entries != 1 {
+		t.Errorf("DeleteObjects of 1,000 keys took %d journal entries, want 1", entries)
+	}
+	if len(out.Errors) != 0 {
+		t.Fatalf("DeleteObjects errors: %d, first %s: %s", len(out.Errors), aws.ToString(out.Errors[0].Key), aws.ToString(out.Errors[0].Code))
+	}
+	deleted := map[string]bool{}
+	for _, d := range out.Deleted {
+		deleted[aws.ToString(d.Key)] = true
+	}
+	for _, k := range keys {
+		if !deleted[k] {
+			t.Fatalf("the answer does not list %s as deleted (%d listed)", k, len(out.Deleted))
+		}
+	}
+	list, err := c.ListObjectsV2(ctxT(t), &s3.ListObjectsV2Input{Bucket: aws.String("many")})
+	if err != nil || len(list.Contents) != 0 {
+		t.Fatalf("listing after DeleteObjects: %v, %d objects", err, len(list.Contents))
+	}
+	for _, k := range keys {
+		_, err := c.GetObject(ctxT(t), &s3.GetObjectInput{Bucket: aws.String("many"), Key: aws.String(k)})
+		var nsk *types.NoSuchKey
+		if !errors.As(err, &nsk) {
+			t.Fatalf("GET %s after DeleteObjects: %v, want NoSuchKey", k, err)
+		}
 	}
 }

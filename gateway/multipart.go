@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"crypto/rand"
@@ -25,7 +26,10 @@ type uploadIndex interface {
 	PutUploadPart(ctx context.Context, uploadID string, p queue.UploadPart) error
 	AbortUpload(ctx context.Context, uploadID string) error
 	CompleteUploadIf(ctx context.Context, uploadID string, o queue.Object, cond queue.Condition) error
-	Upload(id string) (queue.Upload, error)
+	// UploadPage returns an upload with at most limit of its parts, those
+	// after afterPart (none for limit 0, all for a negative limit), and
+	// whether more follow.
+	UploadPage(id string, afterPart, limit int) (queue.Upload, bool, error)
 	ListUploads(bucket, prefix, keyMarker, uploadIDMarker string, limit int) ([]queue.Upload, bool, error)
 }
 
@@ -82,19 +86,27 @@ type initiateResult struct {
 	gofakes3.InitiateMultipartUploadResult
 }
 
-// upload returns the upload uploadID of the request's bucket and key.
+// upload returns the upload uploadID of the request's bucket and key, without
+// its parts: an UploadPart costs the same at part 10,000 as at part 1.
 func (s *Server) upload(r *request, uploadID string) (queue.Upload, error) {
+	u, _, err := s.uploadPage(r, uploadID, 0, 0)
+	return u, err
+}
+
+// uploadPage is upload with up to limit parts after afterPart (all of them
+// for a negative limit), and whether more follow.
+func (s *Server) uploadPage(r *request, uploadID string, afterPart, limit int) (queue.Upload, bool, error) {
 	if s.uploads == nil {
-		return queue.Upload{}, errNoMultipart
+		return queue.Upload{}, false, errNoMultipart
 	}
-	u, err := s.uploads.Upload(uploadID)
+	u, truncated, err := s.uploads.UploadPage(uploadID, afterPart, limit)
 	if errors.Is(err, queue.ErrNoSuchUpload) || (err == nil && (u.Bucket != r.bucket || u.Key != r.key)) {
 		if err := s.checkBucket(r); err != nil {
-			return queue.Upload{}, err // S3 names the missing bucket before the upload
+			return queue.Upload{}, false, err // S3 names the missing bucket before the upload
 		}
-		return queue.Upload{}, s3err.ErrNoSuchUpload
+		return queue.Upload{}, false, s3err.ErrNoSuchUpload
 	}
-	return u, err
+	return u, truncated, err
 }
 
 // partNumber parses the partNumber query parameter: 1 to MaxParts.
@@ -259,10 +271,6 @@ func queryInt(r *request, name string, def int) (int, error) {
 }
 
 func (s *Server) listParts(w *responseWriter, r *request, uploadID string) error {
-	u, err := s.upload(r, uploadID)
-	if err != nil {
-		return err
-	}
 	marker, err := queryInt(r, "part-number-marker", 0)
 	if err != nil {
 		return err
@@ -272,17 +280,18 @@ func (s *Server) listParts(w *responseWriter, r *request, uploadID string) error
 		return err
 	}
 	max = min(max, maxListParts)
+	// max-parts=0 lists nothing, and is truncated if any part follows.
+	u, truncated, err := s.uploadPage(r, uploadID, marker, cmp.Or(max, 1))
+	if err != nil {
+		return err
+	}
+	if max == 0 {
+		truncated, u.Parts = len(u.Parts) > 0, nil
+	}
 	out := gofakes3.ListMultipartUploadPartsResult{Bucket: u.Bucket, Key: u.Key, UploadID: gofakes3.UploadID(u.ID),
-		StorageClass: gofakes3.StorageStandard, PartNumberMarker: marker, MaxParts: int64(max),
+		StorageClass: gofakes3.StorageStandard, PartNumberMarker: marker, MaxParts: int64(max), IsTruncated: truncated,
 		Owner: &gofakes3.UserInfo{ID: r.owner(), DisplayName: r.owner()}, Initiator: &gofakes3.UserInfo{ID: r.owner(), DisplayName: r.owner()}}
 	for _, p := range u.Parts {
-		if p.Number <= marker {
-			continue
-		}
-		if len(out.Parts) == max {
-			out.IsTruncated = true
-			break
-		}
 		out.Parts = append(out.Parts, gofakes3.ListMultipartUploadPartItem{PartNumber: p.Number,
 			LastModified: gofakes3.NewContentTime(p.ModTime), ETag: `"` + p.ETag + `"`, Size: p.Size})
 		out.NextPartNumberMarker = p.Number

@@ -13,19 +13,42 @@ import (
 // putBody stores an object or part body as one blob. When the client signed the
 // body's SHA-256, that hash is the blob's address: the store, which hashes every
 // blob anyway, checks it, instead of the body hashing the same bytes a second time
-// (SHA-256 is a third of the CPU an upload costs). The store refuses a mismatch
-// before anything is made durable, as the body's own check did.
+// (SHA-256 is a third of the CPU an upload costs). A Content-MD5 is checked the
+// same way, against the MD5 the store computes for the ETag (MD5 is the costliest
+// hash of an upload: rclone and s3cmd send one with every part). The store
+// refuses a mismatch before anything is made durable, as the body's own check did.
 func (s *Server) putBody(ctx context.Context, b *body) (store.Blob, error) {
-	if b.signed == "" || b.n > 0 {
+	var e store.Expected
+	if b.signed != "" && b.n == 0 {
+		if want, err := archive.ParseDigest(b.signed); err == nil {
+			e.SHA256 = &want
+			b.r = b.unhashed
+		}
+	}
+	p, expects := s.objects.(expectingPut)
+	if expects && b.md5 != nil && b.n == 0 {
+		e.MD5, b.md5 = b.wantMD5, nil
+	}
+	var blob store.Blob
+	var err error
+	switch {
+	case e.MD5 != nil:
+		blob, err = p.PutExpected(ctx, b, e)
+	case e.SHA256 != nil:
+		blob, err = s.objects.PutVerified(ctx, b, *e.SHA256)
+	default:
 		return s.objects.Put(ctx, b)
 	}
-	want, err := archive.ParseDigest(b.signed)
-	if err != nil {
-		return s.objects.Put(ctx, b)
+	if errors.Is(err, store.ErrMD5Mismatch) {
+		return blob, s3err.ErrBadDigest
 	}
-	b.r = b.unhashed
-	blob, err := s.objects.PutVerified(ctx, b, want)
 	return blob, b.payloadMismatch(err)
+}
+
+// expectingPut is the archive's PutExpected (*archive.Archive): a body stored
+// while the store checks its claimed SHA-256 and MD5.
+type expectingPut interface {
+	PutExpected(ctx context.Context, r io.Reader, e store.Expected) (store.Blob, error)
 }
 
 // payloadMismatch turns the store's refusal of content that does not hash to

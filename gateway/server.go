@@ -237,13 +237,24 @@ var bucketErrors = map[string]bool{"NoSuchBucket": true, "BucketNotEmpty": true,
 // elementBucketName names the bucket of a bucket error.
 const elementBucketName = "BucketName"
 
+// describedError is an error of a package below the gateway that says what
+// a client sees (cache.FullError: 507 with the reason and the fix).
+type describedError interface {
+	error
+	S3Error() (code string, status int, message string)
+}
+
 // toAPIError maps the errors of store, queue and the network onto S3 errors.
 func toAPIError(err error) *s3err.APIError {
 	var apiErr *s3err.APIError
+	var described describedError
 	switch {
 	case errors.As(err, &apiErr):
 		return apiErr
-	case errors.Is(err, store.ErrNoSpace), isNoSpace(err):
+	case errors.As(err, &described):
+		code, status, message := described.S3Error()
+		return &s3err.APIError{Code: code, Message: message, Status: status}
+	case errors.Is(err, store.ErrNoSpace), errors.Is(err, queue.ErrNoSpace), isNoSpace(err):
 		return s3err.ErrInsufficientStorage
 	case errors.Is(err, queue.ErrNoSuchBucket):
 		return s3err.ErrNoSuchBucket

@@ -97,7 +97,7 @@ func (s *Server) uploadMarker(bucket, keyMarker, idMarker string) (string, strin
 	if !isUploadID(idMarker) {
 		return "", "", errUploadIDMarker
 	}
-	u, err := s.uploads.Upload(idMarker)
+	u, _, err := s.uploads.UploadPage(idMarker, 0, 0) // without its parts
 	if errors.Is(err, queue.ErrNoSuchUpload) {
 		return keyMarker, idMarker, nil
 	}

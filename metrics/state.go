@@ -14,6 +14,16 @@ type State struct {
 	Replication *ReplicationState
 	Disk        *DiskState
 	Drop        *DropState
+	Cache       *CacheState
+}
+
+// CacheState is the disk as a cache of the remote (cache.Cache.Stats).
+type CacheState struct {
+	// CapacityBytes is 0 without store.capacity.
+	CapacityBytes, UsedBytes                                              int64
+	EvictableBytes, PinnedBytes, NotOffsiteBytes, RemoteOnlyBytes         int64
+	Hits, Misses, ReadThroughBytes, EvictedObjects, EvictedBytes, Refused int64
+	Refusing                                                              bool
 }
 
 // ArchiveState comes from the journal's running totals (queue.Node.Stats
@@ -85,6 +95,19 @@ var stateMetrics = [][2]string{
 	{"drop_files_skipped_total", "Drop-folder files not archived: links, sockets, devices, names that are not keys."},
 	{"drop_errors_total", "Failed attempts to ingest a drop-folder file (each is retried)."},
 	{"drop_files_pending", "Drop-folder files waiting to be quiet or ingested."},
+	{"cache_capacity_bytes", "store.capacity in bytes; 0 when no capacity is set."},
+	{"cache_used_bytes", "Bytes used on the data directory's file system, as the capacity counts them."},
+	{"cache_evictable_bytes", "Bytes of local objects verified offsite, which eviction may free."},
+	{"cache_pinned_bytes", "Bytes of local objects kept by store.keep_local."},
+	{"cache_not_offsite_bytes", "Bytes of local objects not verified offsite yet."},
+	{"cache_remote_only_bytes", "Bytes of objects whose bytes are on the remote only (evicted or restored without their bytes)."},
+	{"cache_hits_total", "Reads of objects whose bytes were local."},
+	{"cache_misses_total", "Reads of objects read through from the remote."},
+	{"cache_read_through_bytes_total", "Bytes read through from the remote."},
+	{"cache_evicted_objects_total", "Objects evicted since the start."},
+	{"cache_evicted_bytes_total", "Bytes of the objects evicted since the start."},
+	{"cache_refused_writes_total", "Writes refused (507) because the capacity is full of data not offsite."},
+	{"cache_refusing_writes", "1 while writes are refused because the capacity is full of data not offsite."},
 }
 
 func newStateCollector(state func() State) *stateCollector {
@@ -148,5 +171,24 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		counter("drop_files_skipped_total", d.Skipped)
 		counter("drop_errors_total", d.Errors)
 		gauge("drop_files_pending", float64(d.Pending))
+	}
+	if k := s.Cache; k != nil {
+		gauge("cache_capacity_bytes", float64(k.CapacityBytes))
+		gauge("cache_used_bytes", float64(k.UsedBytes))
+		gauge("cache_evictable_bytes", float64(k.EvictableBytes))
+		gauge("cache_pinned_bytes", float64(k.PinnedBytes))
+		gauge("cache_not_offsite_bytes", float64(k.NotOffsiteBytes))
+		gauge("cache_remote_only_bytes", float64(k.RemoteOnlyBytes))
+		counter("cache_hits_total", k.Hits)
+		counter("cache_misses_total", k.Misses)
+		counter("cache_read_through_bytes_total", k.ReadThroughBytes)
+		counter("cache_evicted_objects_total", k.EvictedObjects)
+		counter("cache_evicted_bytes_total", k.EvictedBytes)
+		counter("cache_refused_writes_total", k.Refused)
+		refusing := 0.0
+		if k.Refusing {
+			refusing = 1
+		}
+		gauge("cache_refusing_writes", refusing)
 	}
 }

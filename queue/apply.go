@@ -141,6 +141,8 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.applyAuth(c)
 	case opBucketSet:
 		return a.bucketSet(c)
+	case opObjectEvict:
+		return a.objectEvict(c)
 	}
 	return nil, fmt.Errorf("%s: not implemented", c.Op)
 }

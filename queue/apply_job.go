@@ -2,7 +2,6 @@ package queue
 
 import (
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -13,6 +12,7 @@ func (a *applier) jobUpdate(c *command) (error, error) {
 	if seq == nil {
 		return ErrNoSuchJob, nil
 	}
+	seq = append([]byte(nil), seq...) // seq aliases the page; writes may move it
 	v := a.jobs.Get(seq)
 	if v == nil {
 		return nil, fmt.Errorf("job %s: %w: jobids names sequence %d, which jobs lacks", c.ID, errCorrupt, jobSeq(seq))
@@ -22,6 +22,15 @@ func (a *applier) jobUpdate(c *command) (error, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A record written before jobparts carries its parts: they move out.
+	rewrite := len(j.PartsDone) > 0
+	for i := range j.PartsDone {
+		if _, err := putJobPart(a.tx, seq, &j.PartsDone[i]); err != nil {
+			return nil, err
+		}
+	}
+	j.PartsDone = nil
+	save := func() (error, error) { return nil, a.jobs.Put(seq, encodeJob(&j, objRaw)) }
 	switch c.Op {
 	case opJobStarted:
 		if j.Op != JobPut {
@@ -29,41 +38,46 @@ func (a *applier) jobUpdate(c *command) (error, error) {
 		}
 		switch j.UploadID {
 		case "":
-			j.UploadID, j.PartSize, j.PartsDone = c.UploadID, c.PartSize, nil
+			j.UploadID, j.PartSize = c.UploadID, c.PartSize
+			if err := deleteJobParts(a.tx, seq); err != nil {
+				return nil, err
+			}
 		case c.UploadID:
-			if j.State == JobUploading {
+			if j.State == JobUploading && !rewrite {
 				return nil, nil // a retry
 			}
 		default:
+			if rewrite {
+				return ErrJobStarted, a.jobs.Put(seq, encodeJob(&j, objRaw))
+			}
 			return ErrJobStarted, nil
 		}
 		j.State = JobUploading
 	case opJobPartDone:
-		if j.UploadID != c.UploadID {
-			return nil, nil // progress of an upload the job has since forgotten
-		}
-		i, found := slices.BinarySearchFunc(j.PartsDone, c.JobPart.Number, func(p Part, n int) int { return p.Number - n })
-		if found {
-			if j.PartsDone[i] == c.JobPart {
-				return nil, nil
+		// One record per part: the job's own record is not rewritten.
+		if j.UploadID == c.UploadID {
+			if _, err := putJobPart(a.tx, seq, &c.JobPart); err != nil {
+				return nil, err
 			}
-			j.PartsDone[i] = c.JobPart
-		} else {
-			j.PartsDone = slices.Insert(j.PartsDone, i, c.JobPart)
+		} // else: progress of an upload the job has since forgotten
+		if !rewrite {
+			return nil, nil
 		}
 	case opJobFailed:
-		if j.LastFailure.Equal(c.Time) {
+		if j.LastFailure.Equal(c.Time) && !rewrite {
 			return nil, nil // a retry of this very failure
 		}
-		j.Attempts++
-		j.State, j.NotBefore, j.LastError, j.LastFailure = JobFailing, c.At, c.Text, c.Time
+		if !j.LastFailure.Equal(c.Time) {
+			j.Attempts++
+			j.State, j.NotBefore, j.LastError, j.LastFailure = JobFailing, c.At, c.Text, c.Time
+		}
 	case opJobQuarantined:
-		if j.Quarantined && j.LastError == c.Text {
+		if j.Quarantined && j.LastError == c.Text && !rewrite {
 			return nil, nil
 		}
 		j.Quarantined, j.LastError = true, c.Text
 	case opJobRetry:
-		if !j.Quarantined && j.Attempts == 0 && j.NotBefore.IsZero() && j.LastError == "" && j.State != JobFailing {
+		if !j.Quarantined && j.Attempts == 0 && j.NotBefore.IsZero() && j.LastError == "" && j.State != JobFailing && !rewrite {
 			return nil, nil
 		}
 		j.Quarantined, j.Attempts, j.LastError, j.NotBefore = false, 0, "", time.Time{}
@@ -71,14 +85,16 @@ func (a *applier) jobUpdate(c *command) (error, error) {
 			j.State = JobPending
 		}
 	case opJobReset:
-		if j.UploadID == "" && len(j.PartsDone) == 0 && j.State != JobUploading {
+		if j.UploadID == "" && !hasJobParts(a.tx, seq) && j.State != JobUploading && !rewrite {
 			return nil, nil
 		}
-		j.UploadID, j.PartSize, j.PartsDone = "", 0, nil
+		j.UploadID, j.PartSize = "", 0
+		if err := deleteJobParts(a.tx, seq); err != nil {
+			return nil, err
+		}
 		if j.State == JobUploading {
 			j.State = JobPending
 		}
 	}
-	seq = append([]byte(nil), seq...)
-	return nil, a.jobs.Put(seq, encodeJob(&j, objRaw))
+	return save()
 }

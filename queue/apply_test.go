@@ -74,6 +74,9 @@ func randomCommands(seed uint64, count int) []command {
 				c.Object.Replica = Replica{ETag: "e", Size: o.Size, At: at}
 			}
 			cmds = append(cmds, c)
+			if c.Restored && r.IntN(2) == 0 { // offsite: evictable
+				cmds = append(cmds, command{Op: opObjectEvict, Time: at, Bucket: bucket, Key: key, ID: o.VersionID})
+			}
 			versions = append(versions, o.VersionID)
 			versionOf[o.VersionID] = target{bucket, key}
 		case p < 55 && len(cmds) > 0:
@@ -110,8 +113,11 @@ func randomCommands(seed uint64, count int) []command {
 		case p < 90 && job != "":
 			tg := versionOf[job]
 			c := command{Op: opObjectRequeue, Time: at, Bucket: tg.bucket, Key: tg.key, ID: job}
-			if r.IntN(2) == 0 {
+			switch r.IntN(4) {
+			case 0:
 				c.Op, c.Replica = opReplicaFound, Replica{ETag: "found", Size: int64(r.IntN(9)), At: at}
+			case 1:
+				c.Op = opObjectEvict
 			}
 			cmds = append(cmds, c)
 		case job != "":

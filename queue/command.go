@@ -30,9 +30,10 @@ const (
 	opReplicaFound   cmdOp = 17 // requeue.go
 	opJobRetry       cmdOp = 18 // jobs.go: an operator's retry or release
 	opBucketSet      cmdOp = 19 // bucketsettings.go
+	opObjectEvict    cmdOp = 20 // evict.go
 
 	// opLast is the newest op this version knows.
-	opLast = opBucketSet
+	opLast = opObjectEvict
 )
 
 var opNames = [...]string{
@@ -42,7 +43,7 @@ var opNames = [...]string{
 	opJobStarted: "JobStarted", opJobPartDone: "JobPartDone", opJobFailed: "JobFailed",
 	opJobQuarantined: "JobQuarantined", opJobReset: "JobReset", opRemoteSet: "RemoteSet",
 	opObjectRequeue: "ObjectRequeue", opReplicaFound: "ReplicaFound", opJobRetry: "JobRetry",
-	opBucketSet: "BucketSet",
+	opBucketSet: "BucketSet", opObjectEvict: "ObjectEvict",
 }
 
 func (o cmdOp) String() string {
@@ -316,4 +317,16 @@ func splitEntry(entry []byte, fn func(cmd []byte) error) error {
 		b = b[n+int(l):]
 	}
 	return nil
+}
+
+// addsData reports whether c makes the archive hold more (an object, an
+// upload, a part): on a full disk such commands are refused, while
+// deletes, aborts, completions, replication progress and buckets (a
+// record each) go on.
+func (c *command) addsData() bool {
+	switch c.Op {
+	case opObjectPut, opUploadCreate, opUploadPart:
+		return true
+	}
+	return false
 }

@@ -42,6 +42,10 @@ const (
 	// DefaultMaxInflightEntries is how many entries the proposer keeps in
 	// flight; what queues meanwhile goes into the next entry.
 	DefaultMaxInflightEntries = 2
+	// DefaultReserveBytes is the space kept back for the journal on a full
+	// disk (see Config.ReserveBytes): a new raft-wal segment and the
+	// fsm.db commits of the deletes that free space.
+	DefaultReserveBytes = DefaultSegmentSize + 4<<20
 	// DefaultApplyTimeout bounds how long raft may take to accept an entry.
 	DefaultApplyTimeout = 30 * time.Second
 )
@@ -83,26 +87,42 @@ type Config struct {
 	// the journal's commit latency, which every acknowledged write waits
 	// for. It must not block.
 	OnCommit func(time.Duration)
+	// ReserveBytes is the size of a preallocated file in Dir that is
+	// released when the disk is full, so that the journal can still commit
+	// (the deletes that free space, above all), and re-created once the file
+	// system has room for it twice over. While it is released the node
+	// refuses commands that add data with ErrNoSpace. 0 disables it.
+	ReserveBytes int64
+	// ReserveCheckInterval is how often a node whose reserve is released
+	// looks for free space.
+	ReserveCheckInterval time.Duration
+	// OnFailure, when set, is told once that the state machine stopped for
+	// a reason other than a full disk (an I/O error committing fsm.db):
+	// only a restart, which replays the raft log, recovers from it. The
+	// daemon exits there, so that its service manager restarts it.
+	OnFailure func(error)
 }
 
 // DefaultConfig returns a Config for a single node in dir.
 func DefaultConfig(dir string) Config {
 	return Config{
-		Dir:                 dir,
-		SnapshotThreshold:   DefaultSnapshotThreshold,
-		SnapshotLogBytes:    DefaultSnapshotLogBytes,
-		TrailingLogs:        DefaultTrailingLogs,
-		SnapshotInterval:    DefaultSnapshotInterval,
-		SnapshotRetain:      DefaultSnapshotRetain,
-		SegmentSize:         DefaultSegmentSize,
-		HeartbeatTimeout:    DefaultHeartbeatTimeout,
-		ElectionTimeout:     DefaultElectionTimeout,
-		LeaderLeaseTimeout:  DefaultLeaderLeaseTimeout,
-		MaxBatchCommands:    DefaultMaxBatchCommands,
-		MaxBatchBytes:       DefaultMaxBatchBytes,
-		MaxInflightEntries:  DefaultMaxInflightEntries,
-		ApplyTimeout:        DefaultApplyTimeout,
-		SnapshotInlineBytes: DefaultSnapshotInlineBytes,
+		Dir:                  dir,
+		SnapshotThreshold:    DefaultSnapshotThreshold,
+		SnapshotLogBytes:     DefaultSnapshotLogBytes,
+		TrailingLogs:         DefaultTrailingLogs,
+		SnapshotInterval:     DefaultSnapshotInterval,
+		SnapshotRetain:       DefaultSnapshotRetain,
+		SegmentSize:          DefaultSegmentSize,
+		HeartbeatTimeout:     DefaultHeartbeatTimeout,
+		ElectionTimeout:      DefaultElectionTimeout,
+		LeaderLeaseTimeout:   DefaultLeaderLeaseTimeout,
+		MaxBatchCommands:     DefaultMaxBatchCommands,
+		MaxBatchBytes:        DefaultMaxBatchBytes,
+		MaxInflightEntries:   DefaultMaxInflightEntries,
+		ApplyTimeout:         DefaultApplyTimeout,
+		SnapshotInlineBytes:  DefaultSnapshotInlineBytes,
+		ReserveBytes:         DefaultReserveBytes,
+		ReserveCheckInterval: DefaultReserveCheckInterval,
 	}
 }
 
@@ -136,6 +156,10 @@ func (c Config) Validate() error {
 		return bad("MaxBatchBytes", fmt.Sprintf("must be >= 4 KiB (default %d)", DefaultMaxBatchBytes))
 	case c.MaxInflightEntries < 1:
 		return bad("MaxInflightEntries", fmt.Sprintf("must be >= 1 (default %d)", DefaultMaxInflightEntries))
+	case c.ReserveBytes < 0:
+		return bad("ReserveBytes", fmt.Sprintf("must be >= 0 (default %d; 0 disables the reserve)", DefaultReserveBytes))
+	case c.ReserveBytes > 0 && c.ReserveCheckInterval <= 0:
+		return bad("ReserveCheckInterval", fmt.Sprintf("must be > 0 (default %s)", DefaultReserveCheckInterval))
 	case c.ApplyTimeout <= 0:
 		return bad("ApplyTimeout", fmt.Sprintf("must be > 0 (default %s)", DefaultApplyTimeout))
 	}

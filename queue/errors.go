@@ -1,6 +1,10 @@
 package queue
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"syscall"
+)
 
 // Sentinel errors. Callers match them with errors.Is; raft's own errors never
 // cross the package boundary.
@@ -35,6 +39,10 @@ var (
 	// whose bytes are on the remote only (Object.RemoteOnly): there is
 	// nothing local to upload, so no job is queued.
 	ErrRemoteOnly = errors.New("queue: the version's bytes are on the remote only")
+	// ErrNotOffsite is the result of evicting (EvictObjects) a version that
+	// is not verified on the remote: its upload was never confirmed, or a
+	// put job of it waits. Nothing changed.
+	ErrNotOffsite = errors.New("queue: the version is not verified offsite")
 	// ErrPreconditionFailed is the result of a conditional write (PutObjectIf,
 	// CompleteUploadIf) whose condition did not hold when it was applied:
 	// nothing changed.
@@ -48,4 +56,10 @@ var (
 	// (disk full, I/O error). The raft log still holds every command, so a
 	// restart replays exactly what is missing; until then writes fail.
 	ErrFSMFailed = errors.New("queue: state machine failed")
+	// ErrNoSpace means the disk of the raft directory is full: the node
+	// released the space it keeps for the journal, and refuses commands
+	// that add data (objects, uploads, parts, buckets) until there is room
+	// again; reads, deletes and aborts work, and free space. It wraps
+	// syscall.ENOSPC, so that callers that handle a full disk handle it.
+	ErrNoSpace = fmt.Errorf("queue: %w: delete objects or abort incomplete multipart uploads to free space, or move the data directory to a larger disk", syscall.ENOSPC)
 )

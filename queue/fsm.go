@@ -60,6 +60,22 @@ type fsm struct {
 
 	failMu sync.Mutex
 	failed error // first transaction failure; sticky until restart
+	// failedNoSpace is set when failed is a lack of space, which
+	// recoverNoSpace clears by replaying the log once there is room.
+	failedNoSpace bool
+	// delivered is the last index raft handed to ApplyBatch, applied or
+	// not: what a recovery must replay up to.
+	delivered atomic.Uint64
+
+	// logs is raft's log store, from which a commit that failed for lack
+	// of space is replayed into a new transaction; nil disables that.
+	logs raft.LogStore
+	// onNoSpace releases the space reserved for the journal (reserve),
+	// reporting whether there was a reserve to release.
+	onNoSpace func(why string) bool
+	// onFatal is told, once, of a failure that is not a lack of space (an
+	// I/O error): nothing but a restart, which replays the log, can fix it.
+	onFatal func(error)
 
 	// appliedCommands counts command entries applied (not skipped as
 	// already in fsm.db) since open; tests use it to prove no replay.
@@ -198,12 +214,30 @@ func (f *fsm) failure() error {
 	return f.failed
 }
 
+// pausedNoSpace reports whether the failure is a lack of space, which
+// recoverNoSpace clears.
+func (f *fsm) pausedNoSpace() bool {
+	f.failMu.Lock()
+	defer f.failMu.Unlock()
+	return f.failed != nil && f.failedNoSpace
+}
+
 func (f *fsm) fail(err error) error {
 	f.failMu.Lock()
 	defer f.failMu.Unlock()
-	if f.failed == nil {
-		f.failed = fmt.Errorf("%w: %w (restart to replay the log)", ErrFSMFailed, err)
-		f.log.Error().Err(err).Msg("state machine stopped applying; restart to replay the raft log")
+	if f.failed != nil {
+		return f.failed
+	}
+	if isNoSpace(err) && f.logs != nil {
+		f.failed = fmt.Errorf("%w: %w", ErrFSMFailed, err)
+		f.failedNoSpace = true
+		f.log.Error().Err(err).Msg("state machine paused: the disk is full; it resumes once space is freed")
+		return f.failed
+	}
+	f.failed = fmt.Errorf("%w: %w (restart to replay the log)", ErrFSMFailed, err)
+	f.log.Error().Err(err).Msg("state machine stopped applying; restart to replay the raft log")
+	if f.onFatal != nil {
+		go f.onFatal(f.failed)
 	}
 	return f.failed
 }
@@ -218,12 +252,27 @@ func (f *fsm) Apply(l *raft.Log) any {
 // command entry is a []error with one result per command, or an error if
 // the transaction failed.
 func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
+	res := f.applyBatch(logs)
+	if len(logs) > 0 {
+		f.delivered.Store(logs[len(logs)-1].Index)
+	}
+	return res
+}
+
+func (f *fsm) applyBatch(logs []*raft.Log) []any {
 	res := make([]any, len(logs))
-	if err := f.failure(); err != nil {
-		for i := range res {
-			res[i] = err
-		}
+	if len(logs) == 0 {
 		return res
+	}
+	if err := f.failure(); err != nil {
+		// A commit failed for lack of space: replay what it lost first, if
+		// there is room now; these entries follow.
+		if err = f.recoverNoSpace(logs[0].Index - 1); err != nil {
+			for i := range res {
+				res[i] = err
+			}
+			return res
+		}
 	}
 	applied := f.applied.Load()
 	first := 0

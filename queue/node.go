@@ -33,7 +33,9 @@ type Node struct {
 	trans *raft.InmemTransport
 	fsm   *fsm
 	prop  *proposer
-	lead  leadership
+	// reserve keeps space for the journal on a full disk (space.go).
+	reserve *reserve
+	lead    leadership
 
 	stop chan struct{} // closed by Close: stops the background goroutines
 	bg   sync.WaitGroup
@@ -105,8 +107,12 @@ func (n *Node) start() error {
 			return err
 		}
 	}
+	n.reserve = newReserve(dir, n.cfg.ReserveBytes, n.log)
+	if err := n.reserve.open(); err != nil {
+		return err
+	}
 	hl := newHclog(n.base)
-	n.wal, err = openWAL(walDir, n.cfg.SegmentSize, hl.Named("wal"))
+	n.wal, err = openWAL(walDir, n.cfg.SegmentSize, hl.Named("wal"), n.reserve.release)
 	if err != nil {
 		return badState("%s cannot be opened by raft-wal (%v): restore it from a backup or move it away", walDir, err)
 	}
@@ -133,6 +139,7 @@ func (n *Node) start() error {
 		return err
 	}
 	n.fsm.inline, n.fsm.snapshotInline = n.cfg.Inline, n.cfg.SnapshotInlineBytes
+	n.fsm.logs, n.fsm.onNoSpace, n.fsm.onFatal = n.wal, n.reserve.release, n.cfg.OnFailure
 	snaps, err := openSnapshots(dir, n.cfg.SnapshotRetain, hl.Named("snapshot"))
 	if err != nil {
 		return fmt.Errorf("queue: open snapshots: %w", err)
@@ -166,10 +173,11 @@ func (n *Node) start() error {
 		}
 		n.log.Info().Str("node_id", nodeID).Msg("bootstrapped a single-node cluster")
 	}
-	n.prop = newProposer(n.raft, n.cfg)
-	n.bg.Add(2)
+	n.prop = newProposer(n.raft, n.cfg, n.reserve.check)
+	n.bg.Add(3)
 	go n.monitorLeadership()
 	go n.snapshotOnSize()
+	go n.watchSpace()
 	return nil
 }
 
@@ -275,14 +283,16 @@ func (n *Node) shutdown(ctx context.Context) error {
 	if n.trans != nil {
 		n.trans.Close()
 	}
-	if n.wal != nil {
-		if err := n.wal.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("queue: close log: %w", err))
-		}
-	}
+	// fsm.db first: a last commit that fails for lack of space is replayed
+	// from the log.
 	if n.fsm != nil {
 		if err := n.fsm.close(); err != nil {
 			errs = append(errs, fmt.Errorf("queue: close %s: %w", fsmFile, err))
+		}
+	}
+	if n.wal != nil {
+		if err := n.wal.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("queue: close log: %w", err))
 		}
 	}
 	return errors.Join(errs...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/raft"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -88,13 +89,109 @@ func (f *fsm) commitLocked() error {
 		// its inline data keeps must be durable first.
 		if err := f.inline.SyncInline(context.Background()); err != nil {
 			tx.Rollback()
-			return f.fail(fmt.Errorf("commit %s: %w", f.path, err))
+			return f.commitFailed(err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return f.fail(fmt.Errorf("commit %s: %w", f.path, err))
+		return f.commitFailed(err)
 	}
 	f.commits.Add(1)
+	return nil
+}
+
+// commitFailed handles a commit of the open transaction that failed (and
+// was rolled back). For lack of space, it releases the journal's reserve
+// and replays the lost commands from the raft log into a new transaction:
+// the state machine goes on, and the node refuses new data until space
+// comes back. Any other failure stops the state machine. f.pendMu is held.
+func (f *fsm) commitFailed(err error) error {
+	err = fmt.Errorf("commit %s: %w", f.path, err)
+	if !isNoSpace(err) || f.logs == nil {
+		return f.fail(err)
+	}
+	if f.onNoSpace != nil {
+		f.onNoSpace(err.Error())
+	}
+	if rerr := f.replayLocked(f.applied.Load()); rerr != nil {
+		return f.fail(rerr)
+	}
+	f.commits.Add(1)
+	return nil
+}
+
+// recoverNoSpace resumes a state machine that a lack of space paused: it
+// replays from the raft log, in one transaction, every command up to upTo
+// (and every applied one) that fsm.db does not hold. It returns the
+// failure when that fails again, or when the failure was not a lack of
+// space.
+func (f *fsm) recoverNoSpace(upTo uint64) error {
+	f.pendMu.Lock()
+	defer f.pendMu.Unlock()
+	f.failMu.Lock()
+	failed, noSpace := f.failed, f.failedNoSpace
+	f.failMu.Unlock()
+	if failed == nil || !noSpace {
+		return failed
+	}
+	if err := f.replayLocked(max(upTo, f.applied.Load())); err != nil {
+		return failed
+	}
+	f.failMu.Lock()
+	f.failed, f.failedNoSpace = nil, false
+	f.failMu.Unlock()
+	f.log.Info().Uint64("applied_index", f.applied.Load()).Msg("state machine resumed: space was freed")
+	f.signalJobsAdded()
+	return nil
+}
+
+// replayLocked applies the raft log's commands after fsm.db's last
+// committed index, up to upTo, in a new transaction and commits it: what a
+// failed commit lost. f.pendMu is held.
+func (f *fsm) replayLocked(upTo uint64) error {
+	f.rollbackLocked()
+	var committed uint64
+	if err := f.db.View(func(tx *bolt.Tx) error { committed = appliedIndex(tx); return nil }); err != nil {
+		return err
+	}
+	if upTo <= committed {
+		f.applied.Store(committed)
+		return nil
+	}
+	tx, err := f.db.Begin(true)
+	if err != nil {
+		return err
+	}
+	inlined := false
+	for i := committed + 1; i <= upTo; i++ {
+		var l raft.Log
+		if err := f.logs.GetLog(i, &l); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("replay raft index %d: %w", i, err)
+		}
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		_, inl, err := applyEntry(tx, l.Data, f.restoreInline())
+		if err != nil {
+			tx.Rollback()
+			return fmt.Errorf("replay raft index %d: %w", i, err)
+		}
+		inlined = inlined || inl > 0
+	}
+	if err := putU64(tx.Bucket(bktMeta), keyApplied, upTo); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if inlined && f.inline != nil {
+		if err := f.inline.SyncInline(context.Background()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("commit %s: %w", f.path, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit %s: %w", f.path, err)
+	}
+	f.applied.Store(upTo)
 	return nil
 }
 

@@ -26,12 +26,21 @@ const (
 )
 
 // ownerOnlyFS is raft-wal's file system with segment files created 0600.
-type ownerOnlyFS struct{ *walfs.FS }
+// A segment that does not fit on a full disk gets the journal's reserve:
+// onNoSpace releases it, and the segment is created again.
+type ownerOnlyFS struct {
+	*walfs.FS
+	onNoSpace func(why string) bool
+}
 
 var _ types.VFS = ownerOnlyFS{}
 
 func (o ownerOnlyFS) Create(dir, name string, size uint64) (types.WritableFile, error) {
 	f, err := o.FS.Create(dir, name, size)
+	if err != nil && isNoSpace(err) && o.onNoSpace != nil && o.onNoSpace("new raft log segment: "+err.Error()) {
+		os.Remove(filepath.Join(dir, name)) // the preallocation failed after the file was created
+		f, err = o.FS.Create(dir, name, size)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -42,10 +51,11 @@ func (o ownerOnlyFS) Create(dir, name string, size uint64) (types.WritableFile, 
 	return f, nil
 }
 
-// openWAL opens raft-wal in dir with owner-only files.
-func openWAL(dir string, segmentSize int, log hclog.Logger) (*wal.WAL, error) {
+// openWAL opens raft-wal in dir with owner-only files; onNoSpace (may be
+// nil) releases space for a segment that does not fit.
+func openWAL(dir string, segmentSize int, log hclog.Logger, onNoSpace func(string) bool) (*wal.WAL, error) {
 	w, err := wal.Open(dir, wal.WithSegmentSize(segmentSize), wal.WithLogger(log),
-		wal.WithSegmentFiler(segment.NewFiler(dir, ownerOnlyFS{walfs.New()})))
+		wal.WithSegmentFiler(segment.NewFiler(dir, ownerOnlyFS{FS: walfs.New(), onNoSpace: onNoSpace})))
 	if err != nil {
 		return nil, err
 	}

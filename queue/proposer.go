@@ -18,6 +18,9 @@ import (
 type proposer struct {
 	raft *raft.Raft
 	cfg  Config
+	// space returns ErrNoSpace while the disk is full: commands that add
+	// data are refused then (command.addsData).
+	space func() error
 
 	mu      sync.Mutex
 	queue   []*request
@@ -32,12 +35,16 @@ type proposer struct {
 type request struct {
 	cmd  []byte
 	done chan error // buffered: the proposer never blocks on a caller that left
+	// group is how many requests, this one first, go into one entry
+	// (proposeCmds together); 0 and 1 mean this one alone.
+	group int
 }
 
-func newProposer(r *raft.Raft, cfg Config) *proposer {
+func newProposer(r *raft.Raft, cfg Config, space func() error) *proposer {
 	p := &proposer{
 		raft:  r,
 		cfg:   cfg,
+		space: space,
 		wake:  make(chan struct{}, 1),
 		slots: make(chan struct{}, cfg.MaxInflightEntries),
 		stop:  make(chan struct{}),
@@ -56,6 +63,13 @@ func (p *proposer) propose(ctx context.Context, c *command) error {
 // proposeAll queues cmds together, so that they fill entries in order, and
 // returns one result per command.
 func (p *proposer) proposeAll(ctx context.Context, cmds []*command) []error {
+	return p.proposeCmds(ctx, cmds, false)
+}
+
+// proposeCmds is proposeAll; with together the commands share one entry, and
+// so one fsync, whatever MaxBatchCommands says: only a group larger than
+// MaxBatchBytes is cut into several entries.
+func (p *proposer) proposeCmds(ctx context.Context, cmds []*command, together bool) []error {
 	errs := make([]error, len(cmds))
 	reqs := make([]*request, 0, len(cmds))
 	idx := make([]int, 0, len(cmds))
@@ -64,6 +78,12 @@ func (p *proposer) proposeAll(ctx context.Context, cmds []*command) []error {
 			errs[i] = err
 			continue
 		}
+		if p.space != nil && c.addsData() {
+			if err := p.space(); err != nil {
+				errs[i] = err
+				continue
+			}
+		}
 		req := &request{cmd: c.encode(), done: make(chan error, 1)}
 		if len(req.cmd) > p.cfg.MaxBatchBytes {
 			errs[i] = fmt.Errorf("%w: %s is %d bytes encoded, more than MaxBatchBytes %d", ErrInvalidCommand, c.Op, len(req.cmd), p.cfg.MaxBatchBytes)
@@ -71,6 +91,9 @@ func (p *proposer) proposeAll(ctx context.Context, cmds []*command) []error {
 		}
 		reqs = append(reqs, req)
 		idx = append(idx, i)
+	}
+	if together && len(reqs) > 1 {
+		reqs[0].group = len(reqs)
 	}
 	p.mu.Lock()
 	if p.closing {
@@ -128,7 +151,10 @@ func (p *proposer) run() {
 	}
 }
 
-// take removes the next entry's worth of requests from the queue.
+// take removes the next entry's worth of requests from the queue: up to
+// MaxBatchCommands requests and MaxBatchBytes bytes, except that a group
+// (proposeCmds together) is never split unless it alone exceeds MaxBatchBytes, and
+// may exceed MaxBatchCommands when it starts the entry.
 func (p *proposer) take() []*request {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -136,12 +162,24 @@ func (p *proposer) take() []*request {
 		return nil
 	}
 	n, size := 0, 1
-	for n < len(p.queue) && n < p.cfg.MaxBatchCommands {
-		size += len(p.queue[n].cmd) + 3
-		if n > 0 && size > p.cfg.MaxBatchBytes {
+	for n < len(p.queue) {
+		g := max(p.queue[n].group, 1)
+		gsize := p.entrySize(p.queue[n:n+g]) - 1
+		if n > 0 && (n+g > p.cfg.MaxBatchCommands || size+gsize > p.cfg.MaxBatchBytes) {
 			break
 		}
-		n++
+		if n == 0 && g > 1 && size+gsize > p.cfg.MaxBatchBytes {
+			// As much of the group as fits; the rest stays a group.
+			k := 1
+			for size += len(p.queue[0].cmd) + 3; k < g && size+len(p.queue[k].cmd)+3 <= p.cfg.MaxBatchBytes; k++ {
+				size += len(p.queue[k].cmd) + 3
+			}
+			p.queue[k].group = g - k
+			n = k
+			break
+		}
+		n += g
+		size += gsize
 	}
 	batch := p.queue[:n:n]
 	p.queue = append([]*request(nil), p.queue[n:]...)

@@ -123,6 +123,9 @@ func (n *Node) Jobs(afterSeq uint64, limit int) ([]Job, error) {
 			if err := decodeJob(v, &j); err != nil {
 				return fmt.Errorf("job %d: %w", j.Seq, err)
 			}
+			if err := loadJobParts(tx, k, &j); err != nil {
+				return err
+			}
 			out = append(out, j)
 		}
 		return nil
@@ -158,7 +161,10 @@ func (n *Node) Job(id string) (Job, error) {
 			return ErrNoSuchJob
 		}
 		j.Seq = jobSeq(seq)
-		return decodeJob(v, &j)
+		if err := decodeJob(v, &j); err != nil {
+			return err
+		}
+		return loadJobParts(tx, seq, &j)
 	})
 	if err != nil {
 		return Job{}, fmt.Errorf("queue: job %s: %w", id, err)

@@ -116,6 +116,9 @@ func (a *applier) removeJob(id string) (Job, bool, error) {
 	if err := a.ids.Delete([]byte(id)); err != nil {
 		return Job{}, false, err
 	}
+	if err := deleteJobParts(a.tx, seq); err != nil {
+		return Job{}, false, err
+	}
 	if err := a.jobs.Delete(seq); err != nil {
 		return Job{}, false, err
 	}

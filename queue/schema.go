@@ -17,6 +17,7 @@ import (
 //	uploads  upload ID -> encoded Upload without its parts
 //	upparts  uvarint(len(ID)) ID big-endian uint32(number) -> encoded UploadPart
 //	upkeys   esc(bucket) esc(key) ID -> ID, so uploads list by key, then ID
+//	jobparts big-endian Seq big-endian uint32(number) -> encoded Part (jobparts.go)
 //
 // esc (escapeKey) keeps byte order and ends each name, so that names that
 // are prefixes of one another cannot mix.
@@ -31,11 +32,15 @@ var (
 	bktUploads = []byte("uploads")
 	bktUpParts = []byte("upparts")
 	bktUpKeys  = []byte("upkeys")
+	// bktJobParts holds put jobs' finished remote parts; added within
+	// schema 3 (older databases gain it empty, and their jobs' parts are
+	// read from the job records until they move: jobparts.go).
+	bktJobParts = []byte("jobparts")
 
 	// coreBuckets exist in every schema version, enough to recognise a
 	// database this package wrote; allBuckets are those of the current one.
 	coreBuckets = [][]byte{bktMeta, bktBuckets, bktObjects, bktJobs, bktJobIDs}
-	allBuckets  = append(coreBuckets[:len(coreBuckets):len(coreBuckets)], bktUploads, bktUpParts, bktUpKeys,
+	allBuckets  = append(coreBuckets[:len(coreBuckets):len(coreBuckets)], bktUploads, bktUpParts, bktUpKeys, bktJobParts,
 		bktUsers, bktAKeys, bktPolicies)
 
 	keySchema  = []byte("schema")

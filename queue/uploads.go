@@ -66,7 +66,17 @@ func (n *Node) CompleteUpload(ctx context.Context, uploadID string, o Object) er
 // Upload returns an upload with its parts, sorted by number.
 // ErrNoSuchUpload.
 func (n *Node) Upload(id string) (Upload, error) {
+	u, _, err := n.UploadPage(id, 0, -1)
+	return u, err
+}
+
+// UploadPage returns an upload with at most limit of its parts, those
+// numbered above afterPart, and whether more follow: a ListParts page, or
+// (limit 0) the upload alone, whose cost does not grow with its parts. A
+// negative limit returns every part after afterPart. ErrNoSuchUpload.
+func (n *Node) UploadPage(id string, afterPart, limit int) (Upload, bool, error) {
 	u := Upload{ID: id}
+	truncated := false
 	err := n.fsm.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bktUploads).Get([]byte(id))
 		if v == nil {
@@ -75,9 +85,16 @@ func (n *Node) Upload(id string) (Upload, error) {
 		if err := decodeUpload(v, &u); err != nil {
 			return err
 		}
+		if limit == 0 {
+			return nil
+		}
 		prefix := upPartsPrefix(id)
 		c := tx.Bucket(bktUpParts).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		for k, v := c.Seek(upPartKey(id, max(afterPart, 0)+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if limit > 0 && len(u.Parts) == limit {
+				truncated = true
+				break
+			}
 			p := UploadPart{Number: partNumberOf(k[len(prefix):])}
 			if err := decodeUploadPart(v, &p); err != nil {
 				return fmt.Errorf("part %d: %w", p.Number, err)
@@ -87,9 +104,9 @@ func (n *Node) Upload(id string) (Upload, error) {
 		return nil
 	})
 	if err != nil {
-		return Upload{}, fmt.Errorf("queue: upload %s: %w", id, err)
+		return Upload{}, false, fmt.Errorf("queue: upload %s: %w", id, err)
 	}
-	return u, nil
+	return u, truncated, nil
 }
 
 // ListUploads returns up to limit uploads of bucket whose keys start with

@@ -51,14 +51,20 @@ func (n *Node) PutObjects(ctx context.Context, objs []Object) []error {
 		}
 		cmds[i] = &command{Op: opObjectPut, Time: now, Bucket: o.Bucket, Key: o.Key, Object: o}
 	}
+	return n.proposeEach(ctx, cmds, false)
+}
+
+// proposeEach proposes cmds in order, in one entry when together (see
+// proposer.proposeCmds), and returns one result per command.
+func (n *Node) proposeEach(ctx context.Context, cmds []*command, together bool) []error {
 	if n.prop == nil {
-		errs := make([]error, len(objs))
+		errs := make([]error, len(cmds))
 		for i := range errs {
 			errs[i] = ErrClosed
 		}
 		return errs
 	}
-	errs := n.prop.proposeAll(ctx, cmds)
+	errs := n.prop.proposeCmds(ctx, cmds, together)
 	for i, err := range errs {
 		if err != nil {
 			errs[i] = fmt.Errorf("queue: %s %s: %w", cmds[i].Op, cmds[i].target(), err)
@@ -76,6 +82,27 @@ func (n *Node) DeleteObject(ctx context.Context, bucket, key, deleteID string) e
 		deleteID = NewVersionID(now)
 	}
 	return n.propose(ctx, &command{Op: opObjectDelete, Time: now, Bucket: bucket, Key: key, ID: deleteID})
+}
+
+// ObjectDeletion names one key of DeleteObjects and the version ID its delete
+// is journaled with (as DeleteObject's deleteID; empty mints one).
+type ObjectDeletion struct {
+	Key, DeleteID string
+}
+
+// DeleteObjects is DeleteObject for many keys of bucket (S3's DeleteObjects),
+// journaled in one raft entry, and so one fsync, unless the keys together
+// exceed Config.MaxBatchBytes. One result per key.
+func (n *Node) DeleteObjects(ctx context.Context, bucket string, dels []ObjectDeletion) []error {
+	now := time.Now()
+	cmds := make([]*command, len(dels))
+	for i, d := range dels {
+		if d.DeleteID == "" {
+			d.DeleteID = NewVersionID(now)
+		}
+		cmds[i] = &command{Op: opObjectDelete, Time: now, Bucket: bucket, Key: d.Key, ID: d.DeleteID}
+	}
+	return n.proposeEach(ctx, cmds, true)
 }
 
 // JobDone removes a finished job and drops its blob reference; a missing
@@ -104,7 +131,7 @@ func (c *command) target() string {
 		return "upload " + c.ID
 	case opUploadCreate, opUploadComplete:
 		return c.Bucket + "/" + c.Key + " upload " + c.ID
-	case opObjectRequeue, opReplicaFound:
+	case opObjectRequeue, opReplicaFound, opObjectEvict:
 		return c.Bucket + "/" + c.Key + " version " + c.ID
 	}
 	if c.Key != "" {

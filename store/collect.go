@@ -204,7 +204,7 @@ func (s *Store) markReferenced(ctx context.Context, mark MarkFunc) (*bloom, erro
 // the store is closed. Run it once the index is loaded, so that mark is complete.
 func (s *Store) RunCollector(ctx context.Context, mark MarkFunc) error {
 	s.mu.Lock()
-	closed := s.closed
+	closed, kick := s.closed, s.kick
 	s.mu.Unlock()
 	if closed == nil {
 		return fmt.Errorf("store: run collector: %w", ErrClosed)
@@ -227,7 +227,24 @@ func (s *Store) RunCollector(ctx context.Context, mark MarkFunc) error {
 		case <-closed:
 			return nil
 		case <-t.C:
+		case <-kick:
 		}
+	}
+}
+
+// CollectSoon makes RunCollector start a collection now rather than at its
+// next tick (or right after the one in progress): on a full disk, the space
+// of deleted objects is wanted at once.
+func (s *Store) CollectSoon() {
+	s.mu.Lock()
+	kick := s.kick
+	s.mu.Unlock()
+	if kick == nil {
+		return
+	}
+	select {
+	case kick <- struct{}{}:
+	default:
 	}
 }
 

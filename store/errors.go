@@ -28,6 +28,9 @@ var (
 	// ErrDigestMismatch means content given to PutVerified does not hash to the
 	// digest the caller expected. Nothing was stored.
 	ErrDigestMismatch = errors.New("store: content does not match the expected digest")
+	// ErrMD5Mismatch means content given to PutExpected does not have the MD5
+	// the caller expected (a Content-MD5). Nothing was stored.
+	ErrMD5Mismatch = errors.New("store: content does not match the expected MD5")
 )
 
 // CorruptError reports a blob whose file does not hold what its address promises.

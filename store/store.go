@@ -78,6 +78,7 @@ type Store struct {
 	mu         sync.Mutex
 	open       bool
 	closed     chan struct{} // closed by Close; stops RunCollector
+	kick       chan struct{} // CollectSoon: RunCollector collects now
 	lock       *os.File
 	pins       map[Digest]int      // digests committed but not yet released by Unpin
 	collecting int                 // Collect calls in progress
@@ -168,7 +169,10 @@ func (s *Store) Open(ctx context.Context) error {
 		}
 		return fmt.Errorf("store: open %s: lock: %w", s.dir, err)
 	}
-	if err := s.writeProbe(s.tmp); err != nil {
+	if err := s.writeProbe(s.tmp); isNoSpace(err) {
+		// A full disk is writable: reads are served, and deletes free space.
+		s.Logger.Warn().Err(err).Msg("the data directory's disk is full: new objects are refused until space is freed")
+	} else if err != nil {
 		lock.Close()
 		return s.notWritable(err)
 	}
@@ -199,6 +203,7 @@ func (s *Store) Open(ctx context.Context) error {
 	s.temps = make(map[string]struct{})
 	s.staged = make(map[Digest]*stagedBlob)
 	s.stageChanged = make(chan struct{})
+	s.kick = make(chan struct{}, 1)
 	s.stageSlots = make(chan struct{}, s.MaxStaged)
 	s.fanout.reset()
 	s.chunks.reset(s.BufferSize, chunkPoolIdle*s.Buffers)

@@ -266,3 +266,41 @@ func TestPutVerified(t *testing.T) {
 		t.Fatalf("temp files left: %v", temps)
 	}
 }
+
+// TestPutExpectedMD5: PutExpected checks a claimed MD5 (a Content-MD5) with
+// the MD5 the store computes anyway, alone or with a SHA-256: matching content
+// is stored, anything else is refused with ErrMD5Mismatch and leaves nothing,
+// and a wrong SHA-256 is still reported as such.
+func TestPutExpectedMD5(t *testing.T) {
+	s := openStore(t, "", smallBuffers)
+	good := content(23, 300_000)
+	sum := md5.Sum(good)
+	sha := digestOf(good)
+	for _, e := range []Expected{{MD5: sum[:]}, {MD5: sum[:], SHA256: &sha}} {
+		blob, err := s.PutExpected(testContext(t), bytes.NewReader(good), e)
+		if err != nil || blob.Digest != sha || blob.MD5 != sum {
+			t.Fatalf("PutExpected of matching content = %+v, %v", blob, err)
+		}
+		s.Unpin(blob.Digest)
+	}
+	bad := content(24, 300_000)
+	if _, err := s.PutExpected(testContext(t), bytes.NewReader(bad), Expected{MD5: sum[:]}); !errors.Is(err, ErrMD5Mismatch) {
+		t.Fatalf("PutExpected of other bytes = %v, want ErrMD5Mismatch", err)
+	}
+	badSum := md5.Sum(bad)
+	if _, err := s.PutExpected(testContext(t), bytes.NewReader(bad), Expected{MD5: badSum[:], SHA256: &sha}); !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("PutExpected with the right MD5 and a wrong SHA-256 = %v, want ErrDigestMismatch", err)
+	}
+	if ok, _ := s.Has(digestOf(bad)); ok {
+		t.Fatal("mismatching content was stored")
+	}
+	if files := blobFiles(t, s); len(files) != 1 {
+		t.Fatalf("blob files %v, want only the matching one", files)
+	}
+	if temps := tempFiles(t, s); len(temps) != 0 {
+		t.Fatalf("temp files left: %v", temps)
+	}
+	if got, err := readBlob(t, s, sha, int64(len(good)), 0, -1); err != nil || !bytes.Equal(got, good) {
+		t.Fatalf("read back: %d bytes, %v", len(got), err)
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -42,6 +43,7 @@ type Writer struct {
 	err   error // first error of the write stage
 
 	want     *Digest // PutVerified: the digest the content must have
+	wantMD5  []byte  // PutExpected: the MD5 the content must have
 	replace  bool    // Repair: replace the file in place, even one of the right size
 	finished bool
 }
@@ -174,6 +176,9 @@ func (w *Writer) commit() (Blob, error) {
 	if w.want != nil && *w.want != b.Digest {
 		return Blob{}, &DigestMismatchError{Got: b.Digest, Want: *w.want}
 	}
+	if w.wantMD5 != nil && !bytes.Equal(w.wantMD5, b.MD5[:]) {
+		return Blob{}, fmt.Errorf("store: content has MD5 %x, expected %x: %w", b.MD5, w.wantMD5, ErrMD5Mismatch)
+	}
 	// chmod before the fsync so that the mode is as durable as the bytes.
 	if err := w.f.Chmod(blobMode); err != nil {
 		return Blob{}, fmt.Errorf("store: commit blob %s: chmod %s: %w", b.Digest, w.path, err)
@@ -266,11 +271,26 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (Blob, error) {
 // same bytes a second time. Content that hashes to anything else gives
 // ErrDigestMismatch and leaves nothing behind, without an fsync.
 func (s *Store) PutVerified(ctx context.Context, r io.Reader, want Digest) (Blob, error) {
+	return s.PutExpected(ctx, r, Expected{SHA256: &want})
+}
+
+// Expected is what a blob's content must hash to by its writer's claims: a
+// signed SHA-256, a Content-MD5. The store computes both hashes of every blob,
+// so checking them costs no pass over the bytes.
+type Expected struct {
+	SHA256 *Digest // nil: any; a mismatch is a *DigestMismatchError
+	MD5    []byte  // nil: any; a mismatch is ErrMD5Mismatch
+}
+
+// PutExpected is Put for content that must hash to e. Content that does not
+// leaves nothing behind, without an fsync: the error comes before the blob is
+// made durable.
+func (s *Store) PutExpected(ctx context.Context, r io.Reader, e Expected) (Blob, error) {
 	w, err := s.Create(ctx)
 	if err != nil {
 		return Blob{}, err
 	}
-	w.want = &want
+	w.want, w.wantMD5 = e.SHA256, e.MD5
 	if _, err := w.readFrom(ctx, r); err != nil {
 		w.abort()
 		return Blob{}, err

@@ -1,16 +1,25 @@
-// Command s3bench compares the IPAS gateway with versitygw (posix backend) on the
-// same disk, side by side in one run, with aws-sdk-go-v2 as the load generator:
+// Command s3bench compares the IPAS gateway with versitygw (posix backend) and
+// MinIO (single drive) on the same disk, side by side in one run, with
+// aws-sdk-go-v2 as the load generator:
 //
 //	go run ./bench/s3bench -dir /path/on/the/disk/to/test
 //
+// MinIO is measured when its binary is installed (go install
+// github.com/minio/minio@latest, a long build; -minio names another path) and
+// left out with a note otherwise.
+//
 // Each round runs, on each server in turn (the order alternates between rounds):
-// 4 KiB PUTs from 16 writers for -duration; a 1 GiB object uploaded by the SDK's
+// 4 KiB PUTs from 16 writers for -duration, then as long GETs of them; a 1 GiB object uploaded by the SDK's
 // transfer manager as multipart with 16 MiB parts, 4 in flight, then read back by
-// its downloader (ranged GETs of 16 MiB, 4 in flight) and by one GetObject; and a
-// 4 GiB multipart upload during which the server's peak RSS (VmHWM, reset with
-// clear_refs before the upload) is recorded. When a server answers
-// CreateMultipartUpload with NotImplemented, both servers get single
-// PutObject/GetObject instead. The table gives the median of the rounds.
+// its downloader (ranged GETs of 16 MiB, 4 in flight) and by one GetObject; with
+// -content-md5, the same object uploaded again as rclone and s3cmd do, with a
+// Content-MD5 on every part; with
+// -keys N, N empty objects put, listed with ListObjectsV2 and deleted with
+// DeleteObjects of 1,000 keys; and a 4 GiB multipart upload during which the
+// server's peak RSS (VmHWM, reset with clear_refs before the upload) is recorded.
+// When a server answers CreateMultipartUpload with NotImplemented, every server
+// gets single PutObject/GetObject instead. The table gives the median of the
+// rounds, and the ratio of IPAS's median to each other server's.
 //
 // Each figure comes with the server's CPU time (user + system, /proc/PID/stat),
 // and the peak RSS with its anonymous and file-backed parts. The gateway runs with
@@ -48,13 +57,14 @@ const (
 	defaultPartSize  = 16 << 20
 	defaultPartConc  = 4
 	defaultRSSSize   = 4 << 30
-	defaultServers   = "ipas,versitygw"
+	defaultServers   = "ipas,versitygw,minio"
 	// bigTimeout bounds one large transfer.
 	bigTimeout = 10 * time.Minute
 )
 
 type config struct {
 	dir, gatewayBin, versityBin string
+	minioBin                    string
 	servers                     string
 	inProcess, replicate        bool
 	cpuProfile, memProfile      string
@@ -65,6 +75,8 @@ type config struct {
 	smallSize, bigSize, rssSize int64
 	partSize                    int64
 	smallConc, partConc         int
+	keys                        int
+	contentMD5                  bool
 }
 
 // metric names one measured figure; the table prints them in this order.
@@ -73,8 +85,12 @@ type metric int
 const (
 	metricSmallOps metric = iota
 	metricSmallCPU
+	metricSmallGet
+	metricSmallGetCPU
 	metricBigPut
 	metricBigPutCPU
+	metricMD5Put
+	metricMD5PutCPU
 	metricBigGetRanged
 	metricBigGetCPU
 	metricBigGetSingle
@@ -82,6 +98,11 @@ const (
 	metricPeakRSS
 	metricPeakAnon
 	metricPeakFile
+	metricKeysPut
+	metricListKeys
+	metricListCPU
+	metricDeleteKeys
+	metricDeleteCPU
 	metricCount
 )
 
@@ -102,7 +123,8 @@ func main() {
 	flag.StringVar(&c.dir, "dir", os.TempDir(), "`directory` on the disk to test; both servers keep their data under it")
 	flag.StringVar(&c.gatewayBin, "gateway", "", "gateway `binary` (default: go build ./cmd/gateway)")
 	flag.StringVar(&c.versityBin, "versitygw", filepath.Join(home, "go", "bin", "versitygw"), "versitygw `binary`")
-	flag.StringVar(&c.servers, "servers", defaultServers, "comma-separated `list` of servers to measure: ipas, versitygw")
+	flag.StringVar(&c.minioBin, "minio", filepath.Join(home, "go", "bin", "minio"), "minio `binary` (skipped, with a note, when it is not installed)")
+	flag.StringVar(&c.servers, "servers", defaultServers, "comma-separated `list` of servers to measure: ipas, versitygw, minio")
 	flag.StringVar(&c.baselineBin, "baseline", "", "also measure this gateway `binary` (an older build), as \"ipas before\"")
 	flag.BoolVar(&c.inProcess, "inprocess", false, "run the IPAS gateway inside this process (for -cpuprofile)")
 	flag.BoolVar(&c.replicate, "replicate", false, "let the gateway replicate to its embedded local remote during the run (paused by default)")
@@ -117,6 +139,8 @@ func main() {
 	flag.Int64Var(&c.partSize, "part-size", defaultPartSize, "multipart part size and ranged GET size in bytes")
 	flag.IntVar(&c.partConc, "part-conc", defaultPartConc, "parts (or ranges) in flight")
 	flag.Int64Var(&c.rssSize, "rss-size", defaultRSSSize, "size of the upload during which peak RSS is measured (0 skips it)")
+	flag.BoolVar(&c.contentMD5, "content-md5", false, "also upload the large object as rclone and s3cmd do: multipart with a Content-MD5 on every part")
+	flag.IntVar(&c.keys, "keys", 0, "also put this many empty objects, list them all (ListObjectsV2) and delete them all (DeleteObjects of 1,000 keys)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -145,8 +169,14 @@ func run(ctx context.Context, c config) error {
 				subjects = append(subjects, &subject{srv: srv})
 			}
 			srv, err = startVersity(ctx, c.versityBin, c.dir)
+		case "minio":
+			if _, statErr := os.Stat(c.minioBin); statErr != nil {
+				fmt.Fprintf(os.Stderr, "s3bench: minio left out: %v (go install github.com/minio/minio@latest, or -minio BIN)\n", statErr)
+				continue
+			}
+			srv, err = startMinIO(ctx, c.minioBin, c.dir)
 		default:
-			return fmt.Errorf("-servers: unknown server %q; use ipas and/or versitygw", name)
+			return fmt.Errorf("-servers: unknown server %q; use ipas, versitygw and/or minio", name)
 		}
 		if err != nil {
 			return err
@@ -227,12 +257,21 @@ func runRound(ctx context.Context, c config, s *subject, round int) error {
 	}
 	if c.duration > 0 {
 		cpu := s.srv.cpuMeter()
-		ops, err := smallPuts(ctx, s.client, bucket, c.smallSize, c.smallConc, c.duration)
+		ops, n, err := smallPuts(ctx, s.client, bucket, c.smallSize, c.smallConc, c.duration)
 		if err != nil {
 			return err
 		}
 		s.figs[metricSmallOps] = append(s.figs[metricSmallOps], ops)
 		s.figs[metricSmallCPU] = append(s.figs[metricSmallCPU], cpu().Seconds()*1000/(ops*c.duration.Seconds()))
+		if n > 0 {
+			cpu := s.srv.cpuMeter()
+			ops, err := smallGets(ctx, s.client, bucket, c.smallSize, c.smallConc, n, c.duration)
+			if err != nil {
+				return err
+			}
+			s.figs[metricSmallGet] = append(s.figs[metricSmallGet], ops)
+			s.figs[metricSmallGetCPU] = append(s.figs[metricSmallGetCPU], cpu().Seconds()*1000/(ops*c.duration.Seconds()))
+		}
 	}
 
 	if c.bigSize > 0 {
@@ -246,6 +285,18 @@ func runRound(ctx context.Context, c config, s *subject, round int) error {
 		}
 		s.figs[metricBigPut] = append(s.figs[metricBigPut], put)
 		s.figs[metricBigPutCPU] = append(s.figs[metricBigPutCPU], cpu().Seconds()/gib)
+		if c.contentMD5 && s.multipart {
+			cpu := s.srv.cpuMeter()
+			put, err := bigPutMD5(bctx, s.client, bucket, "big-md5", c.bigSize, c.partSize, c.partConc)
+			if err != nil {
+				return err
+			}
+			s.figs[metricMD5Put] = append(s.figs[metricMD5Put], put)
+			s.figs[metricMD5PutCPU] = append(s.figs[metricMD5PutCPU], cpu().Seconds()/gib)
+			if err := deleteObject(bctx, s.client, bucket, "big-md5"); err != nil {
+				return err
+			}
+		}
 		if s.multipart {
 			cpu := s.srv.cpuMeter()
 			get, err := bigGet(bctx, s.client, bucket, "big", c.bigSize, c.partSize, c.partConc, true)
@@ -265,6 +316,11 @@ func runRound(ctx context.Context, c config, s *subject, round int) error {
 		}
 	}
 
+	if c.keys > 0 {
+		if err := keyRound(ctx, c, s, bucket); err != nil {
+			return err
+		}
+	}
 	if c.rssSize == 0 {
 		return nil
 	}
@@ -319,30 +375,39 @@ func printTable(c config, subjects []*subject) {
 	labels := [metricCount]string{
 		metricSmallOps:     fmt.Sprintf("%s PUT, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
 		metricSmallCPU:     "  server CPU per PUT (ms)",
+		metricSmallGet:     fmt.Sprintf("%s GET, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
+		metricSmallGetCPU:  "  server CPU per GET (ms)",
 		metricBigPut:       fmt.Sprintf("%s PUT (MiB/s)", size(c.bigSize)),
 		metricBigPutCPU:    "  server CPU per GiB (s)",
 		metricBigGetCPU:    "  server CPU per GiB (s)",
+		metricMD5Put:       fmt.Sprintf("%s PUT, Content-MD5 on every part (MiB/s)", size(c.bigSize)),
+		metricMD5PutCPU:    "  server CPU per GiB (s)",
 		metricBigGetRanged: fmt.Sprintf("%s GET, ranged x%d (MiB/s)", size(c.bigSize), c.partConc),
 		metricBigGetSingle: fmt.Sprintf("%s GET, one stream (MiB/s)", size(c.bigSize)),
 		metricRSSPut:       fmt.Sprintf("%s PUT (MiB/s)", size(c.rssSize)),
 		metricPeakRSS:      fmt.Sprintf("peak RSS during %s PUT (MiB)", size(c.rssSize)),
 		metricPeakAnon:     "  its anonymous part, peak (MiB)",
 		metricPeakFile:     "  its file-backed part, peak (MiB)",
+		metricKeysPut:      fmt.Sprintf("%d empty PUTs, %d concurrent (ops/s)", c.keys, c.smallConc),
+		metricListKeys:     fmt.Sprintf("ListObjectsV2 of %d keys (keys/s)", c.keys),
+		metricListCPU:      "  server CPU per 1,000 keys (ms)",
+		metricDeleteKeys:   fmt.Sprintf("DeleteObjects of %d keys, 1,000 a call (keys/s)", c.keys),
+		metricDeleteCPU:    "  server CPU per 1,000 keys (ms)",
 	}
-	// One ratio column per server against the last one listed (versitygw by default).
+	// One ratio column per other server: the first listed (ipas) against it.
 	ratios := len(subjects) - 1
-	last := subjects[len(subjects)-1]
-	fmt.Printf("| %-42s |", "metric")
+	first := subjects[0]
+	fmt.Printf("| %-50s |", "metric")
 	for _, s := range subjects {
 		fmt.Printf(" %12s |", s.srv.name)
 	}
-	for _, s := range subjects[:ratios] {
-		fmt.Printf(" %12s |", ratioName(s, last))
+	for _, s := range subjects[1:] {
+		fmt.Printf(" %12s |", ratioName(first, s))
 	}
 	for _, s := range subjects {
 		fmt.Printf(" %-28s |", s.srv.name+" rounds")
 	}
-	fmt.Printf("\n|%s|", dashes(44))
+	fmt.Printf("\n|%s|", dashes(52))
 	for range len(subjects) + ratios {
 		fmt.Printf("%s|", dashes(14))
 	}
@@ -354,12 +419,12 @@ func printTable(c config, subjects []*subject) {
 		if len(subjects[0].figs[m]) == 0 {
 			continue
 		}
-		fmt.Printf("| %-42s |", labels[m])
+		fmt.Printf("| %-50s |", labels[m])
 		for _, s := range subjects {
 			fmt.Printf(" %12.2f |", median(s.figs[m]))
 		}
-		for _, s := range subjects[:ratios] {
-			fmt.Printf(" %12.2f |", median(s.figs[m])/median(last.figs[m]))
+		for _, s := range subjects[1:] {
+			fmt.Printf(" %12.2f |", median(first.figs[m])/median(s.figs[m]))
 		}
 		for _, s := range subjects {
 			fmt.Printf(" %-28s |", list(s.figs[m]))
@@ -371,7 +436,7 @@ func printTable(c config, subjects []*subject) {
 // ratioName heads the column of a's medians divided by b's.
 func ratioName(a, b *subject) string {
 	short := func(s *subject) string {
-		f := strings.Fields(s.srv.name)
+		f := strings.Fields(strings.TrimSuffix(s.srv.name, " gateway"))
 		return strings.TrimSuffix(f[len(f)-1], "gw")
 	}
 	return short(a) + "/" + short(b)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +22,7 @@ const (
 	readyTimeout = 30 * time.Second
 	// stopTimeout is how long a server gets to exit after SIGTERM.
 	stopTimeout = 30 * time.Second
-	// benchAccessKey and benchSecretKey are the credential both servers get.
+	// benchAccessKey and benchSecretKey are the credential every server gets.
 	benchAccessKey = "s3bench"
 	benchSecretKey = "s3bench-secret-key-0123456789"
 )
@@ -34,9 +35,9 @@ type server struct {
 	pid      int
 	gw       *benchkit.Gateway // the gateway as a child process
 	logFile  *os.File          // gw's log file, when it has one
-	cmd      *exec.Cmd         // versitygw
+	cmd      *exec.Cmd         // versitygw or minio
 	shutdown func()            // in process: stops the gateway
-	exited   chan struct{}     // closed when versitygw or the in-process gateway has stopped
+	exited   chan struct{}     // closed when cmd or the in-process gateway has stopped
 	dataDir  string
 }
 
@@ -70,7 +71,10 @@ func startGateway(ctx context.Context, bin, root string, replicate bool, logPath
 		}
 		args = append(args, "--config", cfg)
 	}
-	env := []string{"IPAS_ACCESS_KEY=" + benchAccessKey, "IPAS_SECRET_KEY=" + benchSecretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0"}
+	// Ports of their own for the console and metrics, so that two gateways (and
+	// other programs on this machine) can run side by side.
+	env := []string{"IPAS_ACCESS_KEY=" + benchAccessKey, "IPAS_SECRET_KEY=" + benchSecretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0",
+		"IPAS_METRICS_ADDR=127.0.0.1:0"}
 	g, err := benchkit.StartServe(ctx, bin, args, env, gatewayLog{logFile})
 	if err != nil {
 		if logFile != nil {
@@ -98,26 +102,68 @@ func (l gatewayLog) Write(p []byte) (int, error) {
 // startVersity runs `versitygw posix` from bin over a fresh directory under root
 // and waits until its port accepts connections.
 func startVersity(ctx context.Context, bin, root string) (*server, error) {
-	dir, err := os.MkdirTemp(root, "versitygw-")
+	dir, addr, err := childPlace(root, "versitygw")
 	if err != nil {
-		return nil, fmt.Errorf("start versitygw: %w", err)
+		return nil, err
+	}
+	cmd := exec.Command(bin, "-a", benchAccessKey, "-s", benchSecretKey, "--port", addr, "-q", "posix", dir)
+	return startChild(ctx, "versitygw", cmd, addr, dir)
+}
+
+// startMinIO runs `minio server` (single drive) from bin over a fresh directory
+// under root, its console off, and waits until its port accepts connections.
+func startMinIO(ctx context.Context, bin, root string) (*server, error) {
+	dir, addr, err := childPlace(root, "minio")
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "server", "--quiet", "--address", addr, dir)
+	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+benchAccessKey, "MINIO_ROOT_PASSWORD="+benchSecretKey,
+		"MINIO_BROWSER=off", "MINIO_UPDATE=off")
+	s, err := startChild(ctx, "minio", cmd, addr, dir)
+	if err != nil {
+		return nil, err
+	}
+	// MinIO listens before it has initialised its drive, answering 503 meanwhile.
+	for deadline := time.Now().Add(readyTimeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		res, err := http.Get(s.endpoint + "/minio/health/ready")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+	}
+	s.stop()
+	return nil, fmt.Errorf("start minio: not ready within %v", readyTimeout)
+}
+
+// childPlace makes a fresh data directory under root for the server name and
+// picks a free loopback address for it.
+func childPlace(root, name string) (dir, addr string, err error) {
+	if dir, err = os.MkdirTemp(root, name+"-"); err != nil {
+		return "", "", fmt.Errorf("start %s: %w", name, err)
 	}
 	port, err := freePort()
 	if err != nil {
-		return nil, fmt.Errorf("start versitygw: %w", err)
+		return "", "", fmt.Errorf("start %s: %w", name, err)
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(bin, "-a", benchAccessKey, "-s", benchSecretKey, "--port", addr, "-q", "posix", dir)
+	return dir, "127.0.0.1:" + strconv.Itoa(port), nil
+}
+
+// startChild starts cmd, a server that keeps its data in dir, and waits until
+// addr accepts connections.
+func startChild(ctx context.Context, name string, cmd *exec.Cmd, addr, dir string) (*server, error) {
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start versitygw: %w", err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	s := &server{name: "versitygw", endpoint: "http://" + addr, pid: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
+	s := &server{name: name, endpoint: "http://" + addr, pid: cmd.Process.Pid, cmd: cmd, exited: make(chan struct{}), dataDir: dir}
 	go func() { cmd.Wait(); close(s.exited) }()
 	deadline := time.Now().Add(readyTimeout)
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.exited:
-			return nil, fmt.Errorf("start versitygw: exited before it was ready")
+			return nil, fmt.Errorf("start %s: exited before it was ready", name)
 		case <-ctx.Done():
 			s.stop()
 			return nil, ctx.Err()
@@ -130,7 +176,7 @@ func startVersity(ctx context.Context, bin, root string) (*server, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	s.stop()
-	return nil, fmt.Errorf("start versitygw: not listening within %v", readyTimeout)
+	return nil, fmt.Errorf("start %s: not listening within %v", name, readyTimeout)
 }
 
 // stop ends the server with SIGTERM (SIGKILL after stopTimeout) and removes its data.

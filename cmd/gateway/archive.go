@@ -50,6 +50,7 @@ func openArchive(ctx context.Context, cfg Config, log zerolog.Logger, tune ...fu
 	qc.SnapshotThreshold = cfg.Journal.SnapshotThreshold
 	qc.SnapshotInterval = cfg.Journal.SnapshotInterval
 	qc.TrailingLogs = cfg.Journal.TrailingLogs
+	qc.ReserveBytes = cfg.Journal.Reserve
 	qc.Inline = st // small objects' bytes travel in the journal (gateway.DefaultInlineMax)
 	for _, f := range tune {
 		f(&qc)

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ipas/ipas/alert"
+	"github.com/ipas/ipas/cache"
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/remoteindex"
@@ -32,6 +33,9 @@ const (
 	DefaultMaxClockSkew  = 15 * time.Minute
 	DefaultMaxObjectSize = 5 << 40 // S3's limit, 5 TiB
 	DefaultInlineMax     = gateway.DefaultInlineMax
+	// DefaultAbortIncompleteUploadsAfter is the age at which an unfinished
+	// multipart upload is aborted, as an S3 lifecycle rule would.
+	DefaultAbortIncompleteUploadsAfter = 7 * 24 * time.Hour
 	// DefaultMemoryLimit is the Go runtime's soft memory limit (memory_limit).
 	// The daemon's live heap is a few MiB; the limit keeps garbage from
 	// piling up between collections after bursts of requests.
@@ -129,6 +133,9 @@ type S3Config struct {
 	// PUT instead of three); 0 turns it off.
 	InlineMax int64     `yaml:"inline_max"`
 	TLS       TLSConfig `yaml:"tls"`
+	// AbortIncompleteUploadsAfter aborts multipart uploads this old (their
+	// parts' space is freed); 0 keeps them until a client aborts them.
+	AbortIncompleteUploadsAfter time.Duration `yaml:"abort_incomplete_uploads_after"`
 }
 
 // TLSConfig makes the S3 endpoint serve HTTPS: with a certificate and key, or with a
@@ -150,6 +157,9 @@ type JournalConfig struct {
 	SnapshotThreshold uint64        `yaml:"snapshot_threshold"`
 	SnapshotInterval  time.Duration `yaml:"snapshot_interval"`
 	TrailingLogs      uint64        `yaml:"trailing_logs"`
+	// Reserve is the space, in bytes, kept back for the journal on a full
+	// disk (queue.Config.ReserveBytes); 0 turns it off.
+	Reserve int64 `yaml:"reserve"`
 }
 
 // StoreConfig tunes the local blob store.
@@ -165,6 +175,15 @@ type StoreConfig struct {
 	// stored locally again as it is read through: always (on its first
 	// whole read), never, or a number N (at its Nth read).
 	CacheOnRead string `yaml:"cache_on_read"`
+	// Capacity is the most the data directory's file system may hold, in
+	// bytes ("500GB") or as a share of it ("85%"); "" turns eviction off.
+	// Above HighWater (a share of Capacity) the least recently read objects
+	// that are verified offsite are evicted down to LowWater; KeepLocal
+	// buckets and prefixes are never evicted.
+	Capacity  string   `yaml:"capacity"`
+	HighWater float64  `yaml:"high_water"`
+	LowWater  float64  `yaml:"low_water"`
+	KeepLocal []string `yaml:"keep_local"`
 }
 
 // DefaultConfig returns the embedded configuration that `gateway serve` uses when
@@ -181,13 +200,17 @@ func DefaultConfig() Config {
 			MaxClockSkew:  DefaultMaxClockSkew,
 			MaxObjectSize: DefaultMaxObjectSize,
 			InlineMax:     DefaultInlineMax,
+
+			AbortIncompleteUploadsAfter: DefaultAbortIncompleteUploadsAfter,
 		},
 		Journal: JournalConfig{
 			SnapshotThreshold: DefaultSnapshotThreshold,
 			SnapshotInterval:  DefaultSnapshotInterval,
 			TrailingLogs:      DefaultTrailingLogs,
+			Reserve:           queue.DefaultReserveBytes,
 		},
-		Store:       StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate, CacheOnRead: DefaultCacheOnRead},
+		Store: StoreConfig{GCInterval: DefaultGCInterval, ScrubInterval: DefaultScrubInterval, ScrubRate: DefaultScrubRate,
+			CacheOnRead: DefaultCacheOnRead, HighWater: cache.DefaultHighWater, LowWater: cache.DefaultLowWater},
 		Drop:        watcher.DefaultConfig(),
 		Remote:      RemoteConfig{Config: remote.DefaultConfig(), IndexInterval: DefaultIndexInterval},
 		Replication: defaultReplicationConfig(),
@@ -355,6 +378,9 @@ func (c *Config) Validate() error {
 	if c.S3.MaxObjectSize <= 0 {
 		return bad("s3.max_object_size", "is not positive", fmt.Sprintf("use a size in bytes, e.g. %d (5 TiB)", int64(DefaultMaxObjectSize)))
 	}
+	if c.S3.AbortIncompleteUploadsAfter < 0 {
+		return bad("s3.abort_incomplete_uploads_after", "is negative", "use a duration such as 168h (7 days, the default), or 0 to keep unfinished uploads until a client aborts them")
+	}
 	if c.S3.InlineMax < 0 || c.S3.InlineMax > queue.MaxInlineBytes {
 		return bad("s3.inline_max", fmt.Sprintf("%d is not 0-%d", c.S3.InlineMax, queue.MaxInlineBytes),
 			fmt.Sprintf("use a size in bytes, e.g. %d, or 0 to turn it off", DefaultInlineMax))
@@ -394,6 +420,9 @@ func (c *Config) Validate() error {
 	if c.Journal.SnapshotInterval <= 0 {
 		return bad("journal.snapshot_interval", "is not positive", "use a duration such as 2m")
 	}
+	if c.Journal.Reserve < 0 {
+		return bad("journal.reserve", "is negative", fmt.Sprintf("use a size in bytes, e.g. %d (the default), or 0 to keep no reserve", queue.DefaultReserveBytes))
+	}
 	if c.Store.GCInterval <= 0 {
 		return bad("store.gc_interval", "is not positive", "use a duration such as 1h")
 	}
@@ -411,6 +440,9 @@ func (c *Config) Validate() error {
 			return &ConfigError{Source: "environment", Field: remote.EnvPathStyle, Problem: fmt.Sprintf("%q is not true or false", v),
 				Fix: "set it to true (most self-hosted servers: MinIO, Garage, versitygw) or false (AWS), or unset it"}
 		}
+	}
+	if err := c.Store.validateCache(bad); err != nil {
+		return err
 	}
 	if rc := c.Remote.FromEnv(); rc.Endpoint != "" || rc.Bucket != "" {
 		if err := rc.Validate(); err != nil {

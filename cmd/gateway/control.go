@@ -27,6 +27,7 @@ type control struct {
 	pages         pageSources
 	alerts        *alert.Notifier // nil until the daemon starts it
 	history       *rateHistory    // the upload chart
+	cache         *daemonCache
 	log           zerolog.Logger
 
 	mu       sync.Mutex

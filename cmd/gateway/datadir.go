@@ -31,12 +31,15 @@ func openDataDir(path string) (*dataDir, error) {
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, dataDirError(abs, err)
 	}
+	// A full disk passes: the daemon starts, serves reads and frees space.
 	probe, err := os.CreateTemp(abs, ".write-probe-*")
-	if err != nil {
+	if err != nil && !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
 		return nil, dataDirError(abs, err)
 	}
-	probe.Close()
-	os.Remove(probe.Name())
+	if err == nil {
+		probe.Close()
+		os.Remove(probe.Name())
+	}
 
 	lock, err := os.OpenFile(filepath.Join(abs, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {

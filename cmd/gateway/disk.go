@@ -23,6 +23,10 @@ func (d withDisk) Status(ctx context.Context) (admin.Status, error) {
 	if disk, derr := diskUsage(d.dir); derr == nil {
 		st.Disk = &disk
 	}
+	if d.control.cache != nil {
+		cs, _ := d.control.CacheStatus(ctx)
+		st.Cache = &cs
+	}
 	return st, err
 }
 

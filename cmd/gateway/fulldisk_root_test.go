@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/ipas/ipas/internal/testutil"
 )
@@ -29,20 +26,7 @@ import (
 func TestServe_FullDisk(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	storeMount := filepath.Join(dataDir, storeDir)
-	if err := os.MkdirAll(storeMount, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", storeMount).CombinedOutput(); err != nil {
-		if os.Getenv("IPAS_REQUIRE_TOOLS") != "" {
-			t.Fatalf("mount a tmpfs: %v: %s", err, out)
-		}
-		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", storeMount).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", storeMount, err, out)
-		}
-	})
+	mountTmpfs(t, storeMount, "8m")
 	env := []string{"IPAS_ACCESS_KEY=FULLDISKKEY", "IPAS_SECRET_KEY=full-disk-secret"}
 	p := startServe(t, env, "--data-dir", dataDir, "--s3-addr", "127.0.0.1:0")
 	c := s3Client(p.endpoint, "FULLDISKKEY", "full-disk-secret")
@@ -62,11 +46,7 @@ func TestServe_FullDisk(t *testing.T) {
 	}
 
 	err := put("too-big.bin", testutil.Content(2, 12<<20))
-	var api smithy.APIError
-	var resp *smithyhttp.ResponseError
-	if !errors.As(err, &api) || api.ErrorCode() != "InsufficientStorage" || !errors.As(err, &resp) || resp.HTTPStatusCode() != 507 {
-		t.Fatalf("PUT larger than the disk: %v, want 507 InsufficientStorage", err)
-	}
+	assertFull(t, err)
 
 	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: aws.String("too-big.bin")}); err == nil {
 		t.Fatal("the failed PUT is visible")
@@ -86,6 +66,26 @@ func TestServe_FullDisk(t *testing.T) {
 	if err := put("fits.bin", testutil.Content(3, 2<<20)); err != nil {
 		t.Fatalf("a PUT that fits after a full disk: %v", err)
 	}
+}
+
+// mountTmpfs mounts a tmpfs of size (mount's syntax: 8m) at dir, creating
+// it, and unmounts it at cleanup; without root the test is skipped.
+func mountTmpfs(t *testing.T, dir, size string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		if os.Getenv("IPAS_REQUIRE_TOOLS") != "" {
+			t.Fatalf("mount a tmpfs: %v: %s", err, out)
+		}
+		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
 }
 
 // filesUnder lists the files (not directories) under dir.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ipas/ipas/gateway"
 	"github.com/ipas/ipas/metrics"
+	"github.com/ipas/ipas/store"
 	"github.com/ipas/ipas/watcher"
 )
 
@@ -152,9 +153,10 @@ func startMetrics(ctx context.Context, cfg Config, gcfg gateway.Config, h http.H
 
 // daemonState reads, at each scrape, the totals the components keep.
 type daemonState struct {
-	a   *dataArchive
-	rep *replicator
-	w   *watcher.Watcher
+	a     *dataArchive
+	rep   *replicator
+	w     *watcher.Watcher
+	cache *daemonCache
 }
 
 func (d daemonState) read() metrics.State {
@@ -177,6 +179,13 @@ func (d daemonState) read() metrics.State {
 		s.Replication = &metrics.ReplicationState{Paused: rs.Paused || rs.Bandwidth.Paused, Quarantined: rs.Quarantined, SentBytes: rs.SentBytes,
 			RecentRate: rs.RecentRate, ReplicatedObjects: rs.ReplicatedObjects, ReplicatedBytes: rs.ReplicatedBytes}
 	}
+	if d.cache != nil {
+		k := d.cache.cache.Stats()
+		s.Cache = &metrics.CacheState{CapacityBytes: k.Capacity, UsedBytes: k.Used, EvictableBytes: k.Evictable,
+			PinnedBytes: k.Pinned, NotOffsiteBytes: k.NotOffsite, RemoteOnlyBytes: k.RemoteOnly, Hits: k.Hits,
+			Misses: k.Misses, ReadThroughBytes: k.ReadThroughBytes, EvictedObjects: k.EvictedObjects,
+			EvictedBytes: k.EvictedBytes, Refused: k.RefusedWrites, Refusing: k.Refusing != ""}
+	}
 	if d.w != nil {
 		ws := d.w.Stats()
 		s.Drop = &metrics.DropState{Ingested: ws.Versions, Unchanged: ws.Unchanged, Skipped: ws.Skipped, Errors: ws.Errors, Pending: ws.Pending}
@@ -185,9 +194,14 @@ func (d daemonState) read() metrics.State {
 }
 
 // healthy is what the systemd watchdog needs before each ping: the journal
-// is open and applying, and the store takes writes.
+// is open and applying, and the store takes writes. A full disk is healthy:
+// a restart would not free space, and the daemon serves reads and deletes.
 func (a *dataArchive) healthy(ctx context.Context) error {
-	return errors.Join(a.node.Healthy(), a.store.CheckWritable(ctx))
+	werr := a.store.CheckWritable(ctx)
+	if errors.Is(werr, store.ErrNoSpace) {
+		werr = nil
+	}
+	return errors.Join(a.node.Healthy(), werr)
 }
 
 // ready is /readyz: healthy, and this node leads the journal (a node that

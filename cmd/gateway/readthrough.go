@@ -57,14 +57,15 @@ func (r remoteRanges) GetRange(ctx context.Context, bucket, key string, off, len
 
 // startReadThrough makes the archive's remote-only objects readable through
 // the replicator's remote client.
-func startReadThrough(cfg Config, a *dataArchive, rep *replicator, log zerolog.Logger) error {
+func startReadThrough(cfg Config, a *dataArchive, rep *replicator, log zerolog.Logger) (*archive.ReadThrough, error) {
 	policy, err := parseCacheOnRead(cfg.Store.CacheOnRead)
 	if err != nil {
-		return err // Validate caught it
+		return nil, err // Validate caught it
 	}
 	name := describeRemote(rep.remote, rep.local != nil)
-	a.objects.SetReadThrough(archive.NewReadThrough(remoteRanges{rep.client}, name, a.node, policy, log))
-	return nil
+	rt := archive.NewReadThrough(remoteRanges{rep.client}, name, a.node, policy, log)
+	a.objects.SetReadThrough(rt)
+	return rt, nil
 }
 
 // describeRemote names the remote in read-through errors: what a user

@@ -24,7 +24,6 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/internal/testutil"
 )
 
@@ -125,18 +124,7 @@ func TestReadThrough(t *testing.T) {
 
 	t.Run("every object, whole, ranged and by part", func(t *testing.T) {
 		// First, while none of video.mp4's blocks were fetched yet.
-		off, n := int64(5_000_000), int64(1000)
-		before := proxy.DownstreamBytes()
-		got, _, err := getBytes(ctx, c, &s3.GetObjectInput{Bucket: aws.String("docs"), Key: aws.String("video.mp4"),
-			Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+n-1))})
-		fetched := proxy.DownstreamBytes() - before
-		if err != nil || !bytes.Equal(got, content["docs/video.mp4"][off:off+n]) {
-			t.Fatalf("range GET: %v, %d bytes", err, len(got))
-		}
-		t.Logf("a %d-byte range GET fetched %d bytes from the remote", n, fetched)
-		if fetched > archive.BlockSize+16<<10 {
-			t.Errorf("a %d-byte range fetched %d bytes from the remote, want within one block (%d)", n, fetched, archive.BlockSize)
-		}
+		checkRangeFetch(t, ctx, c, proxy, "docs", "video.mp4", content["docs/video.mp4"], 5_000_000, 1000)
 		for _, name := range restoreObjects {
 			b, k, _ := strings.Cut(name, "/")
 			if got := viewObject(t, ctx, c, b, k); !reflect.DeepEqual(got, want[name]) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -193,8 +194,15 @@ func (r *replicator) stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("replication did not stop: %w", ctx.Err())
 	}
-	// Every byte sent is counted now that the workers are gone.
-	return errors.Join(r.budget.save(r.bw), r.closeLocal(ctx))
+	// Every byte sent is counted now that the workers are gone. On a full
+	// disk the count of the last minute is lost (the budget then allows a
+	// little more), which is no reason to fail the shutdown.
+	berr := r.budget.save(r.bw)
+	if errors.Is(berr, syscall.ENOSPC) {
+		r.budget.log.Warn().Err(berr).Msg("save the monthly upload count")
+		berr = nil
+	}
+	return errors.Join(berr, r.closeLocal(ctx))
 }
 
 func (r *replicator) closeLocal(ctx context.Context) error {

@@ -72,7 +72,10 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	// state are set before the metrics endpoint starts.
 	state := &daemonState{}
 	m := metrics.New(func() metrics.State { return state.read() })
-	a, err := openArchive(ctx, cfg, log, func(qc *queue.Config) { qc.OnCommit = m.ObserveCommit })
+	a, err := openArchive(ctx, cfg, log, func(qc *queue.Config) {
+		qc.OnCommit = m.ObserveCommit
+		qc.OnFailure = exitOnJournalFailure(log)
+	})
 	if err != nil {
 		return err
 	}
@@ -132,7 +135,13 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		w.Close(context.Background())
 		return err
 	}
-	if err := startReadThrough(cfg, a, rep, log); err != nil {
+	rt, err := startReadThrough(cfg, a, rep, log)
+	var cch *daemonCache
+	if err == nil {
+		cch, err = startCache(runCtx, cfg, a, rep, rt, log)
+	}
+	defer cch.stop()
+	if err != nil {
 		stopRunning()
 		ln.Close()
 		w.Close(context.Background())
@@ -152,7 +161,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		rep.stop(context.Background())
 		return err
 	}
-	ctrl.drop = w
+	ctrl.drop, ctrl.cache = w, cch
 	ctrl.publicBuckets = dir.PublicBuckets
 	go ctrl.history.record(runCtx, rep)
 	ctrl.pages.objects, ctrl.pages.folders, ctrl.pages.ring = a.objects, cfg.Drop.Folders, ring
@@ -186,7 +195,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		rep.stop(context.Background())
 		return err
 	}
-	*state = daemonState{a: a, rep: rep, w: w}
+	*state = daemonState{a: a, rep: rep, w: w, cache: cch}
 	access, err := metricsAccess(cfg.Metrics, a.dir.path, log)
 	var metricsURL string
 	metricsWait := func() error { return nil }
@@ -214,6 +223,8 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		defer close(collecting)
 		a.store.RunCollector(runCtx, a.markReferenced)
 	}()
+	go collectWhileFull(runCtx, a, queue.RoomForReserve(cfg.Journal.Reserve))
+	go expireUploads(runCtx, a, cfg.S3.AbortIncompleteUploadsAfter, log)
 
 	scheme := "http"
 	if gcfg.CertFile != "" {
@@ -269,7 +280,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	recErr, scrErr := rec.wait(sctx), scr.wait(sctx)
 	repErr := rep.stop(sctx)
 	snap.uploadAtShutdown(sctx)
-	if err := errors.Join(runErr, w.Close(sctx), recErr, scrErr, repErr, a.close(sctx)); err != nil {
+	if err := errors.Join(runErr, w.Close(sctx), recErr, scrErr, repErr, cch.stop(), a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")

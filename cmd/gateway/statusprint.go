@@ -69,6 +69,15 @@ func printStatus(w io.Writer, st admin.Status) {
 	if len(st.PublicBuckets) > 0 {
 		fmt.Fprintf(tw, "WARNING\tpublic buckets (anyone can read them without a key, by their policy): %s\n", strings.Join(st.PublicBuckets, ", "))
 	}
+	if c := st.Cache; c != nil && (c.Enabled || c.RemoteOnlyBytes > 0 || c.Misses > 0) {
+		for i, line := range cacheLines(c) {
+			title := "Cache"
+			if i > 0 {
+				title = ""
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", title, line)
+		}
+	}
 	if st.Reconcile != nil {
 		fmt.Fprintf(tw, "Reconcile\t%s\n", reconcileLine(st.Reconcile))
 	}
@@ -145,3 +154,22 @@ func size(n int64) string {
 }
 
 func rate(bps float64) string { return size(int64(bps)) + "/s" }
+
+// cacheLines say how full the capacity is, with what, and how reads fare.
+func cacheLines(c *admin.CacheStatus) []string {
+	var lines []string
+	if c.Enabled {
+		lines = append(lines, fmt.Sprintf("%s used of %s (store.capacity %s; evicting above %s down to %s)",
+			size(c.UsedBytes), size(c.CapacityBytes), c.Setting, size(c.HighWaterBytes), size(c.LowWaterBytes)))
+	} else {
+		lines = append(lines, "no store.capacity: nothing is evicted by itself")
+	}
+	lines = append(lines, fmt.Sprintf("local %s: %s evictable (offsite), %s not offsite yet, %s kept local; %s on the remote only",
+		size(c.LocalBytes), size(c.EvictableBytes), size(c.NotOffsiteBytes), size(c.PinnedBytes), size(c.RemoteOnlyBytes)))
+	lines = append(lines, fmt.Sprintf("reads: %d local, %d through the remote (hit ratio %.0f%%, %s read through); %d objects (%s) evicted",
+		c.Hits, c.Misses, 100*c.HitRatio, size(c.ReadThroughBytes), c.EvictedObjects, size(c.EvictedBytes)))
+	if c.Refusing != "" {
+		lines = append(lines, "WRITES REFUSED (507): "+c.Refusing)
+	}
+	return lines
+}

@@ -91,9 +91,11 @@ var (
 	// ErrInsufficientStorage reports a full local disk. AWS S3 has no such code; MinIO
 	// sends XMinioStorageFull. We use the plain RFC 4918 name of status 507 so clients
 	// and logs show what happened; AWS SDKs do not retry 507, which is what we want
-	// until space is freed.
+	// until space is freed. The message says what fills the disk and how to free it.
 	ErrInsufficientStorage = &APIError{"InsufficientStorage",
-		"The gateway has no space left to store this object.", http.StatusInsufficientStorage}
+		"The gateway's disk is full: the objects, incomplete multipart uploads and journal in its data directory fill it. " +
+			"To free space, delete objects or abort incomplete multipart uploads (their space is reclaimed within seconds), " +
+			"or move the data directory to a larger disk.", http.StatusInsufficientStorage}
 
 	ErrNoSuchKey      = &APIError{"NoSuchKey", "The specified key does not exist.", http.StatusNotFound}
 	ErrNoSuchBucket   = &APIError{"NoSuchBucket", "The specified bucket does not exist.", http.StatusNotFound}

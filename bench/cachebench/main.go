@@ -1,0 +1,118 @@
+// Command cachebench measures the Pi as a cache in front of S3, side by side
+// in one run against a versitygw remote on loopback:
+//
+//	go run ./bench/cachebench -dir /var/tmp
+//
+// A real `gateway serve` (built from ./cmd/gateway, store.cache_on_read:
+// never) takes the objects through its S3 API, replicates them to
+// versitygw, and evicts them (`gateway evict`, the evictor's own code), so
+// that every GET below is a read-through. It prints:
+//
+//   - time to first byte of a whole GET: through the gateway (a different
+//     evicted object each round, none of its blocks in memory) against the
+//     SDK's GET of the remote copy itself;
+//   - throughput of a -size object read through, against a direct SDK GET of
+//     its remote copy, rounds alternating;
+//   - 4 KiB PUT ops/s from -writers writers while an eviction of
+//     -evict-count objects runs, against without, rounds alternating;
+//   - the daemon's peak RSS (restarted first) while -readers clients read
+//     -readers different evicted objects of -reader-size through at once.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ipas/ipas/bench/internal/benchkit"
+)
+
+type config struct {
+	dir, gateway     string
+	rounds           int
+	size, readerSize int64
+	readers, writers int
+	puts, evictCount int
+}
+
+func main() {
+	var cfg config
+	flag.StringVar(&cfg.dir, "dir", os.TempDir(), "where the data directories and the remote go")
+	flag.StringVar(&cfg.gateway, "gateway", "", "a gateway binary (default: build ./cmd/gateway)")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of each comparison (medians are reported)")
+	flag.Int64Var(&cfg.size, "size", 1<<30, "bytes of the object read through for throughput")
+	flag.Int64Var(&cfg.readerSize, "reader-size", 64<<20, "bytes of each object of the concurrent read-throughs")
+	flag.IntVar(&cfg.readers, "readers", 16, "concurrent read-throughs, each of its own object")
+	flag.IntVar(&cfg.writers, "writers", 16, "concurrent 4 KiB PUT writers")
+	flag.IntVar(&cfg.puts, "puts", 3000, "4 KiB PUTs per round")
+	flag.IntVar(&cfg.evictCount, "evict-count", 3000, "objects each eviction round evicts")
+	flag.Parse()
+	if err := run(context.Background(), cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "cachebench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config) error {
+	root, err := os.MkdirTemp(cfg.dir, "cachebench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	if cfg.gateway == "" {
+		if cfg.gateway, err = benchkit.BuildGateway(ctx, root); err != nil {
+			return err
+		}
+	}
+	logf, err := os.Create(filepath.Join(root, "log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	v, err := benchkit.StartVersity(ctx, filepath.Join(root, "remote"), remoteKey, remoteSecret, logf, remoteBucket)
+	if err != nil {
+		return err
+	}
+	defer v.Stop()
+	b := &bench{cfg: cfg, root: root, v: v, log: logf}
+	if err := b.start(ctx); err != nil {
+		return err
+	}
+	defer func() { b.g.Stop() }()
+	fmt.Printf("populating: one %d MiB object, %d of %d MiB, %d x %d small ones to evict; replicating, evicting\n",
+		cfg.size>>20, cfg.readers+cfg.rounds, cfg.readerSize>>20, cfg.rounds, cfg.evictCount)
+	if err := b.populate(ctx); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	ttfb, err := b.ttfb(ctx)
+	if err != nil {
+		return err
+	}
+	tput, err := b.throughput(ctx)
+	if err != nil {
+		return err
+	}
+	puts, err := b.putsWhileEvicting(ctx)
+	if err != nil {
+		return err
+	}
+	rss, err := b.peakRSS(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nmeasured in %s (medians of %d rounds)\n\n", time.Since(t0).Round(time.Second), cfg.rounds)
+	fmt.Printf("| measure | read-through / with eviction | direct / without | ratio | target |\n|---|---|---|---|---|\n")
+	fmt.Printf("| time to first byte, whole GET | %.1f ms | %.1f ms (SDK GET of the remote copy) | +%.1f ms | at most +20 ms |\n",
+		ttfb[0], ttfb[1], ttfb[0]-ttfb[1])
+	fmt.Printf("| %d MiB GET throughput | %.0f MiB/s | %.0f MiB/s (SDK GET of the remote copy) | %.2fx | >= 0.90x |\n",
+		cfg.size>>20, tput[0], tput[1], tput[0]/tput[1])
+	fmt.Printf("| 4 KiB PUT ops/s, %d writers | %.0f (eviction of %d objects running) | %.0f | %.2fx | >= 0.90x |\n",
+		cfg.writers, puts[0], cfg.evictCount, puts[1], puts[0]/puts[1])
+	fmt.Printf("| peak RSS, %d concurrent read-throughs of %d MiB | %.1f MiB | | | < 64 MiB |\n",
+		cfg.readers, cfg.readerSize>>20, float64(rss)/1024)
+	return nil
+}
