@@ -73,6 +73,8 @@ type Status struct {
 	Scrub       *Scrub      `json:"scrub,omitempty"`
 	// Disk is nil when the daemon could not read it.
 	Disk *Disk `json:"disk,omitempty"`
+	// PublicBuckets are the buckets whose policy lets anonymous requests in.
+	PublicBuckets []string `json:"public_buckets,omitempty"`
 	// Alerts are the conditions that need a human, oldest first.
 	Alerts []Alert `json:"alerts,omitempty"`
 	// Cache is the disk as a cache of the remote; nil when not reported.

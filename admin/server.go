@@ -21,6 +21,10 @@ type Handler struct {
 	ctrl     Controller
 	verifier *sigv4.Verifier
 	log      zerolog.Logger
+	// users serves the user and key endpoints (WithUsers); isAdmin, when
+	// set, refuses every request not signed by an admin's key.
+	users   Users
+	isAdmin func(accessKey string) bool
 }
 
 // NewHandler returns the API over ctrl. verifier must be the S3 endpoint's (same
@@ -77,6 +81,9 @@ func (h *Handler) routes(path string) (route, bool) {
 		return route{method: http.MethodPut, serve: func(ctx context.Context, body []byte) (any, error) {
 			return nil, h.ctrl.SetBandwidth(ctx, strings.TrimSpace(string(body)))
 		}}, true
+	}
+	if rt, ok := h.userRoute(path); ok {
+		return rt, true
 	}
 	if rt, ok := h.cacheRoute(path); ok {
 		return rt, true
@@ -159,6 +166,9 @@ func (h *Handler) authenticate(r *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if h.isAdmin != nil && !h.isAdmin(res.AccessKey) {
+		return nil, ErrNotAdmin
+	}
 	if !sigv4.IsSHA256Hex(res.PayloadHash) {
 		return nil, s3err.ErrAccessDenied.WithMessage("the admin API needs a signed payload: x-amz-content-sha256 must be the body's SHA-256")
 	}
@@ -176,6 +186,10 @@ func (h *Handler) authenticate(r *http.Request) ([]byte, error) {
 	}
 	return body, nil
 }
+
+// ErrNotAdmin refuses a request signed with the key of a user who is not an
+// admin: the API and the console steer the whole Pi.
+var ErrNotAdmin = s3err.ErrAccessDenied.WithMessage("admin actions need an admin credential (a key of a user with the role admin, or of the config file, the environment or first start)")
 
 func writeError(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Type", "application/json")

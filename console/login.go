@@ -29,6 +29,9 @@ var ErrBadPasswordFile = errors.New("console: password file is not a bcrypt hash
 type Login struct {
 	// Credentials are the S3 endpoint's: an access key and its secret sign in.
 	Credentials sigv4.Credentials
+	// IsAdmin, when set, lets only admins' keys sign in: the console steers
+	// the whole Pi.
+	IsAdmin func(accessKey string) bool
 	// PasswordFile holds the bcrypt hash of the console password; empty turns
 	// password sign-in off. It is read at each attempt, so replacing the file
 	// changes the password without a restart.
@@ -49,7 +52,7 @@ func (l Login) check(accessKey, secret string) (user string, ok bool, err error)
 		// Hashing first makes the comparison take the same time whatever the
 		// lengths; an unknown key compares against nothing and fails.
 		a, b := sha256.Sum256([]byte(secret)), sha256.Sum256([]byte(want))
-		if subtle.ConstantTimeCompare(a[:], b[:]) == 1 && found {
+		if subtle.ConstantTimeCompare(a[:], b[:]) == 1 && found && (l.IsAdmin == nil || l.IsAdmin(accessKey)) {
 			return accessKey, true, nil
 		}
 		return "", false, nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 
+	"github.com/ipas/ipas/authz"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/internal/s3name"
 	"github.com/ipas/ipas/queue"
@@ -40,8 +41,17 @@ func (s *Server) createBucket(w *responseWriter, r *request) error {
 			return err
 		}
 	}
-	if err := s.idx.CreateBucket(r.Context(), r.bucket, s.now()); err != nil {
+	if err := s.idx.CreateOwnedBucket(r.Context(), r.bucket, r.principal.User, s.now()); err != nil {
+		if errors.Is(err, queue.ErrBucketExists) && s.cfg.Authorizer != nil &&
+			!authz.Owns(r.principal, s.cfg.Authorizer.Bucket(r.bucket)) {
+			return s3err.ErrBucketAlreadyExists
+		}
 		return err
+	}
+	if r.publicRead {
+		if err := s.makePublic(r, ""); err != nil {
+			return err
+		}
 	}
 	if len(c.Tags) > 0 && s.settings != nil {
 		t, _ := xml.Marshal(tagging{Xmlns: s3Namespace, TagSet: c.Tags})
@@ -123,8 +133,9 @@ type grant struct {
 type grantee struct {
 	XMLNS       string `xml:"xmlns:xsi,attr"`
 	Type        string `xml:"xsi:type,attr"`
-	ID          string `xml:"ID"`
-	DisplayName string `xml:"DisplayName"`
+	ID          string `xml:"ID,omitempty"`
+	DisplayName string `xml:"DisplayName,omitempty"`
+	URI         string `xml:"URI,omitempty"`
 }
 
 // getACL answers GET ?acl on a bucket or object with the canned private ACL, which
@@ -138,16 +149,19 @@ func (s *Server) getACL(w *responseWriter, r *request) error {
 			return err
 		}
 	}
-	owner := gofakes3.UserInfo{ID: r.owner(), DisplayName: r.owner()}
-	return writeXML(w, http.StatusOK, accessControlPolicy{
+	id, name, public := s.aclOwner(r)
+	acl := accessControlPolicy{
 		Xmlns: s3Namespace,
-		Owner: owner,
+		Owner: gofakes3.UserInfo{ID: id, DisplayName: name},
 		Grants: []grant{{
-			Grantee: grantee{XMLNS: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser",
-				ID: r.owner(), DisplayName: r.owner()},
+			Grantee:    grantee{XMLNS: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser", ID: id, DisplayName: name},
 			Permission: "FULL_CONTROL",
 		}},
-	})
+	}
+	if public && r.key == "" {
+		acl.Grants = append(acl.Grants, allUsersRead)
+	}
+	return writeXML(w, http.StatusOK, acl)
 }
 
 // objectOrBucketError turns a missing key into NoSuchBucket when the bucket is the

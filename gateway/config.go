@@ -56,6 +56,9 @@ type Config struct {
 	RequireRegion bool
 	// Credentials are the access keys allowed to use the endpoint.
 	Credentials sigv4.Credentials
+	// Authorizer, when set, resolves keys to users and decides each request
+	// (package authz); nil makes every credential an admin.
+	Authorizer Authorizer
 	// MaxClockSkew bounds a request's signed time; 0 disables the check (a Pi without
 	// a real-time clock). Presign expiry is always enforced.
 	MaxClockSkew time.Duration

@@ -11,6 +11,7 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 
+	"github.com/ipas/ipas/authz"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/gateway/sigv4"
 	"github.com/ipas/ipas/internal/s3name"
@@ -54,6 +55,9 @@ func (s *Server) sourceObject(r *request) (queue.Object, error) {
 
 // copySourceObject returns a parsed copy source, checking the copy conditions.
 func (s *Server) copySourceObject(r *request, bucket, key, versionID string) (queue.Object, error) {
+	if err := s.allow(r, authz.GetObject, bucket, key); err != nil {
+		return queue.Object{}, err
+	}
 	src, err := s.idx.Object(bucket, key)
 	if err != nil {
 		if errors.Is(err, queue.ErrNoSuchKey) || errors.Is(err, queue.ErrNoSuchBucket) {
@@ -89,6 +93,11 @@ func (s *Server) copyObject(w *responseWriter, r *request) error {
 	}
 	if src.Size > s.cfg.MaxObjectSize {
 		return s3err.ErrEntityTooLarge
+	}
+	if r.noOverwrite {
+		if _, err := s.checkWriteConditions(r, r.bucket, r.key); err != nil {
+			return err
+		}
 	}
 	release, err := s.pinSource(src)
 	if err != nil {
@@ -139,6 +148,9 @@ func (s *Server) deleteObjects(w *responseWriter, r *request) error {
 	at := make([]int, 0, len(req.Objects)) // dels[i] is req.Objects[at[i]]
 	for i, obj := range req.Objects {
 		if errs[i] = checkKey(obj.Key); errs[i] == nil {
+			errs[i] = s.allow(r, authz.DeleteObject, r.bucket, obj.Key)
+		}
+		if errs[i] == nil {
 			dels = append(dels, queue.ObjectDeletion{Key: obj.Key, DeleteID: queue.NewVersionID(s.now())})
 			at = append(at, i)
 		}

@@ -51,10 +51,13 @@ type testGateway struct {
 	wrap func(Objects) Objects
 	// wrapUploads, if set, wraps the journal of multipart uploads (a slow Complete).
 	wrapUploads func(uploadIndex) uploadIndex
-	URL         string
-	caFile      string
-	stop        context.CancelFunc
-	done        chan error
+	// onNode, if set, runs once the journal is open, before the server is
+	// made (users over the journal).
+	onNode func(*testGateway)
+	URL    string
+	caFile string
+	stop   context.CancelFunc
+	done   chan error
 }
 
 type gwOption func(*testGateway)
@@ -107,6 +110,9 @@ func (g *testGateway) start() {
 	g.node = queue.New(qc, log)
 	if err := g.node.Open(ctxT(t)); err != nil {
 		t.Fatal(err)
+	}
+	if g.onNode != nil {
+		g.onNode(g)
 	}
 	var objects Objects = archive.New(g.store, g.node)
 	if g.wrap != nil {

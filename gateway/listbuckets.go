@@ -51,7 +51,7 @@ func (s *Server) listBuckets(w *responseWriter, r *request) error {
 	out := listAllMyBucketsResult{Xmlns: s3Namespace, Owner: gofakes3.UserInfo{ID: r.owner(), DisplayName: r.owner()},
 		Buckets: []listedBucket{}, Prefix: prefix}
 	for _, b := range buckets {
-		if !strings.HasPrefix(b.Name, prefix) || (after != "" && b.Name <= after) {
+		if !strings.HasPrefix(b.Name, prefix) || (after != "" && b.Name <= after) || !s.visible(r, b.Name) {
 			continue
 		}
 		if limit > 0 && len(out.Buckets) == limit {

@@ -22,6 +22,16 @@ func (s *Server) Operation(r *http.Request) string {
 	switch {
 	case bucket == "":
 		return pick(m == http.MethodGet, "ListBuckets")
+	case q.Has("policy") && key == "":
+		switch m {
+		case http.MethodGet:
+			return "GetBucketPolicy"
+		case http.MethodPut:
+			return "PutBucketPolicy"
+		case http.MethodDelete:
+			return "DeleteBucketPolicy"
+		}
+		return OperationOther
 	case q.Has("acl"):
 		return pick(m == http.MethodGet, pick(key == "", "GetBucketAcl", "GetObjectAcl"))
 	case q.Has("uploadId"):

@@ -63,6 +63,9 @@ func (s *Server) postObject(w *responseWriter, r *request) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	if err := s.authorizePost(r, accessKey, key); err != nil {
+		return err
+	}
 	h := f.header()
 	if v, ok := f.get("tagging"); ok {
 		// A form carries its tags as a Tagging document, not as x-amz-tagging.

@@ -33,6 +33,7 @@ type postUpload struct {
 	file       []byte
 	sigV2      bool
 	secret     string // default testSecret
+	accessKey  string // default testAccessKey
 	forge      bool
 }
 
@@ -47,10 +48,13 @@ func (g *testGateway) post(t *testing.T, bucket string, u postUpload) (int, http
 	if u.secret == "" {
 		u.secret = testSecret
 	}
+	if u.accessKey == "" {
+		u.accessKey = testAccessKey
+	}
 	fields := u.fields
 	conds := append([]any{map[string]string{"bucket": bucket}}, u.conditions...)
 	if !u.sigV2 {
-		cred := testAccessKey + "/" + now.Format("20060102") + "/us-east-1/s3/aws4_request"
+		cred := u.accessKey + "/" + now.Format("20060102") + "/us-east-1/s3/aws4_request"
 		auth := [][2]string{{"x-amz-algorithm", "AWS4-HMAC-SHA256"}, {"x-amz-credential", cred},
 			{"x-amz-date", now.Format("20060102T150405Z")}}
 		for _, f := range auth {
@@ -63,7 +67,7 @@ func (g *testGateway) post(t *testing.T, bucket string, u postUpload) (int, http
 	if u.sigV2 {
 		m := hmac.New(sha1.New, []byte(u.secret))
 		m.Write([]byte(policy))
-		fields = append(fields, [2]string{"AWSAccessKeyId", testAccessKey}, [2]string{"policy", policy},
+		fields = append(fields, [2]string{"AWSAccessKeyId", u.accessKey}, [2]string{"policy", policy},
 			[2]string{"signature", base64.StdEncoding.EncodeToString(m.Sum(nil))})
 	} else {
 		scope := sigv4.Scope{Date: now.Format("20060102"), Region: "us-east-1", Service: "s3"}

@@ -18,7 +18,7 @@ import (
 var unsupported = []string{
 	"accelerate", "analytics", "encryption", "intelligent-tiering",
 	"inventory", "legal-hold", "lifecycle", "logging", "metadataConfiguration", "metrics",
-	"notification", "object-lock", "ownershipControls", "policy", "policyStatus",
+	"notification", "object-lock", "ownershipControls", "policyStatus",
 	"publicAccessBlock", "replication", "requestPayment", "restore", "retention",
 	"select", "select-type", "session", "torrent", "versions", "website",
 	"renameObject",
@@ -73,6 +73,9 @@ func (s *Server) route(w *responseWriter, r *request) error {
 			return s.listBuckets(w, r)
 		}
 		return s3err.ErrMethodNotAllowed
+	}
+	if q.Has("policy") && r.key == "" {
+		return s.routePolicy(w, r)
 	}
 	if q.Has("acl") {
 		if r.Method == http.MethodGet {

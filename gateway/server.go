@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/archive"
+	"github.com/ipas/ipas/authz"
 	"github.com/ipas/ipas/gateway/s3err"
 	"github.com/ipas/ipas/gateway/sigv2"
 	"github.com/ipas/ipas/gateway/sigv4"
@@ -22,6 +23,7 @@ import (
 // Index is the part of the journal (*queue.Node) the gateway reads and writes.
 type Index interface {
 	CreateBucket(ctx context.Context, name string, created time.Time) error
+	CreateOwnedBucket(ctx context.Context, name, owner string, created time.Time) error
 	DeleteBucket(ctx context.Context, name string) error
 	BucketExists(name string) (bool, error)
 	Buckets() ([]queue.Bucket, error)
@@ -82,6 +84,8 @@ type Server struct {
 	partHashes uploadHashes
 	// tokens are the ListObjectsV2 continuation tokens handed out lately.
 	tokens issuedTokens
+	// quota counts the usage of users with a quota (quota.go).
+	quota usageCache
 }
 
 // New returns a Server over idx and objects (the archive over the same journal). cfg must be valid (Config.Validate); zero
@@ -128,8 +132,13 @@ type request struct {
 	bucket string
 	key    string
 	auth   *sigv4.Result
-	log    zerolog.Logger
-	body   *trackedBody
+	// principal is who signed the request (authz.Anonymous for a GET a
+	// public policy may allow); noOverwrite forbids replacing an object.
+	principal   authz.Principal
+	noOverwrite bool
+	publicRead  bool // x-amz-acl: public-read (acl.go)
+	log         zerolog.Logger
+	body        *trackedBody
 }
 
 // ServeHTTP implements http.Handler: request id, authentication, routing, errors.
@@ -183,12 +192,14 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	auth, err := s.authenticate(req)
-	if err != nil {
+	if err := s.identify(req); err != nil {
 		s.fail(w, req, err)
 		return
 	}
-	req.auth = auth
+	if err := s.authorize(req); err != nil {
+		s.fail(w, req, err)
+		return
+	}
 	if err := s.route(w, req); err != nil {
 		s.fail(w, req, err)
 	}

@@ -18,6 +18,12 @@ import (
 // anything else is NotImplemented.
 func (s *Server) checkWriteConditions(r *request, bucket, key string) (queue.Condition, error) {
 	ifNone, ifMatch := r.Header.Get("If-None-Match"), r.Header.Get("If-Match")
+	if r.noOverwrite {
+		if ifMatch != "" {
+			return queue.Condition{}, errNoOverwrite
+		}
+		ifNone = "*" // checked again by the journal, atomically with the write
+	}
 	if ifNone == "" && ifMatch == "" {
 		return queue.Condition{}, nil
 	}
@@ -34,6 +40,9 @@ func (s *Server) checkWriteConditions(r *request, bucket, key string) (queue.Con
 		return queue.Condition{}, err
 	}
 	if ifNone == "*" && exists {
+		if r.noOverwrite {
+			return queue.Condition{}, errNoOverwrite
+		}
 		return queue.Condition{}, s3err.ErrPreconditionFailed
 	}
 	if ifMatch != "" {

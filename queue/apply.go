@@ -137,6 +137,8 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.objectRequeue(c)
 	case opReplicaFound:
 		return a.replicaFound(c)
+	case opUserPut, opUserDelete, opKeyPut, opKeyDelete, opBucketPolicy:
+		return a.applyAuth(c)
 	case opBucketSet:
 		return a.bucketSet(c)
 	case opObjectEvict:
@@ -150,7 +152,10 @@ func (a *applier) bucketCreate(c *command) (error, error) {
 	if a.buckets.Get(name) != nil {
 		return ErrBucketExists, nil
 	}
-	if err := a.buckets.Put(name, encodeBucket(&Bucket{Created: c.Time})); err != nil {
+	if err := a.buckets.Put(name, encodeBucket(&Bucket{Created: c.Time, Owner: c.Owner})); err != nil {
+		return nil, err
+	}
+	if err := a.authChanged(); err != nil {
 		return nil, err
 	}
 	if _, err := a.objects.CreateBucketIfNotExists(name); err != nil {
@@ -179,6 +184,12 @@ func (a *applier) bucketDelete(c *command) (error, error) {
 		return nil, err
 	}
 	if err := a.buckets.Delete(name); err != nil {
+		return nil, err
+	}
+	if err := a.tx.Bucket(bktPolicies).Delete(name); err != nil {
+		return nil, err
+	}
+	if err := a.authChanged(); err != nil {
 		return nil, err
 	}
 	a.nBuckets--

@@ -50,6 +50,9 @@ func (o cmdOp) String() string {
 	if o >= opBucketCreate && o <= opLast {
 		return opNames[o]
 	}
+	if n, ok := authOpNames[o]; ok {
+		return n
+	}
 	return fmt.Sprintf("op(%d)", uint8(o))
 }
 
@@ -89,6 +92,11 @@ type command struct {
 	// Cond is the precondition of an ObjectPut or UploadComplete, checked
 	// when it is applied. Absent in entries written before it existed.
 	Cond Condition
+	// User is the record of a UserPut; AccessKey that of a KeyPut
+	// (users.go); Owner the user a BucketCreate gives the bucket to.
+	User      User
+	AccessKey AccessKey
+	Owner     string
 	// Setting is the bucket setting to store (BucketSet; an empty Value
 	// removes it).
 	Setting BucketSetting
@@ -174,7 +182,12 @@ func (c *command) encode() []byte {
 		e.replica(cmdTagRepl, c.Replica)
 	case opRemoteSet:
 		e.bytes(cmdTagRemote, encodeRemote(&c.Remote))
+	case opUserPut:
+		e.bytes(cmdTagUser, encodeUser(&c.User))
+	case opKeyPut:
+		e.bytes(cmdTagAKey, encodeAccessKey(&c.AccessKey))
 	}
+	e.str(cmdTagOwner, c.Owner)
 	if c.Restored {
 		e.uint(cmdTagRestor, 1)
 	}
@@ -250,6 +263,16 @@ func decodeCommand(b []byte, c *command) error {
 			c.Cond.IfNoneMatch = d.uint() == 1
 		case cmdTagIfETag:
 			c.Cond.IfMatch = append(c.Cond.IfMatch, d.str())
+		case cmdTagUser:
+			if err := decodeUser(d.v, &c.User); err != nil {
+				return err
+			}
+		case cmdTagAKey:
+			if err := decodeAccessKey(d.v, &c.AccessKey); err != nil {
+				return err
+			}
+		case cmdTagOwner:
+			c.Owner = d.str()
 		case cmdTagSetNam:
 			c.Setting.Name = d.str()
 		case cmdTagSetVal:

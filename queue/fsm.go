@@ -41,6 +41,9 @@ type fsm struct {
 	mu sync.RWMutex // held exclusively only while Restore swaps the file
 	db *bolt.DB
 
+	// authGen changes after an apply that changed users, keys, buckets or
+	// policies, and after a restore (Node.AuthGeneration).
+	authGen atomic.Uint64
 	applied atomic.Uint64 // last index applied, committed or in the open transaction
 
 	pendMu    sync.Mutex // guards the open write transaction
@@ -282,13 +285,16 @@ func (f *fsm) applyBatch(logs []*raft.Log) []any {
 	last := logs[len(logs)-1].Index
 	var bytes, inlined int64
 	var entries uint64
-	added := false
+	added, authChanged := false, false
 	f.pendMu.Lock()
 	defer f.pendMu.Unlock()
 	err := f.applyPending(func(tx *bolt.Tx) (int, error) {
 		cmds := 0
-		seq := getU64(tx.Bucket(bktMeta), keyNextSeq)
-		defer func() { added = getU64(tx.Bucket(bktMeta), keyNextSeq) != seq }()
+		seq, gen := getU64(tx.Bucket(bktMeta), keyNextSeq), getU64(tx.Bucket(bktMeta), keyAuthGen)
+		defer func() {
+			added = getU64(tx.Bucket(bktMeta), keyNextSeq) != seq
+			authChanged = getU64(tx.Bucket(bktMeta), keyAuthGen) != gen
+		}()
 		for i := first; i < len(logs); i++ {
 			l := logs[i]
 			if l.Type != raft.LogCommand {
@@ -320,6 +326,9 @@ func (f *fsm) applyBatch(logs []*raft.Log) []any {
 	}
 	if added {
 		f.signalJobsAdded()
+	}
+	if authChanged {
+		f.authGen.Add(1)
 	}
 	n, ni := f.logBytes.Add(bytes), f.inlineBytes.Add(inlined)
 	if f.snapshotBytes > 0 && n >= f.snapshotBytes || f.snapshotInline > 0 && ni >= f.snapshotInline {
@@ -355,6 +364,7 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	}
 	f.logBytes.Store(0)
 	f.inlineBytes.Store(0)
+	f.authGen.Add(1)
 	return &fsmSnapshot{tx: tx}, nil
 }
 

@@ -40,7 +40,8 @@ var (
 	// coreBuckets exist in every schema version, enough to recognise a
 	// database this package wrote; allBuckets are those of the current one.
 	coreBuckets = [][]byte{bktMeta, bktBuckets, bktObjects, bktJobs, bktJobIDs}
-	allBuckets  = append(coreBuckets[:len(coreBuckets):len(coreBuckets)], bktUploads, bktUpParts, bktUpKeys, bktJobParts)
+	allBuckets  = append(coreBuckets[:len(coreBuckets):len(coreBuckets)], bktUploads, bktUpParts, bktUpKeys, bktJobParts,
+		bktUsers, bktAKeys, bktPolicies)
 
 	keySchema  = []byte("schema")
 	keyApplied = []byte("applied")
@@ -168,6 +169,7 @@ const (
 func encodeBucket(b *Bucket) []byte {
 	var e encoder
 	e.time(bucketCreated, b.Created)
+	e.str(bucketOwner, b.Owner)
 	e.strMap(bucketSettings, b.Settings)
 	return e.b
 }
@@ -179,6 +181,8 @@ func decodeBucket(name string, v []byte) (Bucket, error) {
 		switch d.tag {
 		case bucketCreated:
 			b.Created = d.time()
+		case bucketOwner:
+			b.Owner = d.str()
 		case bucketSettings:
 			d.mapEntry(&b.Settings)
 		}

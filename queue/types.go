@@ -84,6 +84,9 @@ type UploadPart struct {
 type Bucket struct {
 	Name    string
 	Created time.Time
+	// Owner is the user who created the bucket; "" for a bucket created
+	// before users existed, or by the daemon itself, which admins own.
+	Owner string
 	// Settings are the bucket's S3 configurations by name (BucketSetting).
 	Settings map[string]string
 }

@@ -44,6 +44,10 @@ func (c *command) validate() error {
 		if c.ID == "" || len(c.ID) > maxIDLen {
 			return bad("ID must be 1-%d bytes", maxIDLen)
 		}
+	case opUserPut, opUserDelete, opKeyPut, opKeyDelete, opBucketPolicy:
+		if err := validateAuth(c, bad); err != nil {
+			return err
+		}
 	default:
 		return bad("unknown command")
 	}

@@ -38,3 +38,26 @@ func (o *Object) ToQueue(blob string, parts []queue.ObjectPart) queue.Object {
 	}
 	return q
 }
+
+// usersOf is the journal's users and keys as a snapshot keeps them: no
+// secret, sealed or not.
+func usersOf(d queue.Directory) []User {
+	var out []User
+	for _, u := range d.Users {
+		su := User{Name: u.Name, Role: u.Role, Disabled: u.Disabled, Quota: u.Quota, Created: u.Created}
+		for _, k := range d.Keys {
+			if k.User == u.Name {
+				su.Keys = append(su.Keys, Key{ID: k.ID, Access: k.Access, Scopes: k.Scopes})
+			}
+		}
+		out = append(out, su)
+	}
+	return out
+}
+
+func (b *Bucket) setSetting(name, value string) {
+	if b.Settings == nil {
+		b.Settings = map[string]string{}
+	}
+	b.Settings[name] = value
+}

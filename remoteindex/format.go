@@ -58,7 +58,34 @@ type Header struct {
 	JournalIndex uint64 `json:"journal_index"`
 	// Program is the IPAS version that wrote it, for humans.
 	Program string `json:"program,omitempty"`
+	// Users are the archive's users and their access keys, without the
+	// keys' secrets; absent from snapshots written before users existed.
+	Users []User `json:"users,omitempty"`
 }
+
+// User is one user of the archive (queue.User).
+type User struct {
+	Name     string    `json:"name"`
+	Role     string    `json:"role"`
+	Disabled bool      `json:"disabled,omitempty"`
+	Quota    int64     `json:"quota,omitempty"`
+	Created  time.Time `json:"created,omitzero"`
+	Keys     []Key     `json:"keys,omitempty"`
+}
+
+// Key is an access key of a user, without its secret: a restore brings the
+// user back, and an admin gives them a new key.
+type Key struct {
+	ID     string   `json:"id"`
+	Access string   `json:"access,omitempty"`
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+// Bucket settings of users (Bucket.Settings).
+const (
+	SettingOwner  = "owner"  // the user who owns the bucket
+	SettingPolicy = "policy" // the bucket policy's JSON text
+)
 
 // Bucket is one bucket and its settings.
 type Bucket struct {

@@ -36,6 +36,9 @@ func Write(ctx context.Context, w io.Writer, idx Index, h Header, settings func(
 	}
 	for _, b := range buckets {
 		sb := Bucket{Name: b.Name, Created: b.Created}
+		if b.Owner != "" {
+			sb.setSetting(SettingOwner, b.Owner)
+		}
 		if settings != nil {
 			settings(&sb)
 		}

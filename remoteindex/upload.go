@@ -28,6 +28,12 @@ type Source interface {
 	Stats() (queue.Stats, error)
 }
 
+// Users is what a Source that has users offers (queue.Node): the users,
+// keys, bucket owners and policies, which snapshots then carry.
+type Users interface {
+	Directory() (queue.Directory, error)
+}
+
 // ControlFiles stores IPAS's own files on the remote (replication.Remote).
 type ControlFiles interface {
 	PutControlFile(ctx context.Context, name string, body io.Reader, size int64, md5 []byte) error
@@ -120,7 +126,22 @@ func (s *Snapshotter) Upload(ctx context.Context) (Pointer, error) {
 	if err != nil {
 		return Pointer{}, fmt.Errorf("remoteindex: upload: %w", err)
 	}
-	h := Header{Identity: s.identity, TakenAt: time.Now().UTC(), JournalIndex: st.AppliedIndex, Program: s.Program}
+	var dir queue.Directory
+	if us, ok := s.src.(Users); ok {
+		if dir, err = us.Directory(); err != nil {
+			return Pointer{}, fmt.Errorf("remoteindex: upload: %w", err)
+		}
+	}
+	h := Header{Identity: s.identity, TakenAt: time.Now().UTC(), JournalIndex: st.AppliedIndex, Program: s.Program,
+		Users: usersOf(dir)}
+	settings := func(b *Bucket) {
+		if s.Settings != nil {
+			s.Settings(b)
+		}
+		if p, ok := dir.Policies[b.Name]; ok {
+			b.setSetting(SettingPolicy, p)
+		}
+	}
 	f, err := os.CreateTemp(s.tempDir, tempPattern)
 	if err != nil {
 		return Pointer{}, fmt.Errorf("remoteindex: upload: %w", err)
@@ -128,7 +149,7 @@ func (s *Snapshotter) Upload(ctx context.Context) (Pointer, error) {
 	defer os.Remove(f.Name())
 	defer f.Close()
 	sum := md5.New()
-	tr, err := Write(ctx, io.MultiWriter(f, sum), s.src, h, s.Settings)
+	tr, err := Write(ctx, io.MultiWriter(f, sum), s.src, h, settings)
 	if err != nil {
 		return Pointer{}, err
 	}

@@ -113,3 +113,55 @@ func TestSnapshotter_UploadsWhenChangedAndKeepsTwo(t *testing.T) {
 		t.Errorf("pointer's previous %s, want %s", p.Previous, names[len(names)-2])
 	}
 }
+
+// TestSnapshotter_CarriesUsers: a snapshot carries the users, their keys
+// without any secret, each bucket's owner and policy, so that a restore can
+// bring them back.
+func TestSnapshotter_CarriesUsers(t *testing.T) {
+	n := openQueue(t)
+	ctx := context.Background()
+	files := &memFiles{files: map[string][]byte{}}
+	s, err := NewSnapshotter(n, files, testIdentity, t.TempDir(), zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := []byte("SEALED-SECRET-BYTES")
+	policy := `{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}}`
+	for _, err := range []error{
+		n.AddUser(ctx, queue.User{Name: "alice", Role: "user", Quota: 1 << 30}),
+		n.AddAccessKey(ctx, queue.AccessKey{ID: "AKALICE", User: "alice", Sealed: sealed, Access: "write", Scopes: []string{"photos/"}}, ""),
+		n.CreateOwnedBucket(ctx, "photos", "alice", time.Now()),
+		n.SetBucketPolicy(ctx, "photos", policy),
+		n.CreateBucket(ctx, "shared", time.Now()),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Upload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw := files.files[files.pointer(t).Current]
+	r, err := NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := r.Header()
+	if len(h.Users) != 1 || h.Users[0].Name != "alice" || h.Users[0].Quota != 1<<30 || len(h.Users[0].Keys) != 1 ||
+		h.Users[0].Keys[0].ID != "AKALICE" || h.Users[0].Keys[0].Access != "write" {
+		t.Fatalf("users in the snapshot: %+v", h.Users)
+	}
+	buckets, err := r.Buckets()
+	if err != nil || len(buckets) != 2 {
+		t.Fatalf("buckets %+v, %v", buckets, err)
+	}
+	if b := buckets[0]; b.Name != "photos" || b.Settings[SettingOwner] != "alice" || b.Settings[SettingPolicy] != policy {
+		t.Fatalf("photos in the snapshot: %+v", b)
+	}
+	if b := buckets[1]; b.Settings[SettingOwner] != "" || b.Settings[SettingPolicy] != "" {
+		t.Fatalf("an admins' bucket without a policy: %+v", b)
+	}
+	if bytes.Contains(gunzip(t, raw), sealed) {
+		t.Fatal("the snapshot holds a sealed secret")
+	}
+}

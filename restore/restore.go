@@ -41,6 +41,11 @@ type Remote interface {
 type Index interface {
 	Buckets() ([]queue.Bucket, error)
 	CreateBucket(ctx context.Context, name string, created time.Time) error
+	// CreateOwnedBucket, SetBucketPolicy and AddUser bring back the users,
+	// bucket owners and policies a snapshot carries.
+	CreateOwnedBucket(ctx context.Context, name, owner string, created time.Time) error
+	SetBucketPolicy(ctx context.Context, bucket, policy string) error
+	AddUser(ctx context.Context, u queue.User) error
 	Object(bucket, key string) (queue.Object, error)
 	Stats() (queue.Stats, error)
 	// PutRestoredObject makes o current, recorded as replicated and without
@@ -133,6 +138,9 @@ type Result struct {
 	Fetched int64
 	// Heads counts HEAD requests (the snapshot saves them).
 	Heads int64
+	// Users are the users the snapshot brought back (without their keys,
+	// whose secrets a snapshot does not hold).
+	Users []string
 }
 
 // maxFailures bounds the failures kept in full for the summary.

@@ -145,10 +145,17 @@ func (r *Restorer) claim() error {
 func (r *Restorer) createBuckets(ctx context.Context, snap *snapshot, pf *planFile) error {
 	want := map[string]time.Time{}
 	if snap != nil {
+		if err := r.restoreUsers(ctx, snap); err != nil {
+			return err
+		}
 		for _, b := range snap.buckets {
-			if r.opts.Bucket == "" || b.Name == r.opts.Bucket {
-				want[b.Name] = b.Created
+			if r.opts.Bucket != "" && b.Name != r.opts.Bucket {
+				continue
 			}
+			if err := r.restoreBucket(ctx, b); err != nil {
+				return err
+			}
+			want[b.Name] = b.Created
 		}
 	}
 	for b := range pf.buckets {

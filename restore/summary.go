@@ -3,6 +3,7 @@ package restore
 import (
 	"fmt"
 	"io"
+	"strings"
 )
 
 // WriteSummary prints what the restore did: restored, skipped and failed,
@@ -25,6 +26,10 @@ func (r Result) WriteSummary(w io.Writer) {
 	}
 	if r.Source != "" {
 		fmt.Fprintf(w, "object list: %s\n", r.Source)
+	}
+	if len(r.Users) > 0 {
+		fmt.Fprintf(w, "users restored (with their buckets and policies, without access keys: a snapshot holds no secret): %s; "+
+			"give each a new key with `gateway key add USER` once the daemon runs\n", strings.Join(r.Users, ", "))
 	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "  FAILED %s: %s\n", f.Name, f.Reason)

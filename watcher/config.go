@@ -72,6 +72,9 @@ type Folder struct {
 	Bucket string `yaml:"bucket"`
 	// Prefix is put before the relative path; a "/" is added between them.
 	Prefix string `yaml:"prefix"`
+	// Owner is the user the folder's buckets belong to when the folder
+	// creates them; empty: the admins. A bucket that exists keeps its owner.
+	Owner string `yaml:"owner"`
 	// Include, when not empty, admits only files matching one of these globs.
 	// A glob without "/" matches the file's name; one with "/" matches the path
 	// relative to Path.

@@ -33,7 +33,7 @@ const (
 
 // Index is the part of the journal the watcher uses; *queue.Node implements it.
 type Index interface {
-	CreateBucket(ctx context.Context, name string, created time.Time) error
+	CreateOwnedBucket(ctx context.Context, name, owner string, created time.Time) error
 	PutObject(ctx context.Context, o queue.Object) error
 	DeleteObject(ctx context.Context, bucket, key, deleteID string) error
 	Object(bucket, key string) (queue.Object, error)
@@ -203,7 +203,7 @@ func (f *folder) check(ctx context.Context, i int, index Index) error {
 		}
 	}
 	if !f.autoBuckets() {
-		if err := index.CreateBucket(ctx, f.cfg.Bucket, time.Now()); err != nil && !errors.Is(err, queue.ErrBucketExists) {
+		if err := index.CreateOwnedBucket(ctx, f.cfg.Bucket, f.cfg.Owner, time.Now()); err != nil && !errors.Is(err, queue.ErrBucketExists) {
 			return fmt.Errorf("watcher: %s.bucket %s: %w", field, f.cfg.Bucket, err)
 		}
 		f.buckets.Store(f.cfg.Bucket, struct{}{})

@@ -22,11 +22,13 @@ type control struct {
 	scrub     *blobScrub
 	node      *queue.Node
 	drop      dropStatus // nil: no drop folders to report
-	pages     pageSources
-	alerts    *alert.Notifier // nil until the daemon starts it
-	history   *rateHistory    // the upload chart
-	cache     *daemonCache
-	log       zerolog.Logger
+	// publicBuckets lists the buckets anonymous requests may read (nil: none).
+	publicBuckets func() []string
+	pages         pageSources
+	alerts        *alert.Notifier // nil until the daemon starts it
+	history       *rateHistory    // the upload chart
+	cache         *daemonCache
+	log           zerolog.Logger
 
 	mu       sync.Mutex
 	settings bandwidthSettings // as last applied
@@ -110,6 +112,9 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 		return st, err
 	}
 	st.Drop = dropReport(c.drop)
+	if c.publicBuckets != nil {
+		st.PublicBuckets = c.publicBuckets()
+	}
 	st.Journal = admin.Journal{Buckets: js.Buckets, Objects: js.Objects, Bytes: js.Bytes, Jobs: js.Jobs, AppliedIndex: js.AppliedIndex}
 	if c.alerts != nil {
 		st.Alerts = c.alerts.Active()

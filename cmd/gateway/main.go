@@ -26,6 +26,8 @@ Commands:
             "remote reconcile": list the remote, upload what it lacks (running daemon)
   status    show the running daemon's replication, queue and archive (--json for scripts)
   replication  "replication pause|resume|bandwidth RATE-OR-TIMETABLE|retry BUCKET/KEY": control the running daemon
+  user      "user add|list|remove|disable|quota": the running daemon's users (admin credential)
+  key       "key add|list|revoke|rotate": users' access keys (admin credential)
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
   scrub     re-hash the running daemon's blobs now, repairing corrupt ones from the remote
   evict     "evict BUCKET[/PREFIX]": free the running daemon's disk of what is verified offsite
@@ -66,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runStatus(args, stdout, stderr)
 	case "replication":
 		err = runReplication(args, stdout, stderr)
+	case "user", "key":
+		err = runUsers(cmd, args, stdout, stderr)
 	case "alert":
 		err = runAlert(args, stdout, stderr)
 	case "verify":

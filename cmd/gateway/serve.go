@@ -99,6 +99,19 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	if err != nil {
 		return err
 	}
+	// Users and their keys come from the journal; the configured credentials
+	// are the built-in admin's. See package users.
+	dir, err := openDirectory(cfg, a.dir.path, a.node, log)
+	if err != nil {
+		return err
+	}
+	gcfg.Credentials, gcfg.Authorizer = dir, dir
+	for _, f := range cfg.Drop.Folders {
+		if f.Owner != "" && !dir.KnownUser(f.Owner) {
+			log.Warn().Str("path", f.Path).Str("owner", f.Owner).
+				Msg("drop folder owner is not a user: the buckets it creates belong to that name, which only admins can reach; add the user with `gateway user add`")
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.S3.Address)
 	if err != nil {
 		return fmt.Errorf("s3.address %s: %w; choose a free port with --s3-addr", cfg.S3.Address, err)
@@ -149,6 +162,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		return err
 	}
 	ctrl.drop, ctrl.cache = w, cch
+	ctrl.publicBuckets = dir.PublicBuckets
 	go ctrl.history.record(runCtx, rep)
 	ctrl.pages.objects, ctrl.pages.folders, ctrl.pages.ring = a.objects, cfg.Drop.Folders, ring
 	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
@@ -170,10 +184,10 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	}
 	// The admin API shares the listener and the S3 credentials; see package admin.
 	// The S3 requests, not the admin API's, are counted.
-	handler := admin.Mount(admin.NewHandler(withDisk{ctrl, a.dir.path}, s3Verifier(gcfg), log),
+	handler := admin.Mount(admin.NewHandler(withDisk{ctrl, a.dir.path}, s3Verifier(gcfg), log).WithUsers(dir, isAdmin(dir)),
 		m.InstrumentS3(srv, srv.Operation), gcfg.Domain)
 	// The web console runs the same actions behind its own sign-in; see package console.
-	consoleURL, consoleWait, err := startConsole(serveCtx, cfg, gcfg, a.dir.path, withDisk{ctrl, a.dir.path}, terminal, log)
+	consoleURL, consoleWait, err := startConsole(serveCtx, cfg, gcfg, isAdmin(dir), a.dir.path, withDisk{ctrl, a.dir.path}, terminal, log)
 	if err != nil {
 		stopRunning()
 		ln.Close()

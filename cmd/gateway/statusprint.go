@@ -66,6 +66,9 @@ func printStatus(w io.Writer, st admin.Status) {
 	fmt.Fprintf(tw, "Offsite\t%s\n", offsiteLine(st.Offsite))
 	j := st.Journal
 	fmt.Fprintf(tw, "Archive\t%d buckets, %d objects, %s; journal index %d\n", j.Buckets, j.Objects, size(j.Bytes), j.AppliedIndex)
+	if len(st.PublicBuckets) > 0 {
+		fmt.Fprintf(tw, "WARNING\tpublic buckets (anyone can read them without a key, by their policy): %s\n", strings.Join(st.PublicBuckets, ", "))
+	}
 	if c := st.Cache; c != nil && (c.Enabled || c.RemoteOnlyBytes > 0 || c.Misses > 0) {
 		for i, line := range cacheLines(c) {
 			title := "Cache"
