@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ipas/ipas/admin"
+	"github.com/ipas/ipas/internal/humanize"
 )
 
 // Kinds of condition. Each is one alert at a time, whatever the number of
@@ -73,14 +74,14 @@ func Evaluate(st admin.Status, th Thresholds) []Condition {
 	if op := st.Offsite.OldestPending; op != nil && now.Sub(*op) > th.OldestPending {
 		out = append(out, Condition{KindOldestPending, fmt.Sprintf("an object has not been offsite for %s", age(now.Sub(*op))),
 			fmt.Sprintf("The oldest object not on the remote yet was put %s (%s ago; the alert threshold is %s). %d object(s), %s, are waiting; replication is %s.",
-				stamp(*op), age(now.Sub(*op)), age(th.OldestPending), st.Offsite.PendingObjects, bytesText(st.Offsite.PendingBytes), rep.State)})
+				stamp(*op), age(now.Sub(*op)), age(th.OldestPending), st.Offsite.PendingObjects, humanize.Bytes(st.Offsite.PendingBytes), rep.State)})
 	}
 	if d := st.Disk; d != nil && d.TotalBytes > 0 {
 		used := 100 * float64(d.TotalBytes-d.FreeBytes) / float64(d.TotalBytes)
 		if used > th.DiskPercent {
 			out = append(out, Condition{KindDiskFull, fmt.Sprintf("the data disk is %.0f%% full", used),
 				fmt.Sprintf("%s holds %s of %s; %s are free (the alert threshold is %.0f%%). Free space, or add a disk, before writes are refused.",
-					d.Path, bytesText(d.TotalBytes-d.FreeBytes), bytesText(d.TotalBytes), bytesText(d.FreeBytes), th.DiskPercent)})
+					d.Path, humanize.Bytes(d.TotalBytes-d.FreeBytes), humanize.Bytes(d.TotalBytes), humanize.Bytes(d.FreeBytes), th.DiskPercent)})
 		}
 	}
 	if c := corruption(st.Scrub); c != nil {
@@ -93,7 +94,7 @@ func Evaluate(st admin.Status, th Thresholds) []Condition {
 		}
 		out = append(out, Condition{KindBudgetSpent, "the monthly upload budget is spent",
 			fmt.Sprintf("%s of the %s monthly budget are uploaded; uploads wait until %s. Raise replication.monthly_budget to upload sooner.",
-				bytesText(b.Used), bytesText(b.Bytes), resets)})
+				humanize.Bytes(b.Used), humanize.Bytes(b.Bytes), resets)})
 	}
 	return out
 }
@@ -145,17 +146,4 @@ func age(d time.Duration) string {
 		return fmt.Sprintf("%dm", int(d.Minutes()))
 	}
 	return fmt.Sprintf("%ds", int(d.Seconds()))
-}
-
-func bytesText(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ipas/ipas/internal/humanize"
 	"github.com/ipas/ipas/store"
 )
 
@@ -34,17 +35,17 @@ func (e *FullError) Error() string {
 	switch {
 	case !e.UnreachableSince.IsZero():
 		why = fmt.Sprintf("the remote has been unreachable since %s (%s) and %s are waiting to be uploaded",
-			e.UnreachableSince.UTC().Format(time.RFC3339), e.LastError, size(e.Waiting))
+			e.UnreachableSince.UTC().Format(time.RFC3339), e.LastError, humanize.Bytes(e.Waiting))
 	case e.Waiting > 0:
-		why = fmt.Sprintf("%s are still waiting to be uploaded to the remote", size(e.Waiting))
+		why = fmt.Sprintf("%s are still waiting to be uploaded to the remote", humanize.Bytes(e.Waiting))
 	default:
-		why = fmt.Sprintf("%s are kept local by store.keep_local", size(e.Pinned))
+		why = fmt.Sprintf("%s are kept local by store.keep_local", humanize.Bytes(e.Pinned))
 	}
 	return fmt.Sprintf("the gateway's disk is full to its capacity (%s used of %s, store.capacity %s) with data that is not offsite yet "+
 		"or must stay local, which cannot be evicted: %s. Nothing stored was lost. "+
 		"Fix: writes resume by themselves once uploads free room (check the remote and `gateway status`); "+
 		"or raise store.capacity, shorten store.keep_local, or delete objects",
-		size(e.Used), size(e.Capacity), e.Setting, why)
+		humanize.Bytes(e.Used), humanize.Bytes(e.Capacity), e.Setting, why)
 }
 
 // Is makes a FullError a store.ErrNoSpace: callers that handle a full disk
@@ -67,19 +68,6 @@ func (evictingError) Is(target error) bool { return target == ErrEvicting }
 func (evictingError) S3Error() (string, int, string) {
 	return "SlowDown", http.StatusServiceUnavailable,
 		"The gateway is evicting objects that are offsite to make room for this write. Please retry."
-}
-
-func size(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // Admit implements archive.Capacity: nil when a write of size bytes (0:

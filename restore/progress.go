@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ipas/ipas/internal/humanize"
 )
 
 // Progress is told what a restore does, as it happens. Its methods are
@@ -161,22 +163,8 @@ func (p *TerminalProgress) draw(final bool) {
 		eta = (time.Duration(float64(p.bytes-p.doneB)/rate) * time.Second).Round(time.Second).String()
 	}
 	fmt.Fprintf(p.w, "\r\033[K[%s] %d/%d objects  %s/%s  %s/s  ETA %s",
-		bar, p.done, p.objects, Bytes(p.doneB), Bytes(p.bytes), Bytes(int64(rate)), eta)
+		bar, p.done, p.objects, humanize.Bytes(p.doneB), humanize.Bytes(p.bytes), humanize.Bytes(int64(rate)), eta)
 	if final {
 		fmt.Fprintln(p.w)
 	}
-}
-
-// Bytes formats a byte count for humans.
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

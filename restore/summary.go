@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/ipas/ipas/internal/humanize"
 )
 
 // WriteSummary prints what the restore did: restored, skipped and failed,
 // each failure with its reason and fix.
 func (r Result) WriteSummary(w io.Writer) {
 	fmt.Fprintf(w, "restore: %d restored (%s), %d skipped, %d failed; %s downloaded",
-		r.Restored, Bytes(r.RestoredBytes), r.Skipped, r.Failed, Bytes(r.Fetched))
+		r.Restored, humanize.Bytes(r.RestoredBytes), r.Skipped, r.Failed, humanize.Bytes(r.Fetched))
 	if r.Heads > 0 {
 		fmt.Fprintf(w, ", %d HEAD requests", r.Heads)
 	}
@@ -22,7 +24,7 @@ func (r Result) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, "%d restored object(s) (%s) have their bytes on the remote only (--metadata-only): the daemon lists and HEADs them, "+
 			"and a GET reads them through from the remote (header X-Ipas-Cached: false), storing each locally again as it is read "+
 			"(store.cache_on_read). To fetch every byte now instead, with the gateway stopped: "+
-			"gateway restore --merge [--bucket B [--prefix P]]\n", r.RemoteOnly, Bytes(r.RemoteOnlyBytes))
+			"gateway restore --merge [--bucket B [--prefix P]]\n", r.RemoteOnly, humanize.Bytes(r.RemoteOnlyBytes))
 	}
 	if r.Source != "" {
 		fmt.Fprintf(w, "object list: %s\n", r.Source)

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/ipas/ipas/admin"
+	"github.com/ipas/ipas/internal/humanize"
 )
 
 // runCacheCommand runs `gateway evict` or `gateway fetch` against the
@@ -53,7 +54,7 @@ func runCacheCommand(name string, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stdout, "%d objects matched: %d evicted (%s freed once collected), %d on the remote only already, "+
 			"%d not offsite yet (kept), %d kept by store.keep_local\n",
-			r.Matched, r.Evicted, size(r.EvictedBytes), r.AlreadyRemote, r.NotOffsite, r.Pinned)
+			r.Matched, r.Evicted, humanize.Bytes(r.EvictedBytes), r.AlreadyRemote, r.NotOffsite, r.Pinned)
 		return nil
 	}
 	r, err := c.Fetch(ctx, req)
@@ -66,7 +67,7 @@ func runCacheCommand(name string, args []string, stdout, stderr io.Writer) error
 		}
 	} else {
 		fmt.Fprintf(stdout, "%d objects matched: %d fetched (%s), %d local already, %d failed\n",
-			r.Matched, r.Fetched, size(r.FetchedBytes), r.AlreadyLocal, r.Failed)
+			r.Matched, r.Fetched, humanize.Bytes(r.FetchedBytes), r.AlreadyLocal, r.Failed)
 	}
 	if r.Failed > 0 {
 		return fmt.Errorf("%d objects could not be fetched; the first: %s", r.Failed, r.FirstError)

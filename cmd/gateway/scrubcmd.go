@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ipas/ipas/admin"
+	"github.com/ipas/ipas/internal/humanize"
 )
 
 // errUnrepairable makes `gateway scrub --wait` exit non-zero when corrupt blobs remain.
@@ -54,7 +55,7 @@ func runScrub(args []string, stdout, stderr io.Writer) error {
 		}
 		if r := st.Running; r != nil {
 			fmt.Fprintf(stdout, "scrub running since %s (%s): %d blobs, %s checked so far; `gateway status` shows its progress\n",
-				r.Started.Local().Format(time.DateTime), runWhy(r.Run), r.Blobs, size(r.Bytes))
+				r.Started.Local().Format(time.DateTime), runWhy(r.Run), r.Blobs, humanize.Bytes(r.Bytes))
 		} else if st.Last != nil {
 			printScrubRun(stdout, st.Last)
 		}
@@ -95,7 +96,7 @@ func printScrubRun(w io.Writer, r *admin.ScrubRun) {
 		outcome = "FAILED: " + r.Error
 	}
 	fmt.Fprintf(w, "scrub %s in %s (%s): %d blobs, %s checked; %d corrupt, %d repaired from the remote, %d unrepairable\n",
-		outcome, seconds(r.Seconds), runWhy(r.Run), r.Blobs, size(r.Bytes), r.Corrupt, r.Repaired, r.UnrepairableCount)
+		outcome, seconds(r.Seconds), runWhy(r.Run), r.Blobs, humanize.Bytes(r.Bytes), r.Corrupt, r.Repaired, r.UnrepairableCount)
 	for _, p := range r.Unrepairable {
 		fmt.Fprintf(w, "  CORRUPT %s (blob %s): %s\n", p.Object, p.Blob, p.Reason)
 	}
@@ -107,12 +108,12 @@ func scrubLines(sc *admin.Scrub) []string {
 	var parts []string
 	if r := sc.Running; r != nil {
 		parts = append(parts, fmt.Sprintf("running since %s (%s): %d blobs, %s checked so far, %d corrupt",
-			r.Started.Local().Format(time.DateTime), runWhy(r.Run), r.Blobs, size(r.Bytes), r.Corrupt))
+			r.Started.Local().Format(time.DateTime), runWhy(r.Run), r.Blobs, humanize.Bytes(r.Bytes), r.Corrupt))
 	}
 	var loud string
 	if r := sc.Last; r != nil {
 		line := fmt.Sprintf("last %s (%s): %d blobs, %s checked, %d corrupt, %d repaired, %d unrepairable, %s",
-			r.Started.Local().Format(time.DateTime), runWhy(r.Run), r.Blobs, size(r.Bytes), r.Corrupt, r.Repaired,
+			r.Started.Local().Format(time.DateTime), runWhy(r.Run), r.Blobs, humanize.Bytes(r.Bytes), r.Corrupt, r.Repaired,
 			r.UnrepairableCount, seconds(r.Seconds))
 		if r.Error != "" {
 			line += "; FAILED: " + r.Error
@@ -134,7 +135,7 @@ func scrubLines(sc *admin.Scrub) []string {
 	}
 	rate := "unlimited"
 	if sc.RateLimit > 0 {
-		rate = size(sc.RateLimit) + "/s"
+		rate = humanize.Bytes(sc.RateLimit) + "/s"
 	}
 	parts = append(parts, nextLine(sc.Next)+", at "+rate)
 	out := []string{strings.Join(parts, "; ")}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ipas/ipas/admin"
+	"github.com/ipas/ipas/internal/humanize"
 )
 
 // printStatus writes the status as a short report and job tables.
@@ -47,25 +48,25 @@ func printStatus(w io.Writer, st admin.Status) {
 	fmt.Fprintf(tw, "Bandwidth\t%s (%s%s)\n", r.Bandwidth, limit, pause)
 	b := r.Budget
 	if b.Bytes > 0 {
-		line := fmt.Sprintf("%s of %s used this month", size(b.Used), size(b.Bytes))
+		line := fmt.Sprintf("%s of %s used this month", humanize.Bytes(b.Used), humanize.Bytes(b.Bytes))
 		if b.Spent && b.Resets != nil {
 			line += ", SPENT: uploads wait until " + b.Resets.Local().Format(time.DateTime)
 		}
 		fmt.Fprintf(tw, "Budget\t%s\n", line)
 	} else {
-		fmt.Fprintf(tw, "Budget\tnone (%s uploaded this month)\n", size(b.Used))
+		fmt.Fprintf(tw, "Budget\tnone (%s uploaded this month)\n", humanize.Bytes(b.Used))
 	}
 	t := st.Totals
 	more := ""
 	if t.QueueTruncated {
 		more = " or more"
 	}
-	fmt.Fprintf(tw, "Queue\t%d jobs%s, %s; %d quarantined\n", t.QueueJobs, more, size(t.QueueBytes), t.Quarantined)
+	fmt.Fprintf(tw, "Queue\t%d jobs%s, %s; %d quarantined\n", t.QueueJobs, more, humanize.Bytes(t.QueueBytes), t.Quarantined)
 	fmt.Fprintf(tw, "Replicated\t%d objects, %s since start (%s sent); %s, %.1f objects/s\n",
-		t.ReplicatedObjects, size(t.ReplicatedBytes), size(t.SentBytes), rate(t.Rate), t.ObjectRate)
+		t.ReplicatedObjects, humanize.Bytes(t.ReplicatedBytes), humanize.Bytes(t.SentBytes), rate(t.Rate), t.ObjectRate)
 	fmt.Fprintf(tw, "Offsite\t%s\n", offsiteLine(st.Offsite))
 	j := st.Journal
-	fmt.Fprintf(tw, "Archive\t%d buckets, %d objects, %s; journal index %d\n", j.Buckets, j.Objects, size(j.Bytes), j.AppliedIndex)
+	fmt.Fprintf(tw, "Archive\t%d buckets, %d objects, %s; journal index %d\n", j.Buckets, j.Objects, humanize.Bytes(j.Bytes), j.AppliedIndex)
 	if len(st.PublicBuckets) > 0 {
 		fmt.Fprintf(tw, "WARNING\tpublic buckets (anyone can read them without a key, by their policy): %s\n", strings.Join(st.PublicBuckets, ", "))
 	}
@@ -105,7 +106,7 @@ func offsiteLine(o admin.Offsite) string {
 	if o.PendingObjects == 0 {
 		return "everything is offsite; " + last
 	}
-	line := fmt.Sprintf("%d objects (%s) not yet offsite", o.PendingObjects, size(o.PendingBytes))
+	line := fmt.Sprintf("%d objects (%s) not yet offsite", o.PendingObjects, humanize.Bytes(o.PendingBytes))
 	if o.OldestPending != nil {
 		line += ", the oldest put " + o.OldestPending.Local().Format(time.DateTime)
 	}
@@ -133,41 +134,27 @@ func printJobs(w io.Writer, title string, jobs []admin.Job) {
 			lastErr = "QUARANTINED: " + lastErr
 		}
 		fmt.Fprintf(tw, "%s/%s\t%s\t%s / %s\t%d/%d\t%s\t%s\t%d\t%s\n", jb.Bucket, jb.Key, jb.Op,
-			size(jb.BytesDone), size(jb.Size), jb.PartsDone, jb.Parts, rate(jb.Rate), eta, jb.Attempts,
+			humanize.Bytes(jb.BytesDone), humanize.Bytes(jb.Size), jb.PartsDone, jb.Parts, rate(jb.Rate), eta, jb.Attempts,
 			strings.ReplaceAll(lastErr, "\n", " "))
 	}
 	tw.Flush()
 }
 
-// size prints bytes in binary units, as the configuration is written.
-func size(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	f, i := float64(n), -1
-	for f >= unit && i < 3 {
-		f /= unit
-		i++
-	}
-	return fmt.Sprintf("%.1f %ciB", f, "KMGT"[i])
-}
-
-func rate(bps float64) string { return size(int64(bps)) + "/s" }
+func rate(bps float64) string { return humanize.Bytes(int64(bps)) + "/s" }
 
 // cacheLines say how full the capacity is, with what, and how reads fare.
 func cacheLines(c *admin.CacheStatus) []string {
 	var lines []string
 	if c.Enabled {
 		lines = append(lines, fmt.Sprintf("%s used of %s (store.capacity %s; evicting above %s down to %s)",
-			size(c.UsedBytes), size(c.CapacityBytes), c.Setting, size(c.HighWaterBytes), size(c.LowWaterBytes)))
+			humanize.Bytes(c.UsedBytes), humanize.Bytes(c.CapacityBytes), c.Setting, humanize.Bytes(c.HighWaterBytes), humanize.Bytes(c.LowWaterBytes)))
 	} else {
 		lines = append(lines, "no store.capacity: nothing is evicted by itself")
 	}
 	lines = append(lines, fmt.Sprintf("local %s: %s evictable (offsite), %s not offsite yet, %s kept local; %s on the remote only",
-		size(c.LocalBytes), size(c.EvictableBytes), size(c.NotOffsiteBytes), size(c.PinnedBytes), size(c.RemoteOnlyBytes)))
+		humanize.Bytes(c.LocalBytes), humanize.Bytes(c.EvictableBytes), humanize.Bytes(c.NotOffsiteBytes), humanize.Bytes(c.PinnedBytes), humanize.Bytes(c.RemoteOnlyBytes)))
 	lines = append(lines, fmt.Sprintf("reads: %d local, %d through the remote (hit ratio %.0f%%, %s read through); %d objects (%s) evicted",
-		c.Hits, c.Misses, 100*c.HitRatio, size(c.ReadThroughBytes), c.EvictedObjects, size(c.EvictedBytes)))
+		c.Hits, c.Misses, 100*c.HitRatio, humanize.Bytes(c.ReadThroughBytes), c.EvictedObjects, humanize.Bytes(c.EvictedBytes)))
 	if c.Refusing != "" {
 		lines = append(lines, "WRITES REFUSED (507): "+c.Refusing)
 	}

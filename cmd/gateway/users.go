@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/authz"
+	"github.com/ipas/ipas/internal/humanize"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/replication"
 	"github.com/ipas/ipas/users"
@@ -241,7 +242,7 @@ func printUsers(w io.Writer, out any) {
 			}
 			quota := "-"
 			if u.Quota > 0 {
-				quota = size(u.Quota)
+				quota = humanize.Bytes(u.Quota)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", u.Name, u.Role, u.Keys, quota, state)
 		}
