@@ -27,8 +27,10 @@ const (
 	// being fetched, fetched and not yet sent, and retained after being
 	// sent (so that readers a little behind the first, e.g. 16 GETs of one
 	// object started together, find them instead of fetching again). When
-	// it is used, reads fetch no further ahead; the block a read needs next
-	// is fetched anyway, so a read never waits on another's.
+	// it is used, reads fetch no further ahead. A read fetches the block it
+	// needs next anyway, so that it never waits on another's; a block of the
+	// budget is kept for that per open read, so that all of them together
+	// stay within it (while there are fewer open reads than blocks).
 	BlockBudget = 24
 )
 
@@ -65,6 +67,7 @@ func (f *blockFetch) wait(ctx context.Context) ([]byte, error) {
 type blockGroup struct {
 	mu       sync.Mutex
 	budget   int
+	readers  int                      // open reads, a block of the budget kept for each
 	fetches  map[blockKey]*blockFetch // running, pinned or retained
 	retained []*blockFetch            // done, successful, unpinned; oldest first
 	free     [][]byte                 // buffers of dropped blocks, for reuse
@@ -103,7 +106,7 @@ func (g *blockGroup) pinBlocks(version string, first, n int64, need bool, fetch 
 			out = append(out, f)
 			continue
 		}
-		if !g.room() && !(need && len(out) == 0) {
+		if !g.room(need && len(out) == 0) {
 			break
 		}
 		f := &blockFetch{key: k, done: make(chan struct{}), pins: 1}
@@ -125,17 +128,31 @@ func (g *blockGroup) pin(f *blockFetch) {
 }
 
 // room reports whether one more block fits the budget, dropping the oldest
-// retained block to make it.
-func (g *blockGroup) room() bool {
-	if len(g.fetches) < g.budget {
-		return true
+// retained blocks to make it: a block read ahead must leave one for each
+// open read; the block a read needs next always gets in.
+func (g *blockGroup) room(need bool) bool {
+	limit := g.budget
+	if !need {
+		limit -= g.readers
 	}
-	if len(g.retained) == 0 {
-		return false
+	for len(g.fetches) >= limit && len(g.retained) > 0 {
+		g.drop(g.retained[0])
+		g.retained = g.retained[1:]
 	}
-	g.drop(g.retained[0])
-	g.retained = g.retained[1:]
-	return true
+	return need || len(g.fetches) < limit
+}
+
+// open counts a read, closed by close.
+func (g *blockGroup) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.readers++
+}
+
+func (g *blockGroup) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.readers--
 }
 
 // drop takes an unpinned block out of the group; its buffer is reused.

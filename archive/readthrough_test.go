@@ -186,8 +186,8 @@ func TestReadThrough(t *testing.T) {
 
 // TestReadThroughBudget: a whole read of a large object fetches spans of
 // blocks (far fewer GETs than blocks), and 16 whole reads at once of
-// different objects hold at most BlockBudget blocks plus the one each needs
-// next, every read byte-identical.
+// different objects hold about BlockBudget blocks (a few more while the
+// first reads fetch ahead before the others open), every read byte-identical.
 func TestReadThroughBudget(t *testing.T) {
 	ctx := context.Background()
 	a := openArchive(t, t.TempDir())
@@ -253,8 +253,8 @@ func TestReadThroughBudget(t *testing.T) {
 	wg.Wait()
 	close(stop)
 	<-sampled
-	if p := peak.Load(); p > BlockBudget+readers {
-		t.Errorf("16 whole reads held %d blocks at once, want at most %d (budget) + %d", p, BlockBudget, readers)
+	if p := peak.Load(); p > BlockBudget+readers/2 {
+		t.Errorf("16 whole reads held %d blocks at once, want at most %d (the budget) + %d", p, BlockBudget, readers/2)
 	}
 	t.Logf("peak blocks held: %d", peak.Load())
 }

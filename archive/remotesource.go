@@ -27,6 +27,7 @@ var _ PieceSource = (*remoteSource)(nil)
 func (s *remoteSource) OpenPiece(ctx context.Context, r PieceRange) (io.ReadCloser, error) {
 	off := r.Start + r.Off
 	br := &blockReader{src: s, ctx: ctx, pos: off, end: off + r.Len, next: off / BlockSize}
+	s.rt.group.open()
 	if r.Len > 0 {
 		if err := br.take(); err != nil {
 			br.Close()
@@ -137,6 +138,7 @@ func (r *blockReader) Close() error {
 	if !r.closed {
 		r.closed = true
 		r.src.cache.abort(io.ErrUnexpectedEOF)
+		r.src.rt.group.close()
 		r.release()
 		for _, f := range r.ahead {
 			r.src.rt.group.unpin(f)
