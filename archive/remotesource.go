@@ -116,6 +116,9 @@ func (r *blockReader) release() {
 }
 
 func (r *blockReader) Read(p []byte) (int, error) {
+	if r.closed {
+		return 0, io.ErrClosedPipe
+	}
 	if r.err != nil {
 		return 0, r.err
 	}
@@ -139,6 +142,7 @@ func (r *blockReader) Close() error {
 		r.closed = true
 		r.src.cache.abort(io.ErrUnexpectedEOF)
 		r.src.rt.group.close()
+		r.cur = nil // its buffer may be reused once unpinned
 		r.release()
 		for _, f := range r.ahead {
 			r.src.rt.group.unpin(f)
