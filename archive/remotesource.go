@@ -135,33 +135,6 @@ func (r *blockReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// WriteTo hands w the range a block's piece at a time: one write per block
-// instead of io.Copy's 32 KiB ones, so fewer system calls per byte served.
-func (r *blockReader) WriteTo(w io.Writer) (int64, error) {
-	var total int64
-	for {
-		if len(r.cur) == 0 {
-			switch {
-			case r.closed:
-				return total, io.ErrClosedPipe
-			case r.err != nil:
-				return total, r.err
-			case r.pos >= r.end:
-				return total, nil
-			}
-			if r.err = r.take(); r.err != nil {
-				return total, r.err
-			}
-		}
-		n, err := w.Write(r.cur)
-		r.cur = r.cur[n:]
-		total += int64(n)
-		if err != nil {
-			return total, err
-		}
-	}
-}
-
 // Close abandons a re-cache that did not reach the end and unpins the
 // blocks the read held.
 func (r *blockReader) Close() error {
