@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -9,19 +10,28 @@ import (
 // an object is bytes [i*BlockSize, (i+1)*BlockSize) (the last one shorter).
 // A ranged GET fetches only the blocks it overlaps, so at most one block
 // more than it asked for on each side; concurrent readers of one block share
-// one fetch (blockGroup).
+// one fetch (blockGroup). One remote GET fetches a span of consecutive
+// blocks, streamed into their buffers, so that a long read keeps the remote
+// streaming instead of paying its latency once per block.
 const (
-	// BlockSize is the unit of a remote fetch. 1 MiB keeps 16 concurrent
-	// whole-object read-throughs (each holding ReadAhead+1 blocks) near
-	// 32 MiB, and a range's overfetch under 2 MiB.
+	// BlockSize is the unit of memory and of sharing between readers.
 	BlockSize = 1 << 20
-	// ReadAhead is how many blocks past the one being sent a sequential
-	// read fetches at the same time, to hide the remote's latency.
-	ReadAhead = 2
-	// RetainedBlocks is how many fetched blocks stay in memory after their
-	// fetch completed, so that readers a little behind the first (16 GETs of
-	// one object started together) find them instead of fetching again.
-	RetainedBlocks = 16
+	// MinReadAhead is how many blocks past the one being sent a read
+	// fetches at first, to hide the remote's latency.
+	MinReadAhead = 2
+	// MaxReadAhead is the read-ahead window a read that stays sequential
+	// grows to (doubling at each block taken): a whole read of a large
+	// object keeps a span GET of about half of it running.
+	MaxReadAhead = 16
+	// BlockBudget is how many blocks all reads together hold in memory:
+	// being fetched, fetched and not yet sent, and retained after being
+	// sent (so that readers a little behind the first, e.g. 16 GETs of one
+	// object started together, find them instead of fetching again). When
+	// it is used, reads fetch no further ahead. A read fetches the block it
+	// needs next anyway, so that it never waits on another's; a block of the
+	// budget is kept for that per open read, so that all of them together
+	// stay within it (while there are fewer open reads than blocks).
+	BlockBudget = 24
 )
 
 // blockKey names one block of one object version.
@@ -33,9 +43,12 @@ type blockKey struct {
 // blockFetch is one fetch of a block, shared by every reader that asked for
 // the block while it ran (and, once done, by those that find it retained).
 type blockFetch struct {
+	key  blockKey
 	done chan struct{}
 	data []byte
 	err  error
+	pins int  // readers that will read data or are reading it
+	gone bool // no longer in the group: its buffer is not reused
 }
 
 // wait returns the block's bytes once fetched, or ctx's error first.
@@ -48,59 +61,177 @@ func (f *blockFetch) wait(ctx context.Context) ([]byte, error) {
 	}
 }
 
-// blockGroup runs one fetch per block at a time (singleflight) and keeps the
-// last RetainedBlocks successful ones.
+// blockGroup runs one fetch per block at a time (singleflight) and holds
+// fetched blocks while readers need them, and after as long as BlockBudget
+// allows (retained, oldest dropped first).
 type blockGroup struct {
 	mu       sync.Mutex
-	fetches  map[blockKey]*blockFetch
-	retained []blockKey // oldest first, done and successful
+	budget   int
+	readers  int                      // open reads, a block of the budget kept for each
+	fetches  map[blockKey]*blockFetch // running, pinned or retained
+	retained []*blockFetch            // done, successful, unpinned; oldest first
+	free     [][]byte                 // buffers of dropped blocks, for reuse
 }
 
 func newBlockGroup() *blockGroup {
-	return &blockGroup{fetches: map[blockKey]*blockFetch{}}
+	return &blockGroup{budget: BlockBudget, fetches: map[blockKey]*blockFetch{}}
 }
 
-// get returns the fetch of key: the one running or retained, or a new one
-// that runs fetch in its own goroutine. The fetch does not stop when the
-// reader that started it goes away: others may be waiting for it.
-func (g *blockGroup) get(key blockKey, fetch func() ([]byte, error)) (f *blockFetch, started bool) {
+// spanFetch fetches the consecutive blocks of fs (in order) with one remote
+// read, calling done for each as its bytes arrive or the read fails.
+type spanFetch func(fs []*blockFetch)
+
+// pinBlocks returns the fetches of up to n blocks of version from first on,
+// each pinned for the caller (unpin each once done with it): running or
+// retained ones, or new ones whose consecutive runs are fetched by fetch, in
+// their own goroutines. New blocks are taken only while the budget allows,
+// except the first when need is set: fewer than n come back when it is used.
+// A fetch does not stop when the reader that started it goes away: others
+// may be waiting for it.
+func (g *blockGroup) pinBlocks(version string, first, n int64, need bool, fetch spanFetch) []*blockFetch {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if f := g.fetches[key]; f != nil {
-		return f, false
+	var out, run []*blockFetch
+	start := func() {
+		if len(run) > 0 {
+			go fetch(run)
+			run = nil
+		}
 	}
-	f = &blockFetch{done: make(chan struct{})}
-	g.fetches[key] = f
-	go func() {
-		data, err := fetch()
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		f.data, f.err = data, err
-		close(f.done)
-		if err != nil {
-			delete(g.fetches, key) // the next reader tries again
-			return
+	for i := first; i < first+n; i++ {
+		k := blockKey{version, i}
+		if f := g.fetches[k]; f != nil {
+			start()
+			g.pin(f)
+			out = append(out, f)
+			continue
 		}
-		g.retained = append(g.retained, key)
-		if len(g.retained) > RetainedBlocks {
-			delete(g.fetches, g.retained[0])
-			g.retained = g.retained[1:]
+		if !g.room(need && len(out) == 0) {
+			break
 		}
-	}()
-	return f, true
+		f := &blockFetch{key: k, done: make(chan struct{}), pins: 1}
+		g.fetches[k] = f
+		run = append(run, f)
+		out = append(out, f)
+	}
+	start()
+	return out
 }
 
-// forget drops every retained block of version: its bytes proved bad.
+func (g *blockGroup) pin(f *blockFetch) {
+	if f.pins == 0 {
+		if i := slices.Index(g.retained, f); i >= 0 {
+			g.retained = slices.Delete(g.retained, i, i+1)
+		}
+	}
+	f.pins++
+}
+
+// room reports whether one more block fits the budget, dropping the oldest
+// retained blocks to make it: a block read ahead must leave one for each
+// open read; the block a read needs next always gets in.
+func (g *blockGroup) room(need bool) bool {
+	limit := g.budget
+	if !need {
+		limit -= g.readers
+	}
+	for len(g.fetches) >= limit && len(g.retained) > 0 {
+		g.drop(g.retained[0])
+		g.retained = g.retained[1:]
+	}
+	return need || len(g.fetches) < limit
+}
+
+// open counts a read, closed by close.
+func (g *blockGroup) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.readers++
+}
+
+func (g *blockGroup) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.readers--
+}
+
+// drop takes an unpinned block out of the group; its buffer is reused.
+func (g *blockGroup) drop(f *blockFetch) {
+	delete(g.fetches, f.key)
+	f.gone = true
+	if cap(f.data) == BlockSize && len(g.free)+len(g.fetches) < g.budget {
+		g.free = append(g.free, f.data[:0])
+	}
+	f.data = nil
+}
+
+// buffer returns a buffer of n bytes for a block being fetched.
+func (g *blockGroup) buffer(n int64) []byte {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if k := len(g.free); k > 0 && n == BlockSize {
+		b := g.free[k-1]
+		g.free = g.free[:k-1]
+		return b[:n]
+	}
+	return make([]byte, n)
+}
+
+// done ends the fetch of f with its bytes or its error. A failed block
+// leaves the group: the next reader tries again.
+func (g *blockGroup) done(f *blockFetch, data []byte, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f.data, f.err = data, err
+	close(f.done)
+	switch {
+	case err != nil:
+		delete(g.fetches, f.key)
+		f.gone = true
+	case f.pins == 0 && !f.gone:
+		g.retain(f)
+	}
+}
+
+// unpin says a reader is done with f (read it or gave up on it).
+func (g *blockGroup) unpin(f *blockFetch) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f.pins--
+	if f.pins > 0 || f.gone {
+		return
+	}
+	select {
+	case <-f.done:
+		g.retain(f)
+	default: // still running: done retains it
+	}
+}
+
+// retain keeps an unpinned block for later readers, dropping the oldest
+// retained ones while the group holds more than its budget.
+func (g *blockGroup) retain(f *blockFetch) {
+	g.retained = append(g.retained, f)
+	for len(g.fetches) > g.budget && len(g.retained) > 0 {
+		g.drop(g.retained[0])
+		g.retained = g.retained[1:]
+	}
+}
+
+// forget drops every fetched block of version: its bytes proved bad.
 func (g *blockGroup) forget(version string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	kept := g.retained[:0]
-	for _, k := range g.retained {
-		if k.version == version {
-			delete(g.fetches, k)
+	g.retained = slices.DeleteFunc(g.retained, func(f *blockFetch) bool { return f.key.version == version })
+	for k, f := range g.fetches {
+		if k.version != version {
 			continue
 		}
-		kept = append(kept, k)
+		select {
+		case <-f.done:
+			delete(g.fetches, k)
+			f.gone = true // pinned readers still read it; its buffer is not reused
+		default:
+		}
 	}
-	g.retained = kept
 }

@@ -67,7 +67,7 @@ const (
 // it the counts start again from zero, so memory stays bounded.
 const maxCountedObjects = 100_000
 
-// blockFetchTimeout bounds one block's fetch: it runs detached from the
+// blockFetchTimeout bounds one span's fetch: it runs detached from the
 // requests waiting for it, which may come and go.
 const blockFetchTimeout = 2 * time.Minute
 
@@ -213,36 +213,49 @@ func (rt *ReadThrough) release(o queue.Object, cached bool) {
 	}
 }
 
-// block returns the fetch of block idx of o, running or retained or new.
-func (rt *ReadThrough) block(o queue.Object, idx int64) *blockFetch {
-	f, _ := rt.group.get(blockKey{versionName(o), idx}, func() ([]byte, error) { return rt.fetchBlock(o, idx) })
-	return f
+// blocks returns the pinned fetches of up to n blocks of o from first on,
+// running or retained or new (blockGroup.pinBlocks); at least one when need.
+func (rt *ReadThrough) blocks(o queue.Object, first, n int64, need bool) []*blockFetch {
+	return rt.group.pinBlocks(versionName(o), first, n, need, func(fs []*blockFetch) { rt.fetchSpan(o, fs) })
 }
 
-// fetchBlock reads block idx of o from the remote and checks that the remote
-// copy is the version the index recorded.
-func (rt *ReadThrough) fetchBlock(o queue.Object, idx int64) ([]byte, error) {
-	off := idx * BlockSize
-	n := min(BlockSize, o.Size-off)
+// fetchSpan reads the consecutive blocks fs of o from the remote with one
+// ranged GET, handing each block out as its bytes arrive, and checks that the
+// remote copy is the version the index recorded.
+func (rt *ReadThrough) fetchSpan(o queue.Object, fs []*blockFetch) {
+	fail := func(err error) {
+		for _, f := range fs {
+			rt.group.done(f, nil, err)
+		}
+	}
+	off := fs[0].key.index * BlockSize
+	n := min(int64(len(fs))*BlockSize, o.Size-off)
 	ctx, cancel := context.WithTimeout(context.Background(), blockFetchTimeout)
 	defer cancel()
 	rc, rcopy, err := rt.remote.GetRange(ctx, o.Bucket, o.Key, off, n)
 	if err != nil {
-		return nil, rt.remoteError(o, err)
+		fail(rt.remoteError(o, err))
+		return
 	}
 	defer rc.Close()
 	if rcopy.Size != o.Size || (o.Replica.ETag != "" && rcopy.ETag != "" && strings.Trim(rcopy.ETag, `"`) != o.Replica.ETag) {
 		err := fmt.Errorf("archive: read %s/%s through from %s: %w: it holds %d bytes with ETag %s, the index recorded %d bytes with ETag %s",
 			o.Bucket, o.Key, rt.name, ErrRemoteCorrupt, rcopy.Size, rcopy.ETag, o.Size, o.Replica.ETag)
 		rt.logCorrupt(o, err)
-		return nil, err
+		fail(err)
+		return
 	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(rc, buf); err != nil {
-		return nil, rt.remoteError(o, err)
+	for len(fs) > 0 {
+		f := fs[0]
+		buf := rt.group.buffer(min(BlockSize, o.Size-f.key.index*BlockSize))
+		if _, err := io.ReadFull(rc, buf); err != nil {
+			fail(rt.remoteError(o, err))
+			return
+		}
+		rt.fetched.Add(int64(len(buf)))
+		rt.group.done(f, buf, nil)
+		fs = fs[1:]
 	}
-	rt.fetched.Add(n)
-	return buf, nil
 }
 
 func (rt *ReadThrough) remoteError(o queue.Object, err error) error {

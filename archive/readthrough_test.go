@@ -118,7 +118,7 @@ func TestReadThrough(t *testing.T) {
 		a.rt.Load().group = newBlockGroup()
 		rem.delay = 20 * time.Millisecond
 		defer func() { rem.delay = 0 }()
-		before := rem.gets.Load()
+		before := rem.sent.Load()
 		var wg sync.WaitGroup
 		for range 16 {
 			wg.Add(1)
@@ -130,8 +130,8 @@ func TestReadThrough(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if gets, blocks := rem.gets.Load()-before, (o.Size+BlockSize-1)/BlockSize; gets != blocks {
-			t.Errorf("16 concurrent reads made %d remote GETs, want one per block (%d)", gets, blocks)
+		if sent := rem.sent.Load() - before; sent != o.Size {
+			t.Errorf("16 concurrent reads fetched %d bytes from the remote, want each byte once (%d)", sent, o.Size)
 		}
 		if cur, _ := a.node.Object("b", "big"); !cur.RemoteOnly {
 			t.Error("cache_on_read never: the object became local")
@@ -182,4 +182,79 @@ func TestReadThrough(t *testing.T) {
 			t.Fatalf("remote down: %v, want ErrRemoteUnavailable", err)
 		}
 	})
+}
+
+// TestReadThroughBudget: a whole read of a large object fetches spans of
+// blocks (far fewer GETs than blocks), and 16 whole reads at once of
+// different objects hold about BlockBudget blocks (a few more while the
+// first reads fetch ahead before the others open), every read byte-identical.
+func TestReadThroughBudget(t *testing.T) {
+	ctx := context.Background()
+	a := openArchive(t, t.TempDir())
+	rem := &memRemote{objects: map[string][]byte{}, etag: "remote-etag", delay: time.Millisecond}
+	rt := NewReadThrough(rem, "mem", a.node, CacheNever, zerolog.Nop())
+	a.SetReadThrough(rt)
+	const readers = 16
+	var objs []queue.Object
+	var contents [][]byte
+	for i := range readers {
+		content := bytes.Repeat([]byte{byte('a' + i)}, 40*BlockSize+17)
+		content[i] = '!'
+		key := fmt.Sprintf("big%d", i)
+		rem.objects["b/"+key] = content
+		objs = append(objs, remoteOnlyObject(t, a, key, content, nil))
+		contents = append(contents, content)
+	}
+
+	if got, err := readRemote(ctx, a, objs[0], 0, objs[0].Size); err != nil || !bytes.Equal(got, contents[0]) {
+		t.Fatalf("whole read: %v, %d bytes", err, len(got))
+	}
+	if gets, blocks := rem.gets.Load(), int64(41); gets > blocks/4 {
+		t.Errorf("a whole read of %d blocks made %d remote GETs, want spans of blocks (at most %d GETs)", blocks, gets, blocks/4)
+	}
+
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			rt.group.mu.Lock()
+			n := int64(len(rt.group.fetches))
+			rt.group.mu.Unlock()
+			if n > peak.Load() {
+				peak.Store(n)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Microsecond):
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rc, err := a.OpenRemote(ctx, objs[i], 0, objs[i].Size)
+			if err != nil {
+				t.Errorf("open %s: %v", objs[i].Key, err)
+				return
+			}
+			defer rc.Close()
+			h := sha256.New()
+			buf := make([]byte, 64<<10)
+			if _, err := io.CopyBuffer(h, rc, buf); err != nil || hex.EncodeToString(h.Sum(nil)) != objs[i].SHA256 {
+				t.Errorf("whole read of %s: %v, SHA-256 %x", objs[i].Key, err, h.Sum(nil))
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	if p := peak.Load(); p > BlockBudget+readers/2 {
+		t.Errorf("16 whole reads held %d blocks at once, want at most %d (the budget) + %d", p, BlockBudget, readers/2)
+	}
+	t.Logf("peak blocks held: %d", peak.Load())
 }

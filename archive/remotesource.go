@@ -27,6 +27,7 @@ var _ PieceSource = (*remoteSource)(nil)
 func (s *remoteSource) OpenPiece(ctx context.Context, r PieceRange) (io.ReadCloser, error) {
 	off := r.Start + r.Off
 	br := &blockReader{src: s, ctx: ctx, pos: off, end: off + r.Len, next: off / BlockSize}
+	s.rt.group.open()
 	if r.Len > 0 {
 		if err := br.take(); err != nil {
 			br.Close()
@@ -36,37 +37,51 @@ func (s *remoteSource) OpenPiece(ctx context.Context, r PieceRange) (io.ReadClos
 	return br, nil
 }
 
-// blockReader serves a byte range from blocks, keeping up to ReadAhead
-// fetches running past the block it serves.
+// blockReader serves a byte range from blocks, keeping fetches running past
+// the block it serves: a window of MinReadAhead blocks that doubles at each
+// block taken up to MaxReadAhead, refilled by one span once half of it is
+// sent, as far as the group's budget allows.
 type blockReader struct {
 	src      *remoteSource
 	ctx      context.Context
-	pos, end int64  // the next byte to take from a block, the range's end
-	cur      []byte // taken, not yet served
+	pos, end int64       // the next byte to take from a block, the range's end
+	cur      []byte      // taken, not yet served
+	held     *blockFetch // the block cur is part of, pinned
 	ahead    []*blockFetch
 	next     int64 // index of the block after the last one in ahead
+	window   int64
 	err      error
 	closed   bool
 }
 
-// fill starts the fetches of the range's next blocks, up to ReadAhead+1.
+// fill starts the fetches of the range's next blocks, once at most half of
+// the window is left in flight.
 func (r *blockReader) fill() {
 	last := (r.end - 1) / BlockSize
-	for len(r.ahead) < ReadAhead+1 && r.next <= last {
-		r.ahead = append(r.ahead, r.src.rt.block(r.src.o, r.next))
-		r.next++
+	if r.window == 0 {
+		r.window = MinReadAhead
 	}
+	if r.next > last || int64(len(r.ahead)) > r.window/2 {
+		return
+	}
+	n := min(r.window+1-int64(len(r.ahead)), last+1-r.next)
+	fs := r.src.rt.blocks(r.src.o, r.next, n, len(r.ahead) == 0)
+	r.ahead = append(r.ahead, fs...)
+	r.next += int64(len(fs))
 }
 
 // take waits for the next block and makes its part of the range current.
 func (r *blockReader) take() error {
+	r.release()
 	r.fill()
 	f := r.ahead[0]
 	r.ahead = r.ahead[1:]
+	r.held = f
 	data, err := f.wait(r.ctx)
 	if err != nil {
 		return err
 	}
+	r.window = min(2*r.window, MaxReadAhead)
 	r.fill()
 	idx := r.pos / BlockSize
 	start := idx * BlockSize
@@ -92,7 +107,18 @@ func (r *blockReader) take() error {
 	return nil
 }
 
+// release unpins the block served last: its bytes are all sent.
+func (r *blockReader) release() {
+	if r.held != nil {
+		r.src.rt.group.unpin(r.held)
+		r.held = nil
+	}
+}
+
 func (r *blockReader) Read(p []byte) (int, error) {
+	if r.closed {
+		return 0, io.ErrClosedPipe
+	}
 	if r.err != nil {
 		return 0, r.err
 	}
@@ -109,11 +135,19 @@ func (r *blockReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Close abandons a re-cache that did not reach the end.
+// Close abandons a re-cache that did not reach the end and unpins the
+// blocks the read held.
 func (r *blockReader) Close() error {
 	if !r.closed {
 		r.closed = true
 		r.src.cache.abort(io.ErrUnexpectedEOF)
+		r.src.rt.group.close()
+		r.cur = nil // its buffer may be reused once unpinned
+		r.release()
+		for _, f := range r.ahead {
+			r.src.rt.group.unpin(f)
+		}
+		r.ahead = nil
 	}
 	return nil
 }
