@@ -241,6 +241,15 @@ func TestBrowser_ConsoleLive(t *testing.T) {
 	if _, err := s3c.PutObject(pctx, &s3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String("2026/holiday.jpg"), Body: bytes.NewReader(body)}); err != nil {
 		t.Fatal(err)
 	}
+	// A bucket that a policy opens to anonymous reads is named on the overview.
+	if _, err := s3c.CreateBucket(pctx, &s3.CreateBucketInput{Bucket: aws.String("shared")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutBucketPolicy(pctx, &s3.PutBucketPolicyInput{Bucket: aws.String("shared"), Policy: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::shared/*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "#public-warning", "anyone can read bucket shared without a key")
 	// Live: no reload between the put and these.
 	waitText(t, ctx, "#ov-archive", "1 object, 3.0 MiB")
 	waitText(t, ctx, "#ov-state", "Uploading")
@@ -284,10 +293,19 @@ func TestBrowser_ConsoleLive(t *testing.T) {
 		chromedp.Evaluate(`document.querySelector("#bandwidth").value = ""`, nil),
 		chromedp.SendKeys("#bandwidth", timetable),
 		chromedp.Click(`#bandwidth-form button[type="submit"]`))
-	waitText(t, ctx, "#up-limit", "MiB/s")
-	if st, err := api.Status(pctx); err != nil || st.Replication.Bandwidth != timetable || (st.Replication.Limit != 1<<20 && st.Replication.Limit != 2<<20) {
-		t.Fatalf("after the console's timetable the admin API says %+v (%v)", st.Replication, err)
+	// The field already showed MiB/s before: wait for the daemon to take the
+	// timetable (the submit is asynchronous), then check what it says.
+	var st admin.Status
+	for deadline := time.Now().Add(browserWait); ; time.Sleep(100 * time.Millisecond) {
+		var err error
+		if st, err = api.Status(pctx); err == nil && st.Replication.Bandwidth == timetable || time.Now().After(deadline) {
+			break
+		}
 	}
+	if st.Replication.Bandwidth != timetable || (st.Replication.Limit != 1<<20 && st.Replication.Limit != 2<<20) {
+		t.Fatalf("after the console's timetable the admin API says %+v", st.Replication)
+	}
+	waitText(t, ctx, "#up-limit", "MiB/s")
 
 	// The upload finishes, live.
 	waitText(t, ctx, "#active-empty", "Nothing is uploading")

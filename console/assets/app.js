@@ -119,6 +119,10 @@ function render(st) {
   }
 
   renderAlerts(st.alerts || [], now);
+  const pub = st.public_buckets || [];
+  $("public-warning").hidden = !pub.length;
+  setText("public-warning", pub.length ? "Public: anyone can read " + (pub.length === 1 ? "bucket " : "buckets ") +
+    pub.join(", ") + " without a key (by the bucket's policy)." : "");
   setText("ov-state", stateText);
   $("ov-state").className = "big";
   let detail = rep.error || rep.last_error || "";
