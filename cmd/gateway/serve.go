@@ -135,6 +135,14 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		w.Close(context.Background())
 		return err
 	}
+	// abandon undoes what has started so far when a later step fails.
+	abandon := func(err error) error {
+		stopRunning()
+		ln.Close()
+		w.Close(context.Background())
+		rep.stop(context.Background())
+		return err
+	}
 	rt, err := startReadThrough(cfg, a, rep, log)
 	var cch *daemonCache
 	if err == nil {
@@ -142,11 +150,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	}
 	defer cch.stop()
 	if err != nil {
-		stopRunning()
-		ln.Close()
-		w.Close(context.Background())
-		rep.stop(context.Background())
-		return err
+		return abandon(err)
 	}
 	rec := startReconcile(runCtx, cfg, a, rep, log)
 	scr, err := startScrub(runCtx, cfg, a, rep, log)
@@ -155,11 +159,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		ctrl, err = newControl(rep, rec, scr, a.node, cfg.Replication, log)
 	}
 	if err != nil {
-		stopRunning()
-		ln.Close()
-		w.Close(context.Background())
-		rep.stop(context.Background())
-		return err
+		return abandon(err)
 	}
 	ctrl.drop, ctrl.cache = w, cch
 	ctrl.publicBuckets = dir.PublicBuckets
@@ -167,20 +167,12 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	ctrl.pages.objects, ctrl.pages.folders, ctrl.pages.ring = a.objects, cfg.Drop.Folders, ring
 	snap, err := startRemoteIndex(runCtx, cfg, a, rep, log)
 	if err != nil {
-		stopRunning()
-		ln.Close()
-		w.Close(context.Background())
-		rep.stop(context.Background())
-		return err
+		return abandon(err)
 	}
 	// The alerts read the status the console shows, and add theirs to it.
 	alertsWait, err := startAlerts(runCtx, cfg, a.dir.path, ctrl, log)
 	if err != nil {
-		stopRunning()
-		ln.Close()
-		w.Close(context.Background())
-		rep.stop(context.Background())
-		return err
+		return abandon(err)
 	}
 	// The admin API shares the listener and the S3 credentials; see package admin.
 	// The S3 requests, not the admin API's, are counted.
@@ -189,11 +181,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	// The web console runs the same actions behind its own sign-in; see package console.
 	consoleURL, consoleWait, err := startConsole(serveCtx, cfg, gcfg, isAdmin(dir), a.dir.path, withDisk{ctrl, a.dir.path}, terminal, log)
 	if err != nil {
-		stopRunning()
-		ln.Close()
-		w.Close(context.Background())
-		rep.stop(context.Background())
-		return err
+		return abandon(err)
 	}
 	*state = daemonState{a: a, rep: rep, w: w, cache: cch}
 	access, err := metricsAccess(cfg.Metrics, a.dir.path, log)
@@ -205,11 +193,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	if err != nil {
 		stopServing()
 		consoleWait()
-		stopRunning()
-		ln.Close()
-		w.Close(context.Background())
-		rep.stop(context.Background())
-		return err
+		return abandon(err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeHandler(serveCtx, ln, handler) }()
