@@ -156,18 +156,11 @@ func run(ctx context.Context, c config) error {
 	for _, name := range strings.Split(c.servers, ",") {
 		var srv *server
 		var err error
-		switch strings.TrimSpace(name) {
+		name = strings.TrimSpace(name)
+		switch name {
 		case "ipas":
 			srv, err = startIPAS(ctx, &c)
 		case "versitygw":
-			if c.baselineBin != "" {
-				if srv, err = startGateway(ctx, c.baselineBin, c.dir, c.replicate, ""); err != nil {
-					return err
-				}
-				srv.name = "ipas before"
-				defer srv.stop()
-				subjects = append(subjects, &subject{srv: srv})
-			}
 			srv, err = startVersity(ctx, c.versityBin, c.dir)
 		case "minio":
 			if _, statErr := os.Stat(c.minioBin); statErr != nil {
@@ -183,6 +176,15 @@ func run(ctx context.Context, c config) error {
 		}
 		defer srv.stop()
 		subjects = append(subjects, &subject{srv: srv})
+		if name == "ipas" && c.baselineBin != "" {
+			before, err := startGateway(ctx, c.baselineBin, c.dir, c.replicate, "")
+			if err != nil {
+				return err
+			}
+			before.name = "ipas before"
+			defer before.stop()
+			subjects = append(subjects, &subject{srv: before})
+		}
 	}
 	multipart := true
 	for _, s := range subjects {
