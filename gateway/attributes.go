@@ -76,9 +76,9 @@ func (s *Server) getObjectAttributes(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.idx.Object(r.bucket, r.key)
+	o, err := s.readObject(w, r)
 	if err != nil {
-		return s.objectOrBucketError(r, err)
+		return err
 	}
 	w.Header().Set("Last-Modified", o.ModTime.UTC().Format(http.TimeFormat))
 	out := objectAttributes{Xmlns: s3Namespace}

@@ -104,19 +104,6 @@ func (s *Server) getBucketLocation(w *responseWriter, r *request) error {
 	return writeXML(w, http.StatusOK, gofakes3.GetBucketLocation{Xmlns: s3Namespace, LocationConstraint: loc})
 }
 
-// versioningConfiguration is an unversioned bucket's answer: no Status at all.
-type versioningConfiguration struct {
-	XMLName xml.Name `xml:"VersioningConfiguration"`
-	Xmlns   string   `xml:"xmlns,attr"`
-}
-
-func (s *Server) getBucketVersioning(w *responseWriter, r *request) error {
-	if err := s.checkBucket(r); err != nil {
-		return err
-	}
-	return writeXML(w, http.StatusOK, versioningConfiguration{Xmlns: s3Namespace})
-}
-
 // accessControlPolicy is the canned private ACL: the owner has FULL_CONTROL.
 type accessControlPolicy struct {
 	XMLName xml.Name          `xml:"AccessControlPolicy"`
