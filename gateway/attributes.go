@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/xml"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -77,6 +78,9 @@ func (s *Server) getObjectAttributes(w *responseWriter, r *request) error {
 		return err
 	}
 	o, err := s.readObject(w, r)
+	if errors.Is(err, s3err.ErrMethodNotAllowed) {
+		return s3err.ErrNoSuchKey // S3 answers attributes of a delete marker so
+	}
 	if err != nil {
 		return err
 	}

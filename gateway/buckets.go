@@ -66,6 +66,11 @@ func (s *Server) createBucket(w *responseWriter, r *request) error {
 
 func (s *Server) deleteBucket(w *responseWriter, r *request) error {
 	if err := s.idx.DeleteBucket(r.Context(), r.bucket); err != nil {
+		if errors.Is(err, queue.ErrBucketNotEmpty) {
+			if state, _ := s.bucketVersioning(r.bucket); state != "" {
+				return s3err.ErrBucketNotEmpty.WithMessage("The bucket you tried to delete is not empty. You must delete all versions in the bucket.")
+			}
+		}
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -34,6 +34,12 @@ func copySource(v string) (bucket, key, versionID string, err error) {
 	if perr != nil || !utf8.ValidString(path) {
 		return "", "", "", s3err.ErrInvalidArgument.WithMessage("Invalid copy source encoding")
 	}
+	if query == "" {
+		// An encoded "?versionId=" still names a version, as S3 reads it.
+		if p, v, ok := strings.Cut(path, "?versionId="); ok {
+			path, versionID = p, v
+		}
+	}
 	bucket, key, _ = strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	if s3name.CheckBucket(bucket) != nil {
 		return "", "", "", s3err.ErrInvalidArgument.WithMessage("Invalid copy source bucket name")
@@ -186,14 +192,15 @@ func (s *Server) deleteObjects(w *responseWriter, r *request) error {
 		d := deletedObject{Key: obj.Key, VersionID: obj.VersionID}
 		switch {
 		case obj.VersionID != "":
-			d.DeleteMarker = markers[i]
-			if d.DeleteMarker {
+			marker := markers[i]
+			d.DeleteMarker = &marker
+			if marker {
 				d.DeleteMarkerVersionID = obj.VersionID
 			}
 		case state == queue.VersioningEnabled:
-			d.DeleteMarker, d.DeleteMarkerVersionID = true, dels[slices.Index(at, i)].DeleteID
+			d.DeleteMarker, d.DeleteMarkerVersionID = ptrTrue(), dels[slices.Index(at, i)].DeleteID
 		case state == queue.VersioningSuspended:
-			d.DeleteMarker, d.DeleteMarkerVersionID = true, queue.NullVersionID
+			d.DeleteMarker, d.DeleteMarkerVersionID = ptrTrue(), queue.NullVersionID
 		}
 		out.Deleted = append(out.Deleted, d)
 	}
@@ -264,6 +271,11 @@ type deleteResult struct {
 type deletedObject struct {
 	Key                   string `xml:"Key"`
 	VersionID             string `xml:"VersionId,omitempty"`
-	DeleteMarker          bool   `xml:"DeleteMarker,omitempty"`
+	DeleteMarker          *bool  `xml:"DeleteMarker,omitempty"` // false is said for a version removed
 	DeleteMarkerVersionID string `xml:"DeleteMarkerVersionId,omitempty"`
+}
+
+func ptrTrue() *bool {
+	t := true
+	return &t
 }

@@ -196,8 +196,8 @@ func (s *Server) deleteVersion(w *responseWriter, r *request, id string) error {
 			if err := s.idx.DeleteObject(r.Context(), r.bucket, r.key, queue.NewVersionID(s.now())); err != nil {
 				return err
 			}
-			h.Set(versionIDHeader, id)
 		}
+		h.Set(versionIDHeader, id)
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -236,14 +236,13 @@ func (s *Server) deleteMarkerHeaders(h http.Header, bucket, deleteID string) {
 }
 
 // writeVersionID sets x-amz-version-id on the answer to a write of
-// version versionID in a bucket whose versioning is configured.
+// version versionID in a bucket whose versioning is Enabled.
 func (s *Server) writeVersionID(h http.Header, bucket, versionID string) {
 	state, err := s.bucketVersioning(bucket)
-	if err != nil || state == "" {
+	// A write to a Suspended bucket makes the null version, which S3 does
+	// not name in the answer.
+	if err != nil || state != queue.VersioningEnabled {
 		return
-	}
-	if state == queue.VersioningSuspended {
-		versionID = queue.NullVersionID
 	}
 	h.Set(versionIDHeader, versionID)
 }
