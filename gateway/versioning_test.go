@@ -438,3 +438,20 @@ func TestDeleteObjectsVersions(t *testing.T) {
 	_, err = c.DeleteBucket(ctxT(t), &s3.DeleteBucketInput{Bucket: aws.String("vbk")})
 	wantCode(t, err, "BucketNotEmpty")
 }
+
+// TestVersionNewBuckets: with the option, CreateBucket makes versioned
+// buckets; an overwrite keeps the earlier version.
+func TestVersionNewBuckets(t *testing.T) {
+	g := newGateway(t, withConfig(func(c *Config) { c.VersionNewBuckets = true }))
+	c := g.client()
+	mustBucket(t, c, "fresh")
+	out, err := c.GetBucketVersioning(ctxT(t), &s3.GetBucketVersioningInput{Bucket: aws.String("fresh")})
+	if err != nil || out.Status != types.BucketVersioningStatusEnabled {
+		t.Fatalf("a new bucket's versioning = %q, %v; want Enabled", out.Status, err)
+	}
+	v1 := putVersion(t, c, "fresh", "k", []byte("one"))
+	putVersion(t, c, "fresh", "k", []byte("two"))
+	if got, err := getVersion(t, c, "fresh", "k", v1); err != nil || string(got) != "one" {
+		t.Fatalf("the first version: %q, %v", got, err)
+	}
+}
