@@ -30,6 +30,16 @@ func enableVersioning(t testing.TB, c *s3.Client, bucket string, status types.Bu
 	}
 }
 
+// versionedGateway starts a gateway with one bucket, vbk, versioned.
+func versionedGateway(t testing.TB) (*testGateway, *s3.Client) {
+	t.Helper()
+	g := newGateway(t)
+	c := g.client()
+	mustBucket(t, c, "vbk")
+	enableVersioning(t, c, "vbk", types.BucketVersioningStatusEnabled)
+	return g, c
+}
+
 func putVersion(t testing.TB, c *s3.Client, bucket, key string, body []byte) string {
 	t.Helper()
 	out, err := c.PutObject(ctxT(t), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
@@ -100,10 +110,7 @@ func TestBucketVersioningConfiguration(t *testing.T) {
 // TestVersionedObjectAnswers checks the status, code and headers of every
 // versioned read and delete against S3's.
 func TestVersionedObjectAnswers(t *testing.T) {
-	g := newGateway(t)
-	c := g.client()
-	mustBucket(t, c, "vbk")
-	enableVersioning(t, c, "vbk", types.BucketVersioningStatusEnabled)
+	_, c := versionedGateway(t)
 	one, two := content(1, 3000), content(2, 5000)
 	v1 := putVersion(t, c, "vbk", "k", one)
 	v2 := putVersion(t, c, "vbk", "k", two)
@@ -256,10 +263,7 @@ func TestListObjectVersions(t *testing.T) {
 }
 
 func TestSuspendedVersioningNullVersion(t *testing.T) {
-	g := newGateway(t)
-	c := g.client()
-	mustBucket(t, c, "vbk")
-	enableVersioning(t, c, "vbk", types.BucketVersioningStatusEnabled)
+	_, c := versionedGateway(t)
 	kept := putVersion(t, c, "vbk", "k", content(1, 10))
 	enableVersioning(t, c, "vbk", types.BucketVersioningStatusSuspended)
 	// S3 does not name the null version a suspended PUT makes.
@@ -281,10 +285,7 @@ func TestSuspendedVersioningNullVersion(t *testing.T) {
 // TestVersionsConcurrentPutsOneKey: 16 concurrent PUTs to one key of an
 // Enabled bucket make 16 versions, each readable byte for byte.
 func TestVersionsConcurrentPutsOneKey(t *testing.T) {
-	g := newGateway(t)
-	c := g.client()
-	mustBucket(t, c, "vbk")
-	enableVersioning(t, c, "vbk", types.BucketVersioningStatusEnabled)
+	_, c := versionedGateway(t)
 	const writers = 16
 	ids := make([]string, writers)
 	var wg sync.WaitGroup
@@ -403,10 +404,7 @@ func collect(t testing.TB, g *testGateway) {
 }
 
 func TestDeleteObjectsVersions(t *testing.T) {
-	g := newGateway(t)
-	c := g.client()
-	mustBucket(t, c, "vbk")
-	enableVersioning(t, c, "vbk", types.BucketVersioningStatusEnabled)
+	_, c := versionedGateway(t)
 	v1 := putVersion(t, c, "vbk", "a", content(1, 10))
 	putVersion(t, c, "vbk", "b", content(2, 10))
 	out, err := c.DeleteObjects(ctxT(t), &s3.DeleteObjectsInput{Bucket: aws.String("vbk"), Delete: &types.Delete{Objects: []types.ObjectIdentifier{
