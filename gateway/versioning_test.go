@@ -453,3 +453,43 @@ func TestVersionNewBuckets(t *testing.T) {
 		t.Fatalf("the first version: %q, %v", got, err)
 	}
 }
+
+// TestVersionTagging: tags of a version, current or not, change in place:
+// no new version, and each version keeps its own tags.
+func TestVersionTagging(t *testing.T) {
+	_, c := versionedGateway(t)
+	v1 := putVersion(t, c, "vbk", "k", []byte("one"))
+	v2 := putVersion(t, c, "vbk", "k", []byte("two"))
+	tag := func(version, value string) {
+		t.Helper()
+		in := &s3.PutObjectTaggingInput{Bucket: aws.String("vbk"), Key: aws.String("k"),
+			Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("state"), Value: aws.String(value)}}}}
+		if version != "" {
+			in.VersionId = aws.String(version)
+		}
+		if _, err := c.PutObjectTagging(ctxT(t), in); err != nil {
+			t.Fatalf("tag %q: %v", version, err)
+		}
+	}
+	tag(v1, "old")
+	tag("", "new")
+	for version, want := range map[string]string{v1: "old", v2: "new"} {
+		out, err := c.GetObjectTagging(ctxT(t), &s3.GetObjectTaggingInput{Bucket: aws.String("vbk"), Key: aws.String("k"), VersionId: aws.String(version)})
+		if err != nil || len(out.TagSet) != 1 || aws.ToString(out.TagSet[0].Value) != want {
+			t.Fatalf("tags of %s: %+v, %v; want state=%s", version, out, err, want)
+		}
+	}
+	if versions, _ := listAllVersions(t, c, "vbk", ""); len(versions) != 2 {
+		t.Fatalf("%d versions after tagging, want 2", len(versions))
+	}
+	if _, err := c.DeleteObjectTagging(ctxT(t), &s3.DeleteObjectTaggingInput{Bucket: aws.String("vbk"), Key: aws.String("k"), VersionId: aws.String(v1)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetObjectTagging(ctxT(t), &s3.GetObjectTaggingInput{Bucket: aws.String("vbk"), Key: aws.String("k"), VersionId: aws.String(v1)})
+	if err != nil || len(out.TagSet) != 0 {
+		t.Fatalf("tags of v1 after DeleteObjectTagging: %+v, %v", out, err)
+	}
+	if got, err := getVersion(t, c, "vbk", "k", v1); err != nil || string(got) != "one" {
+		t.Fatalf("v1 after tagging: %q, %v", got, err)
+	}
+}

@@ -157,6 +157,8 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.objectEvict(c)
 	case opObjectDeleteVersion:
 		return a.objectDeleteVersion(c)
+	case opObjectRetag:
+		return a.objectRetag(c)
 	}
 	return nil, fmt.Errorf("%s: not implemented", c.Op)
 }
