@@ -280,6 +280,21 @@ func (a *applier) objectPut(c *command) (error, error) {
 			return nil, err
 		}
 	}
+	// A restored version that replaces another one in a versioned bucket
+	// keeps it, as a noncurrent version with its job.
+	keptOld := false
+	if c.Restored && hadOld && old.versionID != o.VersionID {
+		rs, err := a.versioning(c.Bucket)
+		if err != nil {
+			return nil, err
+		}
+		if rs != "" {
+			if err := a.keepReplaced(c.Bucket, c.Key, VersioningEnabled, ob.Get(key), &old); err != nil {
+				return nil, err
+			}
+			keptOld = true
+		}
+	}
 	if err := ob.Put(key, value); err != nil {
 		return nil, err
 	}
@@ -288,7 +303,7 @@ func (a *applier) objectPut(c *command) (error, error) {
 	}
 	a.nBytes += o.Size - old.size
 	if c.Restored {
-		return nil, a.restoredOver(&old, hadOld)
+		return nil, a.restoredOver(&old, hadOld && !keptOld)
 	}
 	return nil, a.addJob(&Job{
 		ID: o.VersionID, Op: JobPut, Bucket: c.Bucket, Key: c.Key, VersionID: o.VersionID,

@@ -280,3 +280,24 @@ func TestSetVersionMetadata(t *testing.T) {
 		t.Fatalf("retag of a missing version: %v", err)
 	}
 }
+
+// TestRestoredPutKeepsVersions: a version restored from the remote over
+// another one of a versioned bucket keeps the one it replaces.
+func TestRestoredPutKeepsVersions(t *testing.T) {
+	n := openNode(t, testConfig(t.TempDir()))
+	mustBucket(t, n, "b")
+	setVersioning(t, n, "b", VersioningEnabled)
+	local := mustPut(t, n, testObject("b", "k", "local"))
+	restored := testObject("b", "k", "restored")
+	restored.ModTime = local.ModTime.Add(time.Hour)
+	restored.Replica = Replica{ETag: "e", Size: restored.Size, At: time.Now()}
+	if applied, err := n.PutRestoredObject(ctxT(t), restored); err != nil || !applied {
+		t.Fatalf("restored put: %v, %v", applied, err)
+	}
+	if got := versionsOf(t, n, "b", ""); len(got) != 2 {
+		t.Fatalf("versions after a restored put: %v, want the local one kept", got)
+	}
+	if _, err := n.Job(local.VersionID); err != nil {
+		t.Fatalf("the kept version's upload: %v", err)
+	}
+}
