@@ -57,8 +57,9 @@ type applier struct {
 	nBuckets, nObjects, nBytes, nJobs int64
 	nPendPuts, nPendBytes             int64 // put jobs and their bytes
 	verSeq, verSeqLoaded              uint64
-	nVersions, nVerBytes              int64             // noncurrent versions and delete markers
-	vstate                            map[string]string // bucket -> versioning state
+	nVersions, nVerBytes              int64                   // noncurrent versions and delete markers
+	vstate                            map[string]string       // bucket -> versioning state
+	vbuckets                          map[string]*bolt.Bucket // bucket -> its versions bucket
 
 	// inline restores the blob of an ObjectPut that carries its bytes
 	// (nil: no blob store, and such a command fails the entry).
@@ -207,6 +208,7 @@ func (a *applier) bucketDelete(c *command) (error, error) {
 		}
 	}
 	delete(a.vstate, c.Bucket)
+	delete(a.vbuckets, c.Bucket)
 	// Uploads in progress go with the bucket (their part blobs would
 	// otherwise stay referenced by uploads nobody can list).
 	if err := a.abortBucketUploads(c.Bucket); err != nil {
