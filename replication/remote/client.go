@@ -52,6 +52,8 @@ type Client struct {
 	log    zerolog.Logger
 	// listPageSize is MaxKeys of a LIST request.
 	listPageSize int
+	// versioning caches the remote bucket's versioning (Versioned).
+	versioning *versioningCache
 }
 
 var _ replication.Remote = (*Client)(nil)
@@ -147,6 +149,7 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 		s3:           client,
 		creds:        ac.Credentials,
 		listPageSize: max(1, min(o.listPageSize, DefaultListPageSize)),
+		versioning:   &versioningCache{},
 		log:          log.With().Str("component", "remote").Str("remote_bucket", cfg.Bucket).Logger(),
 	}, nil
 }
