@@ -34,9 +34,16 @@ type Job struct {
 	Seq         uint64
 	Op          Op
 	Bucket, Key string
-	Size        int64
-	Pieces      []Piece
-	Meta        ObjectMeta
+	// VersionID is the local version a put job uploads; Null marks the
+	// bucket's null version (S3VersionID).
+	VersionID string
+	Null      bool
+	Size      int64
+	Pieces    []Piece
+	Meta      ObjectMeta
+	// Remote, when set, is the remote name to write instead of
+	// BUCKET/KEY (a version's name on a remote without versioning).
+	Remote string
 
 	UploadID    string
 	PartSize    int64
@@ -54,7 +61,24 @@ type RemoteCopy struct {
 	// for a multipart upload from the HEAD that verifies it.
 	ETag string
 	Size int64
+	// VersionID is the remote's version ID of the copy, on a remote bucket
+	// with versioning (RemoteVersions); "" otherwise.
+	VersionID string
 }
 
 // Name is the job's object name as the Remote sees it.
-func (j *Job) Name() string { return j.Bucket + "/" + j.Key }
+func (j *Job) Name() string {
+	if j.Remote != "" {
+		return j.Remote
+	}
+	return j.Bucket + "/" + j.Key
+}
+
+// S3VersionID is the version ID S3 clients see: NullVersion for the null
+// version.
+func (j *Job) S3VersionID() string {
+	if j.Null {
+		return NullVersion
+	}
+	return j.VersionID
+}

@@ -74,11 +74,11 @@ func putDirect(ctx context.Context, cl *remote.Client, bucket string, o object, 
 	sum := md5.Sum(body)
 	q := queue.Object{Bucket: bucket, Key: o.key, VersionID: queue.NewVersionID(now), Blob: hex.EncodeToString(sha[:]),
 		SHA256: hex.EncodeToString(sha[:]), Size: o.size, ETag: hex.EncodeToString(sum[:]), ContentType: "application/octet-stream", ModTime: now}
-	etag, err := cl.PutObject(ctx, bucket+"/"+o.key, bytes.NewReader(body), o.size, sum[:], replication.MetaFromObject(&q))
+	c, err := cl.PutObject(ctx, bucket+"/"+o.key, bytes.NewReader(body), o.size, sum[:], replication.MetaFromObject(&q))
 	if err != nil {
 		return queue.Object{}, fmt.Errorf("put %s/%s: %w", bucket, o.key, err)
 	}
-	q.Replica = queue.Replica{ETag: etag, Size: o.size, At: time.Now().UTC()}
+	q.Replica = queue.Replica{ETag: c.ETag, Size: o.size, At: time.Now().UTC()}
 	return q, nil
 }
 

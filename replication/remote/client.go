@@ -182,7 +182,7 @@ func (c *Client) Key(name string) string { return c.prefix + name }
 var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 
 // PutObject implements replication.Remote.
-func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta replication.ObjectMeta) (string, error) {
+func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta replication.ObjectMeta) (replication.RemoteCopy, error) {
 	h := c.encode(name, meta)
 	in := &s3.PutObjectInput{
 		Bucket:             aws.String(c.cfg.Bucket),
@@ -201,13 +201,13 @@ func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, siz
 	c.applyStorage(&in.StorageClass, &in.ServerSideEncryption, &in.SSEKMSKeyId)
 	out, err := c.s3.PutObject(ctx, in, unsignedPayload)
 	if err != nil {
-		return "", classify("put", name, err)
+		return replication.RemoteCopy{}, classify("put", name, err)
 	}
 	etag := strings.Trim(aws.ToString(out.ETag), `"`)
 	if err := c.checkETag(name, etag, md5); err != nil {
-		return "", err
+		return replication.RemoteCopy{}, err
 	}
-	return etag, nil
+	return replication.RemoteCopy{ETag: etag, Size: size, VersionID: remoteVersionID(out.VersionId)}, nil
 }
 
 // checkETag is the end-to-end check of a PutObject, so that no HEAD is

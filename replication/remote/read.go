@@ -31,7 +31,7 @@ func (c *Client) head(ctx context.Context, op, name, key string) (replication.Re
 		size: aws.ToInt64(out.ContentLength), etag: out.ETag, lastModified: out.LastModified,
 		contentType: out.ContentType, contentEncoding: out.ContentEncoding, disposition: out.ContentDisposition,
 		language: out.ContentLanguage, cacheControl: out.CacheControl, expiresRaw: out.ExpiresString,
-		expires: out.Expires, metadata: out.Metadata,
+		expires: out.Expires, metadata: out.Metadata, versionID: out.VersionId,
 	}.object(op, name)
 }
 
@@ -77,7 +77,7 @@ func (c *Client) get(ctx context.Context, op, name, key string, off, length int6
 		size: size, etag: out.ETag, lastModified: out.LastModified,
 		contentType: out.ContentType, contentEncoding: out.ContentEncoding, disposition: out.ContentDisposition,
 		language: out.ContentLanguage, cacheControl: out.CacheControl, expiresRaw: out.ExpiresString,
-		expires: out.Expires, metadata: out.Metadata,
+		expires: out.Expires, metadata: out.Metadata, versionID: out.VersionId,
 	}.object(op, name)
 	if err != nil {
 		out.Body.Close()

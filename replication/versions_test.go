@@ -1,0 +1,220 @@
+package replication_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/ipas/ipas/internal/testutil"
+	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/replication"
+)
+
+// requestCounter is a proxy in front of the remote that counts requests by
+// method and S3 operation ("PUT copy", "HEAD"...).
+type requestCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+	*httptest.Server
+}
+
+func newRequestCounter(t *testing.T, endpoint string) *requestCounter {
+	up, err := url.Parse(endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &requestCounter{n: map[string]int{}}
+	rp := httputil.NewSingleHostReverseProxy(up)
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op := r.Method
+		switch {
+		case r.Header.Get("X-Amz-Copy-Source") != "":
+			op += " copy"
+		case r.URL.Query().Has("uploadId") || r.URL.Query().Has("uploads"):
+			op += " multipart"
+		case r.URL.Query().Has("versioning"):
+			op += " versioning"
+		}
+		c.mu.Lock()
+		c.n[op]++
+		c.mu.Unlock()
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (c *requestCounter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.n
+	c.n = map[string]int{}
+	return out
+}
+
+// TestVersionsOffsite: three versions of a key of a versioned bucket (the
+// middle one large enough for a multipart upload, so that the lanes could
+// finish them out of order) all reach the remote, and the plain copy is the
+// newest; an unversioned bucket replicates as before, one PUT per object
+// and nothing under the versions directory. Once with a remote bucket
+// without versioning (the versions directory), once with versioning
+// Enabled (the remote's own versions).
+func TestVersionsOffsite(t *testing.T) {
+	for _, remoteVersioned := range []bool{false, true} {
+		name := "unversioned remote"
+		if remoteVersioned {
+			name = "versioned remote"
+		}
+		t.Run(name, func(t *testing.T) {
+			gw := testutil.StartVersityGWVersioning(t, remoteBucket)
+			if remoteVersioned {
+				gw.EnableVersioning(t, remoteBucket)
+			}
+			e := newEnvWith(t, gw, t.TempDir())
+			node := openQueue(t, filepath.Join(e.dir, "raft"))
+			t.Cleanup(func() { node.Close(context.Background()) })
+			q := &queueEnv{env: e, node: node}
+			for _, b := range []string{"docs", "plain"} {
+				if err := node.CreateBucket(ctxT(t), b, time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := node.SetBucketSetting(ctxT(t), "docs", "versioning", "Enabled"); err != nil {
+				t.Fatal(err)
+			}
+			cfg := testConfig()
+			versions := [][]byte{
+				[]byte("version 1: the report as written"),
+				testutil.Content(2, int(cfg.MultipartThreshold)+1000),
+				[]byte("version 3: ENCRYPTED BY RANSOMWARE"),
+			}
+			var ids []string
+			for _, v := range versions {
+				ids = append(ids, q.put("docs", "report.txt", v))
+			}
+			q.put("plain", "a.txt", []byte("unversioned a"))
+			q.put("plain", "b.txt", []byte("unversioned b"))
+
+			counter := newRequestCounter(t, gw.Endpoint)
+			q.run(cfg, counter.URL, nil)
+			waitFor(t, "every version replicated", func() bool { return q.pending() == 0 })
+			reqs := counter.take()
+			t.Logf("requests for 3 versions of docs/report.txt (one multipart) and 2 unversioned objects: %v", reqs)
+
+			if got := firstOf(q.remoteSHA256("docs", "report.txt")); got != sha256Hex(versions[2]) {
+				t.Errorf("the plain copy has sha256 %s, want the newest version's %s", got, sha256Hex(versions[2]))
+			}
+			for _, k := range []string{"a.txt", "b.txt"} {
+				if !q.remoteExists("plain", k) {
+					t.Errorf("plain/%s is not on the remote", k)
+				}
+			}
+			cur, err := node.Object("docs", "report.txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if remoteVersioned {
+				checkRemoteVersions(t, q, ids, versions, cur)
+			} else {
+				checkVersionsDir(t, q, ids, versions)
+			}
+			// Only the versioned bucket's objects cost more than one PUT:
+			// 2 small PUTs of plain/ + 2 small versions + one multipart.
+			if reqs["PUT"] != 4 {
+				t.Errorf("%d PUTs, want 4 (2 unversioned objects, 2 small versions)", reqs["PUT"])
+			}
+		})
+	}
+}
+
+// checkVersionsDir: every version is under .ipas/versions/, byte-identical,
+// with its version ID in its metadata; the unversioned bucket has nothing
+// there.
+func checkVersionsDir(t *testing.T, q *queueEnv, ids []string, versions [][]byte) {
+	t.Helper()
+	for i, id := range ids {
+		key := "pi1/" + replication.VersionName("docs", "report.txt", id)
+		out, err := q.direct.GetObject(ctxT(t), &s3.GetObjectInput{Bucket: aws.String(remoteBucket), Key: aws.String(key)})
+		if err != nil {
+			t.Errorf("version %d: %v", i+1, err)
+			continue
+		}
+		body, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err != nil || sha256Hex(body) != sha256Hex(versions[i]) {
+			t.Errorf("version %d at %s: sha256 %s, %v; want %s", i+1, key, sha256Hex(body), err, sha256Hex(versions[i]))
+		}
+		if got := out.Metadata[replication.MetaVersionID]; got != id {
+			t.Errorf("version %d: metadata %s = %q, want %q", i+1, replication.MetaVersionID, got, id)
+		}
+	}
+	l, err := q.direct.ListObjectsV2(ctxT(t), &s3.ListObjectsV2Input{Bucket: aws.String(remoteBucket), Prefix: aws.String("pi1/" + replication.VersionsDir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range l.Contents {
+		if !strings.HasPrefix(aws.ToString(o.Key), "pi1/"+replication.VersionsDir+"docs/") {
+			t.Errorf("%s: an unversioned bucket's object under the versions directory", aws.ToString(o.Key))
+		}
+	}
+	if len(l.Contents) != len(ids) {
+		t.Errorf("%d objects under the versions directory, want %d", len(l.Contents), len(ids))
+	}
+}
+
+// checkRemoteVersions: the remote keeps the three versions itself, the
+// newest as its latest, each with its version ID in its metadata, and the
+// journal records the remote version ID of the current one.
+func checkRemoteVersions(t *testing.T, q *queueEnv, ids []string, versions [][]byte, cur queue.Object) {
+	t.Helper()
+	key := "pi1/docs/report.txt"
+	out, err := q.direct.ListObjectVersions(ctxT(t), &s3.ListObjectVersionsInput{Bucket: aws.String(remoteBucket), Prefix: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string][]byte{}
+	for i, id := range ids {
+		byID[id] = versions[i]
+	}
+	seen, remoteOf := map[string]bool{}, map[string]string{}
+	for _, v := range out.Versions {
+		obj, err := q.direct.GetObject(ctxT(t), &s3.GetObjectInput{Bucket: aws.String(remoteBucket), Key: v.Key, VersionId: v.VersionId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		id := obj.Metadata[replication.MetaVersionID]
+		if want, ok := byID[id]; !ok || sha256Hex(body) != sha256Hex(want) {
+			t.Errorf("remote version %s: local version %q, sha256 %s: not one of ours", aws.ToString(v.VersionId), id, sha256Hex(body))
+		}
+		if aws.ToBool(v.IsLatest) && id != ids[len(ids)-1] {
+			t.Errorf("the remote's latest version is local version %s, want the newest %s", id, ids[len(ids)-1])
+		}
+		remoteOf[aws.ToString(v.VersionId)] = id
+		seen[id] = true
+	}
+	// When the newest version went up before an older one, it was copied
+	// back on top: the journal may name its first upload, a version that
+	// holds the same bytes.
+	if got := remoteOf[cur.Replica.VersionID]; got != cur.VersionID {
+		t.Errorf("the journal says the current version %s is remote version %q, which holds local version %q",
+			cur.VersionID, cur.Replica.VersionID, got)
+	}
+	for i, id := range ids {
+		if !seen[id] {
+			t.Errorf("version %d (%s) is not among the remote's versions", i+1, id)
+		}
+	}
+}
+
