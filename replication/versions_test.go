@@ -217,4 +217,3 @@ func checkRemoteVersions(t *testing.T, q *queueEnv, ids []string, versions [][]b
 		}
 	}
 }
-
