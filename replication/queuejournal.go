@@ -20,13 +20,9 @@ var (
 	_ Versions       = QueueJournal{}
 )
 
-// settingVersioning is the bucket setting that holds a bucket's versioning
-// (queue.SettingVersioning): absent, "Enabled" or "Suspended".
-const settingVersioning = "versioning"
-
 // BucketVersioned implements Versions.
 func (q QueueJournal) BucketVersioned(bucket string) (bool, error) {
-	v, _, err := q.Node.BucketSetting(bucket, settingVersioning)
+	v, _, err := q.Node.BucketSetting(bucket, queue.SettingVersioning)
 	if errors.Is(err, queue.ErrNoSuchBucket) {
 		return false, nil // deleted since: its jobs replicate as they were
 	}
@@ -144,7 +140,7 @@ func fromQueue(q *queue.Job) Job {
 		ID: q.ID, Seq: q.Seq, Op: Op(q.Op), Bucket: q.Bucket, Key: q.Key, VersionID: q.VersionID, Size: q.Size,
 		Meta:     MetaFromObject(&q.Object),
 		UploadID: q.UploadID, PartSize: q.PartSize, Attempts: q.Attempts, LastError: q.LastError,
-		NotBefore: q.NotBefore, Quarantined: q.Quarantined,
+		NotBefore: q.NotBefore, Quarantined: q.Quarantined, Null: !q.Object.Versioned,
 	}
 	switch {
 	case len(q.Object.Parts) > 0:

@@ -89,7 +89,7 @@ func TestVersionsOffsite(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := node.SetBucketSetting(ctxT(t), "docs", "versioning", "Enabled"); err != nil {
+			if err := node.SetBucketSetting(ctxT(t), "docs", queue.SettingVersioning, queue.VersioningEnabled); err != nil {
 				t.Fatal(err)
 			}
 			cfg := testConfig()
@@ -122,6 +122,14 @@ func TestVersionsOffsite(t *testing.T) {
 			cur, err := node.Object("docs", "report.txt")
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Every version is journaled as offsite, noncurrent ones too,
+			// with the remote's version ID on a versioned remote.
+			for i, id := range ids {
+				v, err := node.ObjectVersion("docs", "report.txt", id)
+				if err != nil || !v.Replicated() || (v.Replica.VersionID != "") != remoteVersioned {
+					t.Errorf("version %d: replica %+v, %v", i+1, v.Replica, err)
+				}
 			}
 			if remoteVersioned {
 				checkRemoteVersions(t, q, ids, versions, cur)
