@@ -65,6 +65,7 @@ func (r *Restorer) plan(ctx context.Context, snap *snapshot, pf *planFile) (head
 			p.notOnRemote(snap.next)
 			snap.advance()
 		}
+		listErr = p.versions()
 	}
 	close(p.heads)
 	p.wg.Wait()
@@ -82,6 +83,9 @@ func (r *Restorer) plan(ctx context.Context, snap *snapshot, pf *planFile) (head
 
 // listed decides what to do with one listed object.
 func (p *planner) listed(ctx context.Context, l Listed) error {
+	if err := p.versions(); err != nil {
+		return err
+	}
 	if strings.HasPrefix(l.Name, controlPrefix) || !p.r.opts.selects(l.Name) {
 		return nil
 	}

@@ -62,9 +62,22 @@ func (a RemoteAdapter) Head(ctx context.Context, name string) (Listed, remoteind
 	return l, o, nil
 }
 
+// VersionReader reads one version of an object of a remote bucket with
+// versioning (remote.Client).
+type VersionReader interface {
+	GetObjectVersion(ctx context.Context, name, versionID string, off, length int64) (io.ReadCloser, replication.RemoteObject, error)
+}
+
 // Get implements Remote.
-func (a RemoteAdapter) Get(ctx context.Context, name string, off, length int64) (io.ReadCloser, string, error) {
-	rc, ro, err := a.Remote.GetObject(ctx, name, off, length)
+func (a RemoteAdapter) Get(ctx context.Context, name, versionID string, off, length int64) (io.ReadCloser, string, error) {
+	var rc io.ReadCloser
+	var ro replication.RemoteObject
+	var err error
+	if vr, ok := a.Remote.(VersionReader); ok && versionID != "" {
+		rc, ro, err = vr.GetObjectVersion(ctx, name, versionID, off, length)
+	} else {
+		rc, ro, err = a.Remote.GetObject(ctx, name, off, length)
+	}
 	if err != nil {
 		return nil, "", err
 	}

@@ -96,6 +96,12 @@ func (s *entrySource) Stats() (queue.Stats, error) {
 	return queue.Stats{Buckets: 1, Objects: int64(len(s.objects)), AppliedIndex: 1}, nil
 }
 
+// ListVersions implements remoteindex.Source: the bench's bucket is not
+// versioned, so the snapshot never asks.
+func (s *entrySource) ListVersions(bucket, prefix, keyMarker, versionIDMarker string, limit int) ([]queue.ObjectVersion, bool, error) {
+	return nil, false, fmt.Errorf("entrySource: bucket %s is not versioned", bucket)
+}
+
 func (s *entrySource) ListObjects(bucket, prefix, startAfter string, limit int) ([]queue.Object, bool, error) {
 	if bucket != s.bucket.Name || prefix != "" {
 		return nil, false, fmt.Errorf("entrySource: list %s prefix %q: only whole bucket %s", bucket, prefix, s.bucket.Name)
