@@ -66,6 +66,11 @@ func (s *Server) createBucket(w *responseWriter, r *request) error {
 
 func (s *Server) deleteBucket(w *responseWriter, r *request) error {
 	if err := s.idx.DeleteBucket(r.Context(), r.bucket); err != nil {
+		if errors.Is(err, queue.ErrBucketNotEmpty) {
+			if state, _ := s.bucketVersioning(r.bucket); state != "" {
+				return s3err.ErrBucketNotEmpty.WithMessage("The bucket you tried to delete is not empty. You must delete all versions in the bucket.")
+			}
+		}
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -102,19 +107,6 @@ func (s *Server) getBucketLocation(w *responseWriter, r *request) error {
 		loc = "" // how S3 reports its default region
 	}
 	return writeXML(w, http.StatusOK, gofakes3.GetBucketLocation{Xmlns: s3Namespace, LocationConstraint: loc})
-}
-
-// versioningConfiguration is an unversioned bucket's answer: no Status at all.
-type versioningConfiguration struct {
-	XMLName xml.Name `xml:"VersioningConfiguration"`
-	Xmlns   string   `xml:"xmlns,attr"`
-}
-
-func (s *Server) getBucketVersioning(w *responseWriter, r *request) error {
-	if err := s.checkBucket(r); err != nil {
-		return err
-	}
-	return writeXML(w, http.StatusOK, versioningConfiguration{Xmlns: s3Namespace})
 }
 
 // accessControlPolicy is the canned private ACL: the owner has FULL_CONTROL.
