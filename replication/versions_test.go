@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/ipas/ipas/internal/testutil"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/replication"
@@ -68,18 +69,26 @@ func (c *requestCounter) take() map[string]int {
 // newest; an unversioned bucket replicates as before, one PUT per object
 // and nothing under the versions directory. Once with a remote bucket
 // without versioning (the versions directory), once with versioning
-// Enabled (the remote's own versions).
+// Enabled (the remote's own versions), once with Object Lock and a default
+// retention (the same, every version locked).
 func TestVersionsOffsite(t *testing.T) {
-	for _, remoteVersioned := range []bool{false, true} {
-		name := "unversioned remote"
-		if remoteVersioned {
-			name = "versioned remote"
-		}
-		t.Run(name, func(t *testing.T) {
-			gw := testutil.StartVersityGWVersioning(t, remoteBucket)
-			if remoteVersioned {
-				gw.EnableVersioning(t, remoteBucket)
-			}
+	for _, c := range []struct {
+		name  string
+		setup func(*testutil.VersityGW)
+	}{
+		{"unversioned remote", func(gw *testutil.VersityGW) { gw.CreateBucket(t, remoteBucket) }},
+		{"versioned remote", func(gw *testutil.VersityGW) {
+			gw.CreateBucket(t, remoteBucket)
+			gw.EnableVersioning(t, remoteBucket)
+		}},
+		{"object lock", func(gw *testutil.VersityGW) {
+			gw.CreateLockedBucket(t, remoteBucket, types.ObjectLockRetentionModeCompliance, 1)
+		}},
+	} {
+		remoteVersioned := c.name != "unversioned remote"
+		t.Run(c.name, func(t *testing.T) {
+			gw := testutil.StartVersityGWVersioning(t)
+			c.setup(gw)
 			e := newEnvWith(t, gw, t.TempDir())
 			node := openQueue(t, filepath.Join(e.dir, "raft"))
 			t.Cleanup(func() { node.Close(context.Background()) })

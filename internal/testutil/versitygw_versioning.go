@@ -40,6 +40,14 @@ func (g *VersityGW) S3() *s3.Client {
 		Credentials: credentials.NewStaticCredentialsProvider(g.AccessKey, g.SecretKey, "")})
 }
 
+// CreateBucket creates a bucket through the S3 API.
+func (g *VersityGW) CreateBucket(t testing.TB, bucket string) {
+	t.Helper()
+	if _, err := g.S3().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("create bucket %s: %v", bucket, err)
+	}
+}
+
 // EnableVersioning turns the bucket's versioning on.
 func (g *VersityGW) EnableVersioning(t testing.TB, bucket string) {
 	t.Helper()
