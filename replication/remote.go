@@ -102,6 +102,18 @@ type ListedObject struct {
 	LastModified time.Time
 }
 
+// ListedVersion is a version the remote keeps besides a current object
+// (remote.Client.ListKeptVersions): under the versions directory (Name is
+// VersionName's), or a noncurrent version of a remote with versioning (Name
+// is "bucket/key", VersionID the remote's).
+type ListedVersion struct {
+	Name         string
+	VersionID    string
+	Size         int64
+	ETag         string
+	LastModified time.Time
+}
+
 // ListStats counts what a listing cost.
 type ListStats struct {
 	Requests int // LIST requests sent

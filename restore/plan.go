@@ -40,6 +40,9 @@ type planner struct {
 	nHead atomic.Int64
 	errMu sync.Mutex
 	err   error // the first error that stops planning
+	// currents are the version IDs of the versioned current objects planned
+	// from HEADs (no snapshot), by name; errMu guards it.
+	currents map[string]string
 }
 
 // plan lists the remote and writes every object to restore into pf. Objects
@@ -69,6 +72,9 @@ func (r *Restorer) plan(ctx context.Context, snap *snapshot, pf *planFile) (head
 	}
 	close(p.heads)
 	p.wg.Wait()
+	if listErr == nil && p.err == nil && snap == nil {
+		listErr = p.keptVersions(ctx)
+	}
 	if listErr == nil && snap != nil && snap.err != nil {
 		listErr = fmt.Errorf("restore: the remote index %s: %w", snap.name, snap.err)
 	}
@@ -179,6 +185,9 @@ func (p *planner) headOne(ctx context.Context, j headJob) error {
 			p.r.skip(l.Name, l.Size, "deleted locally before the remote index was taken", "add --include-deleted to restore it")
 			return nil
 		}
+	}
+	if p.snap == nil {
+		p.current(&o)
 	}
 	return p.decide(&o)
 }

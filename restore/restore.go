@@ -146,6 +146,9 @@ type Result struct {
 	Fetched int64
 	// Heads counts HEAD requests (the snapshot saves them).
 	Heads int64
+	// VersionedBuckets are the buckets whose versions a restore without
+	// the snapshot found on the remote: restored with versioning Enabled.
+	VersionedBuckets []string
 	// Users are the users the snapshot brought back (without their keys,
 	// whose secrets a snapshot does not hold).
 	Users []string

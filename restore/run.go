@@ -41,6 +41,9 @@ type Restorer struct {
 
 	mu  sync.Mutex
 	res Result
+	// versioned are the buckets found with versions without a snapshot
+	// (keptVersions): restored with versioning Enabled.
+	versioned map[string]bool
 	// buffered is set once the filesystem refused a direct write (write.go).
 	buffered atomic.Bool
 }
@@ -166,6 +169,14 @@ func (r *Restorer) createBuckets(ctx context.Context, snap *snapshot, pf *planFi
 	for name, created := range want {
 		if err := r.index.CreateBucket(ctx, name, created); err != nil && !errors.Is(err, queue.ErrBucketExists) {
 			return fmt.Errorf("restore: create bucket %s: %w", name, err)
+		}
+	}
+	if snap != nil {
+		return nil
+	}
+	for name := range r.versioned {
+		if err := r.index.SetBucketSetting(ctx, name, queue.SettingVersioning, queue.VersioningEnabled); err != nil {
+			return fmt.Errorf("restore: versioning of bucket %s: %w", name, err)
 		}
 	}
 	return nil

@@ -73,7 +73,6 @@ func TestRansomware_RestoreFromRemote(t *testing.T) {
 				t.Fatalf("restore: %s", run)
 			}
 			p = s.serve(t, dataDir)
-			defer s.stop(t, p)
 			c = s3Client(p.endpoint, restoreAK, restoreSK)
 			after := listVersions(t, ctx, c)
 			if !equalVersionLists(before, after) {
@@ -107,6 +106,28 @@ func TestRansomware_RestoreFromRemote(t *testing.T) {
 			checkWithCLI(t, awsBin, p.endpoint, after, originals)
 			t.Logf("%d originals recovered byte-identical after the restore (%d versions, %d delete markers)",
 				recovered, len(after), markers)
+			s.stop(t, p)
+
+			// Without the remote index: the versions the remote keeps are
+			// found by listing; the delete markers are not on the remote.
+			noIndex := filepath.Join(t.TempDir(), "noindex")
+			run = s.restore(t, noIndex, "--no-index")
+			if run.code != 0 || !strings.Contains(run.stderr, "versions kept on the remote") {
+				t.Fatalf("restore --no-index: %s", run)
+			}
+			p = s.serve(t, noIndex)
+			defer s.stop(t, p)
+			found := listVersions(t, ctx, s3Client(p.endpoint, restoreAK, restoreSK))
+			for key, want := range originals {
+				ok := false
+				for _, v := range found {
+					ok = ok || v.key == key && v.sha == want && !v.latest
+				}
+				if !ok {
+					t.Errorf("without the index: %s has no noncurrent version with the original bytes", key)
+				}
+			}
+			t.Logf("without the index: %d versions", len(found))
 		})
 	}
 }
