@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/ipas/ipas/internal/testutil"
 	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/reconcile"
 	"github.com/ipas/ipas/replication"
 )
 
@@ -144,6 +145,13 @@ func TestVersionsOffsite(t *testing.T) {
 				checkRemoteVersions(t, q, ids, versions, cur)
 			} else {
 				checkVersionsDir(t, q, ids, versions)
+			}
+			// A reconcile finds every current object on the remote and
+			// nothing there that only the remote holds: the versions
+			// directory is not taken for garbage.
+			rec, err := reconcile.New(node, q.newRemote(gw.Endpoint), reconcile.RecordedETag(cfg.MultipartThreshold, true), testLogger(t)).Run(ctxT(t), nil)
+			if err != nil || rec.Missing+rec.Different+rec.Queued+rec.RemoteOnly != 0 || rec.Checked != 3 {
+				t.Errorf("reconcile after replication: %+v, %v; want 3 checked and nothing missing, different or only on the remote", rec, err)
 			}
 			// Only the versioned bucket's objects cost more than one PUT:
 			// 2 small PUTs of plain/ + 2 small versions + one multipart.
