@@ -30,15 +30,19 @@ func (q QueueJournal) BucketVersioned(bucket string) (bool, error) {
 }
 
 // Current implements Versions.
-func (q QueueJournal) Current(bucket, key string) (string, RemoteCopy, error) {
+func (q QueueJournal) Current(bucket, key string) (Version, RemoteCopy, error) {
 	o, err := q.Node.Object(bucket, key)
 	if errors.Is(err, queue.ErrNoSuchKey) || errors.Is(err, queue.ErrNoSuchBucket) {
-		return "", RemoteCopy{}, nil
+		return Version{}, RemoteCopy{}, nil
 	}
 	if err != nil {
-		return "", RemoteCopy{}, err
+		return Version{}, RemoteCopy{}, err
 	}
-	return o.VersionID, remoteCopy(o.Replica), nil
+	m := MetaFromObject(&o)
+	if o.Versioned {
+		m.VersionID = o.VersionID
+	}
+	return Version{VersionID: o.VersionID, Size: o.Size, Meta: m}, remoteCopy(o.Replica), nil
 }
 
 func remoteCopy(r queue.Replica) RemoteCopy {

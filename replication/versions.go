@@ -65,9 +65,10 @@ type Versions interface {
 	// BucketVersioned reports whether bucket keeps versions (its
 	// versioning is Enabled or Suspended).
 	BucketVersioned(bucket string) (bool, error)
-	// Current returns the current version of bucket/key and its remote
-	// copy as journaled; "" when the key has none (deleted).
-	Current(bucket, key string) (version string, c RemoteCopy, err error)
+	// Current returns the current version of bucket/key (its VersionID,
+	// Size and Meta) and its remote copy as journaled; a zero Version when
+	// the key has none (deleted).
+	Current(bucket, key string) (Version, RemoteCopy, error)
 }
 
 // RemoteVersions is implemented by a Remote that can say whether it keeps
@@ -75,10 +76,18 @@ type Versions interface {
 type RemoteVersions interface {
 	// Versioned reports whether the remote bucket's versioning is Enabled.
 	Versioned(ctx context.Context) (bool, error)
-	// CopyObject copies src (its version srcVersionID, "" for the latest)
-	// onto dst without sending the bytes, if src's ETag is still srcETag
-	// ("": whatever it is); ErrCopySourceChanged if it is not.
-	CopyObject(ctx context.Context, src, srcVersionID, srcETag, dst string) (RemoteCopy, error)
+	// CopyObject copies src (its version srcVersionID, "" for the latest;
+	// size bytes, whose metadata is meta) onto dst without sending the
+	// bytes, if src's ETag is still srcETag ("": whatever it is);
+	// ErrCopySourceChanged if it is not.
+	CopyObject(ctx context.Context, src, srcVersionID, srcETag, dst string, size int64, meta ObjectMeta) (RemoteCopy, error)
+}
+
+// Version is a key's current version as Versions.Current reports it.
+type Version struct {
+	VersionID string
+	Size      int64
+	Meta      ObjectMeta
 }
 
 // versioned reports whether j is a put job of a bucket that keeps versions.
@@ -117,10 +126,10 @@ func (r *Replicator) putVersion(ctx context.Context, vs Versions, j Job, p *prog
 		if err != nil {
 			return RemoteCopy{}, jobError("read current version", j, err)
 		}
-		if cur != "" && cur != j.VersionID && cc.VersionID != "" {
+		if cur.VersionID != "" && cur.VersionID != j.VersionID && cc.VersionID != "" {
 			// An older version went up after the current one: put the
 			// current one back on top of the remote's versions.
-			if _, err := rv.CopyObject(ctx, plain, cc.VersionID, "", plain); err != nil {
+			if _, err := rv.CopyObject(ctx, plain, cc.VersionID, "", plain, cur.Size, cur.Meta); err != nil {
 				return RemoteCopy{}, jobError("copy the current version back", j, err)
 			}
 		}
@@ -135,13 +144,13 @@ func (r *Replicator) putVersion(ctx context.Context, vs Versions, j Job, p *prog
 	if err != nil {
 		return RemoteCopy{}, jobError("read current version", j, err)
 	}
-	if cur != j.VersionID {
+	if cur.VersionID != j.VersionID {
 		return c, nil // noncurrent already: its versions copy is all it needs
 	}
 	if err := r.keepUnversioned(ctx, rv, j, plain); err != nil {
 		return RemoteCopy{}, err
 	}
-	pc, err := rv.CopyObject(ctx, j.Remote, "", c.ETag, plain)
+	pc, err := rv.CopyObject(ctx, j.Remote, "", c.ETag, plain, j.Size, j.Meta)
 	if err != nil {
 		return RemoteCopy{}, jobError("copy to the plain key", j, err)
 	}
@@ -167,7 +176,7 @@ func (r *Replicator) keepUnversioned(ctx context.Context, rv RemoteVersions, j J
 	case h.Meta.VersionID != "":
 		return nil // a version of this bucket: it has its versions copy
 	}
-	if _, err := rv.CopyObject(ctx, plain, "", h.ETag, VersionName(j.Bucket, j.Key, NullVersion)); err != nil {
+	if _, err := rv.CopyObject(ctx, plain, "", h.ETag, VersionName(j.Bucket, j.Key, NullVersion), h.Size, h.Meta); err != nil {
 		return jobError("keep the unversioned copy", j, err)
 	}
 	return nil

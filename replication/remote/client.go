@@ -54,6 +54,8 @@ type Client struct {
 	listPageSize int
 	// versioning caches the remote bucket's versioning (Versioned).
 	versioning *versioningCache
+	// maxCopy and copyPart are MaxCopyObject and CopyPartSize.
+	maxCopy, copyPart int64
 }
 
 var _ replication.Remote = (*Client)(nil)
@@ -68,6 +70,8 @@ type options struct {
 	listPageSize    int
 	connections     int
 	errorHook       func(code string)
+	maxCopy         int64
+	copyPart        int64
 }
 
 // WithConnections keeps up to n idle connections to the remote for reuse
@@ -106,7 +110,8 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{responseTimeout: DefaultResponseTimeout, listPageSize: DefaultListPageSize, connections: DefaultConnections}
+	o := options{responseTimeout: DefaultResponseTimeout, listPageSize: DefaultListPageSize, connections: DefaultConnections,
+		maxCopy: MaxCopyObject, copyPart: CopyPartSize}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -150,6 +155,8 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 		creds:        ac.Credentials,
 		listPageSize: max(1, min(o.listPageSize, DefaultListPageSize)),
 		versioning:   &versioningCache{},
+		maxCopy:      max(1, o.maxCopy),
+		copyPart:     max(1, o.copyPart),
 		log:          log.With().Str("component", "remote").Str("remote_bucket", cfg.Bucket).Logger(),
 	}, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -201,45 +199,4 @@ func (c *Client) deleteProbe(ctx context.Context, name string, versions bool) er
 		}
 	}
 	return nil
-}
-
-// CopyObject implements replication.RemoteVersions: a server-side copy of
-// src (its version srcVersionID, or the latest when "") onto dst, metadata
-// and headers included, that sends no object bytes over the uplink. With
-// srcETag the remote copies only if src's ETag is still that one
-// (x-amz-copy-source-if-match), so a copy never takes bytes that a racing
-// upload put there meanwhile; the remote then answers 412, returned as
-// replication.ErrCopySourceChanged.
-func (c *Client) CopyObject(ctx context.Context, src, srcVersionID, srcETag, dst string) (replication.RemoteCopy, error) {
-	segs := strings.Split(c.cfg.Bucket+"/"+c.Key(src), "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	source := strings.Join(segs, "/")
-	if srcVersionID != "" {
-		source += "?versionId=" + url.QueryEscape(srcVersionID)
-	}
-	in := &s3.CopyObjectInput{
-		Bucket:            aws.String(c.cfg.Bucket),
-		Key:               aws.String(c.Key(dst)),
-		CopySource:        aws.String(source),
-		MetadataDirective: types.MetadataDirectiveCopy,
-	}
-	if srcETag != "" {
-		in.CopySourceIfMatch = aws.String(`"` + srcETag + `"`)
-	}
-	c.applyStorage(&in.StorageClass, &in.ServerSideEncryption, &in.SSEKMSKeyId)
-	out, err := c.s3.CopyObject(ctx, in)
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed" {
-		return replication.RemoteCopy{}, fmt.Errorf("remote: copy %s to %s: %w: %w", src, dst, replication.ErrCopySourceChanged, err)
-	}
-	if err != nil {
-		return replication.RemoteCopy{}, classify("copy", src+" to "+dst, err)
-	}
-	rc := replication.RemoteCopy{VersionID: remoteVersionID(out.VersionId)}
-	if out.CopyObjectResult != nil {
-		rc.ETag = unquote(out.CopyObjectResult.ETag)
-	}
-	return rc, nil
 }
