@@ -20,15 +20,6 @@ var (
 	_ Versions       = QueueJournal{}
 )
 
-// BucketVersioned implements Versions.
-func (q QueueJournal) BucketVersioned(bucket string) (bool, error) {
-	v, _, err := q.Node.BucketSetting(bucket, queue.SettingVersioning)
-	if errors.Is(err, queue.ErrNoSuchBucket) {
-		return false, nil // deleted since: its jobs replicate as they were
-	}
-	return v != "", err
-}
-
 // Current implements Versions.
 func (q QueueJournal) Current(bucket, key string) (Version, RemoteCopy, error) {
 	o, err := q.Node.Object(bucket, key)
@@ -144,7 +135,7 @@ func fromQueue(q *queue.Job) Job {
 		ID: q.ID, Seq: q.Seq, Op: Op(q.Op), Bucket: q.Bucket, Key: q.Key, VersionID: q.VersionID, Size: q.Size,
 		Meta:     MetaFromObject(&q.Object),
 		UploadID: q.UploadID, PartSize: q.PartSize, Attempts: q.Attempts, LastError: q.LastError,
-		NotBefore: q.NotBefore, Quarantined: q.Quarantined, Null: !q.Object.Versioned,
+		NotBefore: q.NotBefore, Quarantined: q.Quarantined, Versioned: q.Object.Versioned,
 	}
 	switch {
 	case len(q.Object.Parts) > 0:

@@ -34,10 +34,11 @@ type Job struct {
 	Seq         uint64
 	Op          Op
 	Bucket, Key string
-	// VersionID is the local version a put job uploads; Null marks the
-	// bucket's null version (S3VersionID).
+	// VersionID is the local version a put job uploads; Versioned says it
+	// was put while its bucket's versioning was Enabled (queue.Object's):
+	// it goes to the remote as one of the key's versions (versions.go).
 	VersionID string
-	Null      bool
+	Versioned bool
 	Size      int64
 	Pieces    []Piece
 	Meta      ObjectMeta
@@ -72,13 +73,4 @@ func (j *Job) Name() string {
 		return j.Remote
 	}
 	return j.Bucket + "/" + j.Key
-}
-
-// S3VersionID is the version ID S3 clients see: NullVersion for the null
-// version.
-func (j *Job) S3VersionID() string {
-	if j.Null {
-		return NullVersion
-	}
-	return j.VersionID
 }

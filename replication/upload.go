@@ -29,10 +29,7 @@ func (r *Replicator) replicate(ctx context.Context, j Job, p *progress, log zero
 		}
 		return nil
 	}
-	vs, on, err := r.versioned(j)
-	if err != nil {
-		return err
-	}
+	vs, on := r.versioned(j)
 	if on {
 		unlock, err := r.keys.lock(ctx, j.Name())
 		if err != nil {
@@ -42,6 +39,7 @@ func (r *Replicator) replicate(ctx context.Context, j Job, p *progress, log zero
 		defer unlock()
 	}
 	var c RemoteCopy
+	var err error
 	if on {
 		c, err = r.putVersion(ctx, vs, j, p, log)
 	} else {

@@ -9,8 +9,9 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Versions of versioned buckets on the remote. Every version of a bucket
-// that keeps versions goes to the remote, and the plain copy
+// Versions of versioned buckets on the remote. Every version put while its
+// bucket's versioning was Enabled (Job.Versioned) goes to the remote as one
+// of the key's versions, and the plain copy
 // PREFIX/BUCKET/KEY always ends as the key's current version, never an
 // older one:
 //
@@ -29,7 +30,10 @@ import (
 //
 // Jobs of one key run one at a time (keyLocks), and the copy to the plain
 // key is made only by the job of the version that is current when it ends.
-// Unversioned buckets replicate as before, with no extra request.
+// Any other version (of an unversioned bucket, or the null version of a
+// Suspended one, which the next null version replaces as S3 does)
+// replicates as before, to the plain key, with no extra request and
+// without reading anything more from the journal.
 
 // VersionsDir is the control directory under which a remote without
 // versioning keeps the versions of versioned buckets.
@@ -62,9 +66,6 @@ func ParseVersionName(name string) (bucket, key, version string, ok bool) {
 // Versions is implemented by a Journal whose buckets may keep versions
 // (queue.Node, through QueueJournal).
 type Versions interface {
-	// BucketVersioned reports whether bucket keeps versions (its
-	// versioning is Enabled or Suspended).
-	BucketVersioned(bucket string) (bool, error)
 	// Current returns the current version of bucket/key (its VersionID,
 	// Size and Meta) and its remote copy as journaled; a zero Version when
 	// the key has none (deleted).
@@ -90,17 +91,11 @@ type Version struct {
 	Meta      ObjectMeta
 }
 
-// versioned reports whether j is a put job of a bucket that keeps versions.
-func (r *Replicator) versioned(j Job) (Versions, bool, error) {
+// versioned returns the journal's Versions when j puts a version of a
+// versioned bucket.
+func (r *Replicator) versioned(j Job) (Versions, bool) {
 	vs, ok := r.journal.(Versions)
-	if !ok || j.Op != OpPut {
-		return nil, false, nil
-	}
-	on, err := vs.BucketVersioned(j.Bucket)
-	if err != nil {
-		return nil, false, jobError("read bucket versioning", j, err)
-	}
-	return vs, on, nil
+	return vs, ok && j.Op == OpPut && j.Versioned
 }
 
 // putVersion replicates one version of a versioned bucket (above) and
@@ -116,7 +111,7 @@ func (r *Replicator) putVersion(ctx context.Context, vs Versions, j Job, p *prog
 		return RemoteCopy{}, jobError("read remote versioning", j, err)
 	}
 	plain := j.Name()
-	j.Meta.VersionID = j.S3VersionID()
+	j.Meta.VersionID = j.VersionID
 	if on {
 		c, err := r.upload(ctx, j, p, log)
 		if err != nil {
@@ -135,7 +130,7 @@ func (r *Replicator) putVersion(ctx context.Context, vs Versions, j Job, p *prog
 		}
 		return c, nil
 	}
-	j.Remote = VersionName(j.Bucket, j.Key, j.S3VersionID())
+	j.Remote = VersionName(j.Bucket, j.Key, j.VersionID)
 	c, err := r.upload(ctx, j, p, log)
 	if err != nil {
 		return c, err
@@ -215,11 +210,4 @@ func (k *keyLocks) lock(ctx context.Context, name string) (unlock func(), err er
 			return nil, ctx.Err()
 		}
 	}
-}
-
-// versionedPut reports whether j is a put of a bucket that keeps versions,
-// false when that cannot be read (replicate reads it again and fails).
-func (r *Replicator) versionedPut(j Job) bool {
-	_, on, err := r.versioned(j)
-	return on || err != nil
 }
