@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -71,11 +72,15 @@ func (c *Client) Protection(ctx context.Context) (Protection, error) {
 	return p, nil
 }
 
+// VersioningRecheck is how long Versioned trusts what it read: a remote
+// whose versioning is suspended while the daemon runs gets the versions in
+// the versions directory from then on.
+const VersioningRecheck = time.Hour
+
 // Versioned reports whether the remote bucket's versioning is Enabled, as
-// the last Protection read it; the first call reads it (one request).
-// Replication asks it for every version of a versioned bucket, so it is
-// cached for the life of the client: `remote test` and a restart read it
-// again.
+// Protection or Versioned last read it, within VersioningRecheck; else it
+// reads it (one request). Replication asks it for every version of a
+// versioned bucket.
 func (c *Client) Versioned(ctx context.Context) (bool, error) {
 	if v, ok := c.versioning.get(); ok {
 		return v, nil
@@ -100,20 +105,20 @@ func (c *Client) Versioned(ctx context.Context) (bool, error) {
 
 // versioningCache holds the remote bucket's versioning once read.
 type versioningCache struct {
-	mu    sync.Mutex
-	known bool
-	on    bool
+	mu sync.Mutex
+	at time.Time // when it was read; zero: never
+	on bool
 }
 
 func (v *versioningCache) get() (on, known bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.on, v.known
+	return v.on, !v.at.IsZero() && time.Since(v.at) < VersioningRecheck
 }
 
 func (v *versioningCache) set(on bool) {
 	v.mu.Lock()
-	v.on, v.known = on, true
+	v.on, v.at = on, time.Now()
 	v.mu.Unlock()
 }
 
