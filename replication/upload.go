@@ -29,18 +29,15 @@ func (r *Replicator) replicate(ctx context.Context, j Job, p *progress, log zero
 		}
 		return nil
 	}
-	vs, on := r.versioned(j)
-	if on {
-		unlock, err := r.keys.lock(ctx, j.Name())
-		if err != nil {
-			return err
+	var c RemoteCopy
+	var err error
+	if vs, ok := r.versioned(j); ok {
+		unlock, lerr := r.keys.lock(ctx, j.Name())
+		if lerr != nil {
+			return lerr
 		}
 		// Journaled under the key's lock: the key's next job reads it.
 		defer unlock()
-	}
-	var c RemoteCopy
-	var err error
-	if on {
 		c, err = r.putVersion(ctx, vs, j, p, log)
 	} else {
 		c, err = r.upload(ctx, j, p, log)
