@@ -33,7 +33,17 @@ func (q QueueJournal) Current(bucket, key string) (Version, RemoteCopy, error) {
 	if o.Versioned {
 		m.VersionID = o.VersionID
 	}
-	return Version{VersionID: o.VersionID, Size: o.Size, Meta: m}, remoteCopy(o.Replica), nil
+	v := Version{VersionID: o.VersionID, Size: o.Size, Meta: m}
+	null, err := q.Node.ObjectVersion(bucket, key, queue.NullVersionID)
+	switch {
+	case err == nil:
+		v.HasNull = true
+		nj, err := q.Node.Job(null.VersionID)
+		v.NullPending = err == nil && !nj.Quarantined
+	case !errors.Is(err, queue.ErrNoSuchVersion) && !errors.Is(err, queue.ErrNoSuchKey):
+		return Version{}, RemoteCopy{}, err
+	}
+	return v, remoteCopy(o.Replica), nil
 }
 
 func remoteCopy(r queue.Replica) RemoteCopy {

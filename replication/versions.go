@@ -24,9 +24,10 @@ import (
 //   - On any other remote each version is uploaded once, to
 //     VersionName(bucket, key, version), a plain object that any S3 tool
 //     can read; the current version is then copied, server-side (no uplink),
-//     to the plain key. Before that copy replaces a plain copy written
-//     before the bucket kept versions, that one is copied to the null
-//     version's name, so that no version is lost.
+//     to the plain key. Before that copy replaces a plain copy of the
+//     key's null version (written before the bucket kept versions, or
+//     while it was Suspended), that one is copied to the null version's
+//     name, so that no version is lost.
 //
 // Jobs of one key run one at a time (keyLocks), and the copy to the plain
 // key is made only by the job of the version that is current when it ends.
@@ -89,7 +90,17 @@ type Version struct {
 	VersionID string
 	Size      int64
 	Meta      ObjectMeta
+	// HasNull says the key also has a null version (put before the
+	// bucket's versioning was enabled, or while it was Suspended), whose
+	// only remote copy may be the plain one; NullPending that its upload
+	// job still waits.
+	HasNull, NullPending bool
 }
+
+// errNullPending defers a version's job while the key's null version, put
+// before it, is not on the remote: the null version goes to the plain key,
+// and must be there (to be kept) before a newer version replaces it.
+var errNullPending = errors.New("replication: the key's null version, put before this version, is not on the remote yet; it goes first")
 
 // versioned returns the journal's Versions when j puts a version of a
 // versioned bucket.
@@ -109,6 +120,13 @@ func (r *Replicator) putVersion(ctx context.Context, vs Versions, j Job, p *prog
 	on, err := rv.Versioned(ctx)
 	if err != nil {
 		return RemoteCopy{}, jobError("read remote versioning", j, err)
+	}
+	cur, _, err := vs.Current(j.Bucket, j.Key)
+	if err != nil {
+		return RemoteCopy{}, jobError("read current version", j, err)
+	}
+	if cur.NullPending {
+		return RemoteCopy{}, jobError("put version", j, errNullPending)
 	}
 	plain := j.Name()
 	j.Meta.VersionID = j.VersionID
@@ -135,15 +153,17 @@ func (r *Replicator) putVersion(ctx context.Context, vs Versions, j Job, p *prog
 	if err != nil {
 		return c, err
 	}
-	cur, _, err := vs.Current(j.Bucket, j.Key)
+	cur, _, err = vs.Current(j.Bucket, j.Key)
 	if err != nil {
 		return RemoteCopy{}, jobError("read current version", j, err)
 	}
 	if cur.VersionID != j.VersionID {
 		return c, nil // noncurrent already: its versions copy is all it needs
 	}
-	if err := r.keepUnversioned(ctx, rv, j, plain); err != nil {
-		return RemoteCopy{}, err
+	if cur.HasNull {
+		if err := r.keepUnversioned(ctx, rv, j, plain); err != nil {
+			return RemoteCopy{}, err
+		}
 	}
 	pc, err := rv.CopyObject(ctx, j.Remote, "", c.ETag, plain, j.Size, j.Meta)
 	if err != nil {
@@ -159,8 +179,8 @@ func (r *Replicator) putVersion(ctx context.Context, vs Versions, j Job, p *prog
 }
 
 // keepUnversioned copies the plain copy of j's key to the null version's
-// name when it was written before the bucket kept versions (it has no
-// MetaVersionID), before the current version replaces it. One HEAD.
+// name when it is the null version's (it has no MetaVersionID), before the
+// current version replaces it. One HEAD, for keys with a null version only.
 func (r *Replicator) keepUnversioned(ctx context.Context, rv RemoteVersions, j Job, plain string) error {
 	h, err := r.remote.HeadObject(ctx, plain)
 	switch {

@@ -2,12 +2,14 @@ package replication_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -241,4 +243,71 @@ func checkRemoteVersions(t *testing.T, q *queueEnv, ids []string, versions [][]b
 			t.Errorf("version %d (%s) is not among the remote's versions", i+1, id)
 		}
 	}
+}
+
+// TestVersionsOffsite_NullVersion: an object put before its bucket's
+// versioning was enabled (the null version) and a version put after it,
+// both waiting to be replicated: the null version goes first, to the plain
+// key, and is kept (under .ipas/versions/.../null, or as one of the remote's
+// versions) when the newer version replaces it there.
+func TestVersionsOffsite_NullVersion(t *testing.T) {
+	for _, remoteVersioned := range []bool{false, true} {
+		t.Run(fmt.Sprintf("remote versioning %v", remoteVersioned), func(t *testing.T) {
+			gw := testutil.StartVersityGWVersioning(t)
+			gw.CreateBucket(t, remoteBucket)
+			if remoteVersioned {
+				gw.EnableVersioning(t, remoteBucket)
+			}
+			e := newEnvWith(t, gw, t.TempDir())
+			node := openQueue(t, filepath.Join(e.dir, "raft"))
+			t.Cleanup(func() { node.Close(context.Background()) })
+			q := &queueEnv{env: e, node: node}
+			if err := node.CreateBucket(ctxT(t), "docs", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			legacy, newer := []byte("written before versioning"), []byte("written after versioning was enabled")
+			q.put("docs", "notes.txt", legacy)
+			if err := node.SetBucketSetting(ctxT(t), "docs", queue.SettingVersioning, queue.VersioningEnabled); err != nil {
+				t.Fatal(err)
+			}
+			q.put("docs", "notes.txt", newer)
+			q.run(testConfig(), gw.Endpoint, nil)
+			waitFor(t, "both replicated", func() bool { return q.pending() == 0 })
+
+			if got := firstOf(q.remoteSHA256("docs", "notes.txt")); got != sha256Hex(newer) {
+				t.Errorf("the plain copy has sha256 %s, want the newer version's", got)
+			}
+			var kept []string
+			if remoteVersioned {
+				out, err := q.direct.ListObjectVersions(ctxT(t), &s3.ListObjectVersionsInput{Bucket: aws.String(remoteBucket), Prefix: aws.String("pi1/docs/notes.txt")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range out.Versions {
+					kept = append(kept, q.versionSHA256(t, aws.ToString(v.Key), aws.ToString(v.VersionId)))
+				}
+			} else {
+				kept = append(kept, q.versionSHA256(t, "pi1/"+replication.VersionName("docs", "notes.txt", replication.NullVersion), ""))
+			}
+			if !slices.Contains(kept, sha256Hex(legacy)) {
+				t.Errorf("the null version is not kept on the remote: %v", kept)
+			}
+		})
+	}
+}
+
+// versionSHA256 is the SHA-256 of a remote key (one of its versions).
+func (q *queueEnv) versionSHA256(t *testing.T, key, versionID string) string {
+	t.Helper()
+	in := &s3.GetObjectInput{Bucket: aws.String(remoteBucket), Key: aws.String(key)}
+	if versionID != "" {
+		in.VersionId = aws.String(versionID)
+	}
+	out, err := q.direct.GetObject(ctxT(t), in)
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	defer out.Body.Close()
+	b, _ := io.ReadAll(out.Body)
+	return sha256Hex(b)
 }
