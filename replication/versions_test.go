@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -310,4 +311,61 @@ func (q *queueEnv) versionSHA256(t *testing.T, key, versionID string) string {
 	defer out.Body.Close()
 	b, _ := io.ReadAll(out.Body)
 	return sha256Hex(b)
+}
+
+// TestVersionsOffsite_Requests counts the remote requests of 20 new small
+// objects in an unversioned bucket and in a versioned one (each object is
+// its key's current version when it is replicated, the common case): one
+// PUT each for the unversioned bucket whatever the remote; for the
+// versioned bucket one PUT each on a remote with versioning, a PUT and a
+// server-side COPY each on a remote without.
+func TestVersionsOffsite_Requests(t *testing.T) {
+	const n = 20
+	for _, remoteVersioned := range []bool{false, true} {
+		t.Run(fmt.Sprintf("remote versioning %v", remoteVersioned), func(t *testing.T) {
+			gw := testutil.StartVersityGWVersioning(t)
+			gw.CreateBucket(t, remoteBucket)
+			if remoteVersioned {
+				gw.EnableVersioning(t, remoteBucket)
+			}
+			e := newEnvWith(t, gw, t.TempDir())
+			node := openQueue(t, filepath.Join(e.dir, "raft"))
+			t.Cleanup(func() { node.Close(context.Background()) })
+			q := &queueEnv{env: e, node: node}
+			for _, b := range []string{"versioned", "plain"} {
+				if err := node.CreateBucket(ctxT(t), b, time.Time{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := node.SetBucketSetting(ctxT(t), "versioned", queue.SettingVersioning, queue.VersioningEnabled); err != nil {
+				t.Fatal(err)
+			}
+			counter := newRequestCounter(t, gw.Endpoint)
+			q.run(testConfig(), counter.URL, nil)
+			perObject := map[string]map[string]int{}
+			for _, b := range []string{"plain", "versioned"} {
+				counter.take()
+				for i := range n {
+					q.put(b, fmt.Sprintf("f%02d", i), testutil.Content(i, 1000+i))
+				}
+				waitFor(t, b+" replicated", func() bool { return q.pending() == 0 })
+				perObject[b] = counter.take()
+				// Once per term: the remote's versioning, the listing of
+				// abandoned uploads.
+				delete(perObject[b], "GET versioning")
+				delete(perObject[b], "GET multipart")
+				t.Logf("%s bucket, %d objects: %v", b, n, perObject[b])
+			}
+			if got := perObject["plain"]; got["PUT"] != n || len(got) != 1 {
+				t.Errorf("unversioned bucket: %v, want %d PUTs and nothing else", got, n)
+			}
+			want := map[string]int{"PUT": n}
+			if !remoteVersioned {
+				want["PUT copy"] = n
+			}
+			if got := perObject["versioned"]; !maps.Equal(got, want) {
+				t.Errorf("versioned bucket: %v, want %v", got, want)
+			}
+		})
+	}
 }
