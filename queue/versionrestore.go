@@ -1,10 +1,6 @@
 package queue
 
-import (
-	"context"
-	"fmt"
-	"time"
-)
+import "context"
 
 // Restoring versions (gateway restore of a versioned bucket). A restored put
 // (PutRestoredObject) makes a version current; a restored version
@@ -32,30 +28,7 @@ var versionReplOpNames = map[cmdOp]string{opVersionRestore: "VersionRestore"}
 // already has changes nothing, except that a remote-only one gets its bytes.
 // One result per object.
 func (n *Node) PutRestoredVersions(ctx context.Context, objs []Object) []error {
-	now := time.Now()
-	cmds := make([]*command, len(objs))
-	for i, o := range objs {
-		if o.ModTime.IsZero() {
-			o.ModTime = now
-		}
-		if o.Replica.At.IsZero() {
-			o.Replica.At = now
-		}
-		cmds[i] = &command{Op: opVersionRestore, Time: now, Bucket: o.Bucket, Key: o.Key, Object: o, Restored: true}
-	}
-	errs := make([]error, len(objs))
-	if n.prop == nil {
-		for i := range errs {
-			errs[i] = ErrClosed
-		}
-		return errs
-	}
-	for i, err := range n.prop.proposeAll(ctx, cmds) {
-		if err != nil {
-			errs[i] = fmt.Errorf("queue: restore version %s: %w", cmds[i].target(), err)
-		}
-	}
-	return errs
+	return n.proposeRestored(ctx, opVersionRestore, "restore version", objs)
 }
 
 // validateRestoredVersion checks a VersionRestore: a delete marker names no

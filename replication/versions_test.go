@@ -2,6 +2,7 @@ package replication_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -76,35 +77,12 @@ func (c *requestCounter) take() map[string]int {
 // Enabled (the remote's own versions), once with Object Lock and a default
 // retention (the same, every version locked).
 func TestVersionsOffsite(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		setup func(*testutil.VersityGW)
-	}{
-		{"unversioned remote", func(gw *testutil.VersityGW) { gw.CreateBucket(t, remoteBucket) }},
-		{"versioned remote", func(gw *testutil.VersityGW) {
-			gw.CreateBucket(t, remoteBucket)
-			gw.EnableVersioning(t, remoteBucket)
-		}},
-		{"object lock", func(gw *testutil.VersityGW) {
-			gw.CreateLockedBucket(t, remoteBucket, types.ObjectLockRetentionModeCompliance, 1)
-		}},
-	} {
-		remoteVersioned := c.name != "unversioned remote"
-		t.Run(c.name, func(t *testing.T) {
-			gw := testutil.StartVersityGWVersioning(t)
-			c.setup(gw)
-			e := newEnvWith(t, gw, t.TempDir())
-			node := openQueue(t, filepath.Join(e.dir, "raft"))
-			t.Cleanup(func() { node.Close(context.Background()) })
-			q := &queueEnv{env: e, node: node}
-			for _, b := range []string{"docs", "plain"} {
-				if err := node.CreateBucket(ctxT(t), b, time.Time{}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := node.SetBucketSetting(ctxT(t), "docs", queue.SettingVersioning, queue.VersioningEnabled); err != nil {
-				t.Fatal(err)
-			}
+	for _, mode := range []string{remoteUnversioned, remoteVersioned, remoteLocked} {
+		remoteVersioned := mode != remoteUnversioned
+		t.Run(mode, func(t *testing.T) {
+			q := newVersionsEnv(t, mode)
+			q.bucket("docs", true)
+			q.bucket("plain", false)
 			cfg := testConfig()
 			versions := [][]byte{
 				[]byte("version 1: the report as written"),
@@ -118,7 +96,7 @@ func TestVersionsOffsite(t *testing.T) {
 			q.put("plain", "a.txt", []byte("unversioned a"))
 			q.put("plain", "b.txt", []byte("unversioned b"))
 
-			counter := newRequestCounter(t, gw.Endpoint)
+			counter := newRequestCounter(t, q.gw.Endpoint)
 			q.run(cfg, counter.URL, nil)
 			waitFor(t, "every version replicated", func() bool { return q.pending() == 0 })
 			reqs := counter.take()
@@ -132,14 +110,14 @@ func TestVersionsOffsite(t *testing.T) {
 					t.Errorf("plain/%s is not on the remote", k)
 				}
 			}
-			cur, err := node.Object("docs", "report.txt")
+			cur, err := q.node.Object("docs", "report.txt")
 			if err != nil {
 				t.Fatal(err)
 			}
 			// Every version is journaled as offsite, noncurrent ones too,
 			// with the remote's version ID on a versioned remote.
 			for i, id := range ids {
-				v, err := node.ObjectVersion("docs", "report.txt", id)
+				v, err := q.node.ObjectVersion("docs", "report.txt", id)
 				if err != nil || !v.Replicated() || (v.Replica.VersionID != "") != remoteVersioned {
 					t.Errorf("version %d: replica %+v, %v", i+1, v.Replica, err)
 				}
@@ -152,7 +130,7 @@ func TestVersionsOffsite(t *testing.T) {
 			// A reconcile finds every current object on the remote and
 			// nothing there that only the remote holds: the versions
 			// directory is not taken for garbage.
-			rec, err := reconcile.New(node, q.newRemote(gw.Endpoint), reconcile.RecordedETag(cfg.MultipartThreshold, true), testLogger(t)).Run(ctxT(t), nil)
+			rec, err := reconcile.New(q.node, q.newRemote(q.gw.Endpoint), reconcile.RecordedETag(cfg.MultipartThreshold, true), testLogger(t)).Run(ctxT(t), nil)
 			if err != nil || rec.Missing+rec.Different+rec.Queued+rec.RemoteOnly != 0 || rec.Checked != 3 {
 				t.Errorf("reconcile after replication: %+v, %v; want 3 checked and nothing missing, different or only on the remote", rec, err)
 			}
@@ -252,27 +230,16 @@ func checkRemoteVersions(t *testing.T, q *queueEnv, ids []string, versions [][]b
 // key, and is kept (under .ipas/versions/.../null, or as one of the remote's
 // versions) when the newer version replaces it there.
 func TestVersionsOffsite_NullVersion(t *testing.T) {
-	for _, remoteVersioned := range []bool{false, true} {
-		t.Run(fmt.Sprintf("remote versioning %v", remoteVersioned), func(t *testing.T) {
-			gw := testutil.StartVersityGWVersioning(t)
-			gw.CreateBucket(t, remoteBucket)
-			if remoteVersioned {
-				gw.EnableVersioning(t, remoteBucket)
-			}
-			e := newEnvWith(t, gw, t.TempDir())
-			node := openQueue(t, filepath.Join(e.dir, "raft"))
-			t.Cleanup(func() { node.Close(context.Background()) })
-			q := &queueEnv{env: e, node: node}
-			if err := node.CreateBucket(ctxT(t), "docs", time.Time{}); err != nil {
-				t.Fatal(err)
-			}
+	for _, mode := range []string{remoteUnversioned, remoteVersioned} {
+		remoteVersioned := mode == remoteVersioned
+		t.Run(mode, func(t *testing.T) {
+			q := newVersionsEnv(t, mode)
+			q.bucket("docs", false)
 			legacy, newer := []byte("written before versioning"), []byte("written after versioning was enabled")
 			q.put("docs", "notes.txt", legacy)
-			if err := node.SetBucketSetting(ctxT(t), "docs", queue.SettingVersioning, queue.VersioningEnabled); err != nil {
-				t.Fatal(err)
-			}
+			q.bucket("docs", true)
 			q.put("docs", "notes.txt", newer)
-			q.run(testConfig(), gw.Endpoint, nil)
+			q.run(testConfig(), q.gw.Endpoint, nil)
 			waitFor(t, "both replicated", func() bool { return q.pending() == 0 })
 
 			if got := firstOf(q.remoteSHA256("docs", "notes.txt")); got != sha256Hex(newer) {
@@ -321,26 +288,13 @@ func (q *queueEnv) versionSHA256(t *testing.T, key, versionID string) string {
 // server-side COPY each on a remote without.
 func TestVersionsOffsite_Requests(t *testing.T) {
 	const n = 20
-	for _, remoteVersioned := range []bool{false, true} {
-		t.Run(fmt.Sprintf("remote versioning %v", remoteVersioned), func(t *testing.T) {
-			gw := testutil.StartVersityGWVersioning(t)
-			gw.CreateBucket(t, remoteBucket)
-			if remoteVersioned {
-				gw.EnableVersioning(t, remoteBucket)
-			}
-			e := newEnvWith(t, gw, t.TempDir())
-			node := openQueue(t, filepath.Join(e.dir, "raft"))
-			t.Cleanup(func() { node.Close(context.Background()) })
-			q := &queueEnv{env: e, node: node}
-			for _, b := range []string{"versioned", "plain"} {
-				if err := node.CreateBucket(ctxT(t), b, time.Time{}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := node.SetBucketSetting(ctxT(t), "versioned", queue.SettingVersioning, queue.VersioningEnabled); err != nil {
-				t.Fatal(err)
-			}
-			counter := newRequestCounter(t, gw.Endpoint)
+	for _, mode := range []string{remoteUnversioned, remoteVersioned} {
+		remoteVersioned := mode == remoteVersioned
+		t.Run(mode, func(t *testing.T) {
+			q := newVersionsEnv(t, mode)
+			q.bucket("versioned", true)
+			q.bucket("plain", false)
+			counter := newRequestCounter(t, q.gw.Endpoint)
 			q.run(testConfig(), counter.URL, nil)
 			perObject := map[string]map[string]int{}
 			for _, b := range []string{"plain", "versioned"} {
@@ -367,5 +321,45 @@ func TestVersionsOffsite_Requests(t *testing.T) {
 				t.Errorf("versioned bucket: %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// The remote buckets versions are replicated to.
+const (
+	remoteUnversioned = "unversioned remote"
+	remoteVersioned   = "versioned remote"
+	remoteLocked      = "object lock"
+)
+
+// newVersionsEnv is a queue replicating to a versitygw bucket of mode.
+func newVersionsEnv(t *testing.T, mode string) *queueEnv {
+	t.Helper()
+	gw := testutil.StartVersityGWVersioning(t)
+	switch mode {
+	case remoteLocked:
+		gw.CreateLockedBucket(t, remoteBucket, types.ObjectLockRetentionModeCompliance, 1)
+	case remoteVersioned:
+		gw.CreateBucket(t, remoteBucket)
+		gw.EnableVersioning(t, remoteBucket)
+	default:
+		gw.CreateBucket(t, remoteBucket)
+	}
+	e := newEnvWith(t, gw, t.TempDir())
+	node := openQueue(t, filepath.Join(e.dir, "raft"))
+	t.Cleanup(func() { node.Close(context.Background()) })
+	return &queueEnv{env: e, node: node}
+}
+
+// bucket creates the local bucket name, or enables its versioning.
+func (q *queueEnv) bucket(name string, versioned bool) {
+	q.t.Helper()
+	if err := q.node.CreateBucket(ctxT(q.t), name, time.Time{}); err != nil && !errors.Is(err, queue.ErrBucketExists) {
+		q.t.Fatal(err)
+	}
+	if !versioned {
+		return
+	}
+	if err := q.node.SetBucketSetting(ctxT(q.t), name, queue.SettingVersioning, queue.VersioningEnabled); err != nil {
+		q.t.Fatal(err)
 	}
 }
