@@ -77,8 +77,8 @@ func (c *requestCounter) take() map[string]int {
 // Enabled (the remote's own versions), once with Object Lock and a default
 // retention (the same, every version locked).
 func TestVersionsOffsite(t *testing.T) {
-	for _, mode := range []string{remoteUnversioned, remoteVersioned, remoteLocked} {
-		remoteVersioned := mode != remoteUnversioned
+	for _, mode := range []string{modeUnversioned, modeVersioned, modeLocked} {
+		remoteVersioned := mode != modeUnversioned
 		t.Run(mode, func(t *testing.T) {
 			q := newVersionsEnv(t, mode)
 			q.bucket("docs", true)
@@ -230,8 +230,8 @@ func checkRemoteVersions(t *testing.T, q *queueEnv, ids []string, versions [][]b
 // key, and is kept (under .ipas/versions/.../null, or as one of the remote's
 // versions) when the newer version replaces it there.
 func TestVersionsOffsite_NullVersion(t *testing.T) {
-	for _, mode := range []string{remoteUnversioned, remoteVersioned} {
-		remoteVersioned := mode == remoteVersioned
+	for _, mode := range []string{modeUnversioned, modeVersioned} {
+		remoteVersioned := mode == modeVersioned
 		t.Run(mode, func(t *testing.T) {
 			q := newVersionsEnv(t, mode)
 			q.bucket("docs", false)
@@ -288,8 +288,8 @@ func (q *queueEnv) versionSHA256(t *testing.T, key, versionID string) string {
 // server-side COPY each on a remote without.
 func TestVersionsOffsite_Requests(t *testing.T) {
 	const n = 20
-	for _, mode := range []string{remoteUnversioned, remoteVersioned} {
-		remoteVersioned := mode == remoteVersioned
+	for _, mode := range []string{modeUnversioned, modeVersioned} {
+		remoteVersioned := mode == modeVersioned
 		t.Run(mode, func(t *testing.T) {
 			q := newVersionsEnv(t, mode)
 			q.bucket("versioned", true)
@@ -326,9 +326,9 @@ func TestVersionsOffsite_Requests(t *testing.T) {
 
 // The remote buckets versions are replicated to.
 const (
-	remoteUnversioned = "unversioned remote"
-	remoteVersioned   = "versioned remote"
-	remoteLocked      = "object lock"
+	modeUnversioned = "unversioned remote"
+	modeVersioned   = "versioned remote"
+	modeLocked      = "object lock"
 )
 
 // newVersionsEnv is a queue replicating to a versitygw bucket of mode.
@@ -336,9 +336,9 @@ func newVersionsEnv(t *testing.T, mode string) *queueEnv {
 	t.Helper()
 	gw := testutil.StartVersityGWVersioning(t)
 	switch mode {
-	case remoteLocked:
+	case modeLocked:
 		gw.CreateLockedBucket(t, remoteBucket, types.ObjectLockRetentionModeCompliance, 1)
-	case remoteVersioned:
+	case modeVersioned:
 		gw.CreateBucket(t, remoteBucket)
 		gw.EnableVersioning(t, remoteBucket)
 	default:
