@@ -53,6 +53,11 @@ func (s *Server) createBucket(w *responseWriter, r *request) error {
 			return err
 		}
 	}
+	if s.cfg.VersionNewBuckets && s.settings != nil && s.versions != nil {
+		if err := s.settings.SetBucketSetting(r.Context(), r.bucket, queue.SettingVersioning, queue.VersioningEnabled); err != nil {
+			return err
+		}
+	}
 	if len(c.Tags) > 0 && s.settings != nil {
 		t, _ := xml.Marshal(tagging{Xmlns: s3Namespace, TagSet: c.Tags})
 		if err := s.settings.SetBucketSetting(r.Context(), r.bucket, queue.SettingTagging, string(t)); err != nil {

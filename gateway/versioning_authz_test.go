@@ -50,3 +50,46 @@ func TestVersionsAuthorization(t *testing.T) {
 		t.Fatalf("read-only GET of v1: %q, %v", got, err)
 	}
 }
+
+// TestQuotaCountsNoncurrentVersions: the bytes of noncurrent versions count
+// against a quota until the versions are removed.
+func TestQuotaCountsNoncurrentVersions(t *testing.T) {
+	g := newUsersGateway(t)
+	ctx := ctxT(t)
+	alice := g.addUser(t, "alice", authz.RoleUser)
+	mustBucket(t, alice, "quota")
+	enableVersioning(t, alice, "quota", types.BucketVersioningStatusEnabled)
+	if err := g.dir.SetQuota(ctx, "alice", 10<<10); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key string, n int) (string, error) {
+		out, err := alice.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("quota"), Key: aws.String(key), Body: bytes.NewReader(make([]byte, n))})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.VersionId), nil
+	}
+	big, err := put("a", 6<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := put("a", 1<<10); err != nil { // 6 KiB stay, noncurrent
+		t.Fatal(err)
+	}
+	if _, err := put("x", 1<<10); err != nil {
+		t.Fatal(err)
+	}
+	// A delete makes the next write count the bucket again.
+	if _, err := alice.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("quota"), Key: aws.String("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := put("b", 3<<10); errCode(err) != "QuotaExceeded" {
+		t.Fatalf("a PUT over the quota counting noncurrent versions: %v", err)
+	}
+	if _, err := alice.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("quota"), Key: aws.String("a"), VersionId: aws.String(big)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := put("b", 3<<10); err != nil {
+		t.Fatalf("a PUT once the noncurrent version is gone: %v", err)
+	}
+}

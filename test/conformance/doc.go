@@ -29,6 +29,17 @@
 //     PostObject_invalid_object_names ("..", "./" keys): versitygw's rules, not S3's.
 //   - RouterPostObjectWithoutQuery: versitygw's 405 for an unsigned POST to a key.
 //   - PutBucketCors_md5: versitygw spells the message "Content-Md5".
-//   - Tests that also need versioning, object lock, legal hold, retention, ownership
-//     controls, bucket policies or IAM, which the gateway does not implement.
+//   - Versioning_DeleteObject_non_existing_objects: deletes a version of keys in a bucket
+//     whose versioning was never configured, expecting the version IDs versitygw's
+//     versioning mode gives every object; S3 and the gateway give them only once
+//     versioning is enabled.
+//   - Versioning_PutGetDeleteObjectTagging_delete_marker: tags a delete marker in a
+//     bucket made with object lock, which the gateway does not implement (the bucket is
+//     not versioned, so there is no marker).
+//   - Tests that also need object lock, legal hold, retention, ownership controls,
+//     bucket policies or IAM, which the gateway does not implement (Versioning_WORM_*,
+//     *LegalHold*, *Retention*, *object_lock*, Versioning_AccessControl_* and
+//     GetBucketVersioning_*_access*, which start versitygw's own binary).
+//   - The suite empties buckets version by version (WithVersioningEnabled), so that a
+//     test that versioned its bucket can delete it.
 package conformance
