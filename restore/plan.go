@@ -111,7 +111,7 @@ func (p *planner) listed(ctx context.Context, l Listed) error {
 		o := *s.next
 		s.advance()
 		if o.Remote.ETag != "" && o.Remote.ETag == l.ETag && o.Remote.Size == l.Size {
-			o.Remote = remoteindex.Replica{ETag: l.ETag, Size: l.Size, At: l.LastModified}
+			o.Remote = remoteindex.Replica{ETag: l.ETag, Size: l.Size, At: l.LastModified, VersionID: o.Remote.VersionID}
 			return p.decide(&o)
 		}
 		// Replaced on the remote since, or replicated after the snapshot:
@@ -175,7 +175,9 @@ func (p *planner) headOne(ctx context.Context, j headJob) error {
 			Fix: "check the network and run restore again: it resumes"})
 		return nil
 	}
-	o.Remote = remoteindex.Replica{ETag: l.ETag, Size: l.Size, At: l.LastModified}
+	// The remote's version ID (a remote with versioning) stays with the
+	// version, so that once noncurrent it is read as that version.
+	o.Remote = remoteindex.Replica{ETag: l.ETag, Size: l.Size, At: l.LastModified, VersionID: o.Remote.VersionID}
 	if j.mode == headMaybeDeleted {
 		mtime := o.ModTime
 		if mtime.IsZero() {

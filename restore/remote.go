@@ -72,6 +72,7 @@ func (a RemoteAdapter) head(_ context.Context, name string, do func() (replicati
 	}
 	o := remoteindex.FromQueue(&q)
 	o.Dropped = slices.Clone(ro.Meta.Dropped)
+	o.Remote.VersionID = ro.VersionID
 	return l, o, nil
 }
 
