@@ -54,7 +54,7 @@ func (r *Restorer) restoreOne(ctx context.Context, o remoteindex.Object, c *comm
 	if err == nil {
 		err = r.journal(ctx, &o, q)
 	}
-	out := Outcome{Name: o.Name(), Size: o.Size, Fetched: fetched.Load(), Lacking: o.Dropped, RemoteOnly: remoteOnly}
+	out := Outcome{Name: o.Name(), Version: outcomeVersion(&o), Size: o.Size, Fetched: fetched.Load(), Lacking: o.Dropped, RemoteOnly: remoteOnly}
 	var oe *objectError
 	switch {
 	case err == nil:

@@ -105,9 +105,12 @@ const (
 
 // Outcome is the result of one object, as reported to Progress.
 type Outcome struct {
-	Name   string `json:"name"`
-	Size   int64  `json:"size"`
-	Status Status `json:"status"`
+	Name string `json:"name"`
+	// Version is the S3 version ID of a noncurrent version or a delete
+	// marker (versions.go); absent for a current object.
+	Version string `json:"version,omitempty"`
+	Size    int64  `json:"size"`
+	Status  Status `json:"status"`
 	// Fetched is the bytes downloaded for it by this run.
 	Fetched int64  `json:"fetched,omitempty"`
 	Reason  string `json:"reason,omitempty"`

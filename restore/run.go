@@ -250,7 +250,11 @@ func (r *Restorer) stopped(err error) error {
 }
 
 func (r *Restorer) skip(name string, size int64, reason, fix string) {
-	o := Outcome{Name: name, Size: size, Status: Skipped, Reason: reason, Fix: fix}
+	r.skipOutcome(Outcome{Name: name, Size: size, Reason: reason, Fix: fix})
+}
+
+func (r *Restorer) skipOutcome(o Outcome) {
+	o.Status = Skipped
 	r.mu.Lock()
 	r.res.Skipped++
 	r.mu.Unlock()

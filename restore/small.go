@@ -174,7 +174,7 @@ func (c *committer) commit(ctx context.Context, batch []stagedObject) error {
 			return err
 		}
 		for _, s := range batch {
-			r.fail(Outcome{Name: s.o.Name(), Size: s.o.Size, Fetched: s.fetched, Reason: fmt.Sprintf("store: %v", err), Fix: fixRetry})
+			r.fail(Outcome{Name: s.o.Name(), Version: outcomeVersion(&s.o), Size: s.o.Size, Fetched: s.fetched, Reason: fmt.Sprintf("store: %v", err), Fix: fixRetry})
 		}
 		return nil
 	}
@@ -184,7 +184,7 @@ func (c *committer) commit(ctx context.Context, batch []stagedObject) error {
 	}
 	errs := r.putRestored(ctx, batch, qs)
 	for i, s := range batch {
-		out := Outcome{Name: s.o.Name(), Size: s.o.Size, Fetched: s.fetched, Lacking: s.o.Dropped}
+		out := Outcome{Name: s.o.Name(), Version: outcomeVersion(&s.o), Size: s.o.Size, Fetched: s.fetched, Lacking: s.o.Dropped}
 		switch err := errs[i]; {
 		case err == nil:
 			r.restored(out)

@@ -42,26 +42,28 @@ func (p *planner) version(o *remoteindex.Object) error {
 	if !p.r.opts.selects(name) {
 		return nil
 	}
-	what := name + " version " + o.S3VersionID()
+	skip := func(reason, fix string) {
+		p.r.skipOutcome(Outcome{Name: name, Version: o.S3VersionID(), Size: o.Size, Reason: reason, Fix: fix})
+	}
 	local, err := p.r.index.ObjectVersion(o.Bucket, o.Key, o.S3VersionID())
 	switch {
 	case err == nil && (!local.RemoteOnly || p.r.opts.MetadataOnly):
-		p.r.skip(what, o.Size, "already in the archive", "")
+		skip("already in the archive", "")
 		return nil
 	case err != nil && !errors.Is(err, queue.ErrNoSuchVersion) && !errors.Is(err, queue.ErrNoSuchKey) && !errors.Is(err, queue.ErrNoSuchBucket):
-		return fmt.Errorf("restore: %s: %w", what, err)
+		return fmt.Errorf("restore: %s version %s: %w", name, o.S3VersionID(), err)
 	}
 	if o.DeleteMarker {
 		return p.plan.add(o)
 	}
 	switch {
 	case o.Remote.At.IsZero():
-		p.r.skip(what, o.Size, "a noncurrent version that was not on the remote when the remote index was taken",
+		skip("a noncurrent version that was not on the remote when the remote index was taken",
 			"nothing to restore from this remote; look for another copy")
 		return nil
 	case p.r.opts.MetadataOnly:
 		// Read-through reads the plain copy, which holds another version.
-		p.r.skip(what, o.Size, "a noncurrent version is not restored with --metadata-only",
+		skip("a noncurrent version is not restored with --metadata-only",
 			"run restore --merge to fetch the noncurrent versions")
 		return nil
 	}
@@ -163,4 +165,13 @@ func (r *Restorer) foundVersion(bucket string) {
 		r.versioned[bucket] = true
 		r.res.VersionedBuckets = append(r.res.VersionedBuckets, bucket)
 	}
+}
+
+// outcomeVersion is the version an outcome names: only for a noncurrent
+// version or a delete marker.
+func outcomeVersion(o *remoteindex.Object) string {
+	if o.Version() {
+		return o.S3VersionID()
+	}
+	return ""
 }
