@@ -11,9 +11,8 @@ import (
 
 // Versions of versioned buckets on the remote. Every version put while its
 // bucket's versioning was Enabled (Job.Versioned) goes to the remote as one
-// of the key's versions, and the plain copy
-// PREFIX/BUCKET/KEY always ends as the key's current version, never an
-// older one:
+// of the key's versions, and the plain copy PREFIX/BUCKET/KEY always ends as
+// the key's current version, never an older one:
 //
 //   - On a remote bucket with versioning Enabled (RemoteVersions.Versioned)
 //     each version is uploaded to the plain key, where the remote keeps it

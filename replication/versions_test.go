@@ -363,3 +363,22 @@ func (q *queueEnv) bucket(name string, versioned bool) {
 		q.t.Fatal(err)
 	}
 }
+
+func TestVersionName(t *testing.T) {
+	for _, c := range []struct{ bucket, key, version string }{
+		{"docs", "a.txt", "01ABC"},
+		{"docs", "deep/dir/with/slashes/b.txt", "null"},
+		{"docs", "ends-with-slash/", "v1"},
+	} {
+		name := replication.VersionName(c.bucket, c.key, c.version)
+		b, k, v, ok := replication.ParseVersionName(name)
+		if !ok || b != c.bucket || k != c.key || v != c.version {
+			t.Errorf("%s: parsed %q %q %q %v", name, b, k, v, ok)
+		}
+	}
+	for _, bad := range []string{"docs/a.txt", ".ipas/versions/docs", ".ipas/versions/docs/a.txt/", ".ipas/index/latest"} {
+		if _, _, _, ok := replication.ParseVersionName(bad); ok {
+			t.Errorf("%s parsed as a version's name", bad)
+		}
+	}
+}
