@@ -138,11 +138,18 @@ func (r *Replicator) putVersion(ctx context.Context, vs Versions, j Job, p *prog
 		if err != nil {
 			return RemoteCopy{}, jobError("read current version", j, err)
 		}
-		if cur.VersionID != "" && cur.VersionID != j.VersionID && cc.VersionID != "" {
+		switch {
+		case cur.VersionID != "" && cur.VersionID != j.VersionID && cc.VersionID != "":
 			// An older version went up after the current one: put the
 			// current one back on top of the remote's versions.
 			if _, err := rv.CopyObject(ctx, plain, cc.VersionID, "", plain, cur.Size, cur.Meta); err != nil {
 				return RemoteCopy{}, jobError("copy the current version back", j, err)
+			}
+		case cur.VersionID == "" && r.cfg.policy(j.Bucket) == PolicyMirror:
+			// Deleted meanwhile, and its delete may have reached the
+			// remote first: delete again, a delete marker on top.
+			if err := r.remote.DeleteObject(ctx, plain); err != nil {
+				return RemoteCopy{}, jobError("delete again", j, err)
 			}
 		}
 		return c, nil

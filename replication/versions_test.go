@@ -382,3 +382,40 @@ func TestVersionName(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionsOffsite_MirrorDelete: under the mirror policy, a version and
+// the delete marker put over it before either was replicated: whichever
+// job runs first, the plain copy ends deleted and the version is kept.
+func TestVersionsOffsite_MirrorDelete(t *testing.T) {
+	for _, mode := range []string{modeUnversioned, modeVersioned} {
+		t.Run(mode, func(t *testing.T) {
+			q := newVersionsEnv(t, mode)
+			q.bucket("docs", true)
+			data := []byte("deleted under mirror")
+			id := q.put("docs", "gone.txt", data)
+			if err := q.node.DeleteObject(ctxT(t), "docs", "gone.txt", ""); err != nil {
+				t.Fatal(err)
+			}
+			cfg := testConfig()
+			cfg.Policies = map[string]string{"docs": replication.PolicyMirror}
+			q.run(cfg, q.gw.Endpoint, nil)
+			waitFor(t, "both replicated", func() bool { return q.pending() == 0 })
+			if q.remoteExists("docs", "gone.txt") {
+				t.Error("the plain copy is there after a delete under mirror")
+			}
+			var kept string
+			if mode == modeVersioned {
+				out, err := q.direct.ListObjectVersions(ctxT(t), &s3.ListObjectVersionsInput{Bucket: aws.String(remoteBucket), Prefix: aws.String("pi1/docs/gone.txt")})
+				if err != nil || len(out.Versions) == 0 {
+					t.Fatalf("remote versions: %+v, %v", out, err)
+				}
+				kept = q.versionSHA256(t, aws.ToString(out.Versions[0].Key), aws.ToString(out.Versions[0].VersionId))
+			} else {
+				kept = q.versionSHA256(t, "pi1/"+replication.VersionName("docs", "gone.txt", id), "")
+			}
+			if kept != sha256Hex(data) {
+				t.Errorf("the deleted version is not kept on the remote (sha256 %s)", kept)
+			}
+		})
+	}
+}
