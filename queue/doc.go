@@ -1,8 +1,9 @@
 // Package queue is IPAS's durable journal: every state change (bucket and object puts and
 // deletes, multipart uploads and their parts, replication progress) is a versioned,
 // deterministic, idempotent command committed through hashicorp/raft with a raft-wal log,
-// and applied to a bbolt-backed state machine that holds the bucket list, the object index,
-// the uploads in progress and the replication job table (MarkReferenced reports every blob
+// and applied to a bbolt-backed state machine that holds the bucket list, the object index
+// (current versions, and apart the noncurrent versions and delete markers of versioned
+// buckets), the uploads in progress and the replication job table (MarkReferenced reports every blob
 // they name, for the store's collector). A batching proposer lets many concurrent writers
 // share one fsync of the raft log.
 //
