@@ -156,6 +156,8 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.bucketSet(c)
 	case opObjectEvict:
 		return a.objectEvict(c)
+	case opVersionRestore:
+		return a.versionRestore(c)
 	case opObjectDeleteVersion:
 		return a.objectDeleteVersion(c)
 	case opObjectRetag:

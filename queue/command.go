@@ -59,6 +59,9 @@ func (o cmdOp) String() string {
 	if n, ok := authOpNames[o]; ok {
 		return n
 	}
+	if n, ok := versionReplOpNames[o]; ok {
+		return n
+	}
 	return fmt.Sprintf("op(%d)", uint8(o))
 }
 
@@ -168,7 +171,7 @@ func (c *command) encode() []byte {
 	e.str(cmdTagKey, c.Key)
 	e.str(cmdTagID, c.ID)
 	switch c.Op {
-	case opObjectPut, opUploadComplete:
+	case opObjectPut, opUploadComplete, opVersionRestore:
 		o := c.Object
 		if !c.Restored {
 			o.Replica = Replica{} // only the journal says a new version is replicated
@@ -242,7 +245,7 @@ func decodeCommand(b []byte, c *command) error {
 			}
 			c.objectRaw = d.v
 			c.Object.VersionID, c.Object.Blob, c.Object.Size, c.Object.Parts = h.versionID, h.blob, h.size, h.parts
-			c.Object.ModTime, c.Object.RemoteOnly = h.modTime, h.remoteOnly
+			c.Object.ModTime, c.Object.RemoteOnly, c.Object.DeleteMarker = h.modTime, h.remoteOnly, h.deleteMarker
 		case cmdTagUpload:
 			if err := decodeUpload(d.v, &c.Upload); err != nil {
 				return err

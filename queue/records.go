@@ -31,9 +31,10 @@ const (
 	opartBlobStr = 2
 	opartSize    = 3
 
-	replicaETag = 1
-	replicaSize = 2
-	replicaAt   = 3
+	replicaETag    = 1
+	replicaSize    = 2
+	replicaAt      = 3
+	replicaVersion = 4
 )
 
 // objectHead is the part of a stored object that overwrites and deletes

@@ -22,6 +22,7 @@ func (e *encoder) replica(tag int, r Replica) {
 	re.str(replicaETag, r.ETag)
 	re.int(replicaSize, r.Size)
 	re.time(replicaAt, r.At)
+	re.str(replicaVersion, r.VersionID)
 	e.key(tag, wireBytes)
 	e.b = binary.AppendUvarint(e.b, uint64(len(re.b)))
 	e.b = append(e.b, re.b...)
@@ -38,6 +39,8 @@ func (d *decoder) replica() Replica {
 			r.Size = rd.int()
 		case replicaAt:
 			r.At = rd.time()
+		case replicaVersion:
+			r.VersionID = rd.str()
 		}
 	}
 	if rd.err != nil {

@@ -38,6 +38,12 @@ func (n *Node) PutRestoredObject(ctx context.Context, o Object) (applied bool, e
 // entries: one result per object, ErrNewerVersion for each one that was
 // not applied because its key has a newer version.
 func (n *Node) PutRestoredObjects(ctx context.Context, objs []Object) []error {
+	return n.proposeRestored(ctx, opObjectPut, "restore", objs)
+}
+
+// proposeRestored proposes one restored command of op per object, with the
+// object's ModTime and Replica.At defaulting to now; one result per object.
+func (n *Node) proposeRestored(ctx context.Context, op cmdOp, what string, objs []Object) []error {
 	now := time.Now()
 	cmds := make([]*command, len(objs))
 	for i, o := range objs {
@@ -47,7 +53,7 @@ func (n *Node) PutRestoredObjects(ctx context.Context, objs []Object) []error {
 		if o.Replica.At.IsZero() {
 			o.Replica.At = now
 		}
-		cmds[i] = &command{Op: opObjectPut, Time: now, Bucket: o.Bucket, Key: o.Key, Object: o, Restored: true}
+		cmds[i] = &command{Op: op, Time: now, Bucket: o.Bucket, Key: o.Key, Object: o, Restored: true}
 	}
 	errs := make([]error, len(objs))
 	if n.prop == nil {
@@ -58,7 +64,7 @@ func (n *Node) PutRestoredObjects(ctx context.Context, objs []Object) []error {
 	}
 	for i, err := range n.prop.proposeAll(ctx, cmds) {
 		if err != nil {
-			errs[i] = fmt.Errorf("queue: restore %s: %w", cmds[i].target(), err)
+			errs[i] = fmt.Errorf("queue: %s %s: %w", what, cmds[i].target(), err)
 		}
 	}
 	return errs

@@ -62,6 +62,9 @@ type Replica struct {
 	// report one (single PUTs, until replication.Remote returns it).
 	ETag string
 	Size int64
+	// VersionID is the remote's version ID of the copy, on a remote bucket
+	// with versioning; "" otherwise (the copy is then found by its name).
+	VersionID string
 	// At is when the upload was confirmed, or the version restored from
 	// the remote; a zero At means "not recorded as replicated".
 	At time.Time

@@ -13,7 +13,7 @@ func (c *command) validate() error {
 	}
 	switch c.Op {
 	case opBucketCreate, opBucketDelete, opObjectPut, opObjectDelete, opUploadCreate, opUploadComplete,
-		opObjectRequeue, opReplicaFound, opBucketSet, opObjectEvict, opObjectDeleteVersion, opObjectRetag:
+		opObjectRequeue, opReplicaFound, opBucketSet, opObjectEvict, opObjectDeleteVersion, opObjectRetag, opVersionRestore:
 		if c.Bucket == "" || len(c.Bucket) > maxBucketLen {
 			return bad("bucket name must be 1-%d bytes", maxBucketLen)
 		}
@@ -48,6 +48,8 @@ func (c *command) validate() error {
 		if err := validateAuth(c, bad); err != nil {
 			return err
 		}
+	case opVersionRestore:
+		return validateRestoredVersion(c, bad)
 	default:
 		return bad("unknown command")
 	}

@@ -11,7 +11,8 @@ func FromQueue(q *queue.Object) Object {
 	o := Object{
 		Bucket: q.Bucket, Key: q.Key, VersionID: q.VersionID, Size: q.Size, ETag: q.ETag, SHA256: q.SHA256,
 		ModTime: q.ModTime, ContentType: q.ContentType, Metadata: maps.Clone(q.Metadata), Checksums: maps.Clone(q.Checksums),
-		Remote: Replica{ETag: q.Replica.ETag, Size: q.Replica.Size, At: q.Replica.At},
+		Remote:    Replica{ETag: q.Replica.ETag, Size: q.Replica.Size, At: q.Replica.At, VersionID: q.Replica.VersionID},
+		Versioned: q.Versioned, DeleteMarker: q.DeleteMarker,
 	}
 	if len(q.Parts) > 0 {
 		o.PartSizes = make([]int64, len(q.Parts))
@@ -31,7 +32,7 @@ func (o *Object) ToQueue(blob string, parts []queue.ObjectPart) queue.Object {
 	q := queue.Object{
 		Bucket: o.Bucket, Key: o.Key, VersionID: o.VersionID, Blob: blob, Parts: parts, Size: o.Size, ETag: o.ETag,
 		SHA256: o.SHA256, ContentType: o.ContentType, Metadata: maps.Clone(o.Metadata), Checksums: maps.Clone(o.Checksums),
-		ModTime: o.ModTime,
+		ModTime: o.ModTime, Versioned: o.Versioned, DeleteMarker: o.DeleteMarker,
 	}
 	if len(parts) > 0 {
 		q.Blob = ""

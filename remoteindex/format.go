@@ -4,12 +4,22 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/replication"
 )
 
-// FormatVersion is the snapshot format this package writes. A reader refuses
-// a snapshot with a higher version; a new version is needed for any change
-// that an older reader would misread (new optional fields are not).
-const FormatVersion = 1
+// FormatVersion is the newest snapshot format this package writes and reads.
+// A reader refuses a snapshot with a higher version; a new version is needed
+// for any change that an older reader would misread (new optional fields
+// are not). Format 2 adds the noncurrent versions and delete markers of
+// versioned buckets (Object.Noncurrent, Object.DeleteMarker), which a
+// format 1 reader would restore as current objects; a snapshot without
+// them is still written as format 1 (FormatPlain).
+const FormatVersion = 2
+
+// FormatPlain is the format of a snapshot that holds only current objects.
+const FormatPlain = 1
 
 // Remote layout: control files live under the remote's ControlDir, outside
 // the local namespace (no bucket name starts with a dot).
@@ -85,6 +95,9 @@ type Key struct {
 const (
 	SettingOwner  = "owner"  // the user who owns the bucket
 	SettingPolicy = "policy" // the bucket policy's JSON text
+	// SettingVersioning is the bucket's versioning ("Enabled" or
+	// "Suspended"; absent: never enabled).
+	SettingVersioning = "versioning"
 )
 
 // Bucket is one bucket and its settings.
@@ -129,6 +142,14 @@ type Object struct {
 	// Remote is what the remote reported once the version was replicated;
 	// zero when it was not (yet) at the time of the snapshot.
 	Remote Replica `json:"remote,omitzero"`
+	// Versioned marks a version put while its bucket's versioning was
+	// Enabled (its S3 version ID is VersionID; otherwise "null").
+	Versioned bool `json:"versioned,omitempty"`
+	// Noncurrent marks a version that is not its key's latest (format 2);
+	// DeleteMarker a delete marker, which has no bytes. A key's versions
+	// follow its current object, newest first.
+	Noncurrent   bool `json:"noncurrent,omitempty"`
+	DeleteMarker bool `json:"delete_marker,omitempty"`
 	// Dropped names what the remote object's metadata lacked (S3's 2 KiB
 	// limit: "parts", "user-metadata"...); set only when read from a HEAD,
 	// never in a snapshot, which has everything.
@@ -140,10 +161,36 @@ type Replica struct {
 	ETag string    `json:"etag,omitempty"`
 	Size int64     `json:"size,omitempty"`
 	At   time.Time `json:"at,omitzero"`
+	// VersionID is the remote's own version ID of the copy, on a remote
+	// bucket with versioning; "" otherwise.
+	VersionID string `json:"version_id,omitempty"`
 }
 
 // Name is the object's local "bucket/key" name, as the remote names it.
 func (o *Object) Name() string { return o.Bucket + "/" + o.Key }
+
+// Version reports whether o is a noncurrent version or a delete marker:
+// one of a versioned bucket's versions that is not its key's current object.
+func (o *Object) Version() bool { return o.Noncurrent || o.DeleteMarker }
+
+// S3VersionID is the version ID S3 clients see: "null" for the null version.
+func (o *Object) S3VersionID() string {
+	if o.Versioned {
+		return o.VersionID
+	}
+	return queue.NullVersionID
+}
+
+// RemoteName is where o's bytes are on the remote, and the remote's version
+// ID to read (RemoteVersionID): the plain copy BUCKET/KEY for a current
+// object or a version on a remote with versioning, else a noncurrent
+// version's name under the versions directory (replication.VersionName).
+func (o *Object) RemoteName() string {
+	if o.Noncurrent && o.Remote.VersionID == "" {
+		return replication.VersionName(o.Bucket, o.Key, o.S3VersionID())
+	}
+	return o.Name()
+}
 
 // Trailer is the last line: what a reader must have seen.
 type Trailer struct {

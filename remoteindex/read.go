@@ -168,7 +168,7 @@ func Validate(r io.Reader, want *Identity) (Header, Trailer, error) {
 		if err != nil {
 			return ir.header, ir.seen, err
 		}
-		if name := o.Name(); name <= last {
+		if name := o.Name(); name < last || name == last && !o.Version() {
 			return ir.header, ir.seen, fmt.Errorf("remoteindex: %s after %s: %w", name, last, damaged(nil, "objects out of order"))
 		} else {
 			last = name

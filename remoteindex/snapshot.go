@@ -14,6 +14,9 @@ import (
 type Index interface {
 	Buckets() ([]queue.Bucket, error)
 	ListObjects(bucket, prefix, startAfter string, limit int) ([]queue.Object, bool, error)
+	// ListVersions lists every version of a versioned bucket, key by key,
+	// newest first (queue.Node).
+	ListVersions(bucket, prefix, keyMarker, versionIDMarker string, limit int) ([]queue.ObjectVersion, bool, error)
 }
 
 // pageSize is how many objects are read from the index at once.
@@ -30,6 +33,11 @@ func Write(ctx context.Context, w io.Writer, idx Index, h Header, settings func(
 		return Trailer{}, fmt.Errorf("remoteindex: snapshot: %w", err)
 	}
 	slices.SortFunc(buckets, func(a, b queue.Bucket) int { return BucketOrder(a.Name, b.Name) })
+	for _, b := range buckets {
+		if b.Settings[queue.SettingVersioning] != "" {
+			h.Format = FormatVersion // it lists versions
+		}
+	}
 	iw, err := NewWriter(w, h)
 	if err != nil {
 		return Trailer{}, err
@@ -39,6 +47,9 @@ func Write(ctx context.Context, w io.Writer, idx Index, h Header, settings func(
 		if b.Owner != "" {
 			sb.setSetting(SettingOwner, b.Owner)
 		}
+		if v := b.Settings[queue.SettingVersioning]; v != "" {
+			sb.setSetting(SettingVersioning, v)
+		}
 		if settings != nil {
 			settings(&sb)
 		}
@@ -47,6 +58,12 @@ func Write(ctx context.Context, w io.Writer, idx Index, h Header, settings func(
 		}
 	}
 	for _, b := range buckets {
+		if b.Settings[queue.SettingVersioning] != "" {
+			if err := writeVersions(ctx, iw, idx, b.Name); err != nil {
+				return Trailer{}, err
+			}
+			continue
+		}
 		after := ""
 		for {
 			if err := ctx.Err(); err != nil {
@@ -75,4 +92,35 @@ func Write(ctx context.Context, w io.Writer, idx Index, h Header, settings func(
 		return Trailer{}, err
 	}
 	return iw.Trailer(), nil
+}
+
+// writeVersions writes every version of a versioned bucket: each key's
+// current object, then its noncurrent versions and delete markers, newest
+// first.
+func writeVersions(ctx context.Context, iw *Writer, idx Index, bucket string) error {
+	km, vm := "", ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("remoteindex: snapshot: %w", err)
+		}
+		page, more, err := idx.ListVersions(bucket, "", km, vm, pageSize)
+		if errors.Is(err, queue.ErrNoSuchBucket) {
+			return nil // deleted while the snapshot ran
+		}
+		if err != nil {
+			return fmt.Errorf("remoteindex: snapshot bucket %s: %w", bucket, err)
+		}
+		for i := range page {
+			o := FromQueue(&page[i].Object)
+			o.Noncurrent = !page[i].Latest
+			if err := iw.AddObject(&o); err != nil {
+				return err
+			}
+		}
+		if !more || len(page) == 0 {
+			return nil
+		}
+		last := page[len(page)-1]
+		km, vm = last.Key, last.S3VersionID()
+	}
 }

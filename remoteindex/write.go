@@ -30,7 +30,9 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 	buf := bufio.NewWriterSize(gz, 64<<10)
 	iw := &Writer{gz: gz, buf: buf, enc: json.NewEncoder(buf)}
 	iw.enc.SetEscapeHTML(false)
-	h.Format = FormatVersion
+	if h.Format == 0 {
+		h.Format = FormatPlain
+	}
 	if err := iw.enc.Encode(line{Header: &h}); err != nil {
 		return nil, fmt.Errorf("remoteindex: write header: %w", err)
 	}
@@ -53,7 +55,7 @@ func (w *Writer) AddBucket(b Bucket) error {
 // order ("bucket/key"), the order in which restore merges them with a listing.
 func (w *Writer) AddObject(o *Object) error {
 	name := o.Name()
-	if w.objects && name <= w.lastName {
+	if w.objects && (name < w.lastName || name == w.lastName && !o.Version()) {
 		return fmt.Errorf("remoteindex: %s after %s: %w", name, w.lastName, ErrOutOfOrder)
 	}
 	if err := w.enc.Encode(line{Object: o}); err != nil {

@@ -233,7 +233,7 @@ func (r *Replicator) verify(ctx context.Context, j Job) (RemoteCopy, error) {
 		return RemoteCopy{}, jobError("verify", j, fmt.Errorf("remote has %d bytes with sha256 %q, want %d bytes with %q",
 			h.Size, h.Meta.SHA256, j.Size, j.Meta.SHA256))
 	}
-	return RemoteCopy{ETag: h.ETag, Size: h.Size}, nil
+	return RemoteCopy{ETag: h.ETag, Size: h.Size, VersionID: h.VersionID}, nil
 }
 
 // alreadyThere reports whether the object is on the remote already: a crash

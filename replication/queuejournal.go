@@ -17,7 +17,42 @@ var (
 	_ JobSignal      = QueueJournal{}
 	_ BatchCompleter = QueueJournal{}
 	_ Leadership     = QueueJournal{}
+	_ Versions       = QueueJournal{}
 )
+
+// Current implements Versions.
+func (q QueueJournal) Current(bucket, key string) (Version, RemoteCopy, error) {
+	o, err := q.Node.Object(bucket, key)
+	if errors.Is(err, queue.ErrNoSuchKey) || errors.Is(err, queue.ErrNoSuchBucket) {
+		return Version{}, RemoteCopy{}, nil
+	}
+	if err != nil {
+		return Version{}, RemoteCopy{}, err
+	}
+	m := MetaFromObject(&o)
+	if o.Versioned {
+		m.VersionID = o.VersionID
+	}
+	v := Version{VersionID: o.VersionID, Size: o.Size, Meta: m}
+	null, err := q.Node.ObjectVersion(bucket, key, queue.NullVersionID)
+	switch {
+	case err == nil:
+		v.HasNull = true
+		nj, err := q.Node.Job(null.VersionID)
+		v.NullPending = err == nil && !nj.Quarantined
+	case !errors.Is(err, queue.ErrNoSuchVersion) && !errors.Is(err, queue.ErrNoSuchKey):
+		return Version{}, RemoteCopy{}, err
+	}
+	return v, remoteCopy(o.Replica), nil
+}
+
+func remoteCopy(r queue.Replica) RemoteCopy {
+	return RemoteCopy{ETag: r.ETag, Size: r.Size, VersionID: r.VersionID}
+}
+
+func replica(c RemoteCopy) queue.Replica {
+	return queue.Replica{ETag: c.ETag, Size: c.Size, VersionID: c.VersionID}
+}
 
 // JobsAdded implements JobSignal.
 func (q QueueJournal) JobsAdded() <-chan struct{} { return q.Node.JobsAdded() }
@@ -79,14 +114,14 @@ func (q QueueJournal) JobDone(ctx context.Context, jobID string) error {
 
 // JobReplicated implements Journal.
 func (q QueueJournal) JobReplicated(ctx context.Context, jobID string, c RemoteCopy) error {
-	return q.Node.JobReplicated(ctx, jobID, queue.Replica{ETag: c.ETag, Size: c.Size})
+	return q.Node.JobReplicated(ctx, jobID, replica(c))
 }
 
 // JobsReplicated implements BatchCompleter.
 func (q QueueJournal) JobsReplicated(ctx context.Context, done []Replicated) []error {
 	rs := make([]queue.ReplicatedJob, len(done))
 	for i, d := range done {
-		rs[i] = queue.ReplicatedJob{ID: d.JobID, Replica: queue.Replica{ETag: d.Copy.ETag, Size: d.Copy.Size}}
+		rs[i] = queue.ReplicatedJob{ID: d.JobID, Replica: replica(d.Copy)}
 	}
 	return q.Node.JobsReplicated(ctx, rs)
 }
@@ -107,10 +142,10 @@ func ignoreGone(err error) error {
 
 func fromQueue(q *queue.Job) Job {
 	j := Job{
-		ID: q.ID, Seq: q.Seq, Op: Op(q.Op), Bucket: q.Bucket, Key: q.Key, Size: q.Size,
+		ID: q.ID, Seq: q.Seq, Op: Op(q.Op), Bucket: q.Bucket, Key: q.Key, VersionID: q.VersionID, Size: q.Size,
 		Meta:     MetaFromObject(&q.Object),
 		UploadID: q.UploadID, PartSize: q.PartSize, Attempts: q.Attempts, LastError: q.LastError,
-		NotBefore: q.NotBefore, Quarantined: q.Quarantined,
+		NotBefore: q.NotBefore, Quarantined: q.Quarantined, Versioned: q.Object.Versioned,
 	}
 	switch {
 	case len(q.Object.Parts) > 0:

@@ -16,8 +16,9 @@ import (
 // as transient and retried.
 type Remote interface {
 	// PutObject stores body (size bytes, MD5 md5) as name in one request and
-	// returns the remote's ETag, unquoted.
-	PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta ObjectMeta) (etag string, err error)
+	// returns what the remote answered: its ETag, unquoted, and on a
+	// versioned remote the new version's ID.
+	PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta ObjectMeta) (RemoteCopy, error)
 	// CreateMultipartUpload starts a multipart upload for name.
 	CreateMultipartUpload(ctx context.Context, name string, meta ObjectMeta) (uploadID string, err error)
 	// UploadPart sends one part and returns its ETag.
@@ -75,6 +76,9 @@ type RemoteObject struct {
 	Size         int64  // bytes of the whole remote object
 	ETag         string // the remote's own ETag, unquoted (Meta.ETag is the local one)
 	LastModified time.Time
+	// VersionID is the remote's own version ID of the object, on a remote
+	// bucket with versioning; "" otherwise.
+	VersionID string
 	// Meta is decoded from the object's headers and metadata; for an object
 	// IPAS did not write, only the content headers and User are set.
 	Meta ObjectMeta
@@ -98,6 +102,18 @@ type ListedObject struct {
 	LastModified time.Time
 }
 
+// ListedVersion is a version the remote keeps besides a current object
+// (remote.Client.ListKeptVersions): under the versions directory (Name is
+// VersionName's), or a noncurrent version of a remote with versioning (Name
+// is "bucket/key", VersionID the remote's).
+type ListedVersion struct {
+	Name         string
+	VersionID    string
+	Size         int64
+	ETag         string
+	LastModified time.Time
+}
+
 // ListStats counts what a listing cost.
 type ListStats struct {
 	Requests int // LIST requests sent
@@ -118,6 +134,9 @@ var (
 	// ErrRejected means the remote rejects this object for good (key too
 	// long, metadata too large, entity too large): the job is quarantined.
 	ErrRejected = errors.New("replication: remote rejected the object")
+	// ErrCopySourceChanged means a server-side copy found its source changed
+	// since it was uploaded (RemoteVersions.CopyObject).
+	ErrCopySourceChanged = errors.New("replication: remote copy source changed")
 	// ErrUnknownFormat means a remote object was written with a layout
 	// newer than this program knows (MetaFormat).
 	ErrUnknownFormat = errors.New("replication: remote object has an unknown layout format")

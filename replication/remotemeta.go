@@ -27,6 +27,10 @@ const (
 	MetaExpires   = "ipas-expires" // Expires, when it is not an HTTP date S3 can keep as is
 	MetaRedirect  = "ipas-redirect"
 	MetaTagging   = "ipas-tagging"
+	// MetaVersionID is the local version ID of an object of a versioned
+	// bucket ("null" for its null version), so that the remote's versions
+	// can be told apart without IPAS's index. Never dropped.
+	MetaVersionID = "ipas-version-id"
 	// MetaChecksumPrefix + lower-case algorithm holds "TYPE:value", e.g.
 	// ipas-checksum-crc32: "COMPOSITE:AAAAAA==-3".
 	MetaChecksumPrefix = "ipas-checksum-"
@@ -59,6 +63,9 @@ type ObjectMeta struct {
 	Size    int64
 	ETag    string // the local ETag, unquoted
 	ModTime time.Time
+	// VersionID is the local version ID, for a version of a versioned
+	// bucket only (MetaVersionID); "" for an unversioned bucket.
+	VersionID string
 	// PartSizes are the sizes of the parts of a multipart object, so that
 	// GET ?partNumber= answers the same after a restore; nil for one piece.
 	PartSizes []int64
@@ -109,6 +116,9 @@ func EncodeObjectMeta(m ObjectMeta) (RemoteHeaders, []string) {
 	}
 	if m.ETag != "" {
 		md[MetaETag] = m.ETag
+	}
+	if m.VersionID != "" {
+		md[MetaVersionID] = m.VersionID
 	}
 	var items []metaItem
 	if !m.ModTime.IsZero() {

@@ -44,6 +44,8 @@ func DecodeObjectMeta(h RemoteHeaders) (ObjectMeta, error) {
 			m.Size, _ = strconv.ParseInt(v, 10, 64)
 		case k == MetaETag:
 			m.ETag = v
+		case k == MetaVersionID:
+			m.VersionID = v
 		case k == MetaDropped:
 			for _, g := range strings.Split(v, ",") {
 				bad(g)

@@ -28,6 +28,7 @@ type Replicator struct {
 	batch     BatchCompleter // nil: each job journals its own completion
 
 	completeWake chan struct{}
+	keys         keyLocks // the keys of versioned buckets with a job in flight
 
 	mu          sync.Mutex
 	leader      bool
@@ -282,7 +283,7 @@ func (r *Replicator) work(ctx context.Context, id string, ln int) {
 	}
 	p.reset(j)
 	log := r.log.With().Str("job", id).Str("bucket", j.Bucket).Str("key", j.Key).Logger()
-	if r.batch != nil && j.Op == OpPut && !r.isLarge(j) {
+	if _, versioned := r.versioned(j); r.batch != nil && j.Op == OpPut && !r.isLarge(j) && !versioned {
 		// The completion is journaled with others (completeLoop) while
 		// this worker's slot takes the next job.
 		c, err := r.putSmall(ctx, j, p)

@@ -34,9 +34,17 @@ type Job struct {
 	Seq         uint64
 	Op          Op
 	Bucket, Key string
-	Size        int64
-	Pieces      []Piece
-	Meta        ObjectMeta
+	// VersionID is the local version a put job uploads; Versioned says it
+	// was put while its bucket's versioning was Enabled (queue.Object's):
+	// it goes to the remote as one of the key's versions (versions.go).
+	VersionID string
+	Versioned bool
+	Size      int64
+	Pieces    []Piece
+	Meta      ObjectMeta
+	// Remote, when set, is the remote name to write instead of
+	// BUCKET/KEY (a version's name on a remote without versioning).
+	Remote string
 
 	UploadID    string
 	PartSize    int64
@@ -54,7 +62,15 @@ type RemoteCopy struct {
 	// for a multipart upload from the HEAD that verifies it.
 	ETag string
 	Size int64
+	// VersionID is the remote's version ID of the copy, on a remote bucket
+	// with versioning (RemoteVersions); "" otherwise.
+	VersionID string
 }
 
 // Name is the job's object name as the Remote sees it.
-func (j *Job) Name() string { return j.Bucket + "/" + j.Key }
+func (j *Job) Name() string {
+	if j.Remote != "" {
+		return j.Remote
+	}
+	return j.Bucket + "/" + j.Key
+}

@@ -31,10 +31,16 @@ func (r *Replicator) replicate(ctx context.Context, j Job, p *progress, log zero
 	}
 	var c RemoteCopy
 	var err error
-	if r.isLarge(j) {
-		c, err = r.multipart(ctx, j, p, log)
+	if vs, ok := r.versioned(j); ok {
+		unlock, lerr := r.keys.lock(ctx, j.Name())
+		if lerr != nil {
+			return lerr
+		}
+		// Journaled under the key's lock: the key's next job reads it.
+		defer unlock()
+		c, err = r.putVersion(ctx, vs, j, p, log)
 	} else {
-		c, err = r.putSmall(ctx, j, p)
+		c, err = r.upload(ctx, j, p, log)
 	}
 	if err != nil {
 		return err
@@ -43,6 +49,15 @@ func (r *Replicator) replicate(ctx context.Context, j Job, p *progress, log zero
 		return jobError("journal done", j, err)
 	}
 	return nil
+}
+
+// upload sends a put job's bytes to j.Name(): one PutObject, or a
+// multipart upload for a large object.
+func (r *Replicator) upload(ctx context.Context, j Job, p *progress, log zerolog.Logger) (RemoteCopy, error) {
+	if r.isLarge(j) {
+		return r.multipart(ctx, j, p, log)
+	}
+	return r.putSmall(ctx, j, p)
 }
 
 // putSmall sends the object in one PutObject with its Content-MD5, after
@@ -56,16 +71,16 @@ func (r *Replicator) putSmall(ctx context.Context, j Job, p *progress) (RemoteCo
 	if j.Meta.SHA256 != "" && sums.sha256 != j.Meta.SHA256 {
 		return RemoteCopy{}, jobError("read", j, fmt.Errorf("%w: local %s, journal %s", errLocalMismatch, sums.sha256, j.Meta.SHA256))
 	}
-	var etag string
+	var c RemoteCopy
 	err = r.send(ctx, j, 0, j.Size, p, func(ctx context.Context, body io.Reader) (err error) {
-		etag, err = r.remote.PutObject(ctx, j.Name(), body, j.Size, sums.md5, j.Meta)
+		c, err = r.remote.PutObject(ctx, j.Name(), body, j.Size, sums.md5, j.Meta)
 		return err
 	})
 	if err != nil {
 		return RemoteCopy{}, jobError("put", j, err)
 	}
 	p.partDone(j.Size)
-	return RemoteCopy{ETag: etag, Size: j.Size}, nil
+	return RemoteCopy{ETag: c.ETag, Size: j.Size, VersionID: c.VersionID}, nil
 }
 
 type sums struct {

@@ -25,7 +25,7 @@ const (
 // A remote object whose ETag is not the one planned has changed since.
 func (r *Restorer) get(ctx context.Context, o *remoteindex.Object, off, length int64, fetched *atomic.Int64) (io.ReadCloser, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	rc, etag, err := r.remote.Get(ctx, o.Name(), off, length)
+	rc, etag, err := r.remote.Get(ctx, o.RemoteName(), o.Remote.VersionID, off, length)
 	if err != nil {
 		cancel()
 		if errors.Is(err, replication.ErrNotFound) {

@@ -103,7 +103,7 @@ func (f *fakeRemote) Head(ctx context.Context, name string) (Listed, remoteindex
 	return Listed{Name: name, Size: int64(len(o.data)), ETag: o.etag, LastModified: o.lastModified}, o.meta, nil
 }
 
-func (f *fakeRemote) Get(ctx context.Context, name string, off, length int64) (io.ReadCloser, string, error) {
+func (f *fakeRemote) Get(ctx context.Context, name, versionID string, off, length int64) (io.ReadCloser, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	o, ok := f.objects[name]

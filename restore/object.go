@@ -38,9 +38,12 @@ func (r *Restorer) restoreOne(ctx context.Context, o remoteindex.Object, c *comm
 	var q queue.Object
 	var err error
 	remoteOnly := r.opts.MetadataOnly && o.Size > 0
-	if remoteOnly {
+	switch {
+	case o.DeleteMarker:
+		q = o.ToQueue("", nil) // no bytes to fetch
+	case remoteOnly:
 		q, err = r.withoutBytes(&o)
-	} else {
+	default:
 		var staged bool
 		q, staged, err = r.fetch(ctx, &o, &fetched)
 		if err == nil && staged {
@@ -51,11 +54,11 @@ func (r *Restorer) restoreOne(ctx context.Context, o remoteindex.Object, c *comm
 	if err == nil {
 		err = r.journal(ctx, &o, q)
 	}
-	out := Outcome{Name: o.Name(), Size: o.Size, Fetched: fetched.Load(), Lacking: o.Dropped, RemoteOnly: remoteOnly}
+	out := Outcome{Name: o.Name(), Version: outcomeVersion(&o), Size: o.Size, Fetched: fetched.Load(), Lacking: o.Dropped, RemoteOnly: remoteOnly}
 	var oe *objectError
 	switch {
 	case err == nil:
-		removePartial(r.opts.StateDir, o.Name())
+		removePartial(r.opts.StateDir, partialName(&o))
 		r.restored(out)
 	case errors.Is(err, errNewerLocal):
 		out.Reason = "a newer local version exists"
@@ -80,6 +83,12 @@ var errNewerLocal = errors.New("restore: a newer local version exists")
 // journal records the object, whose blobs are pinned in q, as replicated.
 func (r *Restorer) journal(ctx context.Context, o *remoteindex.Object, q queue.Object) error {
 	defer r.unpin(q)
+	if o.Version() {
+		if err := r.index.PutRestoredVersions(ctx, []queue.Object{entry(o, q)})[0]; err != nil {
+			return fmt.Errorf("restore: journal %s version %s: %w", o.Name(), o.S3VersionID(), err)
+		}
+		return nil
+	}
 	applied, err := r.index.PutRestoredObject(ctx, entry(o, q))
 	if err != nil {
 		return fmt.Errorf("restore: journal %s: %w", o.Name(), err)
@@ -99,7 +108,7 @@ func entry(o *remoteindex.Object, q queue.Object) queue.Object {
 	if q.VersionID == "" {
 		q.VersionID = queue.NewVersionID(q.ModTime)
 	}
-	q.Replica = queue.Replica{ETag: o.Remote.ETag, Size: o.Remote.Size}
+	q.Replica = queue.Replica{ETag: o.Remote.ETag, Size: o.Remote.Size, VersionID: o.Remote.VersionID}
 	return q
 }
 

@@ -83,7 +83,7 @@ func partialPath(stateDir, name string) string {
 // earlier run if it was fetching the same remote version with the same range
 // size, and starting over otherwise.
 func openPartial(stateDir string, o *remoteindex.Object, rangeSize int64) (*partial, error) {
-	p := &partial{dir: partialPath(stateDir, o.Name()), meta: partialMeta{
+	p := &partial{dir: partialPath(stateDir, partialName(o)), meta: partialMeta{
 		Layout: partialLayout, Name: o.Name(), RemoteETag: o.Remote.ETag, SHA256: o.SHA256, Size: o.Size,
 		RangeSize: rangeSize, PartSizes: o.PartSizes,
 	}}

@@ -40,6 +40,9 @@ type planner struct {
 	nHead atomic.Int64
 	errMu sync.Mutex
 	err   error // the first error that stops planning
+	// currents are the version IDs of the versioned current objects planned
+	// from HEADs (no snapshot), by name; errMu guards it.
+	currents map[string]string
 }
 
 // plan lists the remote and writes every object to restore into pf. Objects
@@ -65,9 +68,13 @@ func (r *Restorer) plan(ctx context.Context, snap *snapshot, pf *planFile) (head
 			p.notOnRemote(snap.next)
 			snap.advance()
 		}
+		listErr = p.versions()
 	}
 	close(p.heads)
 	p.wg.Wait()
+	if listErr == nil && p.err == nil && snap == nil {
+		listErr = p.keptVersions(ctx)
+	}
 	if listErr == nil && snap != nil && snap.err != nil {
 		listErr = fmt.Errorf("restore: the remote index %s: %w", snap.name, snap.err)
 	}
@@ -82,6 +89,9 @@ func (r *Restorer) plan(ctx context.Context, snap *snapshot, pf *planFile) (head
 
 // listed decides what to do with one listed object.
 func (p *planner) listed(ctx context.Context, l Listed) error {
+	if err := p.versions(); err != nil {
+		return err
+	}
 	if strings.HasPrefix(l.Name, controlPrefix) || !p.r.opts.selects(l.Name) {
 		return nil
 	}
@@ -101,7 +111,7 @@ func (p *planner) listed(ctx context.Context, l Listed) error {
 		o := *s.next
 		s.advance()
 		if o.Remote.ETag != "" && o.Remote.ETag == l.ETag && o.Remote.Size == l.Size {
-			o.Remote = remoteindex.Replica{ETag: l.ETag, Size: l.Size, At: l.LastModified}
+			o.Remote = remoteindex.Replica{ETag: l.ETag, Size: l.Size, At: l.LastModified, VersionID: o.Remote.VersionID}
 			return p.decide(&o)
 		}
 		// Replaced on the remote since, or replicated after the snapshot:
@@ -165,7 +175,9 @@ func (p *planner) headOne(ctx context.Context, j headJob) error {
 			Fix: "check the network and run restore again: it resumes"})
 		return nil
 	}
-	o.Remote = remoteindex.Replica{ETag: l.ETag, Size: l.Size, At: l.LastModified}
+	// The remote's version ID (a remote with versioning) stays with the
+	// version, so that once noncurrent it is read as that version.
+	o.Remote = remoteindex.Replica{ETag: l.ETag, Size: l.Size, At: l.LastModified, VersionID: o.Remote.VersionID}
 	if j.mode == headMaybeDeleted {
 		mtime := o.ModTime
 		if mtime.IsZero() {
@@ -175,6 +187,9 @@ func (p *planner) headOne(ctx context.Context, j headJob) error {
 			p.r.skip(l.Name, l.Size, "deleted locally before the remote index was taken", "add --include-deleted to restore it")
 			return nil
 		}
+	}
+	if p.snap == nil {
+		p.current(&o)
 	}
 	return p.decide(&o)
 }

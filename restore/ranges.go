@@ -46,7 +46,7 @@ func (r *Restorer) fetchRanges(ctx context.Context, o *remoteindex.Object, want 
 	}
 	var oe *objectError
 	if errors.As(err, &oe) {
-		removePartial(r.opts.StateDir, o.Name()) // bad bytes: the next run fetches them again
+		removePartial(r.opts.StateDir, partialName(o)) // bad bytes: the next run fetches them again
 	}
 	return q, err
 }

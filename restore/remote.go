@@ -27,8 +27,9 @@ type ReadRemote interface {
 }
 
 var (
-	_ Remote     = RemoteAdapter{}
-	_ ReadRemote = replication.Remote(nil)
+	_ Remote        = RemoteAdapter{}
+	_ VersionLister = RemoteAdapter{}
+	_ ReadRemote    = replication.Remote(nil)
 )
 
 // List implements Remote.
@@ -46,7 +47,13 @@ func (a RemoteAdapter) List(ctx context.Context, prefix string, fn func([]Listed
 
 // Head implements Remote.
 func (a RemoteAdapter) Head(ctx context.Context, name string) (Listed, remoteindex.Object, error) {
-	ro, err := a.Remote.HeadObject(ctx, name)
+	return a.head(ctx, name, func() (replication.RemoteObject, error) { return a.Remote.HeadObject(ctx, name) })
+}
+
+// head decodes what HEAD answered for name (a local name, or a version's
+// name under the versions directory).
+func (a RemoteAdapter) head(_ context.Context, name string, do func() (replication.RemoteObject, error)) (Listed, remoteindex.Object, error) {
+	ro, err := do()
 	if errors.Is(err, replication.ErrUnknownFormat) {
 		return Listed{}, remoteindex.Object{}, &objectError{fmt.Sprintf("written by a newer IPAS (metadata format %d): %v", ro.Meta.Format, err),
 			"restore it with the IPAS version that wrote it, or a later one"}
@@ -56,15 +63,69 @@ func (a RemoteAdapter) Head(ctx context.Context, name string) (Listed, remoteind
 	}
 	l := Listed{Name: name, Size: ro.Size, ETag: ro.ETag, LastModified: ro.LastModified}
 	bucket, key, _ := strings.Cut(name, "/")
+	if b, k, _, ok := replication.ParseVersionName(name); ok {
+		bucket, key = b, k
+	}
 	q := replication.ObjectFromMeta(bucket, key, ro.Meta, ro.Size)
+	if id := ro.Meta.VersionID; id != "" && id != replication.NullVersion {
+		q.VersionID, q.Versioned = id, true
+	}
 	o := remoteindex.FromQueue(&q)
 	o.Dropped = slices.Clone(ro.Meta.Dropped)
+	o.Remote.VersionID = ro.VersionID
 	return l, o, nil
 }
 
+// VersionLister is implemented by a Remote that lists the versions it keeps
+// besides the current objects (RemoteAdapter over remote.Client): a restore
+// without the remote index finds noncurrent versions so.
+type VersionLister interface {
+	ListKeptVersions(ctx context.Context, prefix string, fn func([]replication.ListedVersion) error) error
+	// HeadVersion is Head of one version (versionID "" for the latest).
+	HeadVersion(ctx context.Context, name, versionID string) (Listed, remoteindex.Object, error)
+}
+
+// keptVersions is the part of remote.Client that VersionLister needs.
+type keptVersions interface {
+	ListKeptVersions(ctx context.Context, prefix string, fn func([]replication.ListedVersion) error) error
+	HeadObjectVersion(ctx context.Context, name, versionID string) (replication.RemoteObject, error)
+}
+
+// ListKeptVersions implements VersionLister; a remote that cannot list
+// versions lists none.
+func (a RemoteAdapter) ListKeptVersions(ctx context.Context, prefix string, fn func([]replication.ListedVersion) error) error {
+	kv, ok := a.Remote.(keptVersions)
+	if !ok {
+		return nil
+	}
+	return kv.ListKeptVersions(ctx, prefix, fn)
+}
+
+// HeadVersion implements VersionLister.
+func (a RemoteAdapter) HeadVersion(ctx context.Context, name, versionID string) (Listed, remoteindex.Object, error) {
+	kv, ok := a.Remote.(keptVersions)
+	if !ok || versionID == "" {
+		return a.Head(ctx, name)
+	}
+	return a.head(ctx, name, func() (replication.RemoteObject, error) { return kv.HeadObjectVersion(ctx, name, versionID) })
+}
+
+// VersionReader reads one version of an object of a remote bucket with
+// versioning (remote.Client).
+type VersionReader interface {
+	GetObjectVersion(ctx context.Context, name, versionID string, off, length int64) (io.ReadCloser, replication.RemoteObject, error)
+}
+
 // Get implements Remote.
-func (a RemoteAdapter) Get(ctx context.Context, name string, off, length int64) (io.ReadCloser, string, error) {
-	rc, ro, err := a.Remote.GetObject(ctx, name, off, length)
+func (a RemoteAdapter) Get(ctx context.Context, name, versionID string, off, length int64) (io.ReadCloser, string, error) {
+	var rc io.ReadCloser
+	var ro replication.RemoteObject
+	var err error
+	if vr, ok := a.Remote.(VersionReader); ok && versionID != "" {
+		rc, ro, err = vr.GetObjectVersion(ctx, name, versionID, off, length)
+	} else {
+		rc, ro, err = a.Remote.GetObject(ctx, name, off, length)
+	}
 	if err != nil {
 		return nil, "", err
 	}

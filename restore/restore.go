@@ -30,9 +30,10 @@ type Remote interface {
 	// Head returns what a listing shows of name and its metadata as an
 	// index entry; SHA256 is empty for an object IPAS did not write.
 	Head(ctx context.Context, name string) (Listed, remoteindex.Object, error)
-	// Get reads length bytes of name from off, and the remote ETag of the
-	// object version it reads.
-	Get(ctx context.Context, name string, off, length int64) (io.ReadCloser, string, error)
+	// Get reads length bytes of name (its remote version versionID, "" for
+	// the latest) from off, and the remote ETag of the object version it
+	// reads.
+	Get(ctx context.Context, name, versionID string, off, length int64) (io.ReadCloser, string, error)
 	// GetControlFile reads one of IPAS's own files (the index snapshot).
 	GetControlFile(ctx context.Context, name string) (io.ReadCloser, error)
 }
@@ -54,6 +55,13 @@ type Index interface {
 	// PutRestoredObjects is PutRestoredObject for many objects in one
 	// entry: one result each, queue.ErrNewerVersion where not applied.
 	PutRestoredObjects(ctx context.Context, objs []queue.Object) []error
+	// PutRestoredVersions files noncurrent versions and delete markers of
+	// versioned buckets, in the order of their times.
+	PutRestoredVersions(ctx context.Context, objs []queue.Object) []error
+	// ObjectVersion returns one version of a key; SetBucketSetting brings
+	// back a bucket's versioning.
+	ObjectVersion(bucket, key, versionID string) (queue.ObjectVersion, error)
+	SetBucketSetting(ctx context.Context, bucket, name, value string) error
 }
 
 // Blobs stores downloaded bytes (archive.Archive).
@@ -97,9 +105,12 @@ const (
 
 // Outcome is the result of one object, as reported to Progress.
 type Outcome struct {
-	Name   string `json:"name"`
-	Size   int64  `json:"size"`
-	Status Status `json:"status"`
+	Name string `json:"name"`
+	// Version is the S3 version ID of a noncurrent version or a delete
+	// marker (versions.go); absent for a current object.
+	Version string `json:"version,omitempty"`
+	Size    int64  `json:"size"`
+	Status  Status `json:"status"`
 	// Fetched is the bytes downloaded for it by this run.
 	Fetched int64  `json:"fetched,omitempty"`
 	Reason  string `json:"reason,omitempty"`
@@ -138,6 +149,9 @@ type Result struct {
 	Fetched int64
 	// Heads counts HEAD requests (the snapshot saves them).
 	Heads int64
+	// VersionedBuckets are the buckets whose versions a restore without
+	// the snapshot found on the remote: restored with versioning Enabled.
+	VersionedBuckets []string
 	// Users are the users the snapshot brought back (without their keys,
 	// whose secrets a snapshot does not hold).
 	Users []string

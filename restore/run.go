@@ -41,6 +41,9 @@ type Restorer struct {
 
 	mu  sync.Mutex
 	res Result
+	// versioned are the buckets found with versions without a snapshot
+	// (keptVersions): restored with versioning Enabled.
+	versioned map[string]bool
 	// buffered is set once the filesystem refused a direct write (write.go).
 	buffered atomic.Bool
 }
@@ -168,6 +171,14 @@ func (r *Restorer) createBuckets(ctx context.Context, snap *snapshot, pf *planFi
 			return fmt.Errorf("restore: create bucket %s: %w", name, err)
 		}
 	}
+	if snap != nil {
+		return nil
+	}
+	for name := range r.versioned {
+		if err := r.index.SetBucketSetting(ctx, name, queue.SettingVersioning, queue.VersioningEnabled); err != nil {
+			return fmt.Errorf("restore: versioning of bucket %s: %w", name, err)
+		}
+	}
 	return nil
 }
 
@@ -239,7 +250,11 @@ func (r *Restorer) stopped(err error) error {
 }
 
 func (r *Restorer) skip(name string, size int64, reason, fix string) {
-	o := Outcome{Name: name, Size: size, Status: Skipped, Reason: reason, Fix: fix}
+	r.skipOutcome(Outcome{Name: name, Size: size, Reason: reason, Fix: fix})
+}
+
+func (r *Restorer) skipOutcome(o Outcome) {
+	o.Status = Skipped
 	r.mu.Lock()
 	r.res.Skipped++
 	r.mu.Unlock()

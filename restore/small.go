@@ -174,7 +174,7 @@ func (c *committer) commit(ctx context.Context, batch []stagedObject) error {
 			return err
 		}
 		for _, s := range batch {
-			r.fail(Outcome{Name: s.o.Name(), Size: s.o.Size, Fetched: s.fetched, Reason: fmt.Sprintf("store: %v", err), Fix: fixRetry})
+			r.fail(Outcome{Name: s.o.Name(), Version: outcomeVersion(&s.o), Size: s.o.Size, Fetched: s.fetched, Reason: fmt.Sprintf("store: %v", err), Fix: fixRetry})
 		}
 		return nil
 	}
@@ -182,9 +182,9 @@ func (c *committer) commit(ctx context.Context, batch []stagedObject) error {
 	for i := range batch {
 		qs[i] = entry(&batch[i].o, batch[i].q)
 	}
-	errs := r.index.PutRestoredObjects(ctx, qs)
+	errs := r.putRestored(ctx, batch, qs)
 	for i, s := range batch {
-		out := Outcome{Name: s.o.Name(), Size: s.o.Size, Fetched: s.fetched, Lacking: s.o.Dropped}
+		out := Outcome{Name: s.o.Name(), Version: outcomeVersion(&s.o), Size: s.o.Size, Fetched: s.fetched, Lacking: s.o.Dropped}
 		switch err := errs[i]; {
 		case err == nil:
 			r.restored(out)
@@ -201,4 +201,38 @@ func (c *committer) commit(ctx context.Context, batch []stagedObject) error {
 		}
 	}
 	return nil
+}
+
+// putRestored journals a batch: current objects with PutRestoredObjects,
+// noncurrent versions and delete markers with PutRestoredVersions. One
+// result per object.
+func (r *Restorer) putRestored(ctx context.Context, batch []stagedObject, qs []queue.Object) []error {
+	var cur, ver []int
+	for i := range batch {
+		if batch[i].o.Version() {
+			ver = append(ver, i)
+		} else {
+			cur = append(cur, i)
+		}
+	}
+	if len(ver) == 0 {
+		return r.index.PutRestoredObjects(ctx, qs)
+	}
+	errs := make([]error, len(qs))
+	for _, part := range []struct {
+		idx []int
+		put func(context.Context, []queue.Object) []error
+	}{{cur, r.index.PutRestoredObjects}, {ver, r.index.PutRestoredVersions}} {
+		if len(part.idx) == 0 {
+			continue
+		}
+		objs := make([]queue.Object, len(part.idx))
+		for j, i := range part.idx {
+			objs[j] = qs[i]
+		}
+		for j, err := range part.put(ctx, objs) {
+			errs[part.idx[j]] = err
+		}
+	}
+	return errs
 }

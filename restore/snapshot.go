@@ -28,6 +28,9 @@ type snapshot struct {
 	r       *remoteindex.Reader
 	next    *remoteindex.Object // the next object not yet consumed
 	err     error               // the read error that ended the stream
+	// versions are noncurrent versions and delete markers read past by
+	// advance, not planned yet (versions.go): at most one key's.
+	versions []remoteindex.Object
 }
 
 // openSnapshot fetches and checks the newest snapshot. A snapshot that cannot
@@ -122,17 +125,25 @@ func (r *Restorer) fetchControlFile(ctx context.Context, name, path string) erro
 	return err
 }
 
-// advance reads the next object into s.next (nil at the end).
+// advance reads the next current object into s.next (nil at the end); the
+// versions it reads past wait in s.versions.
 func (s *snapshot) advance() {
-	o, err := s.r.Next()
-	if err != nil {
-		s.next = nil
-		if err != io.EOF {
-			s.err = err
+	for {
+		o, err := s.r.Next()
+		if err != nil {
+			s.next = nil
+			if err != io.EOF {
+				s.err = err
+			}
+			return
 		}
+		if o.Version() {
+			s.versions = append(s.versions, o)
+			continue
+		}
+		s.next = &o
 		return
 	}
-	s.next = &o
 }
 
 // close removes the downloaded snapshot; it may be called more than once.

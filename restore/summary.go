@@ -29,6 +29,11 @@ func (r Result) WriteSummary(w io.Writer) {
 	if r.Source != "" {
 		fmt.Fprintf(w, "object list: %s\n", r.Source)
 	}
+	if !r.UsedSnapshot && len(r.VersionedBuckets) > 0 {
+		fmt.Fprintf(w, "without the remote index: the versions kept on the remote (under .ipas/versions/, or the remote's own versions) "+
+			"were restored as noncurrent versions of %s, now with versioning Enabled; delete markers are not kept on the remote, "+
+			"so keys deleted on the Pi are current again\n", strings.Join(r.VersionedBuckets, ", "))
+	}
 	if len(r.Users) > 0 {
 		fmt.Fprintf(w, "users restored (with their buckets and policies, without access keys: a snapshot holds no secret): %s; "+
 			"give each a new key with `gateway key add USER` once the daemon runs\n", strings.Join(r.Users, ", "))

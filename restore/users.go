@@ -38,6 +38,11 @@ func (r *Restorer) restoreBucket(ctx context.Context, b remoteindex.Bucket) erro
 	if err != nil {
 		return fmt.Errorf("restore: create bucket %s: %w", b.Name, err)
 	}
+	if v := b.Settings[remoteindex.SettingVersioning]; v != "" {
+		if err := r.index.SetBucketSetting(ctx, b.Name, queue.SettingVersioning, v); err != nil {
+			return fmt.Errorf("restore: versioning of bucket %s: %w", b.Name, err)
+		}
+	}
 	if p := b.Settings[remoteindex.SettingPolicy]; p != "" {
 		if err := r.index.SetBucketPolicy(ctx, b.Name, p); err != nil {
 			return fmt.Errorf("restore: policy of bucket %s: %w", b.Name, err)

@@ -74,11 +74,11 @@ func putDirect(ctx context.Context, cl *remote.Client, bucket string, o object, 
 	sum := md5.Sum(body)
 	q := queue.Object{Bucket: bucket, Key: o.key, VersionID: queue.NewVersionID(now), Blob: hex.EncodeToString(sha[:]),
 		SHA256: hex.EncodeToString(sha[:]), Size: o.size, ETag: hex.EncodeToString(sum[:]), ContentType: "application/octet-stream", ModTime: now}
-	etag, err := cl.PutObject(ctx, bucket+"/"+o.key, bytes.NewReader(body), o.size, sum[:], replication.MetaFromObject(&q))
+	c, err := cl.PutObject(ctx, bucket+"/"+o.key, bytes.NewReader(body), o.size, sum[:], replication.MetaFromObject(&q))
 	if err != nil {
 		return queue.Object{}, fmt.Errorf("put %s/%s: %w", bucket, o.key, err)
 	}
-	q.Replica = queue.Replica{ETag: etag, Size: o.size, At: time.Now().UTC()}
+	q.Replica = queue.Replica{ETag: c.ETag, Size: o.size, At: time.Now().UTC()}
 	return q, nil
 }
 
@@ -94,6 +94,12 @@ func (s *entrySource) Buckets() ([]queue.Bucket, error) { return []queue.Bucket{
 
 func (s *entrySource) Stats() (queue.Stats, error) {
 	return queue.Stats{Buckets: 1, Objects: int64(len(s.objects)), AppliedIndex: 1}, nil
+}
+
+// ListVersions implements remoteindex.Source: the bench's bucket is not
+// versioned, so the snapshot never asks.
+func (s *entrySource) ListVersions(bucket, prefix, keyMarker, versionIDMarker string, limit int) ([]queue.ObjectVersion, bool, error) {
+	return nil, false, fmt.Errorf("entrySource: bucket %s is not versioned", bucket)
 }
 
 func (s *entrySource) ListObjects(bucket, prefix, startAfter string, limit int) ([]queue.Object, bool, error) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ipas/ipas/replication/remote"
+	"github.com/rs/zerolog"
 )
 
 // remoteCheckTimeout bounds `gateway remote test` as a whole.
@@ -58,4 +59,34 @@ func runRemote(args []string, stdout, stderr io.Writer) error {
 		return errRemoteCheckFailed
 	}
 	return nil
+}
+
+// protectionTimeout bounds the start-up read of the remote's versioning.
+const protectionTimeout = 30 * time.Second
+
+// logProtection says at start-up what the remote bucket keeps of old
+// versions (`remote test` says more); it also caches the remote's
+// versioning for replication. An unreachable remote is logged elsewhere.
+func logProtection(ctx context.Context, client *remote.Client, log zerolog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, protectionTimeout)
+	defer cancel()
+	p, err := client.Protection(ctx)
+	if err != nil {
+		log.Debug().Err(err).Msg("remote versioning not read at start-up")
+		return
+	}
+	ev := log.Info()
+	if !p.Versioned() {
+		ev = log.Warn()
+	}
+	ev = ev.Str("remote_versioning", p.Versioning).Bool("object_lock", p.Lock)
+	if p.LockMode != "" {
+		ev = ev.Str("lock_mode", p.LockMode).Int32("lock_days", p.LockDays).Int32("lock_years", p.LockYears)
+	}
+	if p.Versioned() {
+		ev.Msg("the remote bucket keeps every version (versions of versioned buckets go to the remote's own versions)")
+		return
+	}
+	ev.Msg("the remote bucket keeps one copy of each key: versions of versioned buckets go under .ipas/versions/, " +
+		"and a stolen remote key could overwrite them; enable versioning or Object Lock on the remote bucket (README, Object Lock on the remote)")
 }

@@ -153,6 +153,9 @@ func startReplicator(ctx context.Context, cfg Config, a *dataArchive, m *metrics
 		return nil, fmt.Errorf("remote: %w", err)
 	}
 	r.remote, r.client = rc, client
+	if r.local == nil {
+		go logProtection(ctx, client, log)
+	}
 	if r.change, err = checkRemote(ctx, a.node, remoteIdentity(rc, r.local != nil), log); err != nil {
 		r.closeLocal(ctx)
 		return nil, fmt.Errorf("remote: %w", err)

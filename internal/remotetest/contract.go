@@ -72,7 +72,8 @@ func Bytes(n int, seed uint64) []byte {
 func put(t *testing.T, r replication.Remote, name string, data []byte, meta replication.ObjectMeta) {
 	t.Helper()
 	sum := md5.Sum(data)
-	etag, err := r.PutObject(ctxT(t), name, bytes.NewReader(data), int64(len(data)), sum[:], meta)
+	c, err := r.PutObject(ctxT(t), name, bytes.NewReader(data), int64(len(data)), sum[:], meta)
+	etag := c.ETag
 	if err != nil {
 		t.Fatalf("put %s: %v", name, err)
 	}

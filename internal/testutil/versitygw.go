@@ -22,8 +22,11 @@ type VersityGW struct {
 	AccessKey string
 	SecretKey string
 	Dir       string // the posix root: each subdirectory is a bucket
-	cmd       *exec.Cmd
-	out       *bytes.Buffer
+	// VersionsDir, when set, is versitygw's --versioning-dir: its buckets
+	// can then have versioning and Object Lock (StartVersityGWVersioning).
+	VersionsDir string
+	cmd         *exec.Cmd
+	out         *bytes.Buffer
 }
 
 // versityInstall is how to get the binary, for the skip message.
@@ -71,7 +74,11 @@ func (g *VersityGW) start(t testing.TB, bin string) {
 	addr := FreeAddr(t)
 	g.Addr, g.Endpoint = addr, "http://"+addr
 	g.out = &bytes.Buffer{}
-	g.cmd = exec.Command(bin, "-a", g.AccessKey, "-s", g.SecretKey, "--port", addr, "posix", g.Dir)
+	args := []string{"-a", g.AccessKey, "-s", g.SecretKey, "--port", addr, "posix"}
+	if g.VersionsDir != "" {
+		args = append(args, "--versioning-dir", g.VersionsDir)
+	}
+	g.cmd = exec.Command(bin, append(args, g.Dir)...)
 	g.cmd.Stdout, g.cmd.Stderr = g.out, g.out
 	if err := g.cmd.Start(); err != nil {
 		t.Fatalf("start versitygw: %v", err)

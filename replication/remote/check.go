@@ -76,7 +76,8 @@ func (r Report) String() string {
 
 // Check tests what replication needs, in order, and stops at the first
 // failure: credentials (found, and accepted by the remote), bucket access
-// and clock skew, writing and reading
+// and clock skew, the bucket's versioning and Object Lock (reported, never
+// a failure: protectionSteps), writing and reading
 // back an object with our metadata, multipart (create, upload a part, list
 // parts, abort) and listing multipart uploads. It leaves nothing behind
 // except when deleting its test object is denied (archive-only keys).
@@ -125,6 +126,16 @@ func (c *Client) Check(ctx context.Context) Report {
 	if !rep.Steps[len(rep.Steps)-1].OK {
 		return rep
 	}
+	prot, err := c.Protection(ctx)
+	if err != nil {
+		// A key without s3:GetBucketVersioning still replicates: versions
+		// then go under the versions prefix, as on an unversioned remote.
+		prot = Protection{Versioning: VersioningOff, LockErr: err}
+		rep.Steps = append(rep.Steps, Step{Name: "remote versioning", OK: true, Warn: true,
+			Detail: "cannot read it (" + err.Error() + "): IPAS keeps versions under " + controlDir + "versions/ as on an unversioned remote"})
+	} else {
+		rep.Steps = append(rep.Steps, protectionSteps(prot)...)
+	}
 	name := probeName() + "-check"
 	body := []byte("ipas remote check\n")
 	sum := md5.Sum(body)
@@ -140,10 +151,14 @@ func (c *Client) Check(ctx context.Context) Report {
 	if !add("read back metadata", err, "size and x-amz-meta-"+MetaSHA256+" kept") {
 		return rep
 	}
-	if err := c.DeleteObject(ctx, name); err != nil {
+	switch err := c.deleteProbe(ctx, name, prot.Versioning != VersioningOff); {
+	case err != nil && prot.Lock:
+		rep.Steps = append(rep.Steps, Step{Name: "delete object", OK: true, Warn: true,
+			Detail: "Object Lock keeps the test object " + c.Key(name) + " until its retention ends (" + err.Error() + "): as it should"})
+	case err != nil:
 		rep.Steps = append(rep.Steps, Step{Name: "delete object", OK: true, Warn: true,
 			Detail: "cannot delete (" + err.Error() + "): fine for the archive policy, not for mirror"})
-	} else {
+	default:
 		add("delete object", nil, "deleted the test object")
 	}
 	if !add("multipart upload", c.checkMultipart(ctx), "create, upload part, list parts, abort") {

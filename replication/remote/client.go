@@ -52,6 +52,10 @@ type Client struct {
 	log    zerolog.Logger
 	// listPageSize is MaxKeys of a LIST request.
 	listPageSize int
+	// versioning caches the remote bucket's versioning (Versioned).
+	versioning *versioningCache
+	// maxCopy and copyPart are MaxCopyObject and CopyPartSize.
+	maxCopy, copyPart int64
 }
 
 var _ replication.Remote = (*Client)(nil)
@@ -66,6 +70,8 @@ type options struct {
 	listPageSize    int
 	connections     int
 	errorHook       func(code string)
+	maxCopy         int64
+	copyPart        int64
 }
 
 // WithConnections keeps up to n idle connections to the remote for reuse
@@ -104,7 +110,8 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{responseTimeout: DefaultResponseTimeout, listPageSize: DefaultListPageSize, connections: DefaultConnections}
+	o := options{responseTimeout: DefaultResponseTimeout, listPageSize: DefaultListPageSize, connections: DefaultConnections,
+		maxCopy: MaxCopyObject, copyPart: CopyPartSize}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -147,6 +154,9 @@ func New(ctx context.Context, cfg Config, log zerolog.Logger, opts ...Option) (*
 		s3:           client,
 		creds:        ac.Credentials,
 		listPageSize: max(1, min(o.listPageSize, DefaultListPageSize)),
+		versioning:   &versioningCache{},
+		maxCopy:      max(1, o.maxCopy),
+		copyPart:     max(1, o.copyPart),
 		log:          log.With().Str("component", "remote").Str("remote_bucket", cfg.Bucket).Logger(),
 	}, nil
 }
@@ -179,7 +189,7 @@ func (c *Client) Key(name string) string { return c.prefix + name }
 var unsignedPayload = s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 
 // PutObject implements replication.Remote.
-func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta replication.ObjectMeta) (string, error) {
+func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, size int64, md5 []byte, meta replication.ObjectMeta) (replication.RemoteCopy, error) {
 	h := c.encode(name, meta)
 	in := &s3.PutObjectInput{
 		Bucket:             aws.String(c.cfg.Bucket),
@@ -198,13 +208,13 @@ func (c *Client) PutObject(ctx context.Context, name string, body io.Reader, siz
 	c.applyStorage(&in.StorageClass, &in.ServerSideEncryption, &in.SSEKMSKeyId)
 	out, err := c.s3.PutObject(ctx, in, unsignedPayload)
 	if err != nil {
-		return "", classify("put", name, err)
+		return replication.RemoteCopy{}, classify("put", name, err)
 	}
 	etag := strings.Trim(aws.ToString(out.ETag), `"`)
 	if err := c.checkETag(name, etag, md5); err != nil {
-		return "", err
+		return replication.RemoteCopy{}, err
 	}
-	return etag, nil
+	return replication.RemoteCopy{ETag: etag, Size: size, VersionID: remoteVersionID(out.VersionId)}, nil
 }
 
 // checkETag is the end-to-end check of a PutObject, so that no HEAD is

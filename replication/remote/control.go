@@ -51,7 +51,7 @@ func (c *Client) GetControlFile(ctx context.Context, name string) (io.ReadCloser
 	if err != nil {
 		return nil, replication.RemoteObject{}, err
 	}
-	return c.get(ctx, "get control file", name, key, 0, -1)
+	return c.get(ctx, "get control file", name, key, "", 0, -1)
 }
 
 // DeleteControlFile implements replication.Remote.

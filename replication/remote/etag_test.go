@@ -41,9 +41,9 @@ func TestPutObjectChecksETag(t *testing.T) {
 	body := []byte("a photo, small enough for one PUT")
 	sum := md5.Sum(body)
 	meta := replication.ObjectMeta{SHA256: "test", Size: int64(len(body))}
-	etag, err := cl.PutObject(t.Context(), "photos/a.jpg", bytes.NewReader(body), int64(len(body)), sum[:], meta)
-	if err != nil || etag != hex.EncodeToString(sum[:]) {
-		t.Fatalf("put: etag %q, %v; want %x", etag, err, sum)
+	c, err := cl.PutObject(t.Context(), "photos/a.jpg", bytes.NewReader(body), int64(len(body)), sum[:], meta)
+	if etag := c.ETag; err != nil || etag != hex.EncodeToString(sum[:]) {
+		t.Fatalf("put: etag %q, %v; want %x", c.ETag, err, sum)
 	}
 	lie.Store(true)
 	_, err = cl.PutObject(t.Context(), "photos/b.jpg", bytes.NewReader(body), int64(len(body)), sum[:], meta)

@@ -30,6 +30,7 @@ type objectHeaders struct {
 	language, cacheControl, expiresRaw        *string
 	expires                                   *time.Time
 	metadata                                  map[string]string
+	versionID                                 *string
 }
 
 // object decodes what a HEAD or GET answered. A newer layout format is an
@@ -43,7 +44,8 @@ func (o objectHeaders) object(op, name string) (replication.RemoteObject, error)
 	if h.Expires == "" && o.expires != nil {
 		h.Expires = o.expires.UTC().Format(http.TimeFormat)
 	}
-	obj := replication.RemoteObject{Size: o.size, ETag: unquote(o.etag), LastModified: aws.ToTime(o.lastModified)}
+	obj := replication.RemoteObject{Size: o.size, ETag: unquote(o.etag), LastModified: aws.ToTime(o.lastModified),
+		VersionID: remoteVersionID(o.versionID)}
 	meta, err := replication.DecodeObjectMeta(h)
 	obj.Meta = meta
 	if err != nil {
@@ -53,6 +55,15 @@ func (o objectHeaders) object(op, name string) (replication.RemoteObject, error)
 }
 
 func unquote(etag *string) string { return strings.Trim(aws.ToString(etag), `"`) }
+
+// remoteVersionID is the version ID a versioned remote gave an object; ""
+// for "null", the ID of an object written while versioning was off.
+func remoteVersionID(id *string) string {
+	if v := aws.ToString(id); v != "null" {
+		return v
+	}
+	return ""
+}
 
 func optional(s string) *string {
 	if s == "" {

@@ -19,11 +19,11 @@ const DefaultListPageSize = 1000
 
 // HeadObject implements replication.Remote.
 func (c *Client) HeadObject(ctx context.Context, name string) (replication.RemoteObject, error) {
-	return c.head(ctx, "head", name, c.Key(name))
+	return c.head(ctx, "head", name, c.Key(name), "")
 }
 
-func (c *Client) head(ctx context.Context, op, name, key string) (replication.RemoteObject, error) {
-	out, err := c.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(c.cfg.Bucket), Key: aws.String(key)})
+func (c *Client) head(ctx context.Context, op, name, key, versionID string) (replication.RemoteObject, error) {
+	out, err := c.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(c.cfg.Bucket), Key: aws.String(key), VersionId: optional(versionID)})
 	if err != nil {
 		return replication.RemoteObject{}, classify(op, name, err)
 	}
@@ -31,29 +31,35 @@ func (c *Client) head(ctx context.Context, op, name, key string) (replication.Re
 		size: aws.ToInt64(out.ContentLength), etag: out.ETag, lastModified: out.LastModified,
 		contentType: out.ContentType, contentEncoding: out.ContentEncoding, disposition: out.ContentDisposition,
 		language: out.ContentLanguage, cacheControl: out.CacheControl, expiresRaw: out.ExpiresString,
-		expires: out.Expires, metadata: out.Metadata,
+		expires: out.Expires, metadata: out.Metadata, versionID: out.VersionId,
 	}.object(op, name)
 }
 
 // GetObject implements replication.Remote with one GET, ranged unless the
 // whole object is asked for. The caller closes the body.
 func (c *Client) GetObject(ctx context.Context, name string, off, length int64) (io.ReadCloser, replication.RemoteObject, error) {
-	return c.get(ctx, "get", name, c.Key(name), off, length)
+	return c.get(ctx, "get", name, c.Key(name), "", off, length)
 }
 
-func (c *Client) get(ctx context.Context, op, name, key string, off, length int64) (io.ReadCloser, replication.RemoteObject, error) {
+// GetObjectVersion is GetObject of one version of name on a remote bucket
+// with versioning (restore reads noncurrent versions so).
+func (c *Client) GetObjectVersion(ctx context.Context, name, versionID string, off, length int64) (io.ReadCloser, replication.RemoteObject, error) {
+	return c.get(ctx, "get version "+versionID+" of", name, c.Key(name), versionID, off, length)
+}
+
+func (c *Client) get(ctx context.Context, op, name, key, versionID string, off, length int64) (io.ReadCloser, replication.RemoteObject, error) {
 	if off < 0 {
 		return nil, replication.RemoteObject{}, fmt.Errorf("remote: %s %s: negative offset %d", op, name, off)
 	}
 	if length == 0 {
 		// S3 has no empty range: describe the object, send no bytes.
-		obj, err := c.head(ctx, op, name, key)
+		obj, err := c.head(ctx, op, name, key, versionID)
 		if err != nil {
 			return nil, obj, err
 		}
 		return http.NoBody, obj, nil
 	}
-	in := &s3.GetObjectInput{Bucket: aws.String(c.cfg.Bucket), Key: aws.String(key)}
+	in := &s3.GetObjectInput{Bucket: aws.String(c.cfg.Bucket), Key: aws.String(key), VersionId: optional(versionID)}
 	switch {
 	case length > 0:
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, off+length-1))
@@ -77,7 +83,7 @@ func (c *Client) get(ctx context.Context, op, name, key string, off, length int6
 		size: size, etag: out.ETag, lastModified: out.LastModified,
 		contentType: out.ContentType, contentEncoding: out.ContentEncoding, disposition: out.ContentDisposition,
 		language: out.ContentLanguage, cacheControl: out.CacheControl, expiresRaw: out.ExpiresString,
-		expires: out.Expires, metadata: out.Metadata,
+		expires: out.Expires, metadata: out.Metadata, versionID: out.VersionId,
 	}.object(op, name)
 	if err != nil {
 		out.Body.Close()
