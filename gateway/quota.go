@@ -51,17 +51,27 @@ func (s *Server) checkQuota(r *request, op string) error {
 	if !quotaWrites[op] || r.bucket == "" {
 		return nil
 	}
-	owner := s.cfg.Authorizer.Bucket(r.bucket).Owner
-	quota := s.cfg.Authorizer.Quota(owner)
-	if owner == "" || quota <= 0 {
-		return nil
-	}
 	size := r.ContentLength
 	if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
 		size, _ = strconv.ParseInt(v, 10, 64)
 	}
 	if op != "PutObject" && op != "UploadPart" || size < 0 {
 		size = 0 // a copy or a completion: refused only once the quota is used
+	}
+	return s.admitBytes(r.bucket, size)
+}
+
+// admitBytes refuses a write of size bytes into bucket that would pass its
+// owner's quota (size 0: once the quota is used up), and counts them
+// otherwise.
+func (s *Server) admitBytes(bucket string, size int64) error {
+	if s.cfg.Authorizer == nil {
+		return nil
+	}
+	owner := s.cfg.Authorizer.Bucket(bucket).Owner
+	quota := s.cfg.Authorizer.Quota(owner)
+	if owner == "" || quota <= 0 {
+		return nil
 	}
 	used, err := s.usage(owner)
 	if err != nil {
