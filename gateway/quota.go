@@ -101,29 +101,9 @@ func (s *Server) usage(owner string) (int64, error) {
 	if ok && s.now().Sub(u.at) < quotaRecount {
 		return u.bytes, nil
 	}
-	buckets, err := s.idx.Buckets()
+	total, err := s.idx.OwnerUsage(owner)
 	if err != nil {
 		return 0, err
-	}
-	var total int64
-	for _, b := range buckets {
-		if b.Owner != owner {
-			continue
-		}
-		after := ""
-		for {
-			objs, more, err := s.idx.ListObjects(b.Name, "", after, 1000)
-			if err != nil {
-				return 0, err
-			}
-			for _, o := range objs {
-				total += o.Size
-			}
-			if !more || len(objs) == 0 {
-				break
-			}
-			after = objs[len(objs)-1].Key
-		}
 	}
 	s.quota.mu.Lock()
 	s.quota.byUser[owner] = usage{bytes: total, at: s.now()}

@@ -27,6 +27,7 @@ type Journal interface {
 	AddAccessKey(ctx context.Context, k queue.AccessKey, replaces string) error
 	RevokeAccessKey(ctx context.Context, id string) error
 	SetBucketPolicy(ctx context.Context, bucket, policy string) error
+	OwnerUsage(owner string) (int64, error)
 }
 
 var _ Journal = (*queue.Node)(nil)
