@@ -51,6 +51,9 @@ type Snapshotter struct {
 	Program string
 	// Settings completes each bucket with its settings; may be nil.
 	Settings func(*Bucket)
+	// Secrets, when set, puts each access key's secret in the snapshot,
+	// sealed under the admin's passphrase; nil: no secret leaves the Pi.
+	Secrets SecretSealer
 
 	src      Source
 	files    ControlFiles
@@ -132,8 +135,16 @@ func (s *Snapshotter) Upload(ctx context.Context) (Pointer, error) {
 			return Pointer{}, fmt.Errorf("remoteindex: upload: %w", err)
 		}
 	}
-	h := Header{Identity: s.identity, TakenAt: time.Now().UTC(), JournalIndex: st.AppliedIndex, Program: s.Program,
-		Users: usersOf(dir)}
+	h := Header{Identity: s.identity, TakenAt: time.Now().UTC(), JournalIndex: st.AppliedIndex, Program: s.Program}
+	var unsealed []string
+	h.Users, unsealed = usersOf(dir, s.Secrets)
+	if s.Secrets != nil {
+		seal := s.Secrets.Seal()
+		h.Secrets = &seal
+	}
+	if len(unsealed) > 0 {
+		s.log.Error().Strs("access_keys", unsealed).Msg("access keys whose secret does not open with users.key go into the remote index without it")
+	}
 	settings := func(b *Bucket) {
 		if s.Settings != nil {
 			s.Settings(b)

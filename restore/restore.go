@@ -46,6 +46,8 @@ type Index interface {
 	CreateOwnedBucket(ctx context.Context, name, owner string, created time.Time) error
 	SetBucketPolicy(ctx context.Context, bucket, policy string) error
 	AddUser(ctx context.Context, u queue.User) error
+	// AddAccessKey brings back a key whose secret the snapshot carries.
+	AddAccessKey(ctx context.Context, k queue.AccessKey, replaces string) error
 	Object(bucket, key string) (queue.Object, error)
 	Stats() (queue.Stats, error)
 	// PutRestoredObject makes o current, recorded as replicated and without
@@ -138,9 +140,14 @@ type Result struct {
 	Fetched int64
 	// Heads counts HEAD requests (the snapshot saves them).
 	Heads int64
-	// Users are the users the snapshot brought back (without their keys,
-	// whose secrets a snapshot does not hold).
+	// Users are the users the snapshot brought back.
 	Users []string
+	// Keys counts the access keys brought back with their secrets (a
+	// snapshot sealed under a passphrase, Options.Secrets).
+	Keys int
+	// KeysNote says why access keys were not brought back, when a snapshot
+	// or Options.Secrets could have brought some.
+	KeysNote string
 }
 
 // maxFailures bounds the failures kept in full for the summary.

@@ -54,11 +54,7 @@ func loadOrCreateSealKey(dataDir string) ([]byte, error) {
 // openDirectory returns the users directory of the daemon: the journal's
 // users and keys, and the configured credentials as the built-in admin's.
 func openDirectory(cfg Config, dataDir string, node *queue.Node, log zerolog.Logger) (*users.Directory, error) {
-	key, err := loadOrCreateSealKey(dataDir)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := users.NewSealer(key)
+	sealer, err := dataSealer(dataDir)
 	if err != nil {
 		return nil, err
 	}
