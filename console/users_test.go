@@ -2,35 +2,24 @@ package console
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/admin"
-	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/internal/queuetest"
 	"github.com/ipas/ipas/users"
 )
 
 // realDirectory is a users.Directory over a real journal.
 func realDirectory(t *testing.T) *users.Directory {
 	t.Helper()
-	c := queue.DefaultConfig(t.TempDir())
-	c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
-	n := queue.New(c, zerolog.Nop())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := n.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close(context.Background()) })
 	sealer, err := users.NewSealer(bytes.Repeat([]byte{3}, users.SealKeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return users.New(n, sealer, map[string]string{testKey: testSecret}, zerolog.Nop())
+	return users.New(queuetest.Open(t), sealer, map[string]string{testKey: testSecret}, zerolog.Nop())
 }
 
 // TestAPI_Users drives the Users page's endpoints over a real directory: a

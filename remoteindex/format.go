@@ -80,16 +80,6 @@ type SecretSeal struct {
 	Check     []byte `json:"check"`
 }
 
-// SecretSealer seals the journal's secrets for a snapshot (cmd/gateway, over
-// package users).
-type SecretSealer interface {
-	// Seal is how the secrets are sealed, for the header.
-	Seal() SecretSeal
-	// Reseal turns a secret sealed in the journal (queue.AccessKey.Sealed)
-	// into one sealed under the passphrase.
-	Reseal(id string, sealed []byte) ([]byte, error)
-}
-
 // User is one user of the archive (queue.User).
 type User struct {
 	Name     string    `json:"name"`

@@ -34,6 +34,16 @@ type Users interface {
 	Directory() (queue.Directory, error)
 }
 
+// SecretSealer seals the journal's secrets for a snapshot (cmd/gateway, over
+// package users).
+type SecretSealer interface {
+	// Seal is how the secrets are sealed, for the header.
+	Seal() SecretSeal
+	// Reseal turns a secret sealed in the journal (queue.AccessKey.Sealed)
+	// into one sealed under the passphrase.
+	Reseal(id string, sealed []byte) ([]byte, error)
+}
+
 // ControlFiles stores IPAS's own files on the remote (replication.Remote).
 type ControlFiles interface {
 	PutControlFile(ctx context.Context, name string, body io.Reader, size int64, md5 []byte) error

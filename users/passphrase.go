@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"runtime/debug"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -70,7 +71,12 @@ func (k PassphraseKDF) Sealer(passphrase string) (*Sealer, error) {
 		return nil, fmt.Errorf("users: passphrase key derivation (salt %d bytes, time %d, memory %d KiB, threads %d) is out of bounds",
 			len(k.Salt), k.Time, k.MemoryKiB, k.Threads)
 	}
-	return NewSealer(argon2.IDKey([]byte(passphrase), k.Salt, k.Time, k.MemoryKiB, k.Threads, SealKeySize))
+	key := argon2.IDKey([]byte(passphrase), k.Salt, k.Time, k.MemoryKiB, k.Threads, SealKeySize)
+	// The derivation's memory (64 MiB by default) would otherwise stay
+	// resident until the scavenger returns it: more than a Pi's whole steady
+	// budget. Measured: RSS 74 MiB after a derivation, 8.5 MiB after this.
+	debug.FreeOSMemory()
+	return NewSealer(key)
 }
 
 // checkID is the additional data of a passphrase check: no access key

@@ -5,25 +5,17 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/authz"
+	"github.com/ipas/ipas/internal/queuetest"
 	"github.com/ipas/ipas/queue"
 )
 
 func openDirectory(t *testing.T) (*Directory, *queue.Node) {
 	t.Helper()
-	c := queue.DefaultConfig(t.TempDir())
-	c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
-	n := queue.New(c, zerolog.Nop())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := n.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close(context.Background()) })
+	n := queuetest.Open(t)
 	s, err := NewSealer(bytes.Repeat([]byte{1}, SealKeySize))
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,9 @@ type remoteIndex struct {
 // the remote copy (remote.index_interval).
 func startRemoteIndex(ctx context.Context, cfg Config, a *dataArchive, rep *replicator, log zerolog.Logger) (*remoteIndex, error) {
 	if rep.local != nil {
+		if cfg.Remote.UsersPassphraseFile != "" {
+			log.Warn().Msg("remote.users_passphrase_file is set, but the remote is the built-in local copy, which gets no remote index: no secret is sealed with the passphrase")
+		}
 		return nil, nil
 	}
 	id, err := loadOrCreateArchiveID(a.dir.path)
