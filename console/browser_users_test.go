@@ -125,6 +125,10 @@ func TestBrowser_ConsoleUsers(t *testing.T) {
 		}
 	}
 
+	// Its use shows once the list is read again; a key not used says so.
+	run(t, ctx, "reload the keys", chromedp.Click(`#us-list li[data-user="alice"] .actions > button:nth-child(1)`))
+	waitText(t, ctx, `#us-key-list li[data-key="`+scopedKey+`"]`, "last used")
+
 	// Revoked in the page: refused at once.
 	run(t, ctx, "revoke", chromedp.Click(`#us-key-list li[data-key="`+scopedKey+`"] button.danger`))
 	waitText(t, ctx, `#us-key-list li[data-key="`+scopedKey+`"]`, "stops working at once")

@@ -49,6 +49,9 @@ type KeyInfo struct {
 	Access    string    `json:"access"`
 	Scopes    []string  `json:"scopes,omitempty"`
 	Created   time.Time `json:"created,omitempty"`
+	// LastUsed is when the key last signed a request since the daemon
+	// started; absent: not since then.
+	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
 // KeySpec is what a new key may do.
@@ -225,7 +228,7 @@ func (d *Directory) Keys(user string) ([]KeyInfo, error) {
 	var out []KeyInfo
 	if user == "" || user == BuiltinAdmin {
 		for ak := range d.builtin {
-			out = append(out, KeyInfo{AccessKey: ak, User: BuiltinAdmin, Access: string(authz.AccessFull)})
+			out = append(out, KeyInfo{AccessKey: ak, User: BuiltinAdmin, Access: string(authz.AccessFull), LastUsed: d.LastUsed(ak)})
 		}
 	}
 	for _, k := range d.current().akeys {
@@ -234,7 +237,7 @@ func (d *Directory) Keys(user string) ([]KeyInfo, error) {
 			if access == "" {
 				access = string(authz.AccessFull)
 			}
-			out = append(out, KeyInfo{AccessKey: k.ID, User: k.User, Access: access, Scopes: k.Scopes, Created: k.Created})
+			out = append(out, KeyInfo{AccessKey: k.ID, User: k.User, Access: access, Scopes: k.Scopes, Created: k.Created, LastUsed: d.LastUsed(k.ID)})
 		}
 	}
 	slices.SortFunc(out, func(a, b KeyInfo) int { return strings.Compare(a.User+" "+a.AccessKey, b.User+" "+b.AccessKey) })

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -69,6 +70,17 @@ func TestDirectory(t *testing.T) {
 	w, err := d.AddKey(ctx, "alice", KeySpec{Access: "write", Scopes: []string{"photos/laptop/"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A key's last use since start: none yet, then its signed request.
+	if !d.LastUsed(w.AccessKey).IsZero() {
+		t.Fatal("an unused key has a last use")
+	}
+	d.Principal(w.AccessKey)
+	keys, _ := d.Keys("alice")
+	for _, k := range keys {
+		if k.AccessKey == w.AccessKey && time.Since(k.LastUsed) > time.Minute {
+			t.Fatalf("a key's use is not listed: %+v", k)
+		}
 	}
 	if p, _ := d.Principal(w.AccessKey); p.Access != authz.AccessWrite || len(p.Scopes) != 1 {
 		t.Fatalf("the write-only key is %+v", p)

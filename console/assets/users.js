@@ -148,6 +148,8 @@ function keyItem(k) {
   meta.append(el("span", "badge " + (k.access === "full" ? "" : "ok"), k.access));
   meta.append(el("span", "", k.scopes && k.scopes.length ? "only " + k.scopes.join(", ") : "every bucket of the user"));
   meta.append(el("span", "", known(k.created) ? "created " + when(k.created) : "from the configuration"));
+  meta.append(el("span", "", !k.last_used ? "not used since the daemon started" :
+    new Date() - new Date(k.last_used) < 10000 ? "last used just now" : "last used " + since(k.last_used, new Date())));
   const actions = el("div", "actions");
   if (known(k.created)) {
     const rotate = el("button", "secondary", "Rotate");
