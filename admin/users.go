@@ -80,8 +80,9 @@ func (h *Handler) WithUsers(u Users, isAdmin func(accessKey string) bool) *Handl
 	return h
 }
 
-// userError maps the directory's sentinels onto the API's.
-func userError(err error) error {
+// UserError maps the directory's sentinels (users.ErrInvalid, ...) onto the
+// API's (ErrInvalid, ...), for the console as for the signed API.
+func UserError(err error) error {
 	for from, to := range map[error]error{users.ErrInvalid: ErrInvalid, users.ErrNotFound: ErrNotFound, users.ErrConflict: ErrConflict} {
 		if errors.Is(err, from) {
 			return fmt.Errorf("%w: %s", to, strings.TrimPrefix(err.Error(), from.Error()+": "))
@@ -98,7 +99,7 @@ func post[T any](serve func(ctx context.Context, req T) (any, error)) route {
 			return nil, err
 		}
 		out, err := serve(ctx, req)
-		return out, userError(err)
+		return out, UserError(err)
 	}}
 }
 
@@ -128,7 +129,7 @@ func (h *Handler) userRoute(path string) (route, bool) {
 		rt := post(func(ctx context.Context, req AddKeyRequest) (any, error) { return u.AddKey(ctx, req.User, req.KeySpec) })
 		rt.get = func(_ context.Context, q url.Values) (any, error) {
 			keys, err := u.Keys(q.Get("user"))
-			return keys, userError(err)
+			return keys, UserError(err)
 		}
 		return rt, true
 	case PathKeyRevoke:

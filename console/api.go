@@ -119,6 +119,7 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 		return alerter.TestAlert(ctx)
 	}})
 	eps = append(eps, s.pageEndpoints()...)
+	eps = append(eps, s.userEndpoints()...)
 	for _, ep := range eps {
 		mux.HandleFunc(ep.pattern, func(w http.ResponseWriter, r *http.Request) { s.serveEndpoint(w, r, ep) })
 	}

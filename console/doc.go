@@ -45,9 +45,20 @@
 //	POST /api/v1/scrub                   (CSRF) -> admin.Scrub
 //	GET  /api/v1/drop                    -> admin.DropFolders
 //	GET  /api/v1/log?level=&after=&limit= -> admin.LogPage
+//	GET  /api/v1/users                   -> []users.UserInfo
+//	POST /api/v1/users                   admin.AddUserRequest (CSRF) -> users.Credential, the secret shown once
+//	POST /api/v1/users/remove            admin.UserRequest (CSRF)
+//	POST /api/v1/users/disable           admin.DisableRequest (CSRF)
+//	POST /api/v1/users/quota             admin.QuotaRequest (CSRF)
+//	GET  /api/v1/keys?user=              -> []users.KeyInfo
+//	POST /api/v1/keys                    admin.AddKeyRequest (CSRF) -> users.Credential
+//	POST /api/v1/keys/revoke             admin.KeyRequest (CSRF)
+//	POST /api/v1/keys/rotate             admin.KeyRequest (CSRF) -> users.Credential
 //
 // The Browse, Remote, Drop folders and Log pages need a Controller that
-// also implements admin.Archive and admin.Diagnostics (the daemon's does);
+// also implements admin.Archive and admin.Diagnostics (the daemon's does),
+// and the Users page a Server.Users (the daemon's users.Directory, the one
+// the admin API's user endpoints use);
 // the JSON endpoints are the admin API's, under the session. An object is
 // downloaded as application/octet-stream in a sandbox, never rendered on the
 // console's origin, and uploaded as one streamed PUT per file. The event

@@ -59,6 +59,9 @@ type Server struct {
 	ShutdownTimeout time.Duration
 	// TLS, when set, makes Serve speak HTTPS and the cookie Secure.
 	TLS *tls.Config
+	// Users, when set, serves the Users page: the same directory of users
+	// and keys as the admin API's (admin.Handler.WithUsers).
+	Users admin.Users
 
 	ctrl admin.Controller
 	// archive and diagnostics serve the Browse, Remote, Drop folders and Log

@@ -172,7 +172,7 @@ func (s *Server) finishUpload(r *request, uploadID string, o *queue.Object, part
 		if errors.Is(err, queue.ErrNoSuchUpload) {
 			return s3err.ErrNoSuchUpload
 		}
-		return conditionalWriteError(err)
+		return writeConditionError(r, err)
 	}
 	return nil
 }

@@ -55,13 +55,19 @@ func race(bodies [][]byte, write func(i int, body []byte) (etag string, err erro
 // returns the winner.
 func oneWinner(t *testing.T, c *s3.Client, bucket, key string, res []raceResult) raceResult {
 	t.Helper()
+	return oneWinnerLosing(t, c, bucket, key, res, "PreconditionFailed")
+}
+
+// oneWinnerLosing is oneWinner whose losers get loserCode.
+func oneWinnerLosing(t *testing.T, c *s3.Client, bucket, key string, res []raceResult, loserCode string) raceResult {
+	t.Helper()
 	var winners []raceResult
 	for _, r := range res {
 		switch {
 		case r.err == nil:
 			winners = append(winners, r)
-		case r.code != "PreconditionFailed":
-			t.Fatalf("a losing conditional write got %v (code %q), want PreconditionFailed", r.err, r.code)
+		case r.code != loserCode:
+			t.Fatalf("a losing conditional write got %v (code %q), want %s", r.err, r.code, loserCode)
 		}
 	}
 	if len(winners) != 1 {

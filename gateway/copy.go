@@ -95,8 +95,12 @@ func (s *Server) copyObject(w *responseWriter, r *request) error {
 	if src.Size > s.cfg.MaxObjectSize {
 		return s3err.ErrEntityTooLarge
 	}
+	// A write-only key's copy may not replace an object: checked here, and
+	// again by the journal atomically with the write, so that a PUT racing
+	// the copy cannot slip an object in between.
+	var cond queue.Condition
 	if r.noOverwrite {
-		if _, err := s.checkWriteConditions(r, r.bucket, r.key); err != nil {
+		if cond, err = s.checkWriteConditions(r, r.bucket, r.key); err != nil {
 			return err
 		}
 	}
@@ -114,8 +118,8 @@ func (s *Server) copyObject(w *responseWriter, r *request) error {
 	if o.Checksums, err = s.copyChecksums(r, src, algo); err != nil {
 		return err
 	}
-	if err := s.idx.PutObject(r.Context(), o); err != nil {
-		return err
+	if err := s.objects.CommitIf(r.Context(), o, nil, cond); err != nil {
+		return writeConditionError(r, err)
 	}
 	s.writeVersionID(w.Header(), r.bucket, o.VersionID)
 	s.writeCopySourceVersion(w.Header(), src)

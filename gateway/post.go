@@ -66,6 +66,11 @@ func (s *Server) postObject(w *responseWriter, r *request) error {
 	if err := s.authorizePost(r, accessKey, key); err != nil {
 		return err
 	}
+	// A form declares no size: refused before the file only once the quota
+	// is used up, and once stored when the file passes it.
+	if err := s.admitBytes(r.bucket, 0); err != nil {
+		return err
+	}
 	h := f.header()
 	if v, ok := f.get("tagging"); ok {
 		// A form carries its tags as a Tagging document, not as x-amz-tagging.
@@ -91,9 +96,18 @@ func (s *Server) postObject(w *responseWriter, r *request) error {
 		return err
 	}
 	defer s.objects.Unpin(pinned)
-	o.ContentType, o.Metadata = contentType, meta
-	if err := s.objects.Commit(r.Context(), o, nil); err != nil {
+	if err := s.admitBytes(r.bucket, o.Size); err != nil {
 		return err
+	}
+	o.ContentType, o.Metadata = contentType, meta
+	// A write-only key may not replace an object: the journal checks it
+	// atomically with the write (authorizePost only refused early).
+	var cond queue.Condition
+	if r.noOverwrite {
+		cond.IfNoneMatch = true
+	}
+	if err := s.objects.CommitIf(r.Context(), o, nil, cond); err != nil {
+		return writeConditionError(r, err)
 	}
 	return writePostAnswer(w, r, f, o)
 }

@@ -46,7 +46,7 @@ func (s *Server) putObject(w *responseWriter, r *request) error {
 	o := archive.NewObject(r.bucket, r.key, blob, s.now())
 	o.ContentType, o.Metadata, o.Checksums = contentType, meta, b.Checksums()
 	if err := s.objects.CommitIf(r.Context(), o, inline, cond); err != nil {
-		return conditionalWriteError(err)
+		return writeConditionError(r, err)
 	}
 	h := w.Header()
 	h.Set("ETag", `"`+o.ETag+`"`)

@@ -51,17 +51,27 @@ func (s *Server) checkQuota(r *request, op string) error {
 	if !quotaWrites[op] || r.bucket == "" {
 		return nil
 	}
-	owner := s.cfg.Authorizer.Bucket(r.bucket).Owner
-	quota := s.cfg.Authorizer.Quota(owner)
-	if owner == "" || quota <= 0 {
-		return nil
-	}
 	size := r.ContentLength
 	if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
 		size, _ = strconv.ParseInt(v, 10, 64)
 	}
 	if op != "PutObject" && op != "UploadPart" || size < 0 {
 		size = 0 // a copy or a completion: refused only once the quota is used
+	}
+	return s.admitBytes(r.bucket, size)
+}
+
+// admitBytes refuses a write of size bytes into bucket that would pass its
+// owner's quota (size 0: once the quota is used up), and counts them
+// otherwise.
+func (s *Server) admitBytes(bucket string, size int64) error {
+	if s.cfg.Authorizer == nil {
+		return nil
+	}
+	owner := s.cfg.Authorizer.Bucket(bucket).Owner
+	quota := s.cfg.Authorizer.Quota(owner)
+	if owner == "" || quota <= 0 {
+		return nil
 	}
 	used, err := s.usage(owner)
 	if err != nil {
@@ -91,37 +101,9 @@ func (s *Server) usage(owner string) (int64, error) {
 	if ok && s.now().Sub(u.at) < quotaRecount {
 		return u.bytes, nil
 	}
-	buckets, err := s.idx.Buckets()
+	total, err := s.idx.OwnerUsage(owner)
 	if err != nil {
 		return 0, err
-	}
-	var total int64
-	for _, b := range buckets {
-		if b.Owner != owner {
-			continue
-		}
-		after := ""
-		for {
-			objs, more, err := s.idx.ListObjects(b.Name, "", after, 1000)
-			if err != nil {
-				return 0, err
-			}
-			for _, o := range objs {
-				total += o.Size
-			}
-			if !more || len(objs) == 0 {
-				break
-			}
-			after = objs[len(objs)-1].Key
-		}
-		// Noncurrent versions take room too, and S3 bills them.
-		if s.versions != nil {
-			n, err := s.versions.NoncurrentBytes(b.Name)
-			if err != nil {
-				return 0, err
-			}
-			total += n
-		}
 	}
 	s.quota.mu.Lock()
 	s.quota.byUser[owner] = usage{bytes: total, at: s.now()}

@@ -31,6 +31,8 @@ type Index interface {
 	ListObjects(bucket, prefix, startAfter string, limit int) ([]queue.Object, bool, error)
 	PutObject(ctx context.Context, o queue.Object) error
 	DeleteObject(ctx context.Context, bucket, key, deleteID string) error
+	// OwnerUsage is the bytes in owner's buckets, which a quota bounds.
+	OwnerUsage(owner string) (int64, error)
 }
 
 // Objects is the archive (*archive.Archive) as the gateway uses it: bodies

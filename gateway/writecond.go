@@ -81,13 +81,17 @@ func etagList(v string) []string {
 	return list
 }
 
-// conditionalWriteError turns the journal's verdict on a conditional write
+// writeConditionError turns the journal's verdict on a conditional write
 // into S3's answer: a condition that no longer held when the write reached
 // the journal is 412, as for the later of two conditional writes in S3; an
 // If-Match whose object was deleted meanwhile is 409 ConditionalRequestConflict,
-// which tells the client to look again and retry.
-func conditionalWriteError(err error) error {
+// which tells the client to look again and retry. A write-only key's own
+// condition (no overwrite) that fails there is the same AccessDenied as when
+// checkWriteConditions finds the object.
+func writeConditionError(r *request, err error) error {
 	switch {
+	case r.noOverwrite && errors.Is(err, queue.ErrPreconditionFailed):
+		return errNoOverwrite
 	case errors.Is(err, queue.ErrPreconditionFailed):
 		return s3err.ErrPreconditionFailed
 	case errors.Is(err, queue.ErrNoSuchKey):

@@ -424,3 +424,39 @@ func (n *Node) Directory() (Directory, error) {
 	}
 	return d, nil
 }
+
+// OwnerUsage returns the bytes of the objects in the buckets that owner
+// owns, noncurrent versions included: what a quota bounds.
+func (n *Node) OwnerUsage(owner string) (int64, error) {
+	buckets, err := n.Buckets()
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, b := range buckets {
+		if b.Owner != owner {
+			continue
+		}
+		after := ""
+		for {
+			objs, more, err := n.ListObjects(b.Name, "", after, 1000)
+			if err != nil {
+				return 0, err
+			}
+			for _, o := range objs {
+				total += o.Size
+			}
+			if !more || len(objs) == 0 {
+				break
+			}
+			after = objs[len(objs)-1].Key
+		}
+		// Noncurrent versions take room too, and S3 bills them.
+		noncurrent, err := n.NoncurrentBytes(b.Name)
+		if err != nil {
+			return 0, err
+		}
+		total += noncurrent
+	}
+	return total, nil
+}

@@ -41,19 +41,28 @@ func (o *Object) ToQueue(blob string, parts []queue.ObjectPart) queue.Object {
 }
 
 // usersOf is the journal's users and keys as a snapshot keeps them: no
-// secret, sealed or not.
-func usersOf(d queue.Directory) []User {
-	var out []User
+// secret sealed under the data directory's key; each secret sealed under
+// the passphrase when secrets is set (a key whose secret does not open is
+// kept without it, and reported).
+func usersOf(d queue.Directory, secrets SecretSealer) (out []User, unsealed []string) {
 	for _, u := range d.Users {
 		su := User{Name: u.Name, Role: u.Role, Disabled: u.Disabled, Quota: u.Quota, Created: u.Created}
 		for _, k := range d.Keys {
-			if k.User == u.Name {
-				su.Keys = append(su.Keys, Key{ID: k.ID, Access: k.Access, Scopes: k.Scopes})
+			if k.User != u.Name {
+				continue
 			}
+			sk := Key{ID: k.ID, Access: k.Access, Scopes: k.Scopes, Created: k.Created}
+			if secrets != nil {
+				var err error
+				if sk.Secret, err = secrets.Reseal(k.ID, k.Sealed); err != nil {
+					unsealed = append(unsealed, k.ID)
+				}
+			}
+			su.Keys = append(su.Keys, sk)
 		}
 		out = append(out, su)
 	}
-	return out
+	return out, unsealed
 }
 
 func (b *Bucket) setSetting(name, value string) {

@@ -71,6 +71,23 @@ type Header struct {
 	// Users are the archive's users and their access keys, without the
 	// keys' secrets; absent from snapshots written before users existed.
 	Users []User `json:"users,omitempty"`
+	// Secrets, when set, says how the keys' Secret fields are sealed: under
+	// a key derived from a passphrase the admin chose (remote.users_passphrase_file).
+	// Without it the snapshot holds no secret at all.
+	Secrets *SecretSeal `json:"secrets,omitempty"`
+}
+
+// SecretSeal says how a snapshot's secrets are sealed: AES-256-GCM under
+// the key that KDF derives from the passphrase, Salt and the costs (the
+// access key ID is the additional data); Check is a value only that key
+// opens, telling a wrong passphrase from damage.
+type SecretSeal struct {
+	KDF       string `json:"kdf"`
+	Salt      []byte `json:"salt"`
+	Time      uint32 `json:"time"`
+	MemoryKiB uint32 `json:"memory_kib"`
+	Threads   uint8  `json:"threads"`
+	Check     []byte `json:"check"`
 }
 
 // User is one user of the archive (queue.User).
@@ -83,12 +100,15 @@ type User struct {
 	Keys     []Key     `json:"keys,omitempty"`
 }
 
-// Key is an access key of a user, without its secret: a restore brings the
-// user back, and an admin gives them a new key.
+// Key is an access key of a user. Its secret is there only sealed under
+// the passphrase of Header.Secrets: without it a restore brings the user
+// back, and an admin gives them a new key.
 type Key struct {
-	ID     string   `json:"id"`
-	Access string   `json:"access,omitempty"`
-	Scopes []string `json:"scopes,omitempty"`
+	ID      string    `json:"id"`
+	Access  string    `json:"access,omitempty"`
+	Scopes  []string  `json:"scopes,omitempty"`
+	Created time.Time `json:"created,omitzero"`
+	Secret  []byte    `json:"secret,omitempty"`
 }
 
 // Bucket settings of users (Bucket.Settings).

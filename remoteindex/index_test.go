@@ -11,26 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
+	"github.com/ipas/ipas/internal/queuetest"
 	"github.com/ipas/ipas/queue"
 )
 
 var testIdentity = Identity{ArchiveID: "arch-1", Endpoint: "http://remote", Bucket: "offsite", Prefix: "pi1"}
 
-func openQueue(t *testing.T) *queue.Node {
-	t.Helper()
-	c := queue.DefaultConfig(t.TempDir())
-	c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
-	n := queue.New(c, zerolog.Nop())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := n.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close(context.Background()) })
-	return n
-}
+func openQueue(t *testing.T) *queue.Node { return queuetest.Open(t) }
 
 // TestSnapshot_RoundTripFromJournal snapshots a real journal and reads back
 // every bucket and object, with every field restore needs, in listing order.

@@ -34,6 +34,16 @@ type Users interface {
 	Directory() (queue.Directory, error)
 }
 
+// SecretSealer seals the journal's secrets for a snapshot (cmd/gateway, over
+// package users).
+type SecretSealer interface {
+	// Seal is how the secrets are sealed, for the header.
+	Seal() SecretSeal
+	// Reseal turns a secret sealed in the journal (queue.AccessKey.Sealed)
+	// into one sealed under the passphrase.
+	Reseal(id string, sealed []byte) ([]byte, error)
+}
+
 // ControlFiles stores IPAS's own files on the remote (replication.Remote).
 type ControlFiles interface {
 	PutControlFile(ctx context.Context, name string, body io.Reader, size int64, md5 []byte) error
@@ -51,6 +61,9 @@ type Snapshotter struct {
 	Program string
 	// Settings completes each bucket with its settings; may be nil.
 	Settings func(*Bucket)
+	// Secrets, when set, puts each access key's secret in the snapshot,
+	// sealed under the admin's passphrase; nil: no secret leaves the Pi.
+	Secrets SecretSealer
 
 	src      Source
 	files    ControlFiles
@@ -132,8 +145,16 @@ func (s *Snapshotter) Upload(ctx context.Context) (Pointer, error) {
 			return Pointer{}, fmt.Errorf("remoteindex: upload: %w", err)
 		}
 	}
-	h := Header{Identity: s.identity, TakenAt: time.Now().UTC(), JournalIndex: st.AppliedIndex, Program: s.Program,
-		Users: usersOf(dir)}
+	h := Header{Identity: s.identity, TakenAt: time.Now().UTC(), JournalIndex: st.AppliedIndex, Program: s.Program}
+	var unsealed []string
+	h.Users, unsealed = usersOf(dir, s.Secrets)
+	if s.Secrets != nil {
+		seal := s.Secrets.Seal()
+		h.Secrets = &seal
+	}
+	if len(unsealed) > 0 {
+		s.log.Error().Strs("access_keys", unsealed).Msg("access keys whose secret does not open with users.key go into the remote index without it")
+	}
 	settings := func(b *Bucket) {
 		if s.Settings != nil {
 			s.Settings(b)

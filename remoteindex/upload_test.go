@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -161,7 +162,45 @@ func TestSnapshotter_CarriesUsers(t *testing.T) {
 	if b := buckets[1]; b.Settings[SettingOwner] != "" || b.Settings[SettingPolicy] != "" {
 		t.Fatalf("an admins' bucket without a policy: %+v", b)
 	}
-	if bytes.Contains(gunzip(t, raw), sealed) {
+	if bytes.Contains(gunzip(t, raw), sealed) || h.Secrets != nil || h.Users[0].Keys[0].Secret != nil {
 		t.Fatal("the snapshot holds a sealed secret")
 	}
+
+	// With a passphrase's SecretSealer: each secret resealed under it, the
+	// seal in the header, a key it cannot reseal kept without its secret.
+	if err := n.AddAccessKey(ctx, queue.AccessKey{ID: "AKBROKEN", User: "alice", Sealed: []byte("DAMAGED")}, ""); err != nil {
+		t.Fatal(err)
+	}
+	s.Secrets = passphraseSealer{}
+	if _, err := s.Upload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw = files.files[files.pointer(t).Current]
+	if r, err = NewReader(bytes.NewReader(raw)); err != nil {
+		t.Fatal(err)
+	}
+	h = r.Header()
+	if h.Secrets == nil || h.Secrets.KDF != "test" || len(h.Users[0].Keys) != 2 {
+		t.Fatalf("header %+v", h)
+	}
+	for _, k := range h.Users[0].Keys {
+		if want := map[string]string{"AKALICE": "UNDER-PASSPHRASE", "AKBROKEN": ""}[k.ID]; string(k.Secret) != want {
+			t.Fatalf("key %s carries %q, want %q", k.ID, k.Secret, want)
+		}
+	}
+	if bytes.Contains(gunzip(t, raw), sealed) {
+		t.Fatal("the snapshot holds a secret sealed with the data directory's key")
+	}
+}
+
+// passphraseSealer reseals AKALICE's secret and refuses any other.
+type passphraseSealer struct{}
+
+func (passphraseSealer) Seal() SecretSeal { return SecretSeal{KDF: "test"} }
+
+func (passphraseSealer) Reseal(id string, sealed []byte) ([]byte, error) {
+	if id != "AKALICE" {
+		return nil, errors.New("does not open")
+	}
+	return []byte("UNDER-PASSPHRASE"), nil
 }

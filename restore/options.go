@@ -52,6 +52,12 @@ type Options struct {
 	// readable until a restore without MetadataOnly fetches its bytes.
 	// Empty objects, which need no download, are restored whole.
 	MetadataOnly bool
+	// Secrets, when set, opens the access keys' secrets of a snapshot that
+	// carries them sealed under a passphrase: given how they are sealed, it
+	// returns the function that re-seals one for this data directory
+	// (users.key), or an error (users.ErrPassphrase) that restores the
+	// users without keys.
+	Secrets func(seal remoteindex.SecretSeal) (reseal func(id string, sealed []byte) ([]byte, error), err error)
 	// Identity is the remote being restored (and the archive ID of the data
 	// directory, when it has one): a snapshot of anything else is refused.
 	Identity remoteindex.Identity

@@ -47,6 +47,8 @@ type Index interface {
 	CreateOwnedBucket(ctx context.Context, name, owner string, created time.Time) error
 	SetBucketPolicy(ctx context.Context, bucket, policy string) error
 	AddUser(ctx context.Context, u queue.User) error
+	// AddAccessKey brings back a key whose secret the snapshot carries.
+	AddAccessKey(ctx context.Context, k queue.AccessKey, replaces string) error
 	Object(bucket, key string) (queue.Object, error)
 	Stats() (queue.Stats, error)
 	// PutRestoredObject makes o current, recorded as replicated and without
@@ -152,9 +154,14 @@ type Result struct {
 	// VersionedBuckets are the buckets whose versions a restore without
 	// the snapshot found on the remote: restored with versioning Enabled.
 	VersionedBuckets []string
-	// Users are the users the snapshot brought back (without their keys,
-	// whose secrets a snapshot does not hold).
+	// Users are the users the snapshot brought back.
 	Users []string
+	// Keys counts the access keys brought back with their secrets (a
+	// snapshot sealed under a passphrase, Options.Secrets).
+	Keys int
+	// KeysNote says why access keys were not brought back, when a snapshot
+	// or Options.Secrets could have brought some.
+	KeysNote string
 }
 
 // maxFailures bounds the failures kept in full for the summary.

@@ -34,9 +34,18 @@ func (r Result) WriteSummary(w io.Writer) {
 			"were restored as noncurrent versions of %s, now with versioning Enabled; delete markers are not kept on the remote, "+
 			"so keys deleted on the Pi are current again\n", strings.Join(r.VersionedBuckets, ", "))
 	}
-	if len(r.Users) > 0 {
-		fmt.Fprintf(w, "users restored (with their buckets and policies, without access keys: a snapshot holds no secret): %s; "+
+	switch {
+	case len(r.Users) > 0 && r.Keys == 0:
+		fmt.Fprintf(w, "users restored (with their buckets and policies, without access keys): %s; "+
 			"give each a new key with `gateway key add USER` once the daemon runs\n", strings.Join(r.Users, ", "))
+	case len(r.Users) > 0:
+		fmt.Fprintf(w, "users restored (with their buckets and policies): %s\n", strings.Join(r.Users, ", "))
+	}
+	if r.Keys > 0 {
+		fmt.Fprintf(w, "access keys restored: %d, with their secrets (opened with the passphrase, sealed again with this data directory's users.key): they work again as before\n", r.Keys)
+	}
+	if r.KeysNote != "" {
+		fmt.Fprintf(w, "access keys: %s\n", r.KeysNote)
 	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(w, "  FAILED %s: %s\n", f.Name, f.Reason)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -27,6 +28,7 @@ type Journal interface {
 	AddAccessKey(ctx context.Context, k queue.AccessKey, replaces string) error
 	RevokeAccessKey(ctx context.Context, id string) error
 	SetBucketPolicy(ctx context.Context, bucket, policy string) error
+	OwnerUsage(owner string) (int64, error)
 }
 
 var _ Journal = (*queue.Node)(nil)
@@ -41,6 +43,10 @@ type Directory struct {
 
 	mu   sync.Mutex // serialises reloads
 	snap atomic.Pointer[snapshot]
+	// lastUsed holds, per access key, the Unix second of its last signed
+	// request since the daemon started (*atomic.Int64): in memory only, so
+	// that a request costs no journal write.
+	lastUsed sync.Map
 }
 
 // snapshot is the directory as of one AuthGeneration.
@@ -153,10 +159,33 @@ func (d *Directory) SecretKey(accessKey string) (string, bool) {
 	return e.secret, ok
 }
 
-// Principal returns who an access key belongs to.
+// Principal returns who an access key belongs to; the gateway asks once a
+// request's signature is verified, which counts as the key's use.
 func (d *Directory) Principal(accessKey string) (authz.Principal, bool) {
 	e, ok := d.current().keys[accessKey]
+	if ok {
+		d.used(accessKey)
+	}
 	return e.principal, ok
+}
+
+func (d *Directory) used(accessKey string) {
+	v, ok := d.lastUsed.Load(accessKey)
+	if !ok {
+		v, _ = d.lastUsed.LoadOrStore(accessKey, new(atomic.Int64))
+	}
+	if t, now := v.(*atomic.Int64), time.Now().Unix(); t.Load() != now {
+		t.Store(now)
+	}
+}
+
+// LastUsed returns when an access key last signed a request since the
+// daemon started (zero: not since then).
+func (d *Directory) LastUsed(accessKey string) time.Time {
+	if v, ok := d.lastUsed.Load(accessKey); ok {
+		return time.Unix(v.(*atomic.Int64).Load(), 0).UTC()
+	}
+	return time.Time{}
 }
 
 // Bucket returns what Decide needs of a bucket (Exists false if there is

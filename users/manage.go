@@ -37,6 +37,7 @@ type UserInfo struct {
 	Disabled bool      `json:"disabled,omitempty"`
 	Builtin  bool      `json:"builtin,omitempty"`
 	Quota    int64     `json:"quota,omitempty"` // bytes in the user's buckets; 0: none
+	Used     int64     `json:"used"`            // bytes in the user's buckets now
 	Created  time.Time `json:"created,omitempty"`
 	Keys     int       `json:"keys"`
 }
@@ -48,6 +49,9 @@ type KeyInfo struct {
 	Access    string    `json:"access"`
 	Scopes    []string  `json:"scopes,omitempty"`
 	Created   time.Time `json:"created,omitempty"`
+	// LastUsed is when the key last signed a request since the daemon
+	// started; absent: not since then.
+	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
 // KeySpec is what a new key may do.
@@ -90,7 +94,8 @@ func (d *Directory) AddUser(ctx context.Context, name string, role authz.Role) (
 // Users lists every user, the built-in admin first.
 func (d *Directory) Users() []UserInfo {
 	s := d.current()
-	out := []UserInfo{{Name: BuiltinAdmin, Role: string(authz.RoleAdmin), Builtin: true, Keys: len(d.builtin)}}
+	out := []UserInfo{{Name: BuiltinAdmin, Role: string(authz.RoleAdmin), Builtin: true, Keys: len(d.builtin),
+		Used: d.usage("") + d.usage(BuiltinAdmin)}}
 	for _, u := range s.users {
 		n := 0
 		for _, k := range s.akeys {
@@ -98,10 +103,21 @@ func (d *Directory) Users() []UserInfo {
 				n++
 			}
 		}
-		out = append(out, UserInfo{Name: u.Name, Role: u.Role, Disabled: u.Disabled, Quota: u.Quota, Created: u.Created, Keys: n})
+		out = append(out, UserInfo{Name: u.Name, Role: u.Role, Disabled: u.Disabled, Quota: u.Quota, Used: d.usage(u.Name),
+			Created: u.Created, Keys: n})
 	}
 	slices.SortFunc(out[1:], func(a, b UserInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// usage is the bytes in owner's buckets; a failure to count is logged and
+// shows as 0.
+func (d *Directory) usage(owner string) int64 {
+	n, err := d.journal.OwnerUsage(owner)
+	if err != nil {
+		d.log.Error().Err(err).Str("user", owner).Msg("count the bytes of a user's buckets")
+	}
+	return n
 }
 
 func (d *Directory) user(name string) (queue.User, error) {
@@ -212,7 +228,7 @@ func (d *Directory) Keys(user string) ([]KeyInfo, error) {
 	var out []KeyInfo
 	if user == "" || user == BuiltinAdmin {
 		for ak := range d.builtin {
-			out = append(out, KeyInfo{AccessKey: ak, User: BuiltinAdmin, Access: string(authz.AccessFull)})
+			out = append(out, KeyInfo{AccessKey: ak, User: BuiltinAdmin, Access: string(authz.AccessFull), LastUsed: d.LastUsed(ak)})
 		}
 	}
 	for _, k := range d.current().akeys {
@@ -221,7 +237,7 @@ func (d *Directory) Keys(user string) ([]KeyInfo, error) {
 			if access == "" {
 				access = string(authz.AccessFull)
 			}
-			out = append(out, KeyInfo{AccessKey: k.ID, User: k.User, Access: access, Scopes: k.Scopes, Created: k.Created})
+			out = append(out, KeyInfo{AccessKey: k.ID, User: k.User, Access: access, Scopes: k.Scopes, Created: k.Created, LastUsed: d.LastUsed(k.ID)})
 		}
 	}
 	slices.SortFunc(out, func(a, b KeyInfo) int { return strings.Compare(a.User+" "+a.AccessKey, b.User+" "+b.AccessKey) })

@@ -10,20 +10,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/authz"
+	"github.com/ipas/ipas/internal/queuetest"
 	"github.com/ipas/ipas/queue"
 )
 
 func openDirectory(t *testing.T) (*Directory, *queue.Node) {
 	t.Helper()
-	c := queue.DefaultConfig(t.TempDir())
-	c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond
-	n := queue.New(c, zerolog.Nop())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := n.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close(context.Background()) })
+	n := queuetest.Open(t)
 	s, err := NewSealer(bytes.Repeat([]byte{1}, SealKeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +70,17 @@ func TestDirectory(t *testing.T) {
 	w, err := d.AddKey(ctx, "alice", KeySpec{Access: "write", Scopes: []string{"photos/laptop/"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A key's last use since start: none yet, then its signed request.
+	if !d.LastUsed(w.AccessKey).IsZero() {
+		t.Fatal("an unused key has a last use")
+	}
+	d.Principal(w.AccessKey)
+	keys, _ := d.Keys("alice")
+	for _, k := range keys {
+		if k.AccessKey == w.AccessKey && time.Since(k.LastUsed) > time.Minute {
+			t.Fatalf("a key's use is not listed: %+v", k)
+		}
 	}
 	if p, _ := d.Principal(w.AccessKey); p.Access != authz.AccessWrite || len(p.Scopes) != 1 {
 		t.Fatalf("the write-only key is %+v", p)

@@ -105,6 +105,11 @@ type RemoteConfig struct {
 	// IndexInterval is how often the remote index snapshot is uploaded when
 	// the index changed (and at every clean shutdown); 0: only at shutdown.
 	IndexInterval time.Duration `yaml:"index_interval"`
+	// UsersPassphraseFile names a file (mode 0600) holding a passphrase:
+	// set, the remote index carries the access keys' secrets sealed under a
+	// key derived from it, and `gateway restore` given the passphrase brings
+	// the keys back. IPAS_USERS_PASSPHRASE takes precedence.
+	UsersPassphraseFile string `yaml:"users_passphrase_file"`
 }
 
 // DefaultIndexInterval is remote.index_interval's default; minIndexInterval

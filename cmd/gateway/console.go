@@ -15,6 +15,7 @@ import (
 	"github.com/ipas/ipas/admin"
 	"github.com/ipas/ipas/console"
 	"github.com/ipas/ipas/gateway"
+	"github.com/ipas/ipas/users"
 )
 
 // The web console's defaults and names.
@@ -50,7 +51,7 @@ func (c ConsoleConfig) validate(s3Address string) error {
 // It returns the console's URL ("" when off) and a wait that returns once the
 // console has stopped. On first start it generates the console password and
 // shows it on the terminal, as the S3 credential is.
-func startConsole(ctx context.Context, cfg Config, gcfg gateway.Config, admins func(string) bool, dataDir string, ctrl admin.Controller,
+func startConsole(ctx context.Context, cfg Config, gcfg gateway.Config, dir *users.Directory, dataDir string, ctrl admin.Controller,
 	terminal io.Writer, log zerolog.Logger) (url string, wait func() error, err error) {
 	if cfg.Console.Address == "" {
 		log.Info().Msg("web console off (console.address is empty)")
@@ -67,7 +68,8 @@ func startConsole(ctx context.Context, cfg Config, gcfg gateway.Config, admins f
 	if created {
 		showConsolePassword(terminal, isTerminal(os.Stderr), password, pwFile)
 	}
-	srv := console.New(ctrl, console.Login{Credentials: gcfg.Credentials, IsAdmin: admins, PasswordFile: pwFile}, log)
+	srv := console.New(ctrl, console.Login{Credentials: gcfg.Credentials, IsAdmin: isAdmin(dir), PasswordFile: pwFile}, log)
+	srv.Users = dir
 	scheme := "http"
 	if gcfg.CertFile != "" {
 		if srv.TLS, err = gateway.TLSConfig(gcfg.CertFile, gcfg.KeyFile); err != nil {

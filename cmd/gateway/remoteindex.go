@@ -23,6 +23,9 @@ type remoteIndex struct {
 // the remote copy (remote.index_interval).
 func startRemoteIndex(ctx context.Context, cfg Config, a *dataArchive, rep *replicator, log zerolog.Logger) (*remoteIndex, error) {
 	if rep.local != nil {
+		if cfg.Remote.UsersPassphraseFile != "" {
+			log.Warn().Msg("remote.users_passphrase_file is set, but the remote is the built-in local copy, which gets no remote index: no secret is sealed with the passphrase")
+		}
 		return nil, nil
 	}
 	id, err := loadOrCreateArchiveID(a.dir.path)
@@ -38,12 +41,29 @@ func startRemoteIndex(ctx context.Context, cfg Config, a *dataArchive, rep *repl
 	s.Interval = cfg.Remote.IndexInterval
 	s.Program = "ipas " + version
 	s.Settings = bucketSettings(cfg)
+	if s.Secrets, err = remoteIndexSecrets(cfg, a.dir.path); err != nil {
+		return nil, err
+	}
 	ri := &remoteIndex{snap: s, done: make(chan struct{}), log: log}
 	go func() {
 		defer close(ri.done)
 		s.Run(ctx)
 	}()
 	return ri, nil
+}
+
+// remoteIndexSecrets is what seals the access keys' secrets in the remote
+// index: nil (no secret leaves the Pi) unless a passphrase is configured.
+func remoteIndexSecrets(cfg Config, dataDir string) (remoteindex.SecretSealer, error) {
+	passphrase, err := usersPassphrase(cfg.Remote.UsersPassphraseFile, "remote.users_passphrase_file")
+	if err != nil || passphrase == "" {
+		return nil, err
+	}
+	journal, err := dataSealer(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return newSnapshotSecrets(passphrase, journal)
 }
 
 // uploadAtShutdown waits for the periodic loop (its context must be

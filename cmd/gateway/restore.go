@@ -28,6 +28,7 @@ type restoreFlags struct {
 	json            bool
 	objects, ranges int
 	rangeSize       int64
+	passphraseFile  string
 }
 
 func runRestore(args []string, stdout, stderr io.Writer) error {
@@ -53,6 +54,8 @@ func runRestore(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&rf.json, "json", false, "one JSON line per object on stdout, even on a terminal")
 	fs.IntVar(&rf.objects, "objects", restore.DefaultObjects, "objects downloaded at once")
 	fs.IntVar(&rf.ranges, "ranges", restore.DefaultRanges, "ranges of one large object downloaded at once")
+	fs.StringVar(&rf.passphraseFile, "users-passphrase-file", "", "`file` (mode 0600) holding the passphrase the remote index's access keys are sealed with "+
+		"(remote.users_passphrase_file): the keys come back with their secrets; default: "+EnvUsersPassphrase+", then remote.users_passphrase_file")
 	fs.Int64Var(&rf.rangeSize, "range-size", restore.DefaultRangeSize, "`bytes` per ranged GET; an interrupted restore resumes inside an object only with the same value")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
@@ -90,6 +93,9 @@ func restoreArchive(ctx context.Context, cfg Config, rc remote.Config, rf restor
 	opts.MetadataOnly = rf.metadataOnly
 	opts.Objects, opts.Ranges, opts.RangeSize = rf.objects, rf.ranges, rf.rangeSize
 	opts.Identity = remoteindex.Identity{ArchiveID: localID, Endpoint: rc.Endpoint, Bucket: rc.Bucket, Prefix: rc.Prefix}
+	if opts.Secrets, err = restoreSecretsOption(cfg, rf, a.dir.path); err != nil {
+		return err
+	}
 
 	var progress restore.Progress
 	var summary io.Writer = stdout
@@ -120,6 +126,27 @@ func restoreArchive(ctx context.Context, cfg Config, rc remote.Config, rf restor
 		return fmt.Errorf("%d object(s) not restored (listed above); run the same command again to retry them", res.Failed)
 	}
 	return nil
+}
+
+// restoreSecretsOption is restore.Options.Secrets when a passphrase is
+// given (--users-passphrase-file, IPAS_USERS_PASSPHRASE or
+// remote.users_passphrase_file), nil otherwise.
+func restoreSecretsOption(cfg Config, rf restoreFlags, dataDir string) (func(remoteindex.SecretSeal) (func(string, []byte) ([]byte, error), error), error) {
+	var passphrase string
+	var err error
+	if rf.passphraseFile != "" {
+		passphrase, err = passphraseFile(rf.passphraseFile, "--users-passphrase-file")
+	} else {
+		passphrase, err = usersPassphrase(cfg.Remote.UsersPassphraseFile, "remote.users_passphrase_file")
+	}
+	if err != nil || passphrase == "" {
+		return nil, err
+	}
+	journal, err := dataSealer(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return restoreSecrets(passphrase, journal), nil
 }
 
 // afterRestore makes the data directory carry on the restored archive: its

@@ -179,7 +179,7 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	handler := admin.Mount(admin.NewHandler(withDisk{ctrl, a.dir.path}, s3Verifier(gcfg), log).WithUsers(dir, isAdmin(dir)),
 		m.InstrumentS3(srv, srv.Operation), gcfg.Domain)
 	// The web console runs the same actions behind its own sign-in; see package console.
-	consoleURL, consoleWait, err := startConsole(serveCtx, cfg, gcfg, isAdmin(dir), a.dir.path, withDisk{ctrl, a.dir.path}, terminal, log)
+	consoleURL, consoleWait, err := startConsole(serveCtx, cfg, gcfg, dir, a.dir.path, withDisk{ctrl, a.dir.path}, terminal, log)
 	if err != nil {
 		return abandon(err)
 	}

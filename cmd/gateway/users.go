@@ -54,11 +54,7 @@ func loadOrCreateSealKey(dataDir string) ([]byte, error) {
 // openDirectory returns the users directory of the daemon: the journal's
 // users and keys, and the configured credentials as the built-in admin's.
 func openDirectory(cfg Config, dataDir string, node *queue.Node, log zerolog.Logger) (*users.Directory, error) {
-	key, err := loadOrCreateSealKey(dataDir)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := users.NewSealer(key)
+	sealer, err := dataSealer(dataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +227,7 @@ func printUsers(w io.Writer, out any) {
 		fmt.Fprintf(tw, "user:\t%s\naccess key:\t%s\nsecret key:\t%s\n", v.User, v.AccessKey, v.SecretKey)
 		fmt.Fprintln(tw, "This is the only time the secret is shown.")
 	case []users.UserInfo:
-		fmt.Fprintln(tw, "USER\tROLE\tKEYS\tQUOTA\tSTATE")
+		fmt.Fprintln(tw, "USER\tROLE\tKEYS\tUSED\tQUOTA\tSTATE")
 		for _, u := range v {
 			state := "enabled"
 			switch {
@@ -244,7 +240,7 @@ func printUsers(w io.Writer, out any) {
 			if u.Quota > 0 {
 				quota = humanize.Bytes(u.Quota)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", u.Name, u.Role, u.Keys, quota, state)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", u.Name, u.Role, u.Keys, humanize.Bytes(u.Used), quota, state)
 		}
 	case []users.KeyInfo:
 		fmt.Fprintln(tw, "ACCESS KEY\tUSER\tACCESS\tSCOPES")

@@ -57,7 +57,7 @@ function show(id) {
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("current", a.dataset.page === id);
 }
 
-const PAGES = ["overview", "uploads", "browse", "remote", "drop", "log"];
+const PAGES = ["overview", "uploads", "browse", "remote", "drop", "log", "users"];
 
 function route() {
   if (!csrf) return;
@@ -72,6 +72,7 @@ function signedOut() {
   $("nav").hidden = true;
   show("login");
   $("secret").value = "";
+  hideSecret(); // users.js: a new secret never outlives the session
 }
 
 function signedIn(session) {

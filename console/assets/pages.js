@@ -17,6 +17,7 @@ function pageShown(page) {
   if (page === "log") loadLog(true);
   if (page === "remote" && last) renderRemote(last);
   if (page === "uploads") loadHistory(); // chart.js
+  if (page === "users") loadUsers(); // users.js
 }
 
 // ---- Browse ----
@@ -108,21 +109,31 @@ function objectItem(o) {
 // confirmDelete asks on the row itself: a phone has no room for a dialog
 // that hides what is being deleted.
 function confirmDelete(li, o, actions) {
-  const ask = el("div", "actions confirm");
-  ask.append(el("span", "", "Delete " + o.key + "?"));
-  const yes = el("button", "danger", "Yes, delete");
-  const no = el("button", "secondary", "Keep");
-  yes.type = no.type = "button";
-  no.addEventListener("click", () => ask.replaceWith(actions));
-  yes.addEventListener("click", async () => {
+  askOnRow(actions, "Delete " + o.key + "?", "Yes, delete", "Keep", async () => {
     try {
       await api("POST", "/api/v1/objects/delete", { bucket: o.bucket, key: o.key });
       li.remove();
       $("br-empty").hidden = $("br-list").children.length > 0;
+      return true;
     } catch (e) {
       setText("br-error", e.message);
-      ask.replaceWith(actions);
+      return false;
     }
+  });
+}
+
+// askOnRow replaces a row's actions with a question; yes runs act, whose
+// false puts the actions back, as no does.
+function askOnRow(actions, question, yesText, noText, act) {
+  const ask = el("div", "actions confirm");
+  ask.append(el("span", "", question));
+  const yes = el("button", "danger", yesText);
+  const no = el("button", "secondary", noText);
+  yes.type = no.type = "button";
+  no.addEventListener("click", () => ask.replaceWith(actions));
+  yes.addEventListener("click", async () => {
+    yes.disabled = true;
+    if (!(await act())) ask.replaceWith(actions);
   });
   ask.append(yes, no);
   actions.replaceWith(ask);
