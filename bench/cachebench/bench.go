@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -306,41 +307,66 @@ func (b *bench) ttfb(ctx context.Context) ([2]float64, error) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// throughput returns the median MiB/s of the big object: read through,
-// direct, and read through the -baseline build (0 without one).
-func (b *bench) throughput(ctx context.Context) ([3]float64, error) {
-	type reader struct {
-		name string
-		read func() (float64, error)
-		got  []float64
+// readRate is how one way of reading the big object did: its rate, and
+// the CPU seconds per GiB that versitygw, the daemon (none for a direct
+// GET) and the client (this process) spent on it; medians of the rounds.
+type readRate struct {
+	name                   string
+	mibs                   float64
+	remote, daemon, client float64
+}
+
+// throughput reads the big object whole, each round each way in turn (the
+// order rotating): read through, direct, and read through the -baseline
+// build when there is one.
+func (b *bench) throughput(ctx context.Context) ([]readRate, error) {
+	type way struct {
+		name   string
+		c      *s3.Client
+		bucket string
+		key    string
+		daemon int // pid, 0 for none
+		rates  [4][]float64
 	}
-	readers := []*reader{
-		{name: "read-through", read: func() (float64, error) { return readAll(ctx, b.c, "big", "obj", b.cfg.size) }},
-		{name: "direct", read: func() (float64, error) {
-			return readAll(ctx, b.remote, remoteBucket, prefix+"/big/obj", b.cfg.size)
-		}},
+	ways := []*way{
+		{name: "read-through", c: b.c, bucket: "big", key: "obj", daemon: b.g.Pid()},
+		{name: "direct", c: b.remote, bucket: remoteBucket, key: prefix + "/big/obj"},
 	}
 	if b.before != nil {
-		readers = append(readers, &reader{name: "read-through before", read: func() (float64, error) {
-			return readAll(ctx, b.before.c, "big", "obj", b.cfg.size)
-		}})
+		ways = append(ways, &way{name: "read-through before", c: b.before.c, bucket: "big", key: "obj", daemon: b.before.g.Pid()})
 	}
+	gib := float64(b.cfg.size) / (1 << 30)
 	for r := range b.cfg.rounds {
 		line := fmt.Sprintf("throughput round %d:", r+1)
-		for i := range readers {
-			rd := readers[(i+r)%len(readers)] // the order rotates
-			v, err := rd.read()
-			if err != nil {
-				return [3]float64{}, err
+		for i := range ways {
+			w := ways[(i+r)%len(ways)] // the order rotates
+			pids := []string{strconv.Itoa(b.v.Pid()), strconv.Itoa(w.daemon), "self"}
+			var before [3]time.Duration
+			for j, pid := range pids {
+				before[j], _ = benchkit.CPUTime(pid)
 			}
-			rd.got = append(rd.got, v)
-			line += fmt.Sprintf(" %s %.0f MiB/s,", rd.name, v)
+			v, err := readAll(ctx, w.c, w.bucket, w.key, b.cfg.size)
+			if err != nil {
+				return nil, err
+			}
+			w.rates[0] = append(w.rates[0], v)
+			line += fmt.Sprintf(" %s %.0f MiB/s (CPU s/GiB", w.name, v)
+			for j, pid := range pids {
+				var used float64
+				if after, err := benchkit.CPUTime(pid); err == nil && (j != 1 || w.daemon != 0) {
+					used = (after - before[j]).Seconds() / gib
+				}
+				w.rates[j+1] = append(w.rates[j+1], used)
+				line += fmt.Sprintf(" %.2f", used)
+			}
+			line += "),"
 		}
 		fmt.Println(strings.TrimSuffix(line, ","))
 	}
-	var out [3]float64
-	for i, rd := range readers {
-		out[i] = benchkit.Median(rd.got)
+	var out []readRate
+	for _, w := range ways {
+		out = append(out, readRate{name: w.name, mibs: benchkit.Median(w.rates[0]),
+			remote: benchkit.Median(w.rates[1]), daemon: benchkit.Median(w.rates[2]), client: benchkit.Median(w.rates[3])})
 	}
 	return out, nil
 }

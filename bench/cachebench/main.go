@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -119,7 +120,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	t0 := time.Now()
 	var ttfb [2]float64
-	var tput [3]float64
+	var tput []readRate
 	var puts [2]float64
 	var rss int64
 	if cfg.phases["ttfb"] {
@@ -149,11 +150,13 @@ func run(ctx context.Context, cfg config) error {
 			ttfb[0], ttfb[1], ttfb[0]-ttfb[1])
 	}
 	if cfg.phases["throughput"] {
+		through, direct := tput[0], tput[1]
 		fmt.Printf("| %d MiB GET throughput | %.0f MiB/s | %.0f MiB/s (SDK GET of the remote copy) | %.2fx | >= 0.90x |\n",
-			cfg.size>>20, tput[0], tput[1], tput[0]/tput[1])
-		if cfg.baseline != "" {
+			cfg.size>>20, through.mibs, direct.mibs, through.mibs/direct.mibs)
+		if len(tput) > 2 {
+			before := tput[2]
 			fmt.Printf("| %d MiB GET throughput, -baseline build | %.0f MiB/s | %.0f MiB/s | %.2fx | (now %.2fx of before) |\n",
-				cfg.size>>20, tput[2], tput[1], tput[2]/tput[1], tput[0]/tput[2])
+				cfg.size>>20, before.mibs, direct.mibs, before.mibs/direct.mibs, through.mibs/before.mibs)
 		}
 	}
 	if cfg.phases["puts"] {
@@ -163,6 +166,15 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.phases["rss"] {
 		fmt.Printf("| peak RSS, %d concurrent read-throughs of %d MiB | %.1f MiB | | | < 64 MiB |\n",
 			cfg.readers, cfg.readerSize>>20, float64(rss)/1024)
+	}
+	if cfg.phases["throughput"] {
+		fmt.Printf("\nCPU seconds per GiB read (medians): what bounds the rate when all of it shares %d cores\n\n", runtime.NumCPU())
+		fmt.Printf("| way | MiB/s | versitygw | daemon | client | sum | sum / cores: at best |\n|---|---|---|---|---|---|---|\n")
+		for _, r := range tput {
+			sum := r.remote + r.daemon + r.client
+			fmt.Printf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f MiB/s |\n", r.name, r.mibs, r.remote, r.daemon, r.client,
+				sum, 1024*float64(runtime.NumCPU())/sum)
+		}
 	}
 	return nil
 }
