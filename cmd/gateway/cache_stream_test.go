@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,16 +20,9 @@ import (
 // runs). A GET abandoned half-way by its client holds nothing: once it is
 // gone, the collector frees every part of the evicted object.
 func TestServe_EvictWhileStreaming(t *testing.T) {
-	s, _ := newCacheSetup(t, "store: {cache_on_read: never, gc_interval: 100ms}\n", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dataDir := filepath.Join(t.TempDir(), "data")
-	p := s.serve(t, dataDir)
-	defer s.stop(t, p)
-	c := s3Client(p.endpoint, restoreAK, restoreSK)
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("photos")}); err != nil {
-		t.Fatal(err)
-	}
+	s, _, p, c, dataDir := servePhotos(t, ctx, "store: {cache_on_read: never, gc_interval: 100ms}\n")
 	// The first part is far larger than what the sockets can hold between
 	// the daemon and a client that has read 64 KiB: the GET is still in it
 	// when the eviction runs.
