@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -160,13 +161,20 @@ func (a *Archive) PinObject(o queue.Object) (release func(), err error) {
 	if o.RemoteOnly {
 		return nil, ErrRemoteOnly
 	}
-	var pinned []store.Digest
-	release = func() {
-		for _, d := range pinned {
-			a.blobs.Unpin(d)
-		}
+	pinned, err := a.pinPieces(Pieces(o))
+	if err != nil {
+		a.unpinAll(pinned)
+		return nil, err
 	}
-	for _, p := range Pieces(o) {
+	return func() { a.unpinAll(pinned) }, nil
+}
+
+// pinPieces pins the blobs of pieces: it returns those it pinned and the
+// error of the first that could not be (gone already).
+func (a *Archive) pinPieces(pieces []Piece) ([]store.Digest, error) {
+	var pinned []store.Digest
+	var first error
+	for _, p := range pieces {
 		if p.Size == 0 && p.Blob == "" {
 			continue
 		}
@@ -175,24 +183,70 @@ func (a *Archive) PinObject(o queue.Object) (release func(), err error) {
 			err = a.blobs.Pin(d)
 		}
 		if err != nil {
-			release()
-			return nil, err
+			first = cmp.Or(first, err)
+			continue
 		}
 		pinned = append(pinned, d)
 	}
-	return release, nil
+	return pinned, first
+}
+
+func (a *Archive) unpinAll(ds []store.Digest) {
+	for _, d := range ds {
+		a.blobs.Unpin(d)
+	}
 }
 
 // Open returns bytes [off, off+length) of o. Pieces are opened as the read
-// reaches them (NewReader). Reading an object whose bytes are on the remote
-// only fails with ErrRemoteOnly: check Local first, and read it with
-// OpenRemote.
+// reaches them (NewReader); the blobs of those the range covers are pinned
+// until Close, so that an eviction or a delete meanwhile cannot have the
+// collector remove a piece the read has not reached yet. A piece gone before
+// Open is the error of the Read that reaches it. Reading an object whose
+// bytes are on the remote only fails with ErrRemoteOnly: check Local first,
+// and read it with OpenRemote.
 func (a *Archive) Open(ctx context.Context, o queue.Object, off, length int64) io.ReadCloser {
 	if o.RemoteOnly {
 		return failedReader{ErrRemoteOnly}
 	}
 	a.recordRead(o, true)
-	return NewReader(ctx, a.local, Pieces(o), off, length)
+	pieces := Pieces(o)
+	pinned, _ := a.pinPieces(coveredPieces(pieces, off, length))
+	return &pinnedReader{Reader: NewReader(ctx, a.local, pieces, off, length), a: a, pinned: pinned}
+}
+
+// coveredPieces returns the pieces that hold bytes of [off, off+length).
+func coveredPieces(pieces []Piece, off, length int64) []Piece {
+	var first, end int
+	var start int64
+	for i, p := range pieces {
+		if start+p.Size <= off {
+			first = i + 1 // ends before the range
+		}
+		if start < off+length {
+			end = i + 1 // starts before the range's end
+		}
+		start += p.Size
+	}
+	if length <= 0 || first >= end {
+		return nil
+	}
+	return pieces[first:end]
+}
+
+// pinnedReader is a Reader whose pieces stay pinned until Close.
+type pinnedReader struct {
+	*Reader
+	a      *Archive
+	pinned []store.Digest
+}
+
+// Close closes the piece being read and unpins the pieces; a second Close
+// does nothing more.
+func (r *pinnedReader) Close() error {
+	err := r.Reader.Close()
+	r.a.unpinAll(r.pinned)
+	r.pinned = nil
+	return err
 }
 
 // OpenPieces returns bytes [off, off+length) of local pieces that are not an

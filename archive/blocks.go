@@ -155,26 +155,41 @@ func (g *blockGroup) close() {
 	g.readers--
 }
 
-// drop takes an unpinned block out of the group; its buffer is reused.
+// drop takes an unpinned block out of the group; its buffer is reused
+// while the buffers held (by blocks and free) stay within the budget.
 func (g *blockGroup) drop(f *blockFetch) {
 	delete(g.fetches, f.key)
 	f.gone = true
-	if cap(f.data) == BlockSize && len(g.free)+len(g.fetches) < g.budget {
+	if cap(f.data) == BlockSize && len(g.free)+g.held() < g.budget {
 		g.free = append(g.free, f.data[:0])
 	}
 	f.data = nil
 }
 
-// buffer returns a buffer of n bytes for a block being fetched.
-func (g *blockGroup) buffer(n int64) []byte {
+// held counts the blocks holding a buffer: fetched, or being fetched into
+// one (buffer).
+func (g *blockGroup) held() int {
+	n := 0
+	for _, f := range g.fetches {
+		if f.data != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// buffer returns a buffer of n bytes for f, a block being fetched; f holds
+// it from now on (its readers see it once done).
+func (g *blockGroup) buffer(f *blockFetch, n int64) []byte {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if k := len(g.free); k > 0 && n == BlockSize {
-		b := g.free[k-1]
+		f.data = g.free[k-1][:n]
 		g.free = g.free[:k-1]
-		return b[:n]
+	} else {
+		f.data = make([]byte, n)
 	}
-	return make([]byte, n)
+	return f.data
 }
 
 // done ends the fetch of f with its bytes or its error. A failed block

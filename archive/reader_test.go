@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -101,5 +102,26 @@ func TestReaderErrors(t *testing.T) {
 	}
 	if got, err := io.ReadAll(rc); string(got) != "abc" || err != nil {
 		t.Fatalf("OpenRange 0+3: %q, %v", got, err)
+	}
+}
+
+// TestCoveredPieces: the pieces a range pins are exactly those holding its
+// bytes.
+func TestCoveredPieces(t *testing.T) {
+	pieces := []Piece{{"a", 10}, {"b", 10}, {"", 0}, {"c", 10}}
+	for _, tc := range []struct {
+		off, length int64
+		want        string
+	}{
+		{0, 30, "ab c"}, {0, 10, "a"}, {9, 2, "ab"}, {10, 10, "b"}, {10, 11, "b c"},
+		{20, 10, "c"}, {29, 1, "c"}, {5, 0, ""}, {30, 0, ""},
+	} {
+		var got string
+		for _, p := range coveredPieces(pieces, tc.off, tc.length) {
+			got += cmp.Or(p.Blob, " ")
+		}
+		if got != tc.want {
+			t.Errorf("coveredPieces(%d, %d) = %q, want %q", tc.off, tc.length, got, tc.want)
+		}
 	}
 }

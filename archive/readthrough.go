@@ -247,7 +247,7 @@ func (rt *ReadThrough) fetchSpan(o queue.Object, fs []*blockFetch) {
 	}
 	for len(fs) > 0 {
 		f := fs[0]
-		buf := rt.group.buffer(min(BlockSize, o.Size-f.key.index*BlockSize))
+		buf := rt.group.buffer(f, min(BlockSize, o.Size-f.key.index*BlockSize))
 		if _, err := io.ReadFull(rc, buf); err != nil {
 			fail(rt.remoteError(o, err))
 			return

@@ -186,8 +186,10 @@ func TestReadThrough(t *testing.T) {
 
 // TestReadThroughBudget: a whole read of a large object fetches spans of
 // blocks (far fewer GETs than blocks), and 16 whole reads at once of
-// different objects hold about BlockBudget blocks (a few more while the
-// first reads fetch ahead before the others open), every read byte-identical.
+// different objects hold at most BlockBudget blocks plus, for each open read,
+// the one block it needs next (which always gets in; the first reads also
+// fetch ahead before the others open): 26-34 blocks were seen, every read
+// byte-identical.
 func TestReadThroughBudget(t *testing.T) {
 	ctx := context.Background()
 	a := openArchive(t, t.TempDir())
@@ -253,8 +255,8 @@ func TestReadThroughBudget(t *testing.T) {
 	wg.Wait()
 	close(stop)
 	<-sampled
-	if p := peak.Load(); p > BlockBudget+readers/2 {
-		t.Errorf("16 whole reads held %d blocks at once, want at most %d (the budget) + %d", p, BlockBudget, readers/2)
+	if p := peak.Load(); p > BlockBudget+readers {
+		t.Errorf("16 whole reads held %d blocks at once, want at most %d (the budget) + %d (one per read)", p, BlockBudget, readers)
 	}
 	t.Logf("peak blocks held: %d", peak.Load())
 }

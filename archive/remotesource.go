@@ -71,7 +71,14 @@ func (r *blockReader) fill() {
 }
 
 // take waits for the next block and makes its part of the range current.
+// A whole read's hash of the block served before runs while that block is
+// sent (wholeCheck): take waits for it before the block's buffer may go,
+// and hashes the last block before any of it is handed out.
 func (r *blockReader) take() error {
+	c := r.src.check
+	if c != nil {
+		c.wait()
+	}
 	r.release()
 	r.fill()
 	f := r.ahead[0]
@@ -87,19 +94,20 @@ func (r *blockReader) take() error {
 	start := idx * BlockSize
 	piece := data[r.pos-start : min(int64(len(data)), r.end-start)]
 	last := start+int64(len(data)) >= r.end
-	if c := r.src.check; c != nil {
-		c.h.Write(piece)
+	if c != nil {
+		c.hash(piece)
 		if last {
+			c.wait()
 			if err := c.verify(r.src.rt); err != nil {
 				r.src.cache.abort(err)
 				return err
 			}
 		}
 	}
-	if c := r.src.cache; c != nil {
-		c.write(piece)
+	if cache := r.src.cache; cache != nil {
+		cache.write(piece)
 		if last {
-			c.commit(r.ctx)
+			cache.commit(r.ctx)
 		}
 	}
 	r.cur = piece
@@ -116,23 +124,49 @@ func (r *blockReader) release() {
 }
 
 func (r *blockReader) Read(p []byte) (int, error) {
-	if r.closed {
-		return 0, io.ErrClosedPipe
-	}
-	if r.err != nil {
-		return 0, r.err
-	}
-	if len(r.cur) == 0 {
-		if r.pos >= r.end {
-			return 0, io.EOF
-		}
-		if r.err = r.take(); r.err != nil {
-			return 0, r.err
-		}
+	if err := r.current(); err != nil {
+		return 0, err
 	}
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]
 	return n, nil
+}
+
+// WriteTo writes the range to w a block at a time, each block's bytes in
+// one Write: no copy through a small buffer, one write deadline and one
+// system call per block rather than per 32 KiB.
+func (r *blockReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if err := r.current(); err == io.EOF {
+			return total, nil
+		} else if err != nil {
+			return total, err
+		}
+		n, err := w.Write(r.cur)
+		r.cur = r.cur[n:]
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// current makes sure bytes are current, taking the next block when none are
+// left: io.EOF at the end of the range.
+func (r *blockReader) current() error {
+	switch {
+	case r.closed:
+		return io.ErrClosedPipe
+	case r.err != nil:
+		return r.err
+	case len(r.cur) > 0:
+		return nil
+	case r.pos >= r.end:
+		return io.EOF
+	}
+	r.err = r.take()
+	return r.err
 }
 
 // Close abandons a re-cache that did not reach the end and unpins the
@@ -140,6 +174,7 @@ func (r *blockReader) Read(p []byte) (int, error) {
 func (r *blockReader) Close() error {
 	if !r.closed {
 		r.closed = true
+		r.src.check.stop()
 		r.src.cache.abort(io.ErrUnexpectedEOF)
 		r.src.rt.group.close()
 		r.cur = nil // its buffer may be reused once unpinned
@@ -152,13 +187,53 @@ func (r *blockReader) Close() error {
 	return nil
 }
 
-// wholeCheck hashes a whole read to compare it with the object's SHA-256.
+// wholeCheck hashes a whole read to compare it with the object's SHA-256,
+// in a goroutine of its own, one block behind the reader: the hash of a
+// block runs while the block is sent to the client, in order.
 type wholeCheck struct {
-	o queue.Object
-	h hash.Hash
+	o       queue.Object
+	h       hash.Hash
+	blocks  chan []byte   // to hash; nil until the first
+	hashed  chan struct{} // one value per block hashed
+	pending bool          // a block was handed over and not waited for
 }
 
 func newWholeCheck(o queue.Object) *wholeCheck { return &wholeCheck{o: o, h: sha256.New()} }
+
+// hash starts hashing p, the next bytes of the read. p must stay unchanged
+// until wait returns.
+func (c *wholeCheck) hash(p []byte) {
+	if c.blocks == nil {
+		c.blocks, c.hashed = make(chan []byte), make(chan struct{})
+		go func(blocks <-chan []byte, hashed chan<- struct{}) {
+			for p := range blocks {
+				c.h.Write(p)
+				hashed <- struct{}{}
+			}
+		}(c.blocks, c.hashed)
+	}
+	c.blocks <- p
+	c.pending = true
+}
+
+// wait returns once every block handed to hash is hashed.
+func (c *wholeCheck) wait() {
+	if c.pending {
+		<-c.hashed
+		c.pending = false
+	}
+}
+
+// stop waits for the block being hashed and ends the goroutine; nil does
+// nothing.
+func (c *wholeCheck) stop() {
+	if c == nil || c.blocks == nil {
+		return
+	}
+	c.wait()
+	close(c.blocks)
+	c.blocks = nil
+}
 
 func (c *wholeCheck) verify(rt *ReadThrough) error {
 	got := hex.EncodeToString(c.h.Sum(nil))

@@ -27,9 +27,10 @@ type Access struct {
 	db  *bolt.DB
 	log zerolog.Logger
 
-	mu       sync.Mutex
-	recent   map[string]int64 // bucket "\x00" key -> unix nanoseconds
-	flushing bool
+	mu         sync.Mutex
+	recent     map[string]int64 // bucket "\x00" key -> unix nanoseconds
+	flushing   bool
+	pruneAfter []byte // the last record Prune checked; nil: start again
 }
 
 // OpenAccess opens (or creates) the access file at path.

@@ -19,6 +19,7 @@ type Index interface {
 	Buckets() ([]queue.Bucket, error)
 	ListObjects(bucket, prefix, startAfter string, limit int) ([]queue.Object, bool, error)
 	EvictObjects(ctx context.Context, objs []queue.Object) []error
+	Object(bucket, key string) (queue.Object, error)
 	Offsite() (queue.Offsite, error)
 }
 

@@ -17,5 +17,8 @@
 // Usage counts the whole file system (statfs), so uploads in progress,
 // staged small objects, the journal and temporary files all count. The
 // last read of each key is kept in memory and written to a small bbolt file
-// of its own (Access) every AccessFlushInterval, never journaled per read.
+// of its own (Access) every AccessFlushInterval, never journaled per read;
+// each pass checks a bounded batch of its records against the index and
+// drops those of keys deleted or written again since (Access.Prune), so
+// the file does not grow with every key ever read.
 package cache

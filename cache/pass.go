@@ -24,7 +24,8 @@ type Pass struct {
 
 // RunPass looks at the disk and the index and, with a capacity set and the
 // disk above its high water mark, evicts the least recently read offsite
-// objects down to the low mark. busy reports
+// objects down to the low mark, then prunes a batch of the access file
+// (Access.Prune). busy reports
 // whether the disk is still above the high mark or writes are refused.
 func (c *Cache) RunPass(ctx context.Context) (busy bool, err error) {
 	u, err := c.measure(true)
@@ -62,6 +63,7 @@ func (c *Cache) RunPass(ctx context.Context) (busy bool, err error) {
 	capacity, high, _ = c.limits(p.Usage)
 	c.updateFull(p, capacity, high)
 	c.passFinished(p)
+	c.prune()
 	return (c.Enabled() && p.Usage.Used > high) || c.refusing(), err
 }
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,27 +36,48 @@ type bench struct {
 	c      *s3.Client // the gateway
 	remote *s3.Client // versitygw itself
 	admin  *admin.Client
+	before *daemon // -baseline: the older build, holding the big object only
+}
+
+// daemon is a `gateway serve` of the bench: its process and its clients.
+type daemon struct {
+	g     *benchkit.Gateway
+	c     *s3.Client
+	admin *admin.Client
+}
+
+// startDaemon runs bin on its own data directory under root/name,
+// replicating to the bench's versitygw under prefix (extra: environment).
+func (b *bench) startDaemon(ctx context.Context, bin, name, prefix string, extra ...string) (*daemon, error) {
+	cfgPath := filepath.Join(b.root, name+".yaml")
+	cfg := "remote: {path_style: true, prefix: " + prefix + ", index_interval: 0s}\nstore: {cache_on_read: never}\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return nil, err
+	}
+	env := append([]string{"IPAS_ACCESS_KEY=" + gwKey, "IPAS_SECRET_KEY=" + gwSecret,
+		"IPAS_REMOTE_ENDPOINT=" + b.v.Endpoint(), "IPAS_REMOTE_BUCKET=" + remoteBucket, "IPAS_REMOTE_REGION=us-east-1",
+		"IPAS_REMOTE_ACCESS_KEY=" + remoteKey, "IPAS_REMOTE_SECRET_KEY=" + remoteSecret,
+		"IPAS_CONSOLE_ADDR=127.0.0.1:0", "IPAS_METRICS_ADDR=127.0.0.1:0"}, extra...)
+	g, err := benchkit.StartServe(ctx, bin, []string{"--config", cfgPath, "--data-dir", filepath.Join(b.root, name),
+		"--s3-addr", "127.0.0.1:0"}, env, b.log)
+	if err != nil {
+		return nil, err
+	}
+	return &daemon{g: g, c: benchkit.NewS3Client(g.Endpoint, gwKey, gwSecret),
+		admin: &admin.Client{Endpoint: g.Endpoint, Region: "us-east-1", AccessKey: gwKey, SecretKey: gwSecret}}, nil
 }
 
 func (b *bench) start(ctx context.Context) error {
-	cfgPath := filepath.Join(b.root, "ipas.yaml")
-	cfg := "remote: {path_style: true, prefix: " + prefix + ", index_interval: 0s}\nstore: {cache_on_read: never}\n"
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		return err
+	var extra []string
+	if b.cfg.cpuProfile != "" {
+		extra = append(extra, "IPAS_CPUPROFILE="+b.cfg.cpuProfile)
 	}
-	env := []string{"IPAS_ACCESS_KEY=" + gwKey, "IPAS_SECRET_KEY=" + gwSecret,
-		"IPAS_REMOTE_ENDPOINT=" + b.v.Endpoint(), "IPAS_REMOTE_BUCKET=" + remoteBucket, "IPAS_REMOTE_REGION=us-east-1",
-		"IPAS_REMOTE_ACCESS_KEY=" + remoteKey, "IPAS_REMOTE_SECRET_KEY=" + remoteSecret,
-		"IPAS_CONSOLE_ADDR=127.0.0.1:0", "IPAS_METRICS_ADDR=127.0.0.1:0"}
-	g, err := benchkit.StartServe(ctx, b.cfg.gateway, []string{"--config", cfgPath, "--data-dir", filepath.Join(b.root, "data"),
-		"--s3-addr", "127.0.0.1:0"}, env, b.log)
+	d, err := b.startDaemon(ctx, b.cfg.gateway, "data", prefix, extra...)
 	if err != nil {
 		return err
 	}
-	b.g = g
-	b.c = benchkit.NewS3Client(g.Endpoint, gwKey, gwSecret)
+	b.g, b.c, b.admin = d.g, d.c, d.admin
 	b.remote = benchkit.NewS3Client(b.v.Endpoint(), remoteKey, remoteSecret)
-	b.admin = &admin.Client{Endpoint: g.Endpoint, Region: "us-east-1", AccessKey: gwKey, SecretKey: gwSecret}
 	return nil
 }
 
@@ -70,61 +93,116 @@ func (b *bench) populate(ctx context.Context) error {
 			return fmt.Errorf("create bucket %s: %w", bk, err)
 		}
 	}
-	big := filepath.Join(b.root, "big.bin")
-	f, err := os.Create(big)
-	if err != nil {
+	if err := b.putBig(ctx, b.c); err != nil {
 		return err
 	}
-	if _, err := io.CopyN(f, benchkit.RandReader(1), b.cfg.size); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return err
-	}
-	_, err = b.c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("big"), Key: aws.String("obj"), Body: f})
-	f.Close()
-	os.Remove(big)
-	if err != nil {
-		return fmt.Errorf("put the big object: %w", err)
+	if b.before != nil {
+		if _, err := b.before.c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("big")}); err != nil {
+			return fmt.Errorf("create bucket big before: %w", err)
+		}
+		if err := b.putBig(ctx, b.before.c); err != nil {
+			return err
+		}
 	}
 	buf := make([]byte, b.cfg.readerSize)
 	io.ReadFull(benchkit.RandReader(2), buf)
-	for i := range b.cfg.readers + b.cfg.rounds {
+	for i := range b.readerObjects() {
 		binary.BigEndian.PutUint64(buf, uint64(i)) // each object its own bytes
 		if _, err := b.c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("readers"), Key: aws.String(readerKey(i)),
 			Body: bytes.NewReader(buf)}); err != nil {
 			return fmt.Errorf("put %s: %w", readerKey(i), err)
 		}
 	}
-	for r := range b.cfg.rounds {
+	for r := range b.evictRounds() {
 		if _, err := b.putSmall(ctx, fmt.Sprintf("evict%d", r), "e", b.cfg.evictCount); err != nil {
 			return err
 		}
 	}
+	if err := waitReplicated(ctx, b.admin); err != nil {
+		return err
+	}
+	for _, bk := range []string{"big", "readers"} {
+		if err := evictAll(ctx, b.admin, bk); err != nil {
+			return err
+		}
+	}
+	if b.before != nil {
+		if err := waitReplicated(ctx, b.before.admin); err != nil {
+			return err
+		}
+		return evictAll(ctx, b.before.admin, "big")
+	}
+	return nil
+}
+
+// readerObjects is how many objects of -reader-size the phases read:
+// -readers at once for the RSS, one per round for the TTFB.
+func (b *bench) readerObjects() int {
+	n := 0
+	if b.cfg.phases["rss"] {
+		n = b.cfg.readers
+	}
+	if b.cfg.phases["ttfb"] {
+		n = b.cfg.readers + b.cfg.rounds
+	}
+	return n
+}
+
+// evictRounds is how many buckets of small objects the PUT phase evicts.
+func (b *bench) evictRounds() int {
+	if b.cfg.phases["puts"] {
+		return b.cfg.rounds
+	}
+	return 0
+}
+
+// putBig PUTs the -size object big/obj through c.
+func (b *bench) putBig(ctx context.Context, c *s3.Client) error {
+	big := filepath.Join(b.root, "big.bin")
+	f, err := os.Create(big)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(big)
+	defer f.Close()
+	if _, err := io.CopyN(f, benchkit.RandReader(1), b.cfg.size); err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("big"), Key: aws.String("obj"), Body: f}); err != nil {
+		return fmt.Errorf("put the big object: %w", err)
+	}
+	return nil
+}
+
+// waitReplicated waits until the daemon has nothing left to replicate.
+func waitReplicated(ctx context.Context, a *admin.Client) error {
 	deadline := time.Now().Add(replicatedTimeout)
 	for {
-		st, err := b.admin.Status(ctx)
+		st, err := a.Status(ctx)
 		if err != nil {
 			return err
 		}
 		if st.Offsite.PendingObjects == 0 && st.Journal.Jobs == 0 {
-			break
+			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("replication did not finish in %v", replicatedTimeout)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	for _, bk := range []string{"big", "readers"} {
-		r, err := b.admin.Evict(ctx, admin.CacheRequest{Bucket: bk})
-		if err != nil {
-			return fmt.Errorf("evict %s: %w", bk, err)
-		}
-		if r.Evicted != r.Matched {
-			return fmt.Errorf("evict %s: %d of %d evicted", bk, r.Evicted, r.Matched)
-		}
+}
+
+// evictAll evicts every object of bucket.
+func evictAll(ctx context.Context, a *admin.Client, bucket string) error {
+	r, err := a.Evict(ctx, admin.CacheRequest{Bucket: bucket})
+	if err != nil {
+		return fmt.Errorf("evict %s: %w", bucket, err)
+	}
+	if r.Evicted != r.Matched {
+		return fmt.Errorf("evict %s: %d of %d evicted", bucket, r.Evicted, r.Matched)
 	}
 	return nil
 }
@@ -229,26 +307,68 @@ func (b *bench) ttfb(ctx context.Context) ([2]float64, error) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// throughput returns the median MiB/s of the big object: read through, direct.
-func (b *bench) throughput(ctx context.Context) ([2]float64, error) {
-	var through, direct []float64
-	for r := range b.cfg.rounds {
-		var t, d float64
-		var err error
-		for i := range 2 {
-			if (i+r)%2 == 0 {
-				t, err = readAll(ctx, b.c, "big", "obj", b.cfg.size)
-			} else {
-				d, err = readAll(ctx, b.remote, remoteBucket, prefix+"/big/obj", b.cfg.size)
-			}
-			if err != nil {
-				return [2]float64{}, err
-			}
-		}
-		through, direct = append(through, t), append(direct, d)
-		fmt.Printf("throughput round %d: read-through %.0f MiB/s, direct %.0f MiB/s\n", r+1, t, d)
+// readRate is how one way of reading the big object did: its rate, and
+// the CPU seconds per GiB that versitygw, the daemon (none for a direct
+// GET) and the client (this process) spent on it; medians of the rounds.
+type readRate struct {
+	name                   string
+	mibs                   float64
+	remote, daemon, client float64
+}
+
+// throughput reads the big object whole, each round each way in turn (the
+// order rotating): read through, direct, and read through the -baseline
+// build when there is one.
+func (b *bench) throughput(ctx context.Context) ([]readRate, error) {
+	type way struct {
+		name   string
+		c      *s3.Client
+		bucket string
+		key    string
+		daemon int // pid, 0 for none
+		rates  [4][]float64
 	}
-	return [2]float64{benchkit.Median(through), benchkit.Median(direct)}, nil
+	ways := []*way{
+		{name: "read-through", c: b.c, bucket: "big", key: "obj", daemon: b.g.Pid()},
+		{name: "direct", c: b.remote, bucket: remoteBucket, key: prefix + "/big/obj"},
+	}
+	if b.before != nil {
+		ways = append(ways, &way{name: "read-through before", c: b.before.c, bucket: "big", key: "obj", daemon: b.before.g.Pid()})
+	}
+	gib := float64(b.cfg.size) / (1 << 30)
+	for r := range b.cfg.rounds {
+		line := fmt.Sprintf("throughput round %d:", r+1)
+		for i := range ways {
+			w := ways[(i+r)%len(ways)] // the order rotates
+			pids := []string{strconv.Itoa(b.v.Pid()), strconv.Itoa(w.daemon), "self"}
+			var before [3]time.Duration
+			for j, pid := range pids {
+				before[j], _ = benchkit.CPUTime(pid)
+			}
+			v, err := readAll(ctx, w.c, w.bucket, w.key, b.cfg.size)
+			if err != nil {
+				return nil, err
+			}
+			w.rates[0] = append(w.rates[0], v)
+			line += fmt.Sprintf(" %s %.0f MiB/s (CPU s/GiB", w.name, v)
+			for j, pid := range pids {
+				var used float64
+				if after, err := benchkit.CPUTime(pid); err == nil && (j != 1 || w.daemon != 0) {
+					used = (after - before[j]).Seconds() / gib
+				}
+				w.rates[j+1] = append(w.rates[j+1], used)
+				line += fmt.Sprintf(" %.2f", used)
+			}
+			line += "),"
+		}
+		fmt.Println(strings.TrimSuffix(line, ","))
+	}
+	var out []readRate
+	for _, w := range ways {
+		out = append(out, readRate{name: w.name, mibs: benchkit.Median(w.rates[0]),
+			remote: benchkit.Median(w.rates[1]), daemon: benchkit.Median(w.rates[2]), client: benchkit.Median(w.rates[3])})
+	}
+	return out, nil
 }
 
 // putsWhileEvicting returns the median 4 KiB PUT ops/s: with an eviction

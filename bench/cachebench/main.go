@@ -17,6 +17,11 @@
 //     -evict-count objects runs, against without, rounds alternating;
 //   - the daemon's peak RSS (restarted first) while -readers clients read
 //     -readers different evicted objects of -reader-size through at once.
+//
+// -baseline BIN adds an older gateway build, its own daemon replicating to
+// the same versitygw, to the throughput rounds ("read-through before");
+// -phases picks the measures; -cpuprofile FILE profiles the daemon (the
+// build under test) until it stops.
 package main
 
 import (
@@ -25,6 +30,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ipas/ipas/bench/internal/benchkit"
@@ -36,7 +44,13 @@ type config struct {
 	size, readerSize int64
 	readers, writers int
 	puts, evictCount int
+	baseline         string
+	cpuProfile       string
+	phases           map[string]bool
 }
+
+// allPhases are the measures, in the order they run.
+var allPhases = []string{"ttfb", "throughput", "puts", "rss"}
 
 func main() {
 	var cfg config
@@ -49,7 +63,18 @@ func main() {
 	flag.IntVar(&cfg.writers, "writers", 16, "concurrent 4 KiB PUT writers")
 	flag.IntVar(&cfg.puts, "puts", 3000, "4 KiB PUTs per round")
 	flag.IntVar(&cfg.evictCount, "evict-count", 3000, "objects each eviction round evicts")
+	flag.StringVar(&cfg.baseline, "baseline", "", "also read the big object through this older gateway `binary` (\"read-through before\")")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon under test to `file` (IPAS_CPUPROFILE)")
+	phases := flag.String("phases", strings.Join(allPhases, ","), "the measures to take, comma-separated")
 	flag.Parse()
+	cfg.phases = map[string]bool{}
+	for _, p := range strings.Split(*phases, ",") {
+		if !slices.Contains(allPhases, p) {
+			fmt.Fprintf(os.Stderr, "cachebench: -phases: %q is none of %s\n", p, strings.Join(allPhases, ", "))
+			os.Exit(2)
+		}
+		cfg.phases[p] = true
+	}
 	if err := run(context.Background(), cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "cachebench:", err)
 		os.Exit(1)
@@ -82,37 +107,74 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer func() { b.g.Stop() }()
+	if cfg.baseline != "" {
+		if b.before, err = b.startDaemon(ctx, cfg.baseline, "before", prefix+"-before"); err != nil {
+			return err
+		}
+		defer b.before.g.Stop()
+	}
 	fmt.Printf("populating: one %d MiB object, %d of %d MiB, %d x %d small ones to evict; replicating, evicting\n",
-		cfg.size>>20, cfg.readers+cfg.rounds, cfg.readerSize>>20, cfg.rounds, cfg.evictCount)
+		cfg.size>>20, b.readerObjects(), cfg.readerSize>>20, b.evictRounds(), cfg.evictCount)
 	if err := b.populate(ctx); err != nil {
 		return err
 	}
 	t0 := time.Now()
-	ttfb, err := b.ttfb(ctx)
-	if err != nil {
-		return err
+	var ttfb [2]float64
+	var tput []readRate
+	var puts [2]float64
+	var rss int64
+	if cfg.phases["ttfb"] {
+		if ttfb, err = b.ttfb(ctx); err != nil {
+			return err
+		}
 	}
-	tput, err := b.throughput(ctx)
-	if err != nil {
-		return err
+	if cfg.phases["throughput"] {
+		if tput, err = b.throughput(ctx); err != nil {
+			return err
+		}
 	}
-	puts, err := b.putsWhileEvicting(ctx)
-	if err != nil {
-		return err
+	if cfg.phases["puts"] {
+		if puts, err = b.putsWhileEvicting(ctx); err != nil {
+			return err
+		}
 	}
-	rss, err := b.peakRSS(ctx)
-	if err != nil {
-		return err
+	if cfg.phases["rss"] {
+		if rss, err = b.peakRSS(ctx); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("\nmeasured in %s (medians of %d rounds)\n\n", time.Since(t0).Round(time.Second), cfg.rounds)
 	fmt.Printf("| measure | read-through / with eviction | direct / without | ratio | target |\n|---|---|---|---|---|\n")
-	fmt.Printf("| time to first byte, whole GET | %.1f ms | %.1f ms (SDK GET of the remote copy) | +%.1f ms | at most +20 ms |\n",
-		ttfb[0], ttfb[1], ttfb[0]-ttfb[1])
-	fmt.Printf("| %d MiB GET throughput | %.0f MiB/s | %.0f MiB/s (SDK GET of the remote copy) | %.2fx | >= 0.90x |\n",
-		cfg.size>>20, tput[0], tput[1], tput[0]/tput[1])
-	fmt.Printf("| 4 KiB PUT ops/s, %d writers | %.0f (eviction of %d objects running) | %.0f | %.2fx | >= 0.90x |\n",
-		cfg.writers, puts[0], cfg.evictCount, puts[1], puts[0]/puts[1])
-	fmt.Printf("| peak RSS, %d concurrent read-throughs of %d MiB | %.1f MiB | | | < 64 MiB |\n",
-		cfg.readers, cfg.readerSize>>20, float64(rss)/1024)
+	if cfg.phases["ttfb"] {
+		fmt.Printf("| time to first byte, whole GET | %.1f ms | %.1f ms (SDK GET of the remote copy) | +%.1f ms | at most +20 ms |\n",
+			ttfb[0], ttfb[1], ttfb[0]-ttfb[1])
+	}
+	if cfg.phases["throughput"] {
+		through, direct := tput[0], tput[1]
+		fmt.Printf("| %d MiB GET throughput | %.0f MiB/s | %.0f MiB/s (SDK GET of the remote copy) | %.2fx | >= 0.90x |\n",
+			cfg.size>>20, through.mibs, direct.mibs, through.mibs/direct.mibs)
+		if len(tput) > 2 {
+			before := tput[2]
+			fmt.Printf("| %d MiB GET throughput, -baseline build | %.0f MiB/s | %.0f MiB/s | %.2fx | (now %.2fx of before) |\n",
+				cfg.size>>20, before.mibs, direct.mibs, before.mibs/direct.mibs, through.mibs/before.mibs)
+		}
+	}
+	if cfg.phases["puts"] {
+		fmt.Printf("| 4 KiB PUT ops/s, %d writers | %.0f (eviction of %d objects running) | %.0f | %.2fx | >= 0.90x |\n",
+			cfg.writers, puts[0], cfg.evictCount, puts[1], puts[0]/puts[1])
+	}
+	if cfg.phases["rss"] {
+		fmt.Printf("| peak RSS, %d concurrent read-throughs of %d MiB | %.1f MiB | | | < 64 MiB |\n",
+			cfg.readers, cfg.readerSize>>20, float64(rss)/1024)
+	}
+	if cfg.phases["throughput"] {
+		fmt.Printf("\nCPU seconds per GiB read (medians): what bounds the rate when all of it shares %d cores\n\n", runtime.NumCPU())
+		fmt.Printf("| way | MiB/s | versitygw | daemon | client | sum | sum / cores: at best |\n|---|---|---|---|---|---|---|\n")
+		for _, r := range tput {
+			sum := r.remote + r.daemon + r.client
+			fmt.Printf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f MiB/s |\n", r.name, r.mibs, r.remote, r.daemon, r.client,
+				sum, 1024*float64(runtime.NumCPU())/sum)
+		}
+	}
 	return nil
 }

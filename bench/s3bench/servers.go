@@ -247,28 +247,14 @@ func (s *server) status(field string) (int64, error) {
 	return 0, fmt.Errorf("%s of %s: no such line", field, s.name)
 }
 
-// clockTicks is USER_HZ, the unit of /proc/PID/stat times on Linux.
-const clockTicks = 100
-
 // cpuTime returns the CPU time (user + system) the server has used so far. On a
 // shared machine it is a steadier measure of a server's cost than throughput.
 func (s *server) cpuTime() (time.Duration, error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.pid), "stat"))
+	d, err := benchkit.CPUTime(strconv.Itoa(s.pid))
 	if err != nil {
 		return 0, fmt.Errorf("cpu time of %s: %w", s.name, err)
 	}
-	// The command name, in parentheses, may hold spaces: count fields after it.
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("cpu time of %s: short stat line", s.name)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("cpu time of %s: bad stat line", s.name)
-	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+	return d, nil
 }
 
 // cpuMeter starts counting the server's CPU time; the returned function gives the

@@ -43,6 +43,22 @@ func newCacheSetup(t *testing.T, extra, replication string) (*restoreSetup, *tes
 	return s, proxy
 }
 
+// servePhotos starts a daemon of newCacheSetup (extra: configuration lines)
+// on a data directory of its own, stopped when the test ends, and creates
+// its bucket "photos".
+func servePhotos(t *testing.T, ctx context.Context, extra string) (*restoreSetup, *testutil.Proxy, *gatewayProcess, *s3.Client, string) {
+	t.Helper()
+	s, proxy := newCacheSetup(t, extra, "")
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p := s.serve(t, dataDir)
+	t.Cleanup(func() { s.stop(t, p) })
+	c := s3Client(p.endpoint, restoreAK, restoreSK)
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("photos")}); err != nil {
+		t.Fatal(err)
+	}
+	return s, proxy, p, c, dataDir
+}
+
 // blobBytes sums the sizes of the blob files under dataDir.
 func blobBytes(t *testing.T, dataDir string) int64 {
 	t.Helper()
@@ -77,16 +93,9 @@ func putBytes(ctx context.Context, c *s3.Client, bucket, key string, body []byte
 // SlowDown and the one never offsite is served from the disk. Status shows
 // the cache's figures.
 func TestServe_EvictAndFetch(t *testing.T) {
-	s, proxy := newCacheSetup(t, "store: {cache_on_read: never, keep_local: [photos/keep/]}\n", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dataDir := filepath.Join(t.TempDir(), "data")
-	p := s.serve(t, dataDir)
-	defer s.stop(t, p)
-	c := s3Client(p.endpoint, restoreAK, restoreSK)
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("photos")}); err != nil {
-		t.Fatal(err)
-	}
+	s, proxy, p, c, dataDir := servePhotos(t, ctx, "store: {cache_on_read: never, keep_local: [photos/keep/]}\n")
 	content := map[string][]byte{
 		"a.bin": testutil.Content(1, 8<<20), "b.bin": testutil.Content(2, 1<<20),
 		"keep/k.bin": testutil.Content(3, 1<<20), "small.txt": testutil.Content(4, 100),

@@ -11,6 +11,30 @@ import (
 	"time"
 )
 
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times on Linux.
+const clockTicks = 100
+
+// CPUTime returns the CPU time (user + system) process pid ("self" for this
+// one) has used so far.
+func CPUTime(pid string) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: count fields after it.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%s/stat: short line", pid)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%s/stat: bad line", pid)
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+}
+
 // PeakRSSKiB reads VmHWM (KiB) of /proc/<pid>/status ("self" for this process).
 func PeakRSSKiB(pid string) (int64, error) { return StatusKiB(pid, "VmHWM:") }
 
