@@ -56,6 +56,9 @@ type applier struct {
 	nextSeq                           uint64
 	nBuckets, nObjects, nBytes, nJobs int64
 	nPendPuts, nPendBytes             int64 // put jobs and their bytes
+	verSeq, verSeqLoaded              uint64
+	nVersions, nVerBytes              int64             // noncurrent versions and delete markers
+	vstate                            map[string]string // bucket -> versioning state
 
 	// inline restores the blob of an ObjectPut that carries its bytes
 	// (nil: no blob store, and such a command fails the entry).
@@ -72,6 +75,8 @@ func newApplier(tx *bolt.Tx) *applier {
 	a.jobs.FillPercent = jobsFillPercent
 	a.ids.FillPercent = jobsFillPercent // version IDs grow with time
 	a.nextSeq = getU64(a.meta, keyNextSeq)
+	a.verSeq = getU64(a.meta, keyVerSeq)
+	a.verSeqLoaded = a.verSeq
 	return a
 }
 
@@ -79,16 +84,23 @@ func (a *applier) flush() error {
 	if err := putU64(a.meta, keyNextSeq, a.nextSeq); err != nil {
 		return err
 	}
+	if a.verSeq != a.verSeqLoaded {
+		if err := putU64(a.meta, keyVerSeq, a.verSeq); err != nil {
+			return err
+		}
+		a.verSeqLoaded = a.verSeq
+	}
 	for _, d := range []struct {
 		key   []byte
 		delta int64
 	}{{keyNBucket, a.nBuckets}, {keyNObject, a.nObjects}, {keyNBytes, a.nBytes}, {keyNJob, a.nJobs},
-		{keyPendPuts, a.nPendPuts}, {keyPendBytes, a.nPendBytes}} {
+		{keyPendPuts, a.nPendPuts}, {keyPendBytes, a.nPendBytes}, {keyNVersion, a.nVersions}, {keyNVerBytes, a.nVerBytes}} {
 		if err := addU64(a.tx, d.key, d.delta); err != nil {
 			return err
 		}
 	}
 	a.nBuckets, a.nObjects, a.nBytes, a.nJobs, a.nPendPuts, a.nPendBytes = 0, 0, 0, 0, 0, 0
+	a.nVersions, a.nVerBytes = 0, 0
 	return nil
 }
 
@@ -143,6 +155,8 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.bucketSet(c)
 	case opObjectEvict:
 		return a.objectEvict(c)
+	case opObjectDeleteVersion:
+		return a.objectDeleteVersion(c)
 	}
 	return nil, fmt.Errorf("%s: not implemented", c.Op)
 }
@@ -170,6 +184,13 @@ func (a *applier) bucketDelete(c *command) (error, error) {
 	if a.buckets.Get(name) == nil {
 		return ErrNoSuchBucket, nil
 	}
+	versions := a.tx.Bucket(bktVersions)
+	vb := versions.Bucket(name)
+	if vb != nil {
+		if k, _ := vb.Cursor().First(); k != nil {
+			return ErrBucketNotEmpty, nil
+		}
+	}
 	if ob := a.objects.Bucket(name); ob != nil {
 		if k, _ := ob.Cursor().First(); k != nil {
 			return ErrBucketNotEmpty, nil
@@ -178,6 +199,12 @@ func (a *applier) bucketDelete(c *command) (error, error) {
 			return nil, err
 		}
 	}
+	if vb != nil {
+		if err := versions.DeleteBucket(name); err != nil {
+			return nil, err
+		}
+	}
+	delete(a.vstate, c.Bucket)
 	// Uploads in progress go with the bucket (their part blobs would
 	// otherwise stay referenced by uploads nobody can list).
 	if err := a.abortBucketUploads(c.Bucket); err != nil {
@@ -228,9 +255,28 @@ func (a *applier) objectPut(c *command) (error, error) {
 	if res := c.Cond.check(hadOld, old.etag); res != nil {
 		return res, nil
 	}
+	state := ""
+	if !c.Restored {
+		var err error
+		if state, err = a.versioning(c.Bucket); err != nil {
+			return nil, err
+		}
+	}
 	value := c.objectRaw
-	if value == nil {
+	if state == VersioningEnabled {
+		if value == nil {
+			o.Versioned = true
+			value = encodeObject(o)
+		} else {
+			value = withVersioned(value)
+		}
+	} else if value == nil {
 		value = encodeObject(o)
+	}
+	if state != "" {
+		if err := a.keepReplaced(c.Bucket, c.Key, state, ob.Get(key), &old); err != nil {
+			return nil, err
+		}
 	}
 	if err := ob.Put(key, value); err != nil {
 		return nil, err
@@ -252,6 +298,13 @@ func (a *applier) objectDelete(c *command) (error, error) {
 	ob := a.objects.Bucket([]byte(c.Bucket))
 	if ob == nil {
 		return ErrNoSuchBucket, nil
+	}
+	state, err := a.versioning(c.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	if state != "" {
+		return a.addDeleteMarker(c, ob, state)
 	}
 	key := []byte(c.Key)
 	v := ob.Get(key)

@@ -53,8 +53,11 @@ func randomCommands(seed uint64, count int) []command {
 			cmds = append(cmds, command{Op: opRemoteSet, Time: at, Remote: RemoteIdentity{Endpoint: "http://r", Bucket: bucket}})
 		case p < 5 && r.IntN(4) == 0:
 			value := []string{"", "<CORSConfiguration/>"}[r.IntN(2)]
-			cmds = append(cmds, command{Op: opBucketSet, Time: at, Bucket: bucket,
-				Setting: BucketSetting{Name: SettingCORS, Value: value}})
+			setting := BucketSetting{Name: SettingCORS, Value: value}
+			if r.IntN(2) == 0 {
+				setting = BucketSetting{Name: SettingVersioning, Value: []string{VersioningEnabled, VersioningSuspended}[r.IntN(2)]}
+			}
+			cmds = append(cmds, command{Op: opBucketSet, Time: at, Bucket: bucket, Setting: setting})
 		case p < 5:
 			cmds = append(cmds, command{Op: opBucketCreate, Time: at, Bucket: bucket})
 		case p < 7:
@@ -113,11 +116,15 @@ func randomCommands(seed uint64, count int) []command {
 		case p < 90 && job != "":
 			tg := versionOf[job]
 			c := command{Op: opObjectRequeue, Time: at, Bucket: tg.bucket, Key: tg.key, ID: job}
-			switch r.IntN(4) {
+			switch r.IntN(6) {
 			case 0:
 				c.Op, c.Replica = opReplicaFound, Replica{ETag: "found", Size: int64(r.IntN(9)), At: at}
 			case 1:
 				c.Op = opObjectEvict
+			case 2:
+				c.Op = opObjectDeleteVersion
+			case 3:
+				c.Op, c.ID = opObjectDeleteVersion, NullVersionID
 			}
 			cmds = append(cmds, c)
 		case job != "":

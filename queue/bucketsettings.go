@@ -73,6 +73,7 @@ func (a *applier) bucketSet(c *command) (error, error) {
 	if err != nil {
 		return nil, err
 	}
+	delete(a.vstate, c.Bucket)
 	if c.Setting.Value == "" {
 		delete(b.Settings, c.Setting.Name)
 	} else {

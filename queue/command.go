@@ -31,9 +31,12 @@ const (
 	opJobRetry       cmdOp = 18 // jobs.go: an operator's retry or release
 	opBucketSet      cmdOp = 19 // bucketsettings.go
 	opObjectEvict    cmdOp = 20 // evict.go
+	// opObjectDeleteVersion removes one version of a key for good
+	// (versions.go). Ops 22-29 are kept for versioning.
+	opObjectDeleteVersion cmdOp = 21
 
 	// opLast is the newest op this version knows.
-	opLast = opObjectEvict
+	opLast = opObjectDeleteVersion
 )
 
 var opNames = [...]string{
@@ -43,7 +46,7 @@ var opNames = [...]string{
 	opJobStarted: "JobStarted", opJobPartDone: "JobPartDone", opJobFailed: "JobFailed",
 	opJobQuarantined: "JobQuarantined", opJobReset: "JobReset", opRemoteSet: "RemoteSet",
 	opObjectRequeue: "ObjectRequeue", opReplicaFound: "ReplicaFound", opJobRetry: "JobRetry",
-	opBucketSet: "BucketSet", opObjectEvict: "ObjectEvict",
+	opBucketSet: "BucketSet", opObjectEvict: "ObjectEvict", opObjectDeleteVersion: "ObjectDeleteVersion",
 }
 
 func (o cmdOp) String() string {
@@ -63,8 +66,9 @@ type command struct {
 	Time   time.Time // when the caller issued it
 	Bucket string
 	Key    string
-	// ID is the delete's version ID (ObjectDelete), the job ID (Job*) or the
-	// upload ID (Upload*).
+	// ID is the delete's version ID (ObjectDelete), the S3 version ID to
+	// remove (ObjectDeleteVersion), the job ID (Job*) or the upload ID
+	// (Upload*).
 	ID string
 	// Object is the version to make current (ObjectPut, UploadComplete);
 	// its Bucket and Key are taken from the command.
@@ -165,6 +169,9 @@ func (c *command) encode() []byte {
 		o := c.Object
 		if !c.Restored {
 			o.Replica = Replica{} // only the journal says a new version is replicated
+			// and the bucket's versioning, when it applies the put, which
+			// version is the null one; a put is never a delete marker.
+			o.Versioned, o.DeleteMarker = false, false
 		}
 		e.bytes(cmdTagObject, encodeObject(&o))
 	case opUploadCreate:

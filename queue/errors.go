@@ -20,6 +20,8 @@ var (
 	ErrNoSuchBucket = errors.New("queue: no such bucket")
 	// ErrNoSuchKey means the bucket has no object under that key.
 	ErrNoSuchKey = errors.New("queue: no such key")
+	// ErrNoSuchVersion means the key has no version with that version ID.
+	ErrNoSuchVersion = errors.New("queue: no such version")
 	// ErrNoSuchJob means the job table has no job with that ID.
 	ErrNoSuchJob = errors.New("queue: no such job")
 	// ErrNoSuchUpload means there is no multipart upload with that ID (it

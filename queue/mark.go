@@ -36,21 +36,24 @@ func markReferenced(ctx context.Context, tx *bolt.Tx, fn func(blob string)) erro
 		}
 		return nil
 	}
-	objects := tx.Bucket(bktObjects)
-	err := objects.ForEachBucket(func(name []byte) error {
-		return objects.Bucket(name).ForEach(func(k, v []byte) error {
-			var h objectHead
-			if err := h.decode(v); err != nil {
-				return fmt.Errorf("object %s/%s: %w", name, k, err)
-			}
-			h.blobs(fn)
-			return check()
+	// Noncurrent versions hold their blobs as current ones do.
+	for _, top := range [][]byte{bktObjects, bktVersions} {
+		index := tx.Bucket(top)
+		err := index.ForEachBucket(func(name []byte) error {
+			return index.Bucket(name).ForEach(func(k, v []byte) error {
+				var h objectHead
+				if err := h.decode(v); err != nil {
+					return fmt.Errorf("%s %s/%x: %w", top, name, k, err)
+				}
+				h.blobs(fn)
+				return check()
+			})
 		})
-	})
-	if err != nil {
-		return err
+		if err != nil {
+			return err
+		}
 	}
-	err = tx.Bucket(bktJobs).ForEach(func(k, v []byte) error {
+	err := tx.Bucket(bktJobs).ForEach(func(k, v []byte) error {
 		var j Job
 		if err := decodeJob(v, &j); err != nil {
 			return fmt.Errorf("job %d: %w", jobSeq(k), err)

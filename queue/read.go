@@ -182,6 +182,8 @@ func (n *Node) Stats() (Stats, error) {
 			Objects:      int64(getU64(m, keyNObject)),
 			Bytes:        int64(getU64(m, keyNBytes)),
 			Jobs:         int64(getU64(m, keyNJob)),
+			Versions:     int64(getU64(m, keyNVersion)),
+			VersionBytes: int64(getU64(m, keyNVerBytes)),
 			AppliedIndex: getU64(m, keyApplied),
 		}
 		return nil

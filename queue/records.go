@@ -24,6 +24,8 @@ const (
 	objPart        = 14 // repeated nested ObjectPart
 	objReplica     = 15 // nested Replica: the version is on the remote
 	objRemoteOnly  = 16 // 1: the bytes are on the remote only (no blobs)
+	objDelMarker   = 17 // 1: a delete marker
+	objVersioned   = 18 // 1: put while versioning was Enabled (not the null version)
 
 	opartBlob    = 1 // raw 32 bytes
 	opartBlobStr = 2
@@ -43,6 +45,8 @@ type objectHead struct {
 	parts           []ObjectPart
 	modTime         time.Time
 	remoteOnly      bool
+	deleteMarker    bool
+	versioned       bool
 }
 
 func (h *objectHead) decode(b []byte) error {
@@ -67,12 +71,24 @@ func (h *objectHead) decode(b []byte) error {
 			h.modTime = d.time()
 		case objRemoteOnly:
 			h.remoteOnly = d.uint() == 1
+		case objDelMarker:
+			h.deleteMarker = d.uint() == 1
+		case objVersioned:
+			h.versioned = d.uint() == 1
 		}
 	}
 	if d.err != nil {
 		return fmt.Errorf("decode object: %w", d.err)
 	}
 	return nil
+}
+
+// isVersion reports whether the version's S3 version ID is id.
+func (h *objectHead) isVersion(id string) bool {
+	if id == NullVersionID {
+		return !h.versioned
+	}
+	return h.versioned && h.versionID == id
 }
 
 // blobs calls fn with every blob reference the version holds: its blob, or
@@ -139,6 +155,12 @@ func encodeObject(o *Object) []byte {
 	if o.RemoteOnly {
 		e.uint(objRemoteOnly, 1)
 	}
+	if o.DeleteMarker {
+		e.uint(objDelMarker, 1)
+	}
+	if o.Versioned {
+		e.uint(objVersioned, 1)
+	}
 	return e.b
 }
 
@@ -179,6 +201,10 @@ func decodeObject(b []byte, o *Object) error {
 			o.Replica = d.replica()
 		case objRemoteOnly:
 			o.RemoteOnly = d.uint() == 1
+		case objDelMarker:
+			o.DeleteMarker = d.uint() == 1
+		case objVersioned:
+			o.Versioned = d.uint() == 1
 		}
 	}
 	if sameAsBlob {

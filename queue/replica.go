@@ -83,14 +83,16 @@ func (a *applier) jobDone(c *command) error {
 	key := []byte(j.Key)
 	v := ob.Get(key)
 	if v == nil {
-		return nil // deleted since
+		return a.replicatedNoncurrent(j.Bucket, j.Key, j.VersionID, c.Replica)
 	}
 	var h objectHead
 	if err := h.decode(v); err != nil {
 		return err
 	}
 	if h.versionID != j.VersionID {
-		return nil // overwritten since: the newer version has its own job
+		// Overwritten since: the newer version has its own job; the
+		// replaced one may be kept as a noncurrent version.
+		return a.replicatedNoncurrent(j.Bucket, j.Key, j.VersionID, c.Replica)
 	}
 	rec, err := withReplica(v, c.Replica)
 	if err != nil {

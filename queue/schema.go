@@ -18,6 +18,9 @@ import (
 //	upparts  uvarint(len(ID)) ID big-endian uint32(number) -> encoded UploadPart
 //	upkeys   esc(bucket) esc(key) ID -> ID, so uploads list by key, then ID
 //	jobparts big-endian Seq big-endian uint32(number) -> encoded Part (jobparts.go)
+//	versions one nested bbolt bucket per S3 bucket: esc(key) big-endian
+//	         ^seq -> encoded Object, the noncurrent versions and delete
+//	         markers, newest first (versions.go)
 //
 // esc (escapeKey) keeps byte order and ends each name, so that names that
 // are prefixes of one another cannot mix.
@@ -36,12 +39,15 @@ var (
 	// schema 3 (older databases gain it empty, and their jobs' parts are
 	// read from the job records until they move: jobparts.go).
 	bktJobParts = []byte("jobparts")
+	// bktVersions holds noncurrent versions and delete markers; added
+	// within schema 3 (older databases gain it empty: they had none).
+	bktVersions = []byte("versions")
 
 	// coreBuckets exist in every schema version, enough to recognise a
 	// database this package wrote; allBuckets are those of the current one.
 	coreBuckets = [][]byte{bktMeta, bktBuckets, bktObjects, bktJobs, bktJobIDs}
 	allBuckets  = append(coreBuckets[:len(coreBuckets):len(coreBuckets)], bktUploads, bktUpParts, bktUpKeys, bktJobParts,
-		bktUsers, bktAKeys, bktPolicies)
+		bktUsers, bktAKeys, bktPolicies, bktVersions)
 
 	keySchema  = []byte("schema")
 	keyApplied = []byte("applied")
@@ -56,6 +62,11 @@ var (
 	keyPendBytes = []byte("pendbytes")
 	keyLastRepl  = []byte("lastrepl")
 	keyRemote    = []byte("remote")
+	// The version sequence and the totals of noncurrent versions and
+	// delete markers: see versions.go.
+	keyVerSeq    = []byte("verseq")
+	keyNVersion  = []byte("versions")
+	keyNVerBytes = []byte("verbytes")
 )
 
 // schemaVersion is bumped when the layout changes in a way an older binary

@@ -31,6 +31,27 @@ type Object struct {
 	// (PutRestoredObject) makes one; a restored put of the same version
 	// with its blobs makes it local again.
 	RemoteOnly bool
+	// DeleteMarker marks a version that says "deleted" (a DELETE in a
+	// versioned bucket): it has no bytes, no blob and no ETag.
+	DeleteMarker bool
+	// Versioned marks a version put (or a delete marker added) while its
+	// bucket's versioning was Enabled: S3 shows it with its VersionID. Every
+	// other version is the bucket's null version, shown as "null" (its
+	// VersionID stays unique, as jobs are named by it). Only the journal
+	// sets it: PutObject ignores it.
+	Versioned bool
+}
+
+// NullVersionID is the S3 version ID of a bucket's null version.
+const NullVersionID = "null"
+
+// S3VersionID is the version ID S3 clients see: NullVersionID for the null
+// version, else VersionID.
+func (o *Object) S3VersionID() string {
+	if !o.Versioned {
+		return NullVersionID
+	}
+	return o.VersionID
 }
 
 // Replica is what the remote reported for an object version once its
@@ -179,9 +200,13 @@ type Job struct {
 
 // Stats are cheap totals kept up to date by every transaction.
 type Stats struct {
-	Buckets      int64
-	Objects      int64
-	Bytes        int64 // sum of Object.Size over the index
+	Buckets int64
+	Objects int64
+	Bytes   int64 // sum of Object.Size over the current versions
+	// Versions counts noncurrent versions and delete markers (versions.go);
+	// VersionBytes is their size.
+	Versions     int64
+	VersionBytes int64
 	Jobs         int64
 	AppliedIndex uint64 // last raft index applied to fsm.db
 }

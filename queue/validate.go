@@ -13,7 +13,7 @@ func (c *command) validate() error {
 	}
 	switch c.Op {
 	case opBucketCreate, opBucketDelete, opObjectPut, opObjectDelete, opUploadCreate, opUploadComplete,
-		opObjectRequeue, opReplicaFound, opBucketSet, opObjectEvict:
+		opObjectRequeue, opReplicaFound, opBucketSet, opObjectEvict, opObjectDeleteVersion:
 		if c.Bucket == "" || len(c.Bucket) > maxBucketLen {
 			return bad("bucket name must be 1-%d bytes", maxBucketLen)
 		}
@@ -40,7 +40,7 @@ func (c *command) validate() error {
 		}
 	case opObjectDelete, opJobDone, opUploadCreate, opUploadPart, opUploadAbort, opUploadComplete,
 		opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opObjectRequeue, opReplicaFound, opJobRetry,
-		opObjectEvict:
+		opObjectEvict, opObjectDeleteVersion:
 		if c.ID == "" || len(c.ID) > maxIDLen {
 			return bad("ID must be 1-%d bytes", maxIDLen)
 		}

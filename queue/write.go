@@ -88,6 +88,9 @@ func (n *Node) DeleteObject(ctx context.Context, bucket, key, deleteID string) e
 // is journaled with (as DeleteObject's deleteID; empty mints one).
 type ObjectDeletion struct {
 	Key, DeleteID string
+	// VersionID, when set, removes that version for good instead
+	// (DeleteObjectVersion; its result may be ErrNoSuchVersion).
+	VersionID string
 }
 
 // DeleteObjects is DeleteObject for many keys of bucket (S3's DeleteObjects),
@@ -101,6 +104,9 @@ func (n *Node) DeleteObjects(ctx context.Context, bucket string, dels []ObjectDe
 			d.DeleteID = NewVersionID(now)
 		}
 		cmds[i] = &command{Op: opObjectDelete, Time: now, Bucket: bucket, Key: d.Key, ID: d.DeleteID}
+		if d.VersionID != "" {
+			cmds[i].Op, cmds[i].ID = opObjectDeleteVersion, d.VersionID
+		}
 	}
 	return n.proposeEach(ctx, cmds, true)
 }
@@ -131,7 +137,7 @@ func (c *command) target() string {
 		return "upload " + c.ID
 	case opUploadCreate, opUploadComplete:
 		return c.Bucket + "/" + c.Key + " upload " + c.ID
-	case opObjectRequeue, opReplicaFound, opObjectEvict:
+	case opObjectRequeue, opReplicaFound, opObjectEvict, opObjectDeleteVersion:
 		return c.Bucket + "/" + c.Key + " version " + c.ID
 	}
 	if c.Key != "" {
