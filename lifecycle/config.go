@@ -3,8 +3,6 @@ package lifecycle
 import (
 	"encoding/xml"
 	"strconv"
-
-	"github.com/ipas/ipas/gateway/s3err"
 )
 
 // Limits of a configuration, as in S3.
@@ -95,9 +93,6 @@ func (c *Configuration) Marshal() ([]byte, error) {
 	return xml.Marshal(&out)
 }
 
-// errNoAction is S3's answer to a rule that does nothing.
-var errNoAction = s3err.ErrInvalidRequest.WithMessage("At least one action needs to be specified in a rule")
-
 // Parse reads and checks a PutBucketLifecycleConfiguration body. Errors are
 // S3's: MalformedXML for a document that does not parse or does not follow
 // the schema (no rules, more than MaxRules, a bad Status, an element S3 does
@@ -107,10 +102,10 @@ var errNoAction = s3err.ErrInvalidRequest.WithMessage("At least one action needs
 func Parse(body []byte) (*Configuration, error) {
 	var d document
 	if err := xml.Unmarshal(body, &d); err != nil || d.XMLName.Local != "LifecycleConfiguration" {
-		return nil, s3err.ErrMalformedXML
+		return nil, errMalformedXML
 	}
 	if len(d.Unknown) > 0 || len(d.Rules) == 0 || len(d.Rules) > MaxRules {
-		return nil, s3err.ErrMalformedXML
+		return nil, errMalformedXML
 	}
 	c := &Configuration{Xmlns: namespace, Rules: make([]Rule, len(d.Rules))}
 	ids := make(map[string]bool, len(d.Rules))
@@ -121,7 +116,7 @@ func Parse(body []byte) (*Configuration, error) {
 		}
 		if r.ID != "" {
 			if ids[r.ID] {
-				return nil, s3err.ErrInvalidArgument.WithMessage("Rule ID must be unique. Found same ID for more than one rule")
+				return nil, invalidArgument("Rule ID must be unique. Found same ID for more than one rule")
 			}
 			ids[r.ID] = true
 		}
@@ -139,25 +134,18 @@ func ParseStored(stored string) (*Configuration, error) {
 	return &c, nil
 }
 
-// notImplemented is the answer to an element of S3's lifecycle that the
-// gateway does not apply.
-func notImplemented(element string) error {
-	return s3err.ErrNotImplemented.WithMessage("The lifecycle element " + element +
-		" is not implemented by this gateway: only NoncurrentVersionExpiration, Expiration with ExpiredObjectDeleteMarker and AbortIncompleteMultipartUpload, filtered by Prefix, are applied.")
-}
-
 // positive reads a whole number of at least 1: InvalidArgument naming the
 // element otherwise.
 func positive(v *string, element, action string) (int, error) {
 	if v == nil {
-		return 0, s3err.ErrMalformedXML
+		return 0, errMalformedXML
 	}
 	n, err := strconv.Atoi(*v)
 	if err != nil {
-		return 0, s3err.ErrMalformedXML
+		return 0, errMalformedXML
 	}
 	if n < 1 {
-		return 0, s3err.ErrInvalidArgument.WithMessage("'" + element + "' for " + action + " action must be a positive integer")
+		return 0, invalidArgument("'" + element + "' for " + action + " action must be a positive integer")
 	}
 	return n, nil
 }

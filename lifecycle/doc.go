@@ -11,5 +11,6 @@
 // what the enabled rules remove (Configuration.Expire, Configuration.AbortAfter),
 // and runs the background pass that applies them to every bucket with a
 // configuration through a narrow Journal (Pass). The gateway stores the
-// canonical XML that Marshal returns with the bucket in the journal.
+// canonical XML that Marshal returns with the bucket in the journal, and
+// renders Parse's refusals (*Error) through their S3Error method.
 package lifecycle

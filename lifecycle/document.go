@@ -3,8 +3,6 @@ package lifecycle
 import (
 	"encoding/xml"
 	"strconv"
-
-	"github.com/ipas/ipas/gateway/s3err"
 )
 
 // document is a PutBucketLifecycleConfiguration body as sent: every element
@@ -64,17 +62,17 @@ type documentAbortDays struct {
 // rule checks a rule as sent and returns it.
 func (d *documentRule) rule() (Rule, error) {
 	if len(d.Unknown) > 0 || (d.Status != StatusEnabled && d.Status != StatusDisabled) {
-		return Rule{}, s3err.ErrMalformedXML
+		return Rule{}, errMalformedXML
 	}
 	r := Rule{Status: d.Status, Prefix: d.Prefix}
 	if d.ID != nil {
 		if len(*d.ID) > MaxIDLen {
-			return Rule{}, s3err.ErrInvalidArgument.WithMessage("ID length should not exceed allowed limit of 255")
+			return Rule{}, invalidArgument("ID length should not exceed allowed limit of 255")
 		}
 		r.ID = *d.ID
 	}
 	if (d.Filter == nil) == (d.Prefix == nil) {
-		return Rule{}, s3err.ErrMalformedXML // one of the two, as S3's schema says
+		return Rule{}, errMalformedXML // one of the two, as S3's schema says
 	}
 	if d.Filter != nil {
 		f, err := d.Filter.filter()
@@ -102,7 +100,7 @@ func (d *documentRule) rule() (Rule, error) {
 	}
 	if a := d.AbortIncompleteMultipartUpload; a != nil {
 		if len(a.Unknown) > 0 {
-			return Rule{}, s3err.ErrMalformedXML
+			return Rule{}, errMalformedXML
 		}
 		days, err := positive(a.DaysAfterInitiation, "DaysAfterInitiation", "AbortIncompleteMultipartUpload")
 		if err != nil {
@@ -126,7 +124,7 @@ func (d *documentFilter) filter() (*Filter, error) {
 		}
 	}
 	if len(d.Unknown) > 0 || members > 1 {
-		return nil, s3err.ErrMalformedXML
+		return nil, errMalformedXML
 	}
 	switch {
 	case len(d.Tag) > 0:
@@ -145,7 +143,7 @@ func (d *documentFilter) filter() (*Filter, error) {
 // applied; expiring current objects (Days, Date) is not.
 func (d *documentExpiry) expiration() (*Expiration, error) {
 	if len(d.Unknown) > 0 {
-		return nil, s3err.ErrMalformedXML
+		return nil, errMalformedXML
 	}
 	switch {
 	case d.Days != nil:
@@ -153,18 +151,18 @@ func (d *documentExpiry) expiration() (*Expiration, error) {
 	case d.Date != nil:
 		return nil, notImplemented("Expiration/Date")
 	case d.ExpiredObjectDeleteMarker == nil:
-		return nil, s3err.ErrMalformedXML
+		return nil, errMalformedXML
 	}
 	v := *d.ExpiredObjectDeleteMarker == "true"
 	if !v && *d.ExpiredObjectDeleteMarker != "false" {
-		return nil, s3err.ErrMalformedXML
+		return nil, errMalformedXML
 	}
 	return &Expiration{ExpiredObjectDeleteMarker: &v}, nil
 }
 
 func (d *documentNoncurr) expiration() (*NoncurrentVersionExpiration, error) {
 	if len(d.Unknown) > 0 {
-		return nil, s3err.ErrMalformedXML
+		return nil, errMalformedXML
 	}
 	const action = "NoncurrentVersionExpiration"
 	days, err := positive(d.NoncurrentDays, "NoncurrentDays", action)
@@ -178,7 +176,7 @@ func (d *documentNoncurr) expiration() (*NoncurrentVersionExpiration, error) {
 			return nil, err
 		}
 		if n > MaxNewerNoncurrentVersions {
-			return nil, s3err.ErrInvalidArgument.WithMessage("'NewerNoncurrentVersions' for " + action +
+			return nil, invalidArgument("'NewerNoncurrentVersions' for " + action +
 				" action must be at most " + strconv.Itoa(MaxNewerNoncurrentVersions))
 		}
 		e.NewerNoncurrentVersions = &n
