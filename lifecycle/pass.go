@@ -150,25 +150,26 @@ func (p *Pass) expireVersions(ctx context.Context, bucket string, c *Configurati
 		key     string    // the key whose versions are being gathered
 		history []Version // its versions so far, newest first
 		dels    []queue.ObjectDeletion
-		markers int64 // current delete markers among dels
+		marker  []bool // dels[i] is a current delete marker
 	)
 	flush := func() error {
 		for i, err := range p.journal.DeleteObjects(ctx, bucket, dels) {
-			if err != nil && !errors.Is(err, queue.ErrNoSuchVersion) {
+			switch {
+			case err == nil && marker[i]:
+				res.MarkersRemoved++
+			case err == nil:
+				res.VersionsExpired++
+			case !errors.Is(err, queue.ErrNoSuchVersion): // removed meanwhile
 				return fmt.Errorf("lifecycle: bucket %s: expire %s version %s: %w", bucket, dels[i].Key, dels[i].VersionID, err)
 			}
 		}
-		res.VersionsExpired += int64(len(dels)) - markers
-		res.MarkersRemoved += markers
-		dels, markers = dels[:0], 0
+		dels, marker = dels[:0], marker[:0]
 		return nil
 	}
 	decide := func() {
 		for _, v := range c.Expire(key, history, now) {
 			dels = append(dels, queue.ObjectDeletion{Key: key, VersionID: v.ID})
-			if v.ID == history[0].ID {
-				markers++
-			}
+			marker = append(marker, v.ID == history[0].ID)
 		}
 		history = history[:0]
 	}
