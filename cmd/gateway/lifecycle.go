@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -105,10 +104,7 @@ func (bl *bucketLifecycle) wait(ctx context.Context) error {
 // if start is true.
 func (bl *bucketLifecycle) state(start bool) (admin.Lifecycle, error) {
 	if start {
-		if _, _, err := bl.runner.Start(pass.TriggerRequest, "gateway lifecycle"); err != nil {
-			if errors.Is(err, pass.ErrNotRunning) {
-				return admin.Lifecycle{}, fmt.Errorf("%w: this node does not lead the journal, so it cannot apply lifecycle rules; ask the leader", admin.ErrInvalid)
-			}
+		if err := requestPass(bl.runner, "gateway lifecycle", "this node does not lead the journal, so it cannot apply lifecycle rules; ask the leader"); err != nil {
 			return admin.Lifecycle{}, err
 		}
 	}

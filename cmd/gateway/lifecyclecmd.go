@@ -38,15 +38,11 @@ func runLifecycle(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	st, err := c.Lifecycle(ctx, true)
-	if err != nil {
-		return explain(err, endpoint)
-	}
-	run, err := waitPass(ctx, st, func(ctx context.Context) (admin.Lifecycle, error) { return c.Lifecycle(ctx, false) },
+	run, err := startAndWait(ctx, endpoint, c.Lifecycle,
 		func(s admin.Lifecycle) (*admin.LifecycleRun, *admin.LifecycleRun) { return s.Running, s.Last },
 		func(r *admin.LifecycleRun) time.Time { return r.Started })
 	if err != nil {
-		return explain(err, endpoint)
+		return err
 	}
 	if *asJSON {
 		if err := printJSON(stdout, run); err != nil {

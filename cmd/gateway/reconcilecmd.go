@@ -45,15 +45,11 @@ func runRemoteReconcile(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	st, err := c.Reconcile(ctx, true)
-	if err != nil {
-		return explain(err, endpoint)
-	}
-	run, err := waitPass(ctx, st, func(ctx context.Context) (admin.Reconcile, error) { return c.Reconcile(ctx, false) },
+	run, err := startAndWait(ctx, endpoint, c.Reconcile,
 		func(s admin.Reconcile) (*admin.ReconcileRun, *admin.ReconcileRun) { return s.Running, s.Last },
 		func(r *admin.ReconcileRun) time.Time { return r.Started })
 	if err != nil {
-		return explain(err, endpoint)
+		return err
 	}
 	if *asJSON {
 		if err := printJSON(stdout, run); err != nil {
@@ -66,6 +62,21 @@ func runRemoteReconcile(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: %s", errPassFailed, run.Error)
 	}
 	return nil
+}
+
+// startAndWait starts a pass through state (or joins the one running) and
+// waits for its report.
+func startAndWait[S any, R any](ctx context.Context, endpoint string, state func(ctx context.Context, start bool) (S, error),
+	runs func(S) (running, last *R), started func(*R) time.Time) (*R, error) {
+	st, err := state(ctx, true)
+	if err != nil {
+		return nil, explain(err, endpoint)
+	}
+	run, err := waitPass(ctx, st, func(ctx context.Context) (S, error) { return state(ctx, false) }, runs, started)
+	if err != nil {
+		return nil, explain(err, endpoint)
+	}
+	return run, nil
 }
 
 // waitPass polls until the pass that st shows running (or just finished) has
