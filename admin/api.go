@@ -175,6 +175,10 @@ type Journal struct {
 	Bytes        int64  `json:"bytes"`
 	Jobs         int64  `json:"jobs"`
 	AppliedIndex uint64 `json:"applied_index"`
+	// Versions counts noncurrent versions and delete markers (versioned
+	// buckets); VersionBytes is their size.
+	Versions     int64 `json:"versions"`
+	VersionBytes int64 `json:"version_bytes"`
 }
 
 // ErrorBody is the JSON body of every error response.

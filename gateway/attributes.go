@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/xml"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -76,9 +77,12 @@ func (s *Server) getObjectAttributes(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.idx.Object(r.bucket, r.key)
+	o, err := s.readObject(w, r)
+	if errors.Is(err, s3err.ErrMethodNotAllowed) {
+		return s3err.ErrNoSuchKey // S3 answers attributes of a delete marker so
+	}
 	if err != nil {
-		return s.objectOrBucketError(r, err)
+		return err
 	}
 	w.Header().Set("Last-Modified", o.ModTime.UTC().Format(http.TimeFormat))
 	out := objectAttributes{Xmlns: s3Namespace}

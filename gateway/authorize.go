@@ -51,6 +51,11 @@ var operationActions = map[string]authz.Action{
 	"GetBucketLifecycleConfiguration": authz.GetBucketPolicy,
 	"PutBucketLifecycleConfiguration": authz.PutBucketPolicy, "DeleteBucketLifecycle": authz.PutBucketPolicy,
 	"GetObjectTagging": authz.GetObject, "PutObjectTagging": authz.PutObject, "DeleteObjectTagging": authz.PutObject,
+	// Versions: reading or listing them is reading (s3:GetObjectVersion,
+	// s3:ListBucketVersions); removing one for good (DELETE ?versionId,
+	// s3:DeleteObjectVersion) is a delete, which a write-only key may not
+	// do; versioning is a configuration of the owner's.
+	"ListObjectVersions": authz.ListBucket, "PutBucketVersioning": authz.PutBucketPolicy,
 }
 
 // anonymousResult stands for the signature of an unsigned request that a

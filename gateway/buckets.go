@@ -53,6 +53,11 @@ func (s *Server) createBucket(w *responseWriter, r *request) error {
 			return err
 		}
 	}
+	if s.cfg.VersionNewBuckets && s.settings != nil && s.versions != nil {
+		if err := s.settings.SetBucketSetting(r.Context(), r.bucket, queue.SettingVersioning, queue.VersioningEnabled); err != nil {
+			return err
+		}
+	}
 	if len(c.Tags) > 0 && s.settings != nil {
 		t, _ := xml.Marshal(tagging{Xmlns: s3Namespace, TagSet: c.Tags})
 		if err := s.settings.SetBucketSetting(r.Context(), r.bucket, queue.SettingTagging, string(t)); err != nil {
@@ -66,6 +71,11 @@ func (s *Server) createBucket(w *responseWriter, r *request) error {
 
 func (s *Server) deleteBucket(w *responseWriter, r *request) error {
 	if err := s.idx.DeleteBucket(r.Context(), r.bucket); err != nil {
+		if errors.Is(err, queue.ErrBucketNotEmpty) {
+			if state, _ := s.bucketVersioning(r.bucket); state != "" {
+				return s3err.ErrBucketNotEmpty.WithMessage("The bucket you tried to delete is not empty. You must delete all versions in the bucket.")
+			}
+		}
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -102,19 +112,6 @@ func (s *Server) getBucketLocation(w *responseWriter, r *request) error {
 		loc = "" // how S3 reports its default region
 	}
 	return writeXML(w, http.StatusOK, gofakes3.GetBucketLocation{Xmlns: s3Namespace, LocationConstraint: loc})
-}
-
-// versioningConfiguration is an unversioned bucket's answer: no Status at all.
-type versioningConfiguration struct {
-	XMLName xml.Name `xml:"VersioningConfiguration"`
-	Xmlns   string   `xml:"xmlns,attr"`
-}
-
-func (s *Server) getBucketVersioning(w *responseWriter, r *request) error {
-	if err := s.checkBucket(r); err != nil {
-		return err
-	}
-	return writeXML(w, http.StatusOK, versioningConfiguration{Xmlns: s3Namespace})
 }
 
 // accessControlPolicy is the canned private ACL: the owner has FULL_CONTROL.

@@ -73,6 +73,7 @@ func (s *Server) completeUpload(w *responseWriter, r *request, uploadID string) 
 	if err != nil {
 		return err
 	}
+	s.writeVersionID(w.Header(), r.bucket, o.VersionID)
 	ka := startKeepAlive(w, s.cfg.KeepAliveInterval)
 	err = s.finishUpload(r, uploadID, &o, parts, sum, cond)
 	streaming := ka.finish()

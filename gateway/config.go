@@ -59,6 +59,9 @@ type Config struct {
 	// Authorizer, when set, resolves keys to users and decides each request
 	// (package authz); nil makes every credential an admin.
 	Authorizer Authorizer
+	// VersionNewBuckets turns versioning on (Enabled) in every bucket that
+	// CreateBucket makes; false leaves new buckets unversioned, as in S3.
+	VersionNewBuckets bool
 	// MaxClockSkew bounds a request's signed time; 0 disables the check (a Pi without
 	// a real-time clock). Presign expiry is always enforced.
 	MaxClockSkew time.Duration

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"net/http"
 	"net/url"
@@ -33,6 +34,12 @@ func copySource(v string) (bucket, key, versionID string, err error) {
 	if perr != nil || !utf8.ValidString(path) {
 		return "", "", "", s3err.ErrInvalidArgument.WithMessage("Invalid copy source encoding")
 	}
+	if query == "" {
+		// An encoded "?versionId=" still names a version, as S3 reads it.
+		if p, v, ok := strings.Cut(path, "?versionId="); ok {
+			path, versionID = p, v
+		}
+	}
 	bucket, key, _ = strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	if s3name.CheckBucket(bucket) != nil {
 		return "", "", "", s3err.ErrInvalidArgument.WithMessage("Invalid copy source bucket name")
@@ -58,15 +65,9 @@ func (s *Server) copySourceObject(r *request, bucket, key, versionID string) (qu
 	if err := s.allow(r, authz.GetObject, bucket, key); err != nil {
 		return queue.Object{}, err
 	}
-	src, err := s.idx.Object(bucket, key)
+	src, err := s.versionedSource(r, bucket, key, versionID)
 	if err != nil {
-		if errors.Is(err, queue.ErrNoSuchKey) || errors.Is(err, queue.ErrNoSuchBucket) {
-			return queue.Object{}, s.objectOrBucketError(&request{Request: r.Request, bucket: bucket, key: key}, err)
-		}
 		return queue.Object{}, err
-	}
-	if versionID != "" && versionID != "null" && versionID != src.VersionID {
-		return queue.Object{}, s3err.ErrNoSuchVersion
 	}
 	if err := checkConditions(r.Header, "X-Amz-Copy-Source-", src); err != nil {
 		return queue.Object{}, err
@@ -116,6 +117,8 @@ func (s *Server) copyObject(w *responseWriter, r *request) error {
 	if err := s.idx.PutObject(r.Context(), o); err != nil {
 		return err
 	}
+	s.writeVersionID(w.Header(), r.bucket, o.VersionID)
+	s.writeCopySourceVersion(w.Header(), src)
 	return writeXML(w, http.StatusOK, copyObjectResult{CopyObjectResult: gofakes3.CopyObjectResult{ETag: `"` + o.ETag + `"`,
 		LastModified: gofakes3.NewContentTime(now)}, checksumFields: newChecksumFields(o.Checksums), ChecksumType: string(checksumType(o.Checksums))})
 }
@@ -143,22 +146,37 @@ func (s *Server) deleteObjects(w *responseWriter, r *request) error {
 	if len(req.Objects) > maxDeleteObjects {
 		return s3err.ErrMalformedXML
 	}
+	state, err := s.bucketVersioning(r.bucket)
+	if err != nil {
+		return err
+	}
 	errs := make([]error, len(req.Objects))
 	dels := make([]queue.ObjectDeletion, 0, len(req.Objects))
 	at := make([]int, 0, len(req.Objects)) // dels[i] is req.Objects[at[i]]
+	markers := map[int]bool{}              // versions removed that were delete markers
 	for i, obj := range req.Objects {
 		if errs[i] = checkKey(obj.Key); errs[i] == nil {
 			errs[i] = s.allow(r, authz.DeleteObject, r.bucket, obj.Key)
 		}
+		d := queue.ObjectDeletion{Key: obj.Key, DeleteID: queue.NewVersionID(s.now())}
+		if errs[i] == nil && obj.VersionID != "" {
+			d, errs[i] = s.versionDeletion(r.bucket, obj.Key, obj.VersionID, state, d)
+			if errs[i] == nil && d.VersionID != "" {
+				markers[i] = s.isDeleteMarker(r.bucket, obj.Key, obj.VersionID)
+			}
+		}
 		if errs[i] == nil {
-			dels = append(dels, queue.ObjectDeletion{Key: obj.Key, DeleteID: queue.NewVersionID(s.now())})
+			dels = append(dels, d)
 			at = append(at, i)
 		}
 	}
 	for i, err := range s.deleteKeys(r.Context(), r.bucket, dels) {
+		if errors.Is(err, queue.ErrNoSuchVersion) {
+			err = nil // gone already: deleted, as S3 answers
+		}
 		errs[at[i]] = err
 	}
-	out := gofakes3.MultiDeleteResult{}
+	out := deleteResult{Xmlns: s3Namespace}
 	for i, obj := range req.Objects {
 		if err := errs[i]; err != nil {
 			e := toAPIError(err)
@@ -168,11 +186,25 @@ func (s *Server) deleteObjects(w *responseWriter, r *request) error {
 			out.Error = append(out.Error, gofakes3.ErrorResult{Key: obj.Key, Code: gofakes3.ErrorCode(e.Code), Message: e.Message})
 			continue
 		}
-		if !req.Quiet {
-			out.Deleted = append(out.Deleted, gofakes3.ObjectID{Key: obj.Key})
+		if req.Quiet {
+			continue
 		}
+		d := deletedObject{Key: obj.Key, VersionID: obj.VersionID}
+		switch {
+		case obj.VersionID != "":
+			marker := markers[i]
+			d.DeleteMarker = &marker
+			if marker {
+				d.DeleteMarkerVersionID = obj.VersionID
+			}
+		case state == queue.VersioningEnabled:
+			d.DeleteMarker, d.DeleteMarkerVersionID = ptrTrue(), dels[slices.Index(at, i)].DeleteID
+		case state == queue.VersioningSuspended:
+			d.DeleteMarker, d.DeleteMarkerVersionID = ptrTrue(), queue.NullVersionID
+		}
+		out.Deleted = append(out.Deleted, d)
 	}
-	return writeXML(w, http.StatusOK, deleteResult{Xmlns: s3Namespace, MultiDeleteResult: out})
+	return writeXML(w, http.StatusOK, out)
 }
 
 // batchDeleter is the journal's DeleteObjects (*queue.Node): many deletes in one entry.
@@ -188,6 +220,10 @@ func (s *Server) deleteKeys(ctx context.Context, bucket string, dels []queue.Obj
 	}
 	errs := make([]error, len(dels))
 	for i, d := range dels {
+		if d.VersionID != "" && s.versions != nil {
+			errs[i] = s.versions.DeleteObjectVersion(ctx, bucket, d.Key, d.VersionID)
+			continue
+		}
 		errs[i] = s.idx.DeleteObject(ctx, bucket, d.Key, d.DeleteID)
 	}
 	return errs
@@ -222,8 +258,24 @@ func checkDeleteIntegrity(r *request) error {
 	return nil
 }
 
-// deleteResult adds the namespace gofakes3's type leaves out.
+// deleteResult is DeleteObjects' answer: gofakes3's type leaves out the
+// namespace and the versions.
 type deleteResult struct {
-	Xmlns string `xml:"xmlns,attr"`
-	gofakes3.MultiDeleteResult
+	XMLName xml.Name               `xml:"DeleteResult"`
+	Xmlns   string                 `xml:"xmlns,attr"`
+	Deleted []deletedObject        `xml:"Deleted"`
+	Error   []gofakes3.ErrorResult `xml:",omitempty"`
+}
+
+// deletedObject is one Deleted entry.
+type deletedObject struct {
+	Key                   string `xml:"Key"`
+	VersionID             string `xml:"VersionId,omitempty"`
+	DeleteMarker          *bool  `xml:"DeleteMarker,omitempty"` // false is said for a version removed
+	DeleteMarkerVersionID string `xml:"DeleteMarkerVersionId,omitempty"`
+}
+
+func ptrTrue() *bool {
+	t := true
+	return &t
 }

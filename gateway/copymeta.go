@@ -29,7 +29,9 @@ func copyMetadata(r *request, src queue.Object) (string, map[string]string, erro
 	redirect := r.Header.Get(websiteRedirectHeader)
 	switch strings.ToUpper(r.Header.Get("X-Amz-Metadata-Directive")) {
 	case "", "COPY":
-		if src.Bucket == r.bucket && src.Key == r.key && redirect == "" && tagging != "REPLACE" {
+		// Copying a version by its ID onto its key is how S3 restores it.
+		_, _, version, _ := copySource(r.Header.Get("X-Amz-Copy-Source"))
+		if src.Bucket == r.bucket && src.Key == r.key && redirect == "" && tagging != "REPLACE" && version == "" {
 			return "", nil, s3err.ErrInvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 		}
 		delete(meta, websiteRedirectHeader)

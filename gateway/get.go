@@ -33,9 +33,9 @@ func (s *Server) getObject(w *responseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.idx.Object(r.bucket, r.key)
+	o, err := s.readObject(w, r)
 	if err != nil {
-		return s.objectOrBucketError(r, err)
+		return err
 	}
 	if !archive.Local(o) && r.Method != http.MethodHead && !s.objects.ReadsThrough() {
 		return errRemoteOnly(r.bucket, r.key)

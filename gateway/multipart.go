@@ -236,6 +236,7 @@ func (s *Server) uploadPartCopy(w *responseWriter, r *request, uploadID string) 
 		return err
 	}
 	s.hashAhead(u, p)
+	s.writeCopySourceVersion(w.Header(), src)
 	return writeXML(w, http.StatusOK, copyPartResult{Xmlns: s3Namespace, ETag: `"` + p.ETag + `"`, LastModified: gofakes3.NewContentTime(now),
 		checksumFields: newChecksumFields(p.Checksums)})
 }

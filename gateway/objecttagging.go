@@ -23,9 +23,22 @@ func (s *Server) routeObjectTagging(w *responseWriter, r *request) error {
 	if err := s.checkBucket(r); err != nil {
 		return err
 	}
+	if r.URL.Query().Has("versionId") {
+		// Reading names any version; changing the tags of one that is not
+		// current is not implemented (tags live in the version's record).
+		o, err := s.readObject(w, r)
+		if err != nil {
+			return err
+		}
+		if r.Method != http.MethodGet {
+			if cur, err := s.idx.Object(r.bucket, r.key); err != nil || cur.VersionID != o.VersionID {
+				return s3err.ErrNotImplemented.WithMessage("Changing the tags of a noncurrent version is not implemented by this gateway.")
+			}
+		}
+	}
 	switch r.Method {
 	case http.MethodGet:
-		o, err := s.idx.Object(r.bucket, r.key)
+		o, err := s.readObject(w, r)
 		if err != nil {
 			return err
 		}

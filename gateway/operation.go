@@ -62,6 +62,8 @@ func (s *Server) Operation(r *http.Request) string {
 		return lifecycleOperation(m)
 	case m == http.MethodOptions:
 		return "PreflightOPTIONS"
+	case key == "" && q.Has("versions"):
+		return pick(m == http.MethodGet, "ListObjectVersions")
 	case key == "":
 		return bucketOperation(r, q.Has("location"), q.Has("versioning"), q.Has("delete"), q.Get("list-type") == "2")
 	}
@@ -84,7 +86,13 @@ func bucketOperation(r *http.Request, location, versioning, del, v2 bool) string
 	case location:
 		return pick(m == http.MethodGet, "GetBucketLocation")
 	case versioning:
-		return pick(m == http.MethodGet, "GetBucketVersioning")
+		switch m {
+		case http.MethodGet:
+			return "GetBucketVersioning"
+		case http.MethodPut:
+			return "PutBucketVersioning"
+		}
+		return OperationOther
 	case del:
 		return pick(m == http.MethodPost, "DeleteObjects")
 	}

@@ -51,6 +51,7 @@ func (s *Server) putObject(w *responseWriter, r *request) error {
 	h := w.Header()
 	h.Set("ETag", `"`+o.ETag+`"`)
 	h.Set("X-Amz-Object-Size", strconv.FormatInt(o.Size, 10))
+	s.writeVersionID(h, r.bucket, o.VersionID)
 	writeChecksums(h, o.Checksums, true)
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -75,9 +76,14 @@ func (s *Server) deleteObject(w *responseWriter, r *request) error {
 	if err := s.checkDeleteConditions(r); err != nil {
 		return err
 	}
-	if err := s.idx.DeleteObject(r.Context(), r.bucket, r.key, queue.NewVersionID(s.now())); err != nil {
+	if v, ok := r.URL.Query()["versionId"]; ok {
+		return s.deleteVersion(w, r, v[0])
+	}
+	id := queue.NewVersionID(s.now())
+	if err := s.idx.DeleteObject(r.Context(), r.bucket, r.key, id); err != nil {
 		return err
 	}
+	s.deleteMarkerHeaders(w.Header(), r.bucket, id)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -114,6 +114,14 @@ func (s *Server) usage(owner string) (int64, error) {
 			}
 			after = objs[len(objs)-1].Key
 		}
+		// Noncurrent versions take room too, and S3 bills them.
+		if s.versions != nil {
+			n, err := s.versions.NoncurrentBytes(b.Name)
+			if err != nil {
+				return 0, err
+			}
+			total += n
+		}
 	}
 	s.quota.mu.Lock()
 	s.quota.byUser[owner] = usage{bytes: total, at: s.now()}

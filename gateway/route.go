@@ -20,7 +20,7 @@ var unsupported = []string{
 	"inventory", "legal-hold", "logging", "metadataConfiguration", "metrics",
 	"notification", "object-lock", "ownershipControls", "policyStatus",
 	"publicAccessBlock", "replication", "requestPayment", "restore", "retention",
-	"select", "select-type", "session", "torrent", "versions", "website",
+	"select", "select-type", "session", "torrent", "website",
 	"renameObject",
 }
 
@@ -65,9 +65,6 @@ func (s *Server) route(w *responseWriter, r *request) error {
 	if err := s.checkExpectedOwner(r); err != nil {
 		return err
 	}
-	if v := q.Get("versionId"); v != "" && v != "null" {
-		return s3err.ErrNotImplemented.WithMessage("Object versions are not implemented by this gateway.")
-	}
 	if r.bucket == "" {
 		if r.Method == http.MethodGet {
 			return s.listBuckets(w, r)
@@ -111,6 +108,12 @@ func (s *Server) route(w *responseWriter, r *request) error {
 		return s.routeLifecycle(w, r)
 	}
 	if r.key == "" {
+		if q.Has("versions") {
+			if r.Method != http.MethodGet {
+				return s3err.ErrMethodNotAllowed
+			}
+			return s.listObjectVersions(w, r)
+		}
 		return s.routeBucket(w, r, q.Has("location"), q.Has("versioning"), q.Has("delete"))
 	}
 	if q.Has("partNumber") && r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -139,8 +142,10 @@ func (s *Server) routeBucket(w *responseWriter, r *request, location, versioning
 		return s.getBucketLocation(w, r)
 	case versioning && r.Method == http.MethodGet:
 		return s.getBucketVersioning(w, r)
+	case versioning && r.Method == http.MethodPut:
+		return s.putBucketVersioning(w, r)
 	case versioning:
-		return s3err.ErrNotImplemented.WithMessage("Bucket versioning is not implemented by this gateway.")
+		return s3err.ErrMethodNotAllowed
 	case del && r.Method == http.MethodPost:
 		return s.deleteObjects(w, r)
 	}

@@ -80,6 +80,8 @@ type Server struct {
 	uploads    uploadIndex // nil: idx cannot journal multipart uploads
 	// settings keeps buckets' configurations (CORS); nil: idx cannot.
 	settings bucketSettings
+	// versions keeps object versions; nil: idx cannot.
+	versions versionIndex
 	// partHashes hashes multipart uploads' parts ahead of Complete.
 	partHashes uploadHashes
 	// tokens are the ListObjectsV2 continuation tokens handed out lately.
@@ -115,6 +117,7 @@ func New(cfg Config, idx Index, objects Objects, log zerolog.Logger) *Server {
 		verifier: v, verifierV2: v2, now: time.Now}
 	s.initMultipart()
 	s.settings, _ = idx.(bucketSettings)
+	s.versions, _ = idx.(versionIndex)
 	return s
 }
 
@@ -260,6 +263,8 @@ func toAPIError(err error) *s3err.APIError {
 		return s3err.ErrNoSuchBucket
 	case errors.Is(err, queue.ErrNoSuchKey):
 		return s3err.ErrNoSuchKey
+	case errors.Is(err, queue.ErrNoSuchVersion):
+		return s3err.ErrNoSuchVersion
 	case errors.Is(err, queue.ErrBucketNotEmpty):
 		return s3err.ErrBucketNotEmpty
 	case errors.Is(err, queue.ErrBucketExists):

@@ -44,6 +44,17 @@ const (
 	OnDeleteDelete = "delete"
 )
 
+// Versioning of the buckets a folder writes to (Folder.Versioning).
+const (
+	// VersioningEnabled turns S3 versioning on in each bucket the folder
+	// writes to that has no versioning state yet: an overwritten or deleted
+	// file's earlier versions stay readable.
+	VersioningEnabled = "enabled"
+	// VersioningUnchanged leaves the buckets' versioning as it is (the
+	// default; off for a new bucket).
+	VersioningUnchanged = "unchanged"
+)
+
 // DefaultExcludes are names that are always excluded, on top of Folder.Exclude:
 // files that applications are still writing, lock files and desktop metadata.
 var DefaultExcludes = []string{
@@ -92,6 +103,10 @@ type Folder struct {
 	QuietWindow time.Duration `yaml:"quiet_window"`
 	// ReconcileInterval is the period of the full scan.
 	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
+	// Versioning is enabled (S3 versioning on in the folder's buckets that
+	// have none yet, so that a file overwritten by ransomware keeps its
+	// earlier versions) or unchanged (default).
+	Versioning string `yaml:"versioning"`
 }
 
 // DefaultConfig returns a configuration without folders; see DefaultDropFolder.
@@ -104,6 +119,7 @@ func DefaultFolder() Folder {
 	return Folder{
 		AfterIngest:       AfterIngestKeep,
 		OnDelete:          OnDeleteKeep,
+		Versioning:        VersioningUnchanged,
 		QuietWindow:       DefaultQuietWindow,
 		ReconcileInterval: DefaultReconcileInterval,
 	}
@@ -142,6 +158,9 @@ func (f Folder) WithDefaults() Folder {
 	}
 	if f.QuietWindow == 0 {
 		f.QuietWindow = d.QuietWindow
+	}
+	if f.Versioning == "" {
+		f.Versioning = d.Versioning
 	}
 	if f.ReconcileInterval == 0 {
 		f.ReconcileInterval = d.ReconcileInterval
@@ -262,6 +281,9 @@ func (f Folder) validate(field string, bad func(field, problem, fix string) erro
 		}
 	default:
 		return bad(field+".on_delete", fmt.Sprintf("%q is not known", f.OnDelete), "use keep or delete")
+	}
+	if f.Versioning != VersioningEnabled && f.Versioning != VersioningUnchanged {
+		return bad(field+".versioning", fmt.Sprintf("%q is not known", f.Versioning), "use enabled or unchanged")
 	}
 	if f.QuietWindow < MinQuietWindow {
 		return bad(field+".quiet_window", fmt.Sprintf("%s is too short", f.QuietWindow),

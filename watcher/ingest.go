@@ -263,7 +263,7 @@ func (w *Watcher) ensureBucket(ctx context.Context, f *folder, bucket string) er
 	if _, ok := f.buckets.Load(bucket); ok {
 		return nil
 	}
-	if err := w.index.CreateOwnedBucket(ctx, bucket, f.cfg.Owner, time.Now()); err != nil && !errors.Is(err, queue.ErrBucketExists) {
+	if err := f.createBucket(ctx, w.index, bucket); err != nil {
 		return err
 	}
 	f.buckets.Store(bucket, struct{}{})

@@ -203,7 +203,7 @@ func (f *folder) check(ctx context.Context, i int, index Index) error {
 		}
 	}
 	if !f.autoBuckets() {
-		if err := index.CreateOwnedBucket(ctx, f.cfg.Bucket, f.cfg.Owner, time.Now()); err != nil && !errors.Is(err, queue.ErrBucketExists) {
+		if err := f.createBucket(ctx, index, f.cfg.Bucket); err != nil {
 			return fmt.Errorf("watcher: %s.bucket %s: %w", field, f.cfg.Bucket, err)
 		}
 		f.buckets.Store(f.cfg.Bucket, struct{}{})

@@ -77,6 +77,11 @@ type config struct {
 	smallConc, partConc         int
 	keys                        int
 	contentMD5                  bool
+	// versioning adds "ipas versioned", the same gateway with its round
+	// buckets versioned; versions is the size of the ListObjectVersions
+	// listing (versions.go).
+	versioning bool
+	versions   int
 }
 
 // metric names one measured figure; the table prints them in this order.
@@ -103,6 +108,11 @@ const (
 	metricListCPU
 	metricDeleteKeys
 	metricDeleteCPU
+	metricOverwriteOps
+	metricOverwriteCPU
+	metricVersionsPut
+	metricListVersions
+	metricListVersionsCPU
 	metricCount
 )
 
@@ -114,6 +124,8 @@ type subject struct {
 	srv       *server
 	client    *s3.Client
 	multipart bool
+	// versioned subjects version their round buckets (-versioning).
+	versioned bool
 	figs      figures
 }
 
@@ -140,6 +152,8 @@ func main() {
 	flag.IntVar(&c.partConc, "part-conc", defaultPartConc, "parts (or ranges) in flight")
 	flag.Int64Var(&c.rssSize, "rss-size", defaultRSSSize, "size of the upload during which peak RSS is measured (0 skips it)")
 	flag.BoolVar(&c.contentMD5, "content-md5", false, "also upload the large object as rclone and s3cmd do: multipart with a Content-MD5 on every part")
+	flag.BoolVar(&c.versioning, "versioning", false, "also measure the IPAS gateway with its round buckets versioned (\"ipas versioned\"), and 4 KiB overwrites")
+	flag.IntVar(&c.versions, "versions", 0, "also put this many versions (half as many keys, two versions each) in a versioned bucket and list them all with ListObjectVersions (versitygw runs with --versioning-dir)")
 	flag.IntVar(&c.keys, "keys", 0, "also put this many empty objects, list them all (ListObjectsV2) and delete them all (DeleteObjects of 1,000 keys)")
 	flag.Parse()
 
@@ -168,7 +182,7 @@ func run(ctx context.Context, c config) error {
 				defer srv.stop()
 				subjects = append(subjects, &subject{srv: srv})
 			}
-			srv, err = startVersity(ctx, c.versityBin, c.dir)
+			srv, err = startVersity(ctx, c.versityBin, c.dir, c.versions > 0)
 		case "minio":
 			if _, statErr := os.Stat(c.minioBin); statErr != nil {
 				fmt.Fprintf(os.Stderr, "s3bench: minio left out: %v (go install github.com/minio/minio@latest, or -minio BIN)\n", statErr)
@@ -183,10 +197,16 @@ func run(ctx context.Context, c config) error {
 		}
 		defer srv.stop()
 		subjects = append(subjects, &subject{srv: srv})
+		if c.versioning && strings.TrimSpace(name) == "ipas" {
+			subjects = append(subjects, &subject{srv: srv, versioned: true})
+		}
 	}
 	multipart := true
 	for _, s := range subjects {
 		s.client = newClient(s.srv.endpoint)
+		if s.versioned {
+			continue // its server was probed
+		}
 		if err := createBucket(ctx, s.client, "probe"); err != nil {
 			return fmt.Errorf("%s: %w", s.srv.name, err)
 		}
@@ -214,9 +234,9 @@ func run(ctx context.Context, c config) error {
 			slices.Reverse(order)
 		}
 		for _, s := range order {
-			fmt.Fprintf(os.Stderr, "round %d: %s\n", r+1, s.srv.name)
+			fmt.Fprintf(os.Stderr, "round %d: %s\n", r+1, s.name())
 			if err := runRound(ctx, c, s, r); err != nil {
-				return fmt.Errorf("round %d: %s: %w", r+1, s.srv.name, err)
+				return fmt.Errorf("round %d: %s: %w", r+1, s.name(), err)
 			}
 		}
 	}
@@ -252,8 +272,16 @@ func startIPAS(ctx context.Context, c *config) (*server, error) {
 // runRound measures every metric once on s.
 func runRound(ctx context.Context, c config, s *subject, round int) error {
 	bucket := fmt.Sprintf("round-%d", round)
+	if s.versioned {
+		bucket += "-versioned"
+	}
 	if err := createBucket(ctx, s.client, bucket); err != nil {
 		return err
+	}
+	if s.versioned {
+		if err := enableVersioning(ctx, s.client, bucket); err != nil {
+			return err
+		}
 	}
 	if c.duration > 0 {
 		cpu := s.srv.cpuMeter()
@@ -316,8 +344,22 @@ func runRound(ctx context.Context, c config, s *subject, round int) error {
 		}
 	}
 
+	if c.versioning && c.duration > 0 {
+		cpu := s.srv.cpuMeter()
+		ops, err := overwrites(ctx, s.client, bucket, c.smallSize, c.smallConc, c.duration)
+		if err != nil {
+			return err
+		}
+		s.figs[metricOverwriteOps] = append(s.figs[metricOverwriteOps], ops)
+		s.figs[metricOverwriteCPU] = append(s.figs[metricOverwriteCPU], cpu().Seconds()*1000/(ops*c.duration.Seconds()))
+	}
 	if c.keys > 0 {
 		if err := keyRound(ctx, c, s, bucket); err != nil {
+			return err
+		}
+	}
+	if c.versions > 0 && !s.versioned {
+		if err := versionsRound(ctx, c, s, round); err != nil {
 			return err
 		}
 	}
@@ -353,7 +395,11 @@ func printTable(c config, subjects []*subject) {
 	fmt.Printf("s3bench: %d interleaved rounds, medians; %d CPUs shared by client and servers; data under %s\n",
 		c.rounds, runtime.NumCPU(), c.dir)
 	for _, s := range subjects {
-		fmt.Printf("  %-13s %s\n", s.srv.name, s.srv.endpoint)
+		fmt.Printf("  %-15s %s\n", s.name(), s.srv.endpoint)
+	}
+	if c.versioning {
+		fmt.Println("  ipas versioned: the same gateway, its round buckets versioned (Enabled); overwrites: 4 KiB PUTs")
+		fmt.Println("  to 64 keys per writer, round and round (each one makes a noncurrent version where versioned)")
 	}
 	switch {
 	case c.inProcess:
@@ -373,39 +419,44 @@ func printTable(c config, subjects []*subject) {
 	fmt.Println("  the transfer manager adds a CRC32 header to every part; small objects have unique content")
 	fmt.Println()
 	labels := [metricCount]string{
-		metricSmallOps:     fmt.Sprintf("%s PUT, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
-		metricSmallCPU:     "  server CPU per PUT (ms)",
-		metricSmallGet:     fmt.Sprintf("%s GET, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
-		metricSmallGetCPU:  "  server CPU per GET (ms)",
-		metricBigPut:       fmt.Sprintf("%s PUT (MiB/s)", size(c.bigSize)),
-		metricBigPutCPU:    "  server CPU per GiB (s)",
-		metricBigGetCPU:    "  server CPU per GiB (s)",
-		metricMD5Put:       fmt.Sprintf("%s PUT, Content-MD5 on every part (MiB/s)", size(c.bigSize)),
-		metricMD5PutCPU:    "  server CPU per GiB (s)",
-		metricBigGetRanged: fmt.Sprintf("%s GET, ranged x%d (MiB/s)", size(c.bigSize), c.partConc),
-		metricBigGetSingle: fmt.Sprintf("%s GET, one stream (MiB/s)", size(c.bigSize)),
-		metricRSSPut:       fmt.Sprintf("%s PUT (MiB/s)", size(c.rssSize)),
-		metricPeakRSS:      fmt.Sprintf("peak RSS during %s PUT (MiB)", size(c.rssSize)),
-		metricPeakAnon:     "  its anonymous part, peak (MiB)",
-		metricPeakFile:     "  its file-backed part, peak (MiB)",
-		metricKeysPut:      fmt.Sprintf("%d empty PUTs, %d concurrent (ops/s)", c.keys, c.smallConc),
-		metricListKeys:     fmt.Sprintf("ListObjectsV2 of %d keys (keys/s)", c.keys),
-		metricListCPU:      "  server CPU per 1,000 keys (ms)",
-		metricDeleteKeys:   fmt.Sprintf("DeleteObjects of %d keys, 1,000 a call (keys/s)", c.keys),
-		metricDeleteCPU:    "  server CPU per 1,000 keys (ms)",
+		metricSmallOps:        fmt.Sprintf("%s PUT, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
+		metricSmallCPU:        "  server CPU per PUT (ms)",
+		metricSmallGet:        fmt.Sprintf("%s GET, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
+		metricSmallGetCPU:     "  server CPU per GET (ms)",
+		metricBigPut:          fmt.Sprintf("%s PUT (MiB/s)", size(c.bigSize)),
+		metricBigPutCPU:       "  server CPU per GiB (s)",
+		metricBigGetCPU:       "  server CPU per GiB (s)",
+		metricMD5Put:          fmt.Sprintf("%s PUT, Content-MD5 on every part (MiB/s)", size(c.bigSize)),
+		metricMD5PutCPU:       "  server CPU per GiB (s)",
+		metricBigGetRanged:    fmt.Sprintf("%s GET, ranged x%d (MiB/s)", size(c.bigSize), c.partConc),
+		metricBigGetSingle:    fmt.Sprintf("%s GET, one stream (MiB/s)", size(c.bigSize)),
+		metricRSSPut:          fmt.Sprintf("%s PUT (MiB/s)", size(c.rssSize)),
+		metricPeakRSS:         fmt.Sprintf("peak RSS during %s PUT (MiB)", size(c.rssSize)),
+		metricPeakAnon:        "  its anonymous part, peak (MiB)",
+		metricPeakFile:        "  its file-backed part, peak (MiB)",
+		metricKeysPut:         fmt.Sprintf("%d empty PUTs, %d concurrent (ops/s)", c.keys, c.smallConc),
+		metricListKeys:        fmt.Sprintf("ListObjectsV2 of %d keys (keys/s)", c.keys),
+		metricListCPU:         "  server CPU per 1,000 keys (ms)",
+		metricDeleteKeys:      fmt.Sprintf("DeleteObjects of %d keys, 1,000 a call (keys/s)", c.keys),
+		metricDeleteCPU:       "  server CPU per 1,000 keys (ms)",
+		metricOverwriteOps:    fmt.Sprintf("%s overwrites, %d concurrent, %v (ops/s)", size(c.smallSize), c.smallConc, c.duration),
+		metricOverwriteCPU:    "  server CPU per PUT (ms)",
+		metricVersionsPut:     fmt.Sprintf("%d empty versions PUT, versioned (ops/s)", c.versions),
+		metricListVersions:    fmt.Sprintf("ListObjectVersions of %d versions (pages/s)", c.versions),
+		metricListVersionsCPU: "  server CPU per page of 1,000 (ms)",
 	}
 	// One ratio column per other server: the first listed (ipas) against it.
 	ratios := len(subjects) - 1
 	first := subjects[0]
 	fmt.Printf("| %-50s |", "metric")
 	for _, s := range subjects {
-		fmt.Printf(" %12s |", s.srv.name)
+		fmt.Printf(" %12s |", s.name())
 	}
 	for _, s := range subjects[1:] {
 		fmt.Printf(" %12s |", ratioName(first, s))
 	}
 	for _, s := range subjects {
-		fmt.Printf(" %-28s |", s.srv.name+" rounds")
+		fmt.Printf(" %-28s |", s.name()+" rounds")
 	}
 	fmt.Printf("\n|%s|", dashes(52))
 	for range len(subjects) + ratios {
@@ -421,9 +472,17 @@ func printTable(c config, subjects []*subject) {
 		}
 		fmt.Printf("| %-50s |", labels[m])
 		for _, s := range subjects {
+			if len(s.figs[m]) == 0 {
+				fmt.Printf(" %12s |", "")
+				continue
+			}
 			fmt.Printf(" %12.2f |", median(s.figs[m]))
 		}
 		for _, s := range subjects[1:] {
+			if len(s.figs[m]) == 0 {
+				fmt.Printf(" %12s |", "")
+				continue
+			}
 			fmt.Printf(" %12.2f |", median(first.figs[m])/median(s.figs[m]))
 		}
 		for _, s := range subjects {
@@ -436,6 +495,9 @@ func printTable(c config, subjects []*subject) {
 // ratioName heads the column of a's medians divided by b's.
 func ratioName(a, b *subject) string {
 	short := func(s *subject) string {
+		if s.versioned {
+			return "vers"
+		}
 		f := strings.Fields(strings.TrimSuffix(s.srv.name, " gateway"))
 		return strings.TrimSuffix(f[len(f)-1], "gw")
 	}

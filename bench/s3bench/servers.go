@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -101,12 +102,23 @@ func (l gatewayLog) Write(p []byte) (int, error) {
 
 // startVersity runs `versitygw posix` from bin over a fresh directory under root
 // and waits until its port accepts connections.
-func startVersity(ctx context.Context, bin, root string) (*server, error) {
+func startVersity(ctx context.Context, bin, root string, versioning bool) (*server, error) {
 	dir, addr, err := childPlace(root, "versitygw")
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "-a", benchAccessKey, "-s", benchSecretKey, "--port", addr, "-q", "posix", dir)
+	args := []string{"-a", benchAccessKey, "-s", benchSecretKey, "--port", addr, "-q", "posix"}
+	buckets := dir
+	if versioning {
+		// Its versions live in their own directory, beside the buckets'.
+		buckets = filepath.Join(dir, "buckets")
+		vdir := filepath.Join(dir, "versions")
+		if err := errors.Join(os.Mkdir(buckets, 0o755), os.Mkdir(vdir, 0o755)); err != nil {
+			return nil, fmt.Errorf("start versitygw: %w", err)
+		}
+		args = append(args, "--versioning-dir", vdir)
+	}
+	cmd := exec.Command(bin, append(args, buckets)...)
 	return startChild(ctx, "versitygw", cmd, addr, dir)
 }
 

@@ -140,6 +140,9 @@ type S3Config struct {
 	// (PutBucketLifecycleConfiguration) are applied; 0 only on request and
 	// after start-up.
 	LifecycleInterval time.Duration `yaml:"lifecycle_interval"`
+	// DefaultVersioning is the versioning of the buckets CreateBucket makes:
+	// enabled, or unchanged (default: unversioned, as in S3).
+	DefaultVersioning string `yaml:"default_versioning"`
 }
 
 // TLSConfig makes the S3 endpoint serve HTTPS: with a certificate and key, or with a
@@ -388,6 +391,9 @@ func (c *Config) Validate() error {
 	}
 	if c.S3.AbortIncompleteUploadsAfter < 0 {
 		return bad("s3.abort_incomplete_uploads_after", "is negative", "use a duration such as 168h (7 days, the default), or 0 to keep unfinished uploads until a client aborts them")
+	}
+	if v := c.S3.DefaultVersioning; v != "" && v != watcher.VersioningEnabled && v != watcher.VersioningUnchanged {
+		return bad("s3.default_versioning", fmt.Sprintf("%q is not known", v), "use enabled (new buckets keep every version) or unchanged")
 	}
 	if c.S3.InlineMax < 0 || c.S3.InlineMax > queue.MaxInlineBytes {
 		return bad("s3.inline_max", fmt.Sprintf("%d is not 0-%d", c.S3.InlineMax, queue.MaxInlineBytes),

@@ -113,6 +113,7 @@ func TestValidate_NamesFieldAndFix(t *testing.T) {
 		{"tiny memory limit", func(c *Config) { c.MemoryLimit = 1 << 20 }, "memory_limit"},
 		{"negative inline max", func(c *Config) { c.S3.InlineMax = -1 }, "s3.inline_max"},
 		{"inline max above the journal's", func(c *Config) { c.S3.InlineMax = 1 << 20 }, "s3.inline_max"},
+		{"unknown default versioning", func(c *Config) { c.S3.DefaultVersioning = "on" }, "s3.default_versioning"},
 		{"zero snapshot threshold", func(c *Config) { c.Journal.SnapshotThreshold = 0 }, "journal.snapshot_threshold"},
 		{"zero gc interval", func(c *Config) { c.Store.GCInterval = 0 }, "store.gc_interval"},
 		{"remote index every second", func(c *Config) { c.Remote.IndexInterval = time.Second }, "remote.index_interval"},

@@ -123,7 +123,8 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 	if c.publicBuckets != nil {
 		st.PublicBuckets = c.publicBuckets()
 	}
-	st.Journal = admin.Journal{Buckets: js.Buckets, Objects: js.Objects, Bytes: js.Bytes, Jobs: js.Jobs, AppliedIndex: js.AppliedIndex}
+	st.Journal = admin.Journal{Buckets: js.Buckets, Objects: js.Objects, Bytes: js.Bytes, Jobs: js.Jobs, AppliedIndex: js.AppliedIndex,
+		Versions: js.Versions, VersionBytes: js.VersionBytes}
 	if c.alerts != nil {
 		st.Alerts = c.alerts.Active()
 	}

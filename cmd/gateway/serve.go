@@ -314,6 +314,7 @@ func gatewayConfig(cfg Config, dataDir string) (gateway.Config, error) {
 		g.InlineMax = -1 // the gateway's 0 means its default
 	}
 	g.Domain = cfg.S3.Domain
+	g.VersionNewBuckets = cfg.S3.DefaultVersioning == watcher.VersioningEnabled
 	g.ShutdownTimeout = cfg.ShutdownTimeout * 7 / 10
 	g.CertFile, g.KeyFile = cfg.S3.TLS.CertFile, cfg.S3.TLS.KeyFile
 	if cfg.S3.TLS.SelfSigned {

@@ -67,6 +67,9 @@ func printStatus(w io.Writer, st admin.Status) {
 	fmt.Fprintf(tw, "Offsite\t%s\n", offsiteLine(st.Offsite))
 	j := st.Journal
 	fmt.Fprintf(tw, "Archive\t%d buckets, %d objects, %s; journal index %d\n", j.Buckets, j.Objects, humanize.Bytes(j.Bytes), j.AppliedIndex)
+	if j.Versions > 0 {
+		fmt.Fprintf(tw, "Versions\t%d noncurrent versions and delete markers, %s\n", j.Versions, humanize.Bytes(j.VersionBytes))
+	}
 	if len(st.PublicBuckets) > 0 {
 		fmt.Fprintf(tw, "WARNING\tpublic buckets (anyone can read them without a key, by their policy): %s\n", strings.Join(st.PublicBuckets, ", "))
 	}

@@ -34,6 +34,16 @@
 //     other lifecycle test (gateway/lifecycle_test.go and lifecycle/pass_test.go have). Its
 //     PutBucketLifecycleConfiguration_not_implemented sends PutBucketAnalyticsConfiguration, still
 //     NotImplemented, and stays required.
-//   - Tests that also need versioning, object lock, legal hold, retention, ownership
-//     controls, bucket policies or IAM, which the gateway does not implement.
+//   - Versioning_DeleteObject_non_existing_objects: deletes a version of keys in a bucket
+//     whose versioning was never configured, expecting the version IDs versitygw's
+//     versioning mode gives every object; S3 and the gateway give them only once
+//     versioning is enabled.
+//   - Versioning_PutGetDeleteObjectTagging_success: changing the tags of a noncurrent
+//     version is not implemented (NotImplemented); reading them is.
+//   - Tests that also need object lock, legal hold, retention, ownership controls,
+//     bucket policies or IAM, which the gateway does not implement (Versioning_WORM_*,
+//     *LegalHold*, *Retention*, *object_lock*, Versioning_AccessControl_* and
+//     GetBucketVersioning_*_access*, which start versitygw's own binary).
+//   - The suite empties buckets version by version (WithVersioningEnabled), so that a
+//     test that versioned its bucket can delete it.
 package conformance

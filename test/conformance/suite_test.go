@@ -95,6 +95,9 @@ func TestConformance(t *testing.T) {
 		integration.WithAccess(srv.access),
 		integration.WithSecret(srv.secret),
 		integration.WithRegion("us-east-1"),
+		// Buckets are emptied version by version, so that a test that
+		// versioned its bucket can delete it.
+		integration.WithVersioningEnabled(),
 	)
 
 	restore, err := captureStdout(suiteLogFile)
