@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/archive"
@@ -30,9 +30,8 @@ const day = 24 * time.Hour
 
 // server is the real S3 endpoint over a real journal and store.
 type server struct {
-	node    *queue.Node
-	archive *archive.Archive
-	client  *s3.Client
+	node   *queue.Node
+	client *s3.Client
 }
 
 func startServer(t *testing.T) *server {
@@ -50,8 +49,7 @@ func startServer(t *testing.T) *server {
 	if err := node.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
-	arch := archive.New(st, node)
-	srv := gateway.New(gateway.DefaultConfig(sigv4.StaticCredentials{"AKLIFECYCLE": "lifecycle-secret"}), node, arch, log)
+	srv := gateway.New(gateway.DefaultConfig(sigv4.StaticCredentials{"AKLIFECYCLE": "lifecycle-secret"}), node, archive.New(st, node), log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -68,39 +66,54 @@ func startServer(t *testing.T) *server {
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "AKLIFECYCLE", SecretAccessKey: "lifecycle-secret"}, nil
 		}), RetryMaxAttempts: 1})
-	return &server{node: node, archive: arch, client: client}
+	return &server{node: node, client: client}
 }
 
-// versions returns the S3 version IDs of key, newest first.
-func (s *server) versions(t *testing.T, bucket, key string) []queue.ObjectVersion {
+// version is one version of a key as ListObjectVersions shows it.
+type version struct {
+	id     string
+	latest bool
+	marker bool
+}
+
+// versions lists the versions of key, newest first, through ListObjectVersions.
+func (s *server) versions(t *testing.T, bucket, key string) []version {
 	t.Helper()
-	all, _, err := s.node.ListVersions(bucket, key, "", "", 1000)
+	out, err := s.client.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(key)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []queue.ObjectVersion
-	for _, v := range all {
-		if v.Key == key {
-			out = append(out, v)
+	var vs []version
+	for _, v := range out.Versions {
+		if aws.ToString(v.Key) == key {
+			vs = append(vs, version{aws.ToString(v.VersionId), aws.ToBool(v.IsLatest), false})
 		}
 	}
-	return out
+	for _, m := range out.DeleteMarkers {
+		if aws.ToString(m.Key) == key {
+			vs = append(vs, version{aws.ToString(m.VersionId), aws.ToBool(m.IsLatest), true})
+		}
+	}
+	return vs
 }
 
-// read returns the bytes of one version, read back through the archive.
-func (s *server) read(t *testing.T, o queue.Object) []byte {
-	t.Helper()
-	rc := s.archive.Open(context.Background(), o, 0, o.Size)
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
+// get reads one version of key through GetObject; id "" reads the current one.
+func (s *server) get(bucket, key, id string) ([]byte, error) {
+	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+	if id != "" {
+		in.VersionId = aws.String(id)
 	}
-	return b
+	out, err := s.client.GetObject(context.Background(), in)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Body.Close()
+	return io.ReadAll(out.Body)
 }
 
 // TestPassAppliesTheRules writes through the real S3 endpoint into two
 // versioned buckets, one with a lifecycle configuration, then runs the pass
+// over the real journal
 // with its clock an hour, then 31 days, ahead. Exactly what the rules name
 // goes: noncurrent versions past their days beyond the ones kept, delete
 // markers left alone (at once, as in S3), an old upload under the rule's
@@ -110,26 +123,32 @@ func TestPassAppliesTheRules(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
 	c := s.client
-	body := map[string][]byte{}
+	body := map[string][]byte{}  // by version ID
+	ids := map[string][]string{} // bucket/key: version IDs as written
 	put := func(bucket, key string, seed int) {
 		t.Helper()
 		b := testutil.Content(seed, 1000+seed*7919)
-		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(b)}); err != nil {
+		out, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(b)})
+		if err != nil {
 			t.Fatal(err)
 		}
-		body[bucket+"/"+key+"#"+string(rune('0'+seed%10))] = b
+		body[aws.ToString(out.VersionId)] = b
+		ids[bucket+"/"+key] = append(ids[bucket+"/"+key], aws.ToString(out.VersionId))
 	}
 	del := func(bucket, key string) {
 		t.Helper()
-		if err := s.node.DeleteObject(ctx, bucket, key, queue.NewVersionID(time.Now())); err != nil {
-			t.Fatalf("delete %s/%s: %v", bucket, key, err)
+		out, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil || !aws.ToBool(out.DeleteMarker) {
+			t.Fatalf("delete %s/%s: %v, marker %v", bucket, key, err, aws.ToBool(out.DeleteMarker))
 		}
 	}
 	for _, bucket := range []string{"backup", "plain"} {
 		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.node.SetBucketSetting(ctx, bucket, queue.SettingVersioning, queue.VersioningEnabled); err != nil {
+		_, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(bucket),
+			VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
+		if err != nil {
 			t.Fatal(err)
 		}
 		for seed := 1; seed <= 4; seed++ {
@@ -180,38 +199,35 @@ func TestPassAppliesTheRules(t *testing.T) {
 		t.Fatalf("31 days later: %+v, %v; want %+v", res, err, want)
 	}
 
-	// docs/a keeps its current version and the newest noncurrent one.
+	// docs/a keeps its current version and the newest noncurrent one, both
+	// byte-identical; the two oldest are gone.
+	written := ids["backup/docs/a"]
 	got := s.versions(t, "backup", "docs/a")
-	if len(got) != 2 || !got[0].Latest {
-		t.Fatalf("docs/a has %d versions after the pass, want 2", len(got))
+	if len(got) != 2 || !got[0].latest || got[0].id != written[3] || got[1].id != written[2] {
+		t.Fatalf("docs/a has versions %+v after the pass, want %v", got, written[2:])
 	}
-	for i, seed := range []int{4, 3} {
-		want := body["backup/docs/a#"+string(rune('0'+seed))]
-		b := s.read(t, got[i].Object)
-		if sha256.Sum256(b) != sha256.Sum256(want) || got[i].SHA256 != sha256Hex(want) {
-			t.Fatalf("docs/a version %d does not read back as written", seed)
+	for _, id := range written[2:] {
+		b, err := s.get("backup", "docs/a", id)
+		if err != nil || sha256.Sum256(b) != sha256.Sum256(body[id]) {
+			t.Fatalf("docs/a version %s does not read back as written: %v", id, err)
 		}
 	}
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("backup"), Key: aws.String("docs/a")})
-	if err != nil {
-		t.Fatal(err)
+	for _, id := range written[:2] {
+		if _, err := s.get("backup", "docs/a", id); errorCode(err) != "NoSuchVersion" {
+			t.Fatalf("expired docs/a version %s: %v, want NoSuchVersion", id, err)
+		}
 	}
-	current, _ := io.ReadAll(out.Body)
-	out.Body.Close()
-	if !bytes.Equal(current, body["backup/docs/a#4"]) {
-		t.Fatal("GET docs/a does not answer the current version")
+	current, err := s.get("backup", "docs/a", "")
+	if err != nil || !bytes.Equal(current, body[written[3]]) {
+		t.Fatalf("GET docs/a does not answer the current version: %v", err)
 	}
 	for key, n := range map[string]int{"lonely/k": 0, "ghost": 0, "notes/x": 2} {
 		if got := len(s.versions(t, "backup", key)); got != n {
 			t.Errorf("%s has %d versions after the pass, want %d", key, got, n)
 		}
-		if _, err := s.node.LatestVersion("backup", key); n == 0 && !errors.Is(err, queue.ErrNoSuchKey) {
-			t.Errorf("%s: LatestVersion %v, want ErrNoSuchKey", key, err)
-		}
 	}
-	uploads, _, err := s.node.ListUploads("backup", "", "", "", 100)
-	if err != nil || len(uploads) != 1 || uploads[0].Key != "keep/upload" {
-		t.Fatalf("uploads left in backup: %+v, %v; want keep/upload only", uploads, err)
+	if keys := s.uploads(t, "backup"); len(keys) != 1 || keys[0] != "keep/upload" {
+		t.Fatalf("uploads left in backup: %v; want keep/upload only", keys)
 	}
 
 	// The bucket without a configuration is as it was.
@@ -220,8 +236,8 @@ func TestPassAppliesTheRules(t *testing.T) {
 			t.Errorf("plain/%s has %d versions, had %d", key, got, n)
 		}
 	}
-	if uploads, _, _ := s.node.ListUploads("plain", "", "", "", 100); len(uploads) != 2 {
-		t.Errorf("plain has %d uploads, had 2", len(uploads))
+	if keys := s.uploads(t, "plain"); len(keys) != 2 {
+		t.Errorf("plain has uploads %v, had 2", keys)
 	}
 	// A second pass finds nothing more to do.
 	if res, err := p.Run(ctx, nil); err != nil || res != (lifecycle.Result{Buckets: 1}) {
@@ -229,7 +245,24 @@ func TestPassAppliesTheRules(t *testing.T) {
 	}
 }
 
-func sha256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+// uploads lists the keys of bucket's multipart uploads.
+func (s *server) uploads(t *testing.T, bucket string) []string {
+	t.Helper()
+	out, err := s.client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, u := range out.Uploads {
+		keys = append(keys, aws.ToString(u.Key))
+	}
+	return keys
+}
+
+func errorCode(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
 }
