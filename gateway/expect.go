@@ -242,7 +242,9 @@ func expectConnContext(ctx context.Context, c net.Conn) context.Context {
 // net/http: the Expect header and the TLS state.
 func restoreRequest(r *http.Request) {
 	if v, ok := r.Header[unknownExpectHeader]; ok {
-		r.Header["Expect"] = v
+		// A client that sends this header itself gets what the Expect it
+		// names would get.
+		r.Header["Expect"] = append(r.Header["Expect"], v...)
 		delete(r.Header, unknownExpectHeader)
 	}
 	if r.TLS == nil {
