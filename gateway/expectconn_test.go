@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -93,5 +94,43 @@ func TestExpectConnRewritesHeadsOnly(t *testing.T) {
 				t.Fatalf("%s, %d bytes at a time:\n got %.200q\nwant %.200q", tc.name, step, got, want)
 			}
 		}
+	}
+}
+
+// memConn is a net.Conn that reads a fixed stream.
+type memConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *memConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// BenchmarkExpectConnBody reads a request with a 64 MiB body, as net/http
+// does (a 4 KiB bufio.Reader for the head, then the handler's 32 KiB reads),
+// straight from the connection and through expectConn: the cost of looking
+// for Expect headers on every upload.
+func BenchmarkExpectConnBody(b *testing.B) {
+	const size = 64 << 20
+	body := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	head := []byte("PUT /b/k HTTP/1.1\r\nHost: h\r\nContent-Length: " + strconv.Itoa(size) + "\r\n\r\n")
+	for _, wrapped := range []bool{false, true} {
+		name := map[bool]string{false: "direct", true: "expectConn"}[wrapped]
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(size)
+			buf := make([]byte, 32<<10)
+			for b.Loop() {
+				var c net.Conn = &memConn{r: io.MultiReader(bytes.NewReader(head), bytes.NewReader(body))}
+				if wrapped {
+					c = &expectConn{Conn: c, br: bufio.NewReader(c)}
+				}
+				br := bufio.NewReader(c)
+				if _, err := http.ReadRequest(br); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{br}, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
