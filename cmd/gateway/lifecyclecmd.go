@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ipas/ipas/admin"
@@ -16,45 +13,17 @@ import (
 // runLifecycle asks the running daemon to apply the buckets' lifecycle rules
 // now, waits for the pass and prints what it did.
 func runLifecycle(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("lifecycle", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: gateway lifecycle [FLAGS]\n\n"+
-			"Asks the running daemon to apply every bucket's lifecycle rules now (as it does every\n"+
-			"s3.lifecycle_interval): expire noncurrent versions, remove expired delete markers,\n"+
-			"abort old multipart uploads. Waits for the pass (or joins the one running) and prints\n"+
-			"what it did.\n\n")
-		fs.PrintDefaults()
-	}
-	var cf controlFlags
-	cf.register(fs)
-	asJSON := fs.Bool("json", false, "print the pass's report as JSON (the admin API's document)")
-	if err := parseFlags(fs, args, 0); err != nil {
-		return err
-	}
-	c, endpoint, err := cf.client()
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	run, err := startAndWait(ctx, endpoint, c.Lifecycle,
-		func(s admin.Lifecycle) (*admin.LifecycleRun, *admin.LifecycleRun) { return s.Running, s.Last },
-		func(r *admin.LifecycleRun) time.Time { return r.Started })
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		if err := printJSON(stdout, run); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintln(stdout, "lifecycle "+lifecycleRunLine(run))
-	}
-	if run.Error != "" {
-		return fmt.Errorf("%w: %s", errPassFailed, run.Error)
-	}
-	return nil
+	return passCommand[admin.Lifecycle, admin.LifecycleRun]{
+		name: "lifecycle",
+		about: "Asks the running daemon to apply every bucket's lifecycle rules now (as it does every\n" +
+			"s3.lifecycle_interval): expire noncurrent versions, remove expired delete markers,\n" +
+			"abort old multipart uploads. Waits for the pass (or joins the one running) and prints\n" +
+			"what it did.\n",
+		state: func(c *admin.Client) func(context.Context, bool) (admin.Lifecycle, error) { return c.Lifecycle },
+		runs:  func(s admin.Lifecycle) (*admin.LifecycleRun, *admin.LifecycleRun) { return s.Running, s.Last },
+		run:   func(r *admin.LifecycleRun) admin.Run { return r.Run },
+		print: func(w io.Writer, r *admin.LifecycleRun) { fmt.Fprintln(w, "lifecycle "+lifecycleRunLine(r)) },
+	}.main(args, stdout, stderr)
 }
 
 // lifecycleRunLine says what a finished pass did.
