@@ -25,10 +25,6 @@ const (
 	lifecycleFileName = "lifecycle.json"
 )
 
-// lifecycleNow is the lifecycle pass's clock. Tests move it days ahead;
-// nothing else changes it.
-var lifecycleNow = time.Now
-
 // bucketLifecycle runs lifecycle passes on the journal's leader: after
 // start-up, every s3.lifecycle_interval, and on request.
 type bucketLifecycle struct {
@@ -43,7 +39,6 @@ type bucketLifecycle struct {
 func startLifecycle(ctx context.Context, cfg Config, a *dataArchive, log zerolog.Logger) *bucketLifecycle {
 	log = log.With().Str("component", "lifecycle").Logger()
 	bl := &bucketLifecycle{pass: lifecycle.NewPass(a.node, log), a: a, log: log, done: make(chan struct{})}
-	bl.pass.Now = func() time.Time { return lifecycleNow() }
 	path := a.dir.join(lifecycleFileName)
 	bl.runner = pass.New("lifecycle", bl.run, loadReport[lifecycle.Result](path, log), log)
 	bl.runner.Interval = cfg.S3.LifecycleInterval
