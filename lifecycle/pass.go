@@ -81,9 +81,15 @@ func (p *Pass) Run(ctx context.Context, progress func(Result)) (Result, error) {
 		}
 		res.Buckets++
 		var br Result
-		err = p.abortUploads(ctx, b.Name, c, now, &br)
-		if err == nil && c.HasVersionRules() {
-			err = p.expireVersions(ctx, b.Name, c, now, &br)
+		for _, prefix := range c.uploadPrefixes() {
+			if err == nil {
+				err = p.abortUploads(ctx, b.Name, prefix, c, now, &br)
+			}
+		}
+		for _, prefix := range c.versionPrefixes() {
+			if err == nil {
+				err = p.expireVersions(ctx, b.Name, prefix, c, now, &br)
+			}
 		}
 		res.UploadsAborted += br.UploadsAborted
 		res.VersionsExpired += br.VersionsExpired
@@ -103,9 +109,9 @@ func (p *Pass) Run(ctx context.Context, progress func(Result)) (Result, error) {
 	return res, nil
 }
 
-// abortUploads aborts the bucket's uploads that a rule's
+// abortUploads aborts the bucket's uploads under prefix that a rule's
 // DaysAfterInitiation has run out on.
-func (p *Pass) abortUploads(ctx context.Context, bucket string, c *Configuration, now time.Time, res *Result) error {
+func (p *Pass) abortUploads(ctx context.Context, bucket, prefix string, c *Configuration, now time.Time, res *Result) error {
 	var due []queue.Upload
 	flush := func() error {
 		for i, err := range p.journal.AbortUploads(ctx, due) {
@@ -121,7 +127,7 @@ func (p *Pass) abortUploads(ctx context.Context, bucket string, c *Configuration
 	}
 	keyMarker, idMarker := "", ""
 	for {
-		page, more, err := p.journal.ListUploads(bucket, "", keyMarker, idMarker, p.Batch)
+		page, more, err := p.journal.ListUploads(bucket, prefix, keyMarker, idMarker, p.Batch)
 		if err != nil {
 			return fmt.Errorf("lifecycle: bucket %s: list uploads: %w", bucket, err)
 		}
@@ -143,9 +149,9 @@ func (p *Pass) abortUploads(ctx context.Context, bucket string, c *Configuration
 	}
 }
 
-// expireVersions removes the bucket's versions the rules expire, reading
-// every key's versions in order, newest first.
-func (p *Pass) expireVersions(ctx context.Context, bucket string, c *Configuration, now time.Time, res *Result) error {
+// expireVersions removes the versions under prefix that the rules expire,
+// reading every key's versions in order, newest first.
+func (p *Pass) expireVersions(ctx context.Context, bucket, prefix string, c *Configuration, now time.Time, res *Result) error {
 	var (
 		key     string    // the key whose versions are being gathered
 		history []Version // its versions so far, newest first
@@ -175,7 +181,7 @@ func (p *Pass) expireVersions(ctx context.Context, bucket string, c *Configurati
 	}
 	keyMarker, idMarker := "", ""
 	for {
-		page, more, err := p.journal.ListVersions(bucket, "", keyMarker, idMarker, p.Batch)
+		page, more, err := p.journal.ListVersions(bucket, prefix, keyMarker, idMarker, p.Batch)
 		if err != nil {
 			return fmt.Errorf("lifecycle: bucket %s: list versions: %w", bucket, err)
 		}

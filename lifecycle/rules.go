@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -93,16 +94,35 @@ func (c *Configuration) AbortAfter(key string) (days int, ok bool) {
 	return days, ok
 }
 
-// HasVersionRules reports whether an enabled rule acts on versions
-// (NoncurrentVersionExpiration or ExpiredObjectDeleteMarker), so that the
-// pass reads a bucket's versions only when one does.
-func (c *Configuration) HasVersionRules() bool {
+// prefixes returns the fewest key prefixes that cover the keys of the
+// enabled rules that want (every key, [""], when one of them has no prefix),
+// so that the pass reads only what a rule may act on.
+func (c *Configuration) prefixes(want func(*Rule) bool) []string {
+	var all []string
 	for i := range c.Rules {
-		r := &c.Rules[i]
-		if r.Enabled() && (r.NoncurrentVersionExpiration != nil ||
-			(r.Expiration != nil && r.Expiration.ExpiredObjectDeleteMarker != nil && *r.Expiration.ExpiredObjectDeleteMarker)) {
-			return true
+		if r := &c.Rules[i]; r.Enabled() && want(r) {
+			all = append(all, r.KeyPrefix())
 		}
 	}
-	return false
+	slices.Sort(all)
+	var out []string
+	for _, p := range all {
+		if len(out) == 0 || !strings.HasPrefix(p, out[len(out)-1]) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// versionPrefixes covers the keys whose versions a rule may remove.
+func (c *Configuration) versionPrefixes() []string {
+	return c.prefixes(func(r *Rule) bool {
+		return r.NoncurrentVersionExpiration != nil ||
+			(r.Expiration != nil && r.Expiration.ExpiredObjectDeleteMarker != nil && *r.Expiration.ExpiredObjectDeleteMarker)
+	})
+}
+
+// uploadPrefixes covers the keys whose uploads a rule may abort.
+func (c *Configuration) uploadPrefixes() []string {
+	return c.prefixes(func(r *Rule) bool { return r.AbortIncompleteMultipartUpload != nil })
 }

@@ -113,3 +113,27 @@ func TestAbortAfterTakesTheFewestDays(t *testing.T) {
 		t.Error("a rule without AbortIncompleteMultipartUpload aborts")
 	}
 }
+
+// TestPrefixesCoverTheRules: the pass reads the fewest prefixes that hold
+// every key an enabled rule of the kind may act on.
+func TestPrefixesCoverTheRules(t *testing.T) {
+	nve := func(prefix, status string) string {
+		return `<Rule><Filter><Prefix>` + prefix + `</Prefix></Filter><Status>` + status +
+			`</Status><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration></Rule>`
+	}
+	abort := `<Rule><Prefix>tmp/</Prefix><Status>Enabled</Status><AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule>`
+	c := mustParse(t, nve("docs/2024/", "Enabled"), nve("docs/", "Enabled"), nve("photos/", "Enabled"), nve("", "Disabled"), abort)
+	if got := strings.Join(c.versionPrefixes(), ","); got != "docs/,photos/" {
+		t.Errorf("version prefixes %q, want docs/,photos/", got)
+	}
+	if got := strings.Join(c.uploadPrefixes(), ","); got != "tmp/" {
+		t.Errorf("upload prefixes %q, want tmp/", got)
+	}
+	c = mustParse(t, nve("docs/", "Enabled"), `<Rule><Filter></Filter><Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration></Rule>`)
+	if got := c.versionPrefixes(); len(got) != 1 || got[0] != "" {
+		t.Errorf("with a rule for every key: %q, want the whole bucket", got)
+	}
+	if got := mustParse(t, `<Rule><Prefix>a</Prefix><Status>Enabled</Status><Expiration><ExpiredObjectDeleteMarker>false</ExpiredObjectDeleteMarker></Expiration></Rule>`).versionPrefixes(); len(got) != 0 {
+		t.Errorf("ExpiredObjectDeleteMarker false reads %q, want nothing", got)
+	}
+}
