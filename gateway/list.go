@@ -109,17 +109,9 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 	}
 	q := r.URL.Query()
 	v2 := q.Get("list-type") == "2"
-	maxKeys := maxListKeys
-	if v := q.Get("max-keys"); v != "" {
-		n, err := parseListInt(v)
-		if err != nil {
-			return err
-		}
-		maxKeys = min(n, maxListKeys)
-	}
-	enc := q.Get("encoding-type")
-	if enc != "" && enc != "url" {
-		return s3err.ErrInvalidArgument.WithMessage("Invalid Encoding Method specified in Request.")
+	maxKeys, enc, err := listLimits(q)
+	if err != nil {
+		return err
 	}
 	prefix, delim := q.Get("prefix"), q.Get("delimiter")
 	out := listBucketResult{Xmlns: s3Namespace, Name: r.bucket, MaxKeys: maxKeys, EncodingType: enc}
@@ -191,6 +183,24 @@ func (s *Server) listObjects(w *responseWriter, r *request) error {
 		}
 	}
 	return writeListing(w, &out)
+}
+
+// listLimits reads what every listing takes: max-keys (capped at
+// maxListKeys) and encoding-type.
+func listLimits(q url.Values) (maxKeys int, enc string, err error) {
+	maxKeys = maxListKeys
+	if v := q.Get("max-keys"); v != "" {
+		n, err := parseListInt(v)
+		if err != nil {
+			return 0, "", err
+		}
+		maxKeys = min(n, maxListKeys)
+	}
+	enc = q.Get("encoding-type")
+	if enc != "" && enc != "url" {
+		return 0, "", s3err.ErrInvalidArgument.WithMessage("Invalid Encoding Method specified in Request.")
+	}
+	return maxKeys, enc, nil
 }
 
 // urlEncodeKey encodes a key the way S3 does for encoding-type=url: every byte

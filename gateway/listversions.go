@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/xml"
 	"net/http"
+	"strings"
 
 	"github.com/johannesboyne/gofakes3"
 
@@ -59,20 +60,12 @@ func (s *Server) listObjectVersions(w *responseWriter, r *request) error {
 		return err
 	}
 	q := r.URL.Query()
-	maxKeys := maxListKeys
-	if v := q.Get("max-keys"); v != "" {
-		n, err := parseListInt(v)
-		if err != nil {
-			if len(v) > 0 && v[0] == '-' {
-				return errNegativeMaxKeys(v)
-			}
-			return err
-		}
-		maxKeys = min(n, maxListKeys)
+	maxKeys, enc, err := listLimits(q)
+	if v := q.Get("max-keys"); err != nil && strings.HasPrefix(v, "-") {
+		return errNegativeMaxKeys(v) // ListObjectVersions' own words
 	}
-	enc := q.Get("encoding-type")
-	if enc != "" && enc != "url" {
-		return s3err.ErrInvalidArgument.WithMessage("Invalid Encoding Method specified in Request.")
+	if err != nil {
+		return err
 	}
 	prefix, delim := q.Get("prefix"), q.Get("delimiter")
 	keyMarker, versionMarker := q.Get("key-marker"), q.Get("version-id-marker")

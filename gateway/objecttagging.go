@@ -23,19 +23,6 @@ func (s *Server) routeObjectTagging(w *responseWriter, r *request) error {
 	if err := s.checkBucket(r); err != nil {
 		return err
 	}
-	if r.URL.Query().Has("versionId") {
-		// Reading names any version; changing the tags of one that is not
-		// current is not implemented (tags live in the version's record).
-		o, err := s.readObject(w, r)
-		if err != nil {
-			return err
-		}
-		if r.Method != http.MethodGet {
-			if cur, err := s.idx.Object(r.bucket, r.key); err != nil || cur.VersionID != o.VersionID {
-				return s3err.ErrNotImplemented.WithMessage("Changing the tags of a noncurrent version is not implemented by this gateway.")
-			}
-		}
-	}
 	switch r.Method {
 	case http.MethodGet:
 		o, err := s.readObject(w, r)
@@ -65,6 +52,13 @@ func (s *Server) routeObjectTagging(w *responseWriter, r *request) error {
 // retag journals the current version of r's object again with tags (URL
 // encoded, "" for none), on condition that it is still current.
 func (s *Server) retag(w *responseWriter, r *request, tags string, status int) error {
+	state, err := s.bucketVersioning(r.bucket)
+	if err != nil {
+		return err
+	}
+	if state != "" || r.URL.Query().Has("versionId") {
+		return s.retagVersion(w, r, tags, status)
+	}
 	src, err := s.idx.Object(r.bucket, r.key)
 	if err != nil {
 		return err
@@ -117,4 +111,33 @@ func decodeTags(v string) []tag {
 		out = append(out, tag{Key: k, Value: val})
 	}
 	return out
+}
+
+// retagVersion changes the tags of one version (?versionId, or the current
+// one) in place: in a versioned bucket, tagging makes no new version.
+func (s *Server) retagVersion(w *responseWriter, r *request, tags string, status int) error {
+	o, err := s.readObject(w, r)
+	if err != nil {
+		return err
+	}
+	if s.versions == nil {
+		return errNoVersioning
+	}
+	meta := make(map[string]string, len(o.Metadata)+1)
+	for k, v := range o.Metadata {
+		meta[k] = v
+	}
+	delete(meta, taggingKey)
+	if tags != "" {
+		meta[taggingKey] = tags
+	}
+	err = s.versions.SetVersionMetadata(r.Context(), r.bucket, r.key, o.S3VersionID(), meta)
+	if errors.Is(err, queue.ErrNoSuchVersion) {
+		return errTaggingRace // removed meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(status)
+	return nil
 }

@@ -19,6 +19,7 @@ type versionIndex interface {
 	ListVersions(bucket, prefix, keyMarker, versionMarker string, limit int) ([]queue.ObjectVersion, bool, error)
 	DeleteObjectVersion(ctx context.Context, bucket, key, versionID string) error
 	NoncurrentBytes(bucket string) (int64, error)
+	SetVersionMetadata(ctx context.Context, bucket, key, versionID string, meta map[string]string) error
 }
 
 var _ versionIndex = (*queue.Node)(nil)

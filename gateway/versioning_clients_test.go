@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/ipas/ipas/internal/testutil"
 )
 
@@ -89,4 +92,80 @@ func TestClientAWSCLIRansomwareRecovery(t *testing.T) {
 func containsJSON(doc, field, value string) bool {
 	var m map[string]any
 	return json.Unmarshal([]byte(doc), &m) == nil && m[field] == value
+}
+
+// TestClientResticVersionedRepository: restic backs up into a versioned
+// bucket; an attacker holding the key deletes every file of the repository;
+// removing the delete markers (S3 API alone) brings the repository back, and
+// restic restores the original files byte for byte.
+func TestClientResticVersionedRepository(t *testing.T) {
+	if _, err := exec.LookPath("restic"); err != nil {
+		testutil.MissingTool(t, "restic", "apt-get install -y restic")
+	}
+	g := newGateway(t)
+	c := g.client()
+	mustBucket(t, c, "restic")
+	enableVersioning(t, c, "restic", "Enabled")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	files := map[string][]byte{"a.txt": []byte("alpha\n"), "sub/b.bin": content(7, 3<<20+11)}
+	for name, b := range files {
+		p := filepath.Join(src, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := append(awsEnv(g), "RESTIC_REPOSITORY=s3:"+g.URL+"/restic/repo", "RESTIC_PASSWORD=correct horse",
+		"RESTIC_CACHE_DIR="+filepath.Join(dir, "cache"))
+	run(t, env, "restic", "init")
+	run(t, env, "restic", "backup", "--host", "pi", src)
+
+	// The attack: every object of the repository deleted with the key.
+	var keys []string
+	for p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String("restic")}); p.HasMorePages(); {
+		page, err := p.NextPage(ctxT(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	for _, k := range keys {
+		if _, err := c.DeleteObject(ctxT(t), &s3.DeleteObjectInput{Bucket: aws.String("restic"), Key: aws.String(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snapshots := exec.Command("restic", "snapshots")
+	snapshots.Env = append(os.Environ(), env...)
+	if out, err := snapshots.CombinedOutput(); err == nil {
+		t.Fatalf("restic still reads the deleted repository:\n%s", out)
+	}
+
+	// Recovery: remove the delete markers the attack added (restic's own
+	// deleted lock files keep theirs).
+	deleted := map[string]bool{}
+	for _, k := range keys {
+		deleted[k] = true
+	}
+	_, markers := listAllVersions(t, c, "restic", "")
+	removed := 0
+	for _, m := range markers {
+		if !deleted[aws.ToString(m.Key)] || !aws.ToBool(m.IsLatest) {
+			continue
+		}
+		if _, err := c.DeleteObject(ctxT(t), &s3.DeleteObjectInput{Bucket: aws.String("restic"), Key: m.Key, VersionId: m.VersionId}); err != nil {
+			t.Fatal(err)
+		}
+		removed++
+	}
+	if removed != len(keys) {
+		t.Fatalf("%d delete markers removed for %d deleted objects", removed, len(keys))
+	}
+	run(t, env, "restic", "check", "--read-data")
+	run(t, env, "restic", "restore", "latest", "--target", filepath.Join(dir, "dst"))
+	compareTree(t, filepath.Join(dir, "dst", src), files)
 }

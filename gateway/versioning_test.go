@@ -30,6 +30,16 @@ func enableVersioning(t testing.TB, c *s3.Client, bucket string, status types.Bu
 	}
 }
 
+// versionedGateway starts a gateway with one bucket, vbk, versioned.
+func versionedGateway(t testing.TB) (*testGateway, *s3.Client) {
+	t.Helper()
+	g := newGateway(t)
+	c := g.client()
+	mustBucket(t, c, "vbk")
+	enableVersioning(t, c, "vbk", types.BucketVersioningStatusEnabled)
+	return g, c
+}
+
 func putVersion(t testing.TB, c *s3.Client, bucket, key string, body []byte) string {
 	t.Helper()
 	out, err := c.PutObject(ctxT(t), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
@@ -100,10 +110,7 @@ func TestBucketVersioningConfiguration(t *testing.T) {
 // TestVersionedObjectAnswers checks the status, code and headers of every
 // versioned read and delete against S3's.
 func TestVersionedObjectAnswers(t *testing.T) {
-	g := newGateway(t)
-	c := g.client()
-	mustBucket(t, c, "vbk")
-	enableVersioning(t, c, "vbk", types.BucketVersioningStatusEnabled)
+	_, c := versionedGateway(t)
 	one, two := content(1, 3000), content(2, 5000)
 	v1 := putVersion(t, c, "vbk", "k", one)
 	v2 := putVersion(t, c, "vbk", "k", two)
@@ -256,10 +263,7 @@ func TestListObjectVersions(t *testing.T) {
 }
 
 func TestSuspendedVersioningNullVersion(t *testing.T) {
-	g := newGateway(t)
-	c := g.client()
-	mustBucket(t, c, "vbk")
-	enableVersioning(t, c, "vbk", types.BucketVersioningStatusEnabled)
+	_, c := versionedGateway(t)
 	kept := putVersion(t, c, "vbk", "k", content(1, 10))
 	enableVersioning(t, c, "vbk", types.BucketVersioningStatusSuspended)
 	// S3 does not name the null version a suspended PUT makes.
@@ -281,10 +285,7 @@ func TestSuspendedVersioningNullVersion(t *testing.T) {
 // TestVersionsConcurrentPutsOneKey: 16 concurrent PUTs to one key of an
 // Enabled bucket make 16 versions, each readable byte for byte.
 func TestVersionsConcurrentPutsOneKey(t *testing.T) {
-	g := newGateway(t)
-	c := g.client()
-	mustBucket(t, c, "vbk")
-	enableVersioning(t, c, "vbk", types.BucketVersioningStatusEnabled)
+	_, c := versionedGateway(t)
 	const writers = 16
 	ids := make([]string, writers)
 	var wg sync.WaitGroup
@@ -403,10 +404,7 @@ func collect(t testing.TB, g *testGateway) {
 }
 
 func TestDeleteObjectsVersions(t *testing.T) {
-	g := newGateway(t)
-	c := g.client()
-	mustBucket(t, c, "vbk")
-	enableVersioning(t, c, "vbk", types.BucketVersioningStatusEnabled)
+	_, c := versionedGateway(t)
 	v1 := putVersion(t, c, "vbk", "a", content(1, 10))
 	putVersion(t, c, "vbk", "b", content(2, 10))
 	out, err := c.DeleteObjects(ctxT(t), &s3.DeleteObjectsInput{Bucket: aws.String("vbk"), Delete: &types.Delete{Objects: []types.ObjectIdentifier{
@@ -453,5 +451,45 @@ func TestVersionNewBuckets(t *testing.T) {
 	putVersion(t, c, "fresh", "k", []byte("two"))
 	if got, err := getVersion(t, c, "fresh", "k", v1); err != nil || string(got) != "one" {
 		t.Fatalf("the first version: %q, %v", got, err)
+	}
+}
+
+// TestVersionTagging: tags of a version, current or not, change in place:
+// no new version, and each version keeps its own tags.
+func TestVersionTagging(t *testing.T) {
+	_, c := versionedGateway(t)
+	v1 := putVersion(t, c, "vbk", "k", []byte("one"))
+	v2 := putVersion(t, c, "vbk", "k", []byte("two"))
+	tag := func(version, value string) {
+		t.Helper()
+		in := &s3.PutObjectTaggingInput{Bucket: aws.String("vbk"), Key: aws.String("k"),
+			Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("state"), Value: aws.String(value)}}}}
+		if version != "" {
+			in.VersionId = aws.String(version)
+		}
+		if _, err := c.PutObjectTagging(ctxT(t), in); err != nil {
+			t.Fatalf("tag %q: %v", version, err)
+		}
+	}
+	tag(v1, "old")
+	tag("", "new")
+	for version, want := range map[string]string{v1: "old", v2: "new"} {
+		out, err := c.GetObjectTagging(ctxT(t), &s3.GetObjectTaggingInput{Bucket: aws.String("vbk"), Key: aws.String("k"), VersionId: aws.String(version)})
+		if err != nil || len(out.TagSet) != 1 || aws.ToString(out.TagSet[0].Value) != want {
+			t.Fatalf("tags of %s: %+v, %v; want state=%s", version, out, err, want)
+		}
+	}
+	if versions, _ := listAllVersions(t, c, "vbk", ""); len(versions) != 2 {
+		t.Fatalf("%d versions after tagging, want 2", len(versions))
+	}
+	if _, err := c.DeleteObjectTagging(ctxT(t), &s3.DeleteObjectTaggingInput{Bucket: aws.String("vbk"), Key: aws.String("k"), VersionId: aws.String(v1)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetObjectTagging(ctxT(t), &s3.GetObjectTaggingInput{Bucket: aws.String("vbk"), Key: aws.String("k"), VersionId: aws.String(v1)})
+	if err != nil || len(out.TagSet) != 0 {
+		t.Fatalf("tags of v1 after DeleteObjectTagging: %+v, %v", out, err)
+	}
+	if got, err := getVersion(t, c, "vbk", "k", v1); err != nil || string(got) != "one" {
+		t.Fatalf("v1 after tagging: %q, %v", got, err)
 	}
 }

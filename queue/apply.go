@@ -57,8 +57,9 @@ type applier struct {
 	nBuckets, nObjects, nBytes, nJobs int64
 	nPendPuts, nPendBytes             int64 // put jobs and their bytes
 	verSeq, verSeqLoaded              uint64
-	nVersions, nVerBytes              int64             // noncurrent versions and delete markers
-	vstate                            map[string]string // bucket -> versioning state
+	nVersions, nVerBytes              int64                   // noncurrent versions and delete markers
+	vstate                            map[string]string       // bucket -> versioning state
+	vbuckets                          map[string]*bolt.Bucket // bucket -> its versions bucket
 
 	// inline restores the blob of an ObjectPut that carries its bytes
 	// (nil: no blob store, and such a command fails the entry).
@@ -157,6 +158,8 @@ func (a *applier) apply(c *command) (result, err error) {
 		return a.objectEvict(c)
 	case opObjectDeleteVersion:
 		return a.objectDeleteVersion(c)
+	case opObjectRetag:
+		return a.objectRetag(c)
 	}
 	return nil, fmt.Errorf("%s: not implemented", c.Op)
 }
@@ -205,6 +208,7 @@ func (a *applier) bucketDelete(c *command) (error, error) {
 		}
 	}
 	delete(a.vstate, c.Bucket)
+	delete(a.vbuckets, c.Bucket)
 	// Uploads in progress go with the bucket (their part blobs would
 	// otherwise stay referenced by uploads nobody can list).
 	if err := a.abortBucketUploads(c.Bucket); err != nil {
@@ -278,6 +282,21 @@ func (a *applier) objectPut(c *command) (error, error) {
 			return nil, err
 		}
 	}
+	// A restored version that replaces another one in a versioned bucket
+	// keeps it, as a noncurrent version with its job.
+	keptOld := false
+	if c.Restored && hadOld && old.versionID != o.VersionID {
+		rs, err := a.versioning(c.Bucket)
+		if err != nil {
+			return nil, err
+		}
+		if rs != "" {
+			if err := a.keepReplaced(c.Bucket, c.Key, VersioningEnabled, ob.Get(key), &old); err != nil {
+				return nil, err
+			}
+			keptOld = true
+		}
+	}
 	if err := ob.Put(key, value); err != nil {
 		return nil, err
 	}
@@ -286,7 +305,7 @@ func (a *applier) objectPut(c *command) (error, error) {
 	}
 	a.nBytes += o.Size - old.size
 	if c.Restored {
-		return nil, a.restoredOver(&old, hadOld)
+		return nil, a.restoredOver(&old, hadOld && !keptOld)
 	}
 	return nil, a.addJob(&Job{
 		ID: o.VersionID, Op: JobPut, Bucket: c.Bucket, Key: c.Key, VersionID: o.VersionID,

@@ -116,7 +116,7 @@ func randomCommands(seed uint64, count int) []command {
 		case p < 90 && job != "":
 			tg := versionOf[job]
 			c := command{Op: opObjectRequeue, Time: at, Bucket: tg.bucket, Key: tg.key, ID: job}
-			switch r.IntN(6) {
+			switch r.IntN(7) {
 			case 0:
 				c.Op, c.Replica = opReplicaFound, Replica{ETag: "found", Size: int64(r.IntN(9)), At: at}
 			case 1:
@@ -125,6 +125,8 @@ func randomCommands(seed uint64, count int) []command {
 				c.Op = opObjectDeleteVersion
 			case 3:
 				c.Op, c.ID = opObjectDeleteVersion, NullVersionID
+			case 4:
+				c.Op, c.ID, c.Object.Metadata = opObjectRetag, []string{job, NullVersionID}[r.IntN(2)], map[string]string{"x-amz-tagging": "k=v"}
 			}
 			cmds = append(cmds, c)
 		case job != "":

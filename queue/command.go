@@ -34,9 +34,11 @@ const (
 	// opObjectDeleteVersion removes one version of a key for good
 	// (versions.go). Ops 22-29 are kept for versioning.
 	opObjectDeleteVersion cmdOp = 21
+	// opObjectRetag replaces one version's metadata in place (versions.go).
+	opObjectRetag cmdOp = 22
 
 	// opLast is the newest op this version knows.
-	opLast = opObjectDeleteVersion
+	opLast = opObjectRetag
 )
 
 var opNames = [...]string{
@@ -47,6 +49,7 @@ var opNames = [...]string{
 	opJobQuarantined: "JobQuarantined", opJobReset: "JobReset", opRemoteSet: "RemoteSet",
 	opObjectRequeue: "ObjectRequeue", opReplicaFound: "ReplicaFound", opJobRetry: "JobRetry",
 	opBucketSet: "BucketSet", opObjectEvict: "ObjectEvict", opObjectDeleteVersion: "ObjectDeleteVersion",
+	opObjectRetag: "ObjectRetag",
 }
 
 func (o cmdOp) String() string {
@@ -174,6 +177,8 @@ func (c *command) encode() []byte {
 			o.Versioned, o.DeleteMarker = false, false
 		}
 		e.bytes(cmdTagObject, encodeObject(&o))
+	case opObjectRetag:
+		e.bytes(cmdTagObject, encodeObject(&Object{Metadata: c.Object.Metadata}))
 	case opUploadCreate:
 		e.bytes(cmdTagUpload, encodeUpload(&c.Upload))
 	case opUploadPart:

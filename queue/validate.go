@@ -13,7 +13,7 @@ func (c *command) validate() error {
 	}
 	switch c.Op {
 	case opBucketCreate, opBucketDelete, opObjectPut, opObjectDelete, opUploadCreate, opUploadComplete,
-		opObjectRequeue, opReplicaFound, opBucketSet, opObjectEvict, opObjectDeleteVersion:
+		opObjectRequeue, opReplicaFound, opBucketSet, opObjectEvict, opObjectDeleteVersion, opObjectRetag:
 		if c.Bucket == "" || len(c.Bucket) > maxBucketLen {
 			return bad("bucket name must be 1-%d bytes", maxBucketLen)
 		}
@@ -40,7 +40,7 @@ func (c *command) validate() error {
 		}
 	case opObjectDelete, opJobDone, opUploadCreate, opUploadPart, opUploadAbort, opUploadComplete,
 		opJobStarted, opJobPartDone, opJobFailed, opJobQuarantined, opJobReset, opObjectRequeue, opReplicaFound, opJobRetry,
-		opObjectEvict, opObjectDeleteVersion:
+		opObjectEvict, opObjectDeleteVersion, opObjectRetag:
 		if c.ID == "" || len(c.ID) > maxIDLen {
 			return bad("ID must be 1-%d bytes", maxIDLen)
 		}

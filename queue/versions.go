@@ -98,9 +98,23 @@ func (a *applier) versioning(bucket string) (string, error) {
 	return s, nil
 }
 
-// keyVersions returns the versions bucket of bucket, creating it.
+// keyVersions returns the versions bucket of bucket, creating it; the
+// handle is kept for the entry's other commands.
 func (a *applier) keyVersions(bucket string) (*bolt.Bucket, error) {
-	return a.tx.Bucket(bktVersions).CreateBucketIfNotExists([]byte(bucket))
+	if vb, ok := a.vbuckets[bucket]; ok {
+		return vb, nil
+	}
+	vb, err := a.tx.Bucket(bktVersions).CreateBucketIfNotExists([]byte(bucket))
+	if err != nil {
+		return nil, err
+	}
+	// Keys mostly arrive in order (a batch of deletes, a sync), as in objects.
+	vb.FillPercent = objectsFillPercent
+	if a.vbuckets == nil {
+		a.vbuckets = make(map[string]*bolt.Bucket)
+	}
+	a.vbuckets[bucket] = vb
+	return vb, nil
 }
 
 // pushVersion stores raw as the newest of key's versions in vb.

@@ -248,3 +248,56 @@ func TestListVersionsPrefixMarkers(t *testing.T) {
 		t.Fatalf("after key ab: %d entries, first %+v, %v", len(page), page, err)
 	}
 }
+
+// TestSetVersionMetadata: tags change in place, current or noncurrent, and
+// make no new version; the current one's change goes to the remote.
+func TestSetVersionMetadata(t *testing.T) {
+	n := openNode(t, testConfig(t.TempDir()))
+	mustBucket(t, n, "b")
+	setVersioning(t, n, "b", VersioningEnabled)
+	v1 := mustPut(t, n, testObject("b", "k", "one"))
+	v2 := mustPut(t, n, testObject("b", "k", "two"))
+	if err := n.JobDone(ctxT(t), v2.VersionID); err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]string{"x-amz-tagging": "a=b"}
+	for _, v := range []Object{v1, v2} {
+		if err := n.SetVersionMetadata(ctxT(t), "b", "k", v.VersionID, tags); err != nil {
+			t.Fatal(err)
+		}
+		got, err := n.ObjectVersion("b", "k", v.VersionID)
+		if err != nil || got.Metadata["x-amz-tagging"] != "a=b" || got.Blob != v.Blob {
+			t.Fatalf("version %s after retag: %+v, %v", v.VersionID, got, err)
+		}
+	}
+	if got := versionsOf(t, n, "b", ""); len(got) != 2 {
+		t.Fatalf("retagging made versions: %v", got)
+	}
+	if j, err := n.Job(v2.VersionID); err != nil || j.Object.Metadata["x-amz-tagging"] != "a=b" {
+		t.Fatalf("the current version's put job: %+v, %v; want one with the new tags", j, err)
+	}
+	if err := n.SetVersionMetadata(ctxT(t), "b", "k", "06H472WMWZPTXBX8PYNFZXWD78", tags); !errors.Is(err, ErrNoSuchVersion) {
+		t.Fatalf("retag of a missing version: %v", err)
+	}
+}
+
+// TestRestoredPutKeepsVersions: a version restored from the remote over
+// another one of a versioned bucket keeps the one it replaces.
+func TestRestoredPutKeepsVersions(t *testing.T) {
+	n := openNode(t, testConfig(t.TempDir()))
+	mustBucket(t, n, "b")
+	setVersioning(t, n, "b", VersioningEnabled)
+	local := mustPut(t, n, testObject("b", "k", "local"))
+	restored := testObject("b", "k", "restored")
+	restored.ModTime = local.ModTime.Add(time.Hour)
+	restored.Replica = Replica{ETag: "e", Size: restored.Size, At: time.Now()}
+	if applied, err := n.PutRestoredObject(ctxT(t), restored); err != nil || !applied {
+		t.Fatalf("restored put: %v, %v", applied, err)
+	}
+	if got := versionsOf(t, n, "b", ""); len(got) != 2 {
+		t.Fatalf("versions after a restored put: %v, want the local one kept", got)
+	}
+	if _, err := n.Job(local.VersionID); err != nil {
+		t.Fatalf("the kept version's upload: %v", err)
+	}
+}

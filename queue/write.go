@@ -137,7 +137,7 @@ func (c *command) target() string {
 		return "upload " + c.ID
 	case opUploadCreate, opUploadComplete:
 		return c.Bucket + "/" + c.Key + " upload " + c.ID
-	case opObjectRequeue, opReplicaFound, opObjectEvict, opObjectDeleteVersion:
+	case opObjectRequeue, opReplicaFound, opObjectEvict, opObjectDeleteVersion, opObjectRetag:
 		return c.Bucket + "/" + c.Key + " version " + c.ID
 	}
 	if c.Key != "" {

@@ -38,8 +38,9 @@
 //     whose versioning was never configured, expecting the version IDs versitygw's
 //     versioning mode gives every object; S3 and the gateway give them only once
 //     versioning is enabled.
-//   - Versioning_PutGetDeleteObjectTagging_success: changing the tags of a noncurrent
-//     version is not implemented (NotImplemented); reading them is.
+//   - Versioning_PutGetDeleteObjectTagging_delete_marker: tags a delete marker in a
+//     bucket made with object lock, which the gateway does not implement (the bucket is
+//     not versioned, so there is no marker).
 //   - Tests that also need object lock, legal hold, retention, ownership controls,
 //     bucket policies or IAM, which the gateway does not implement (Versioning_WORM_*,
 //     *LegalHold*, *Retention*, *object_lock*, Versioning_AccessControl_* and
