@@ -80,17 +80,7 @@ func (p *Pass) Run(ctx context.Context, progress func(Result)) (Result, error) {
 			continue
 		}
 		res.Buckets++
-		var br Result
-		for _, prefix := range c.uploadPrefixes() {
-			if err == nil {
-				err = p.abortUploads(ctx, b.Name, prefix, c, now, &br)
-			}
-		}
-		for _, prefix := range c.versionPrefixes() {
-			if err == nil {
-				err = p.expireVersions(ctx, b.Name, prefix, c, now, &br)
-			}
-		}
+		br, err := p.apply(ctx, b.Name, c, now)
 		res.UploadsAborted += br.UploadsAborted
 		res.VersionsExpired += br.VersionsExpired
 		res.MarkersRemoved += br.MarkersRemoved
@@ -103,6 +93,22 @@ func (p *Pass) Run(ctx context.Context, progress func(Result)) (Result, error) {
 			return res, err
 		}
 		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// apply applies c to bucket: what it did, also when it fails.
+func (p *Pass) apply(ctx context.Context, bucket string, c *Configuration, now time.Time) (Result, error) {
+	var res Result
+	for _, prefix := range c.uploadPrefixes() {
+		if err := p.abortUploads(ctx, bucket, prefix, c, now, &res); err != nil {
+			return res, err
+		}
+	}
+	for _, prefix := range c.versionPrefixes() {
+		if err := p.expireVersions(ctx, bucket, prefix, c, now, &res); err != nil {
 			return res, err
 		}
 	}
