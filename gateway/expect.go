@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -90,6 +91,7 @@ func (c *expectConn) Read(p []byte) (int, error) {
 			continue
 		}
 		if err != nil {
+			refuseHTTPOverTLS(err)
 			return 0, err // what was read stays in c.line for the next Read
 		}
 		c.lineDone()
@@ -181,6 +183,20 @@ func (c *expectConn) afterBody() expectState {
 // giveUp hands on what was gathered and stops rewriting.
 func (c *expectConn) giveUp() {
 	c.pending, c.line, c.state = c.line, nil, passThrough
+}
+
+// refuseHTTPOverTLS answers a plain HTTP request sent to the TLS port as
+// net/http does for a *tls.Conn it serves itself, which the wrapping hides.
+func refuseHTTPOverTLS(err error) {
+	var re tls.RecordHeaderError
+	if !errors.As(err, &re) || re.Conn == nil {
+		return
+	}
+	switch string(re.RecordHeader[:]) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO":
+		io.WriteString(re.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+		re.Conn.Close()
+	}
 }
 
 // ReadFrom keeps net/http's sendfile(2) path: the response side is the

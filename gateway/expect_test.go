@@ -191,3 +191,22 @@ func signedChunked(t *testing.T, url string, body []byte) *http.Request {
 	}
 	return req
 }
+
+// TestPlainHTTPToTheTLSPort: a plain HTTP request to the HTTPS endpoint gets
+// net/http's 400 that names the mistake, through the Expect rewriter too.
+func TestPlainHTTPToTheTLSPort(t *testing.T) {
+	g := newGateway(t, withTLS())
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(g.URL, "https://"), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(conn, "GET /bucket/key HTTP/1.1\r\nHost: localhost\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(conn)
+	if !strings.HasPrefix(string(got), "HTTP/1.0 400 Bad Request") || !strings.Contains(string(got), "Client sent an HTTP request to an HTTPS server.") {
+		t.Fatalf("plain HTTP to the TLS port: %q", got)
+	}
+}
