@@ -71,6 +71,9 @@ type Status struct {
 	Drop        Drop        `json:"drop"`
 	Reconcile   *Reconcile  `json:"reconcile,omitempty"`
 	Scrub       *Scrub      `json:"scrub,omitempty"`
+	// Lifecycle is the pass that applies the buckets' lifecycle rules; nil
+	// when not reported.
+	Lifecycle *Lifecycle `json:"lifecycle,omitempty"`
 	// Disk is nil when the daemon could not read it.
 	Disk *Disk `json:"disk,omitempty"`
 	// PublicBuckets are the buckets whose policy lets anonymous requests in.

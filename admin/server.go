@@ -88,6 +88,9 @@ func (h *Handler) routes(path string) (route, bool) {
 	if rt, ok := h.cacheRoute(path); ok {
 		return rt, true
 	}
+	if rt, ok := h.lifecycleRoute(path); ok {
+		return rt, true
+	}
 	return h.pageRoute(path)
 }
 

@@ -46,6 +46,10 @@ var operationActions = map[string]authz.Action{
 	"GetBucketCors": authz.ListBucket, "GetBucketTagging": authz.ListBucket,
 	"PutBucketCors": authz.PutBucketPolicy, "DeleteBucketCors": authz.PutBucketPolicy,
 	"PutBucketTagging": authz.PutBucketPolicy, "DeleteBucketTagging": authz.PutBucketPolicy,
+	// A lifecycle deletes data: only the bucket's owner (or an admin) sees
+	// or changes it.
+	"GetBucketLifecycleConfiguration": authz.GetBucketPolicy,
+	"PutBucketLifecycleConfiguration": authz.PutBucketPolicy, "DeleteBucketLifecycle": authz.PutBucketPolicy,
 	"GetObjectTagging": authz.GetObject, "PutObjectTagging": authz.PutObject, "DeleteObjectTagging": authz.PutObject,
 	// Versions: reading or listing them is reading (s3:GetObjectVersion,
 	// s3:ListBucketVersions); removing one for good (DELETE ?versionId,

@@ -34,7 +34,7 @@ func TestUnsupportedSubresources(t *testing.T) {
 	body := []byte("<Tagging><TagSet><Tag><Key>a</Key><Value>b</Value></Tag></TagSet></Tagging>")
 	for _, tc := range []struct{ method, path string }{
 		{"PUT", "/sub/k?acl"}, {"PUT", "/sub?acl"}, {"PUT", "/sub?policy"}, {"GET", "/sub?policy"},
-		{"PUT", "/sub/k?cors"}, {"GET", "/sub/k?cors"}, {"PUT", "/sub?lifecycle"},
+		{"PUT", "/sub/k?cors"}, {"GET", "/sub/k?cors"}, {"PUT", "/sub/k?lifecycle"},
 		{"PUT", "/sub?encryption"}, {"PUT", "/sub/k?retention"}, {"POST", "/sub/k?restore"},
 	} {
 		status, code, _ := rawDo(t, g, signed(t, tc.method, g.URL+tc.path, body, testAccessKey, testSecret, time.Now()))

@@ -34,7 +34,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // its control API this way), sharing the listener, TLS and graceful shutdown.
 func (s *Server) ServeHandler(ctx context.Context, ln net.Listener, h http.Handler) error {
 	hs := s.HTTPServer()
-	hs.Handler = h
+	hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		restoreRequest(r)
+		h.ServeHTTP(w, r)
+	})
 	if s.cfg.CertFile != "" {
 		tc, err := TLSConfig(s.cfg.CertFile, s.cfg.KeyFile)
 		if err != nil {
@@ -43,6 +46,8 @@ func (s *Server) ServeHandler(ctx context.Context, ln net.Listener, h http.Handl
 		hs.TLSConfig = tc
 		ln = tls.NewListener(ln, tc)
 	}
+	ln = expectListener{ln}
+	hs.ConnContext = expectConnContext
 	if err := httpserve.Serve(ctx, hs, ln, s.cfg.ShutdownTimeout); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}

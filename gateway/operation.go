@@ -58,6 +58,8 @@ func (s *Server) Operation(r *http.Request) string {
 		return bucketConfigOperation(m, "", "ObjectTagging")
 	case q.Has("cors") || q.Has("tagging"):
 		return bucketConfigOperation(m, key, pick(q.Has("cors"), "BucketCors", "BucketTagging"))
+	case q.Has("lifecycle") && key == "":
+		return lifecycleOperation(m)
 	case m == http.MethodOptions:
 		return "PreflightOPTIONS"
 	case key == "" && q.Has("versions"):
@@ -134,6 +136,20 @@ func bucketConfigOperation(method, key, config string) string {
 		return "Get" + config
 	case http.MethodDelete:
 		return "Delete" + config
+	}
+	return OperationOther
+}
+
+// lifecycleOperation names the Put, Get or Delete of a bucket's lifecycle,
+// whose names S3 does not build like the other configurations'.
+func lifecycleOperation(method string) string {
+	switch method {
+	case http.MethodPut:
+		return "PutBucketLifecycleConfiguration"
+	case http.MethodGet:
+		return "GetBucketLifecycleConfiguration"
+	case http.MethodDelete:
+		return "DeleteBucketLifecycle"
 	}
 	return OperationOther
 }

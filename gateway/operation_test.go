@@ -42,6 +42,9 @@ func TestOperation(t *testing.T) {
 		{"OPTIONS", "/photos/a.jpg", "", "", "PreflightOPTIONS"}, {"DELETE", "/photos?cors", "", "", "DeleteBucketCors"},
 		{"POST", "/photos", "", "", "PostObject"}, {"PUT", "/photos/a.jpg?cors", "", "", OperationOther},
 		{"PATCH", "/photos/a.jpg", "", "", OperationOther},
+		{"PUT", "/photos?lifecycle", "", "", "PutBucketLifecycleConfiguration"},
+		{"GET", "/photos?lifecycle", "", "", "GetBucketLifecycleConfiguration"},
+		{"DELETE", "/photos?lifecycle", "", "", "DeleteBucketLifecycle"},
 		// Virtual-host style: the bucket is in the Host.
 		{"PUT", "/a.jpg", "", "photos.s3.home.arpa", "PutObject"},
 		{"GET", "/", "", "photos.s3.home.arpa", "ListObjects"},

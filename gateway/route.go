@@ -17,7 +17,7 @@ import (
 // ?tagging can never be taken for a PutObject and replace the object's data.
 var unsupported = []string{
 	"accelerate", "analytics", "encryption", "intelligent-tiering",
-	"inventory", "legal-hold", "lifecycle", "logging", "metadataConfiguration", "metrics",
+	"inventory", "legal-hold", "logging", "metadataConfiguration", "metrics",
 	"notification", "object-lock", "ownershipControls", "policyStatus",
 	"publicAccessBlock", "replication", "requestPayment", "restore", "retention",
 	"select", "select-type", "session", "torrent", "website",
@@ -103,6 +103,9 @@ func (s *Server) route(w *responseWriter, r *request) error {
 			return s3err.ErrNotImplemented // CORS is a bucket's, never an object's data
 		}
 		return s.routeBucketConfig(w, r, queue.SettingCORS, s.putBucketCors, s.getBucketCors)
+	}
+	if q.Has("lifecycle") {
+		return s.routeLifecycle(w, r)
 	}
 	if r.key == "" {
 		if q.Has("versions") {

@@ -14,12 +14,17 @@ const (
 	SettingCORS = "cors"
 	// SettingTagging is the bucket's tag set (PutBucketTagging).
 	SettingTagging = "tagging"
+	// SettingLifecycle is the bucket's lifecycle configuration
+	// (PutBucketLifecycleConfiguration).
+	SettingLifecycle = "lifecycle"
 )
 
-// Limits of a bucket setting: S3 caps a CORS configuration at 64 KiB.
+// Limits of a bucket setting. S3 caps a CORS configuration at 64 KiB; a
+// lifecycle configuration of S3's 1,000 rules takes a few hundred.
 const (
-	maxSettingNameLen  = 64
-	maxSettingValueLen = 64 << 10
+	maxSettingNameLen = 64
+	// MaxSettingValueLen is the largest setting value, in bytes.
+	MaxSettingValueLen = 1 << 20
 )
 
 // BucketSetting is one named configuration of a bucket, as its owner (the
@@ -84,8 +89,8 @@ func validateSetting(s *BucketSetting, bad func(string, ...any) error) error {
 	if s.Name == "" || len(s.Name) > maxSettingNameLen {
 		return bad("setting name must be 1-%d bytes", maxSettingNameLen)
 	}
-	if len(s.Value) > maxSettingValueLen {
-		return bad("setting %s is %d bytes, more than %d", s.Name, len(s.Value), maxSettingValueLen)
+	if len(s.Value) > MaxSettingValueLen {
+		return bad("setting %s is %d bytes, more than %d", s.Name, len(s.Value), MaxSettingValueLen)
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func TestBucketSettingSurvivesRestartAndGoesWithBucket(t *testing.T) {
 	if _, ok, _ := n.BucketSetting("b", SettingTagging); ok {
 		t.Fatal("a re-created bucket kept the deleted bucket's setting")
 	}
-	big := make([]byte, maxSettingValueLen+1)
+	big := make([]byte, MaxSettingValueLen+1)
 	if err := n.SetBucketSetting(ctx, "b", SettingCORS, string(big)); !errors.Is(err, ErrInvalidCommand) {
 		t.Fatalf("oversized setting: %v, want ErrInvalidCommand", err)
 	}

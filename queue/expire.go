@@ -30,17 +30,13 @@ func (n *Node) AbortUploadsBefore(ctx context.Context, cutoff time.Time) ([]Uplo
 		if err != nil {
 			return aborted, err
 		}
-		cmds := make([]*command, len(page))
-		for i, u := range page {
-			cmds[i] = &command{Op: opUploadAbort, Time: time.Now(), ID: u.ID}
-		}
-		for i, err := range n.prop.proposeAll(ctx, cmds) {
+		for i, err := range n.AbortUploads(ctx, page) {
 			switch {
 			case err == nil:
 				aborted = append(aborted, page[i])
 			case errors.Is(err, ErrNoSuchUpload):
 			default:
-				return aborted, fmt.Errorf("queue: abort upload %s: %w", page[i].ID, err)
+				return aborted, err
 			}
 		}
 		if next == "" {
@@ -48,6 +44,29 @@ func (n *Node) AbortUploadsBefore(ctx context.Context, cutoff time.Time) ([]Uplo
 		}
 		after = next
 	}
+}
+
+// AbortUploads aborts uploads together, their commands batched into as few
+// raft entries as the proposer makes of them; one result per upload
+// (ErrNoSuchUpload for one completed or aborted meanwhile).
+func (n *Node) AbortUploads(ctx context.Context, uploads []Upload) []error {
+	errs := make([]error, len(uploads))
+	if n.prop == nil {
+		for i := range errs {
+			errs[i] = ErrClosed
+		}
+		return errs
+	}
+	cmds := make([]*command, len(uploads))
+	for i, u := range uploads {
+		cmds[i] = &command{Op: opUploadAbort, Time: time.Now(), ID: u.ID}
+	}
+	for i, err := range n.prop.proposeAll(ctx, cmds) {
+		if err != nil {
+			errs[i] = fmt.Errorf("queue: abort upload %s: %w", uploads[i].ID, err)
+		}
+	}
+	return errs
 }
 
 // uploadsBefore returns up to limit uploads created before cutoff, without

@@ -141,6 +141,10 @@ type S3Config struct {
 	// AbortIncompleteUploadsAfter aborts multipart uploads this old (their
 	// parts' space is freed); 0 keeps them until a client aborts them.
 	AbortIncompleteUploadsAfter time.Duration `yaml:"abort_incomplete_uploads_after"`
+	// LifecycleInterval is how often the buckets' lifecycle rules
+	// (PutBucketLifecycleConfiguration) are applied; 0 only on request and
+	// after start-up.
+	LifecycleInterval time.Duration `yaml:"lifecycle_interval"`
 	// DefaultVersioning is the versioning of the buckets CreateBucket makes:
 	// enabled, or unchanged (default: unversioned, as in S3).
 	DefaultVersioning string `yaml:"default_versioning"`
@@ -210,6 +214,7 @@ func DefaultConfig() Config {
 			InlineMax:     DefaultInlineMax,
 
 			AbortIncompleteUploadsAfter: DefaultAbortIncompleteUploadsAfter,
+			LifecycleInterval:           DefaultLifecycleInterval,
 		},
 		Journal: JournalConfig{
 			SnapshotThreshold: DefaultSnapshotThreshold,
@@ -385,6 +390,9 @@ func (c *Config) Validate() error {
 	}
 	if c.S3.MaxObjectSize <= 0 {
 		return bad("s3.max_object_size", "is not positive", fmt.Sprintf("use a size in bytes, e.g. %d (5 TiB)", int64(DefaultMaxObjectSize)))
+	}
+	if c.S3.LifecycleInterval < 0 {
+		return bad("s3.lifecycle_interval", "is negative", "use a duration such as 24h (the default), or 0s to apply lifecycle rules only after start-up and with `gateway lifecycle`")
 	}
 	if c.S3.AbortIncompleteUploadsAfter < 0 {
 		return bad("s3.abort_incomplete_uploads_after", "is negative", "use a duration such as 168h (7 days, the default), or 0 to keep unfinished uploads until a client aborts them")

@@ -28,6 +28,7 @@ type control struct {
 	alerts        *alert.Notifier // nil until the daemon starts it
 	history       *rateHistory    // the upload chart
 	cache         *daemonCache
+	lifecycle     *bucketLifecycle // nil: not reported
 	log           zerolog.Logger
 
 	mu       sync.Mutex
@@ -107,6 +108,13 @@ func (c *control) Status(context.Context) (admin.Status, error) {
 		return st, err
 	}
 	st.Scrub = &scr
+	if c.lifecycle != nil {
+		lc, err := c.lifecycle.state(false)
+		if err != nil {
+			return st, err
+		}
+		st.Lifecycle = &lc
+	}
 	js, err := c.node.Stats()
 	if err != nil {
 		return st, err

@@ -30,6 +30,7 @@ Commands:
   key       "key add|list|revoke|rotate": users' access keys (admin credential)
   verify    re-hash every object in the archive; exit 1 if any is corrupt (daemon stopped)
   scrub     re-hash the running daemon's blobs now, repairing corrupt ones from the remote
+  lifecycle apply the buckets' lifecycle rules now (running daemon): old versions, markers, uploads
   evict     "evict BUCKET[/PREFIX]": free the running daemon's disk of what is verified offsite
   fetch     "fetch BUCKET[/PREFIX]": bring objects on the remote only back onto the disk
   alert     "alert test": the running daemon sends a test alert through its webhooks and email
@@ -76,6 +77,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = runVerify(args, stdout, stderr)
 	case "scrub":
 		err = runScrub(args, stdout, stderr)
+	case "lifecycle":
+		err = runLifecycle(args, stdout, stderr)
 	case "evict", "fetch":
 		err = runCacheCommand(cmd, args, stdout, stderr)
 	case "restore":

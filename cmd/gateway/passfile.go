@@ -66,3 +66,14 @@ func nextPass[R any](r *pass.Runner[R]) *time.Time {
 	t = t.UTC()
 	return &t
 }
+
+// requestPass starts a pass of r on an admin's request (or joins the one
+// running); outside the runner's term it says why in the admin API's words:
+// unable (who cannot run it and what to do instead).
+func requestPass[R any](r *pass.Runner[R], reason, unable string) error {
+	_, _, err := r.Start(pass.TriggerRequest, reason)
+	if errors.Is(err, pass.ErrNotRunning) {
+		return fmt.Errorf("%w: %s", admin.ErrInvalid, unable)
+	}
+	return err
+}

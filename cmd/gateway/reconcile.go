@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -124,10 +123,7 @@ func (rr *remoteReconcile) logResult(r pass.Report[reconcile.Result]) {
 // start is true.
 func (rr *remoteReconcile) state(start bool) (admin.Reconcile, error) {
 	if start {
-		if _, _, err := rr.runner.Start(pass.TriggerRequest, "gateway remote reconcile"); err != nil {
-			if errors.Is(err, pass.ErrNotRunning) {
-				return admin.Reconcile{}, fmt.Errorf("%w: this node does not lead the journal, so it cannot reconcile; ask the leader", admin.ErrInvalid)
-			}
+		if err := requestPass(rr.runner, "gateway remote reconcile", "this node does not lead the journal, so it cannot reconcile; ask the leader"); err != nil {
 			return admin.Reconcile{}, err
 		}
 	}

@@ -23,14 +23,36 @@ var errPassFailed = errors.New("the pass failed (see above)")
 // runRemoteReconcile asks the running daemon to list the remote and compare it
 // with the index, waits for the pass and prints what it found.
 func runRemoteReconcile(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("remote reconcile", flag.ContinueOnError)
+	return passCommand[admin.Reconcile, admin.ReconcileRun]{
+		name: "remote reconcile",
+		about: "Asks the running daemon to list the remote (LIST requests only, no download) and to\n" +
+			"compare it with the archive: what the remote lacks, or holds with another size or\n" +
+			"ETag, is queued for upload; what only the remote holds is reported. Waits for the\n" +
+			"pass (or joins the one running) and prints what it found.\n",
+		state: func(c *admin.Client) func(context.Context, bool) (admin.Reconcile, error) { return c.Reconcile },
+		runs:  func(s admin.Reconcile) (*admin.ReconcileRun, *admin.ReconcileRun) { return s.Running, s.Last },
+		run:   func(r *admin.ReconcileRun) admin.Run { return r.Run },
+		print: printReconcileRun,
+	}.main(args, stdout, stderr)
+}
+
+// passCommand is a command that starts a pass of the running daemon (or
+// joins the one running), waits for it and prints its report.
+type passCommand[S, R any] struct {
+	name, about string // the command's words and what it does, for -h
+	// state is the admin API's call that reports the pass, after starting
+	// one if start is true.
+	state func(c *admin.Client) func(ctx context.Context, start bool) (S, error)
+	runs  func(S) (running, last *R)
+	run   func(*R) admin.Run
+	print func(io.Writer, *R)
+}
+
+func (pc passCommand[S, R]) main(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(pc.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: gateway remote reconcile [FLAGS]\n\n"+
-			"Asks the running daemon to list the remote (LIST requests only, no download) and to\n"+
-			"compare it with the archive: what the remote lacks, or holds with another size or\n"+
-			"ETag, is queued for upload; what only the remote holds is reported. Waits for the\n"+
-			"pass (or joins the one running) and prints what it found.\n\n")
+		fmt.Fprintf(stderr, "Usage: gateway %s [FLAGS]\n\n%s\n", pc.name, pc.about)
 		fs.PrintDefaults()
 	}
 	var cf controlFlags
@@ -45,13 +67,13 @@ func runRemoteReconcile(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	st, err := c.Reconcile(ctx, true)
+	state := pc.state(c)
+	st, err := state(ctx, true)
 	if err != nil {
 		return explain(err, endpoint)
 	}
-	run, err := waitPass(ctx, st, func(ctx context.Context) (admin.Reconcile, error) { return c.Reconcile(ctx, false) },
-		func(s admin.Reconcile) (*admin.ReconcileRun, *admin.ReconcileRun) { return s.Running, s.Last },
-		func(r *admin.ReconcileRun) time.Time { return r.Started })
+	run, err := waitPass(ctx, st, func(ctx context.Context) (S, error) { return state(ctx, false) },
+		pc.runs, func(r *R) time.Time { return pc.run(r).Started })
 	if err != nil {
 		return explain(err, endpoint)
 	}
@@ -60,10 +82,10 @@ func runRemoteReconcile(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		printReconcileRun(stdout, run)
+		pc.print(stdout, run)
 	}
-	if run.Error != "" {
-		return fmt.Errorf("%w: %s", errPassFailed, run.Error)
+	if e := pc.run(run).Error; e != "" {
+		return fmt.Errorf("%w: %s", errPassFailed, e)
 	}
 	return nil
 }

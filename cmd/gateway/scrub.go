@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -119,10 +118,7 @@ func (bs *blobScrub) logResult(r pass.Report[scrub.Result]) {
 // start is true.
 func (bs *blobScrub) state(start bool) (admin.Scrub, error) {
 	if start {
-		if _, _, err := bs.runner.Start(pass.TriggerRequest, "gateway scrub"); err != nil {
-			if errors.Is(err, pass.ErrNotRunning) {
-				return admin.Scrub{}, fmt.Errorf("%w: the daemon is stopping", admin.ErrInvalid)
-			}
+		if err := requestPass(bs.runner, "gateway scrub", "the daemon is stopping"); err != nil {
 			return admin.Scrub{}, err
 		}
 	}

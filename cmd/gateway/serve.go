@@ -162,6 +162,8 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 		return abandon(err)
 	}
 	ctrl.drop, ctrl.cache = w, cch
+	lc := startLifecycle(runCtx, cfg, a, log)
+	ctrl.lifecycle = lc
 	ctrl.publicBuckets = dir.PublicBuckets
 	go ctrl.history.record(runCtx, rep)
 	ctrl.pages.objects, ctrl.pages.folders, ctrl.pages.ring = a.objects, cfg.Drop.Folders, ring
@@ -261,10 +263,10 @@ func serve(ctx context.Context, cfg Config, reload func() (Config, error), log z
 	<-collecting
 	closed = true
 	// The reconcile and the scrub use the remote client: they end before it does.
-	recErr, scrErr := rec.wait(sctx), scr.wait(sctx)
+	recErr, scrErr, lcErr := rec.wait(sctx), scr.wait(sctx), lc.wait(sctx)
 	repErr := rep.stop(sctx)
 	snap.uploadAtShutdown(sctx)
-	if err := errors.Join(runErr, w.Close(sctx), recErr, scrErr, repErr, cch.stop(), a.close(sctx)); err != nil {
+	if err := errors.Join(runErr, w.Close(sctx), recErr, scrErr, lcErr, repErr, cch.stop(), a.close(sctx)); err != nil {
 		return err
 	}
 	log.Info().Msg("stopped cleanly")

@@ -94,6 +94,9 @@ func printStatus(w io.Writer, st admin.Status) {
 			fmt.Fprintf(tw, "%s\t%s\n", title, line)
 		}
 	}
+	if st.Lifecycle != nil {
+		fmt.Fprintf(tw, "Lifecycle\t%s\n", lifecycleLine(st.Lifecycle))
+	}
 	tw.Flush()
 	printJobs(w, "Uploading", st.Active)
 	printJobs(w, "Failing", st.Failing)
