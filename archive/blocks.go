@@ -79,19 +79,25 @@ func newBlockGroup() *blockGroup {
 
 // readCursor is where an open read of a version stands: it will still ask
 // for the blocks from next to last (those before next it has taken or
-// pinned). A retained block that a read will still ask for is dropped to
-// read further ahead only when no other is left: a read behind the others
-// (16 GETs of one object that did not start together) then finds it
-// instead of fetching it again.
+// pinned). See room for what it protects.
 type readCursor struct {
 	version    string
 	next, last int64
 }
 
-// wanted reports whether an open read will still ask for f's block.
-func (g *blockGroup) wanted(f *blockFetch) bool {
+// keep reports whether a read ahead of block k must leave f, retained: f is
+// a block that k's read passed a little while ago (at most MaxReadAhead
+// blocks) and that an open read still asks for, a read a little behind that
+// would otherwise fetch it again (16 GETs of one object that did not start
+// together). Blocks ahead of k (the tail a read before left), or far behind
+// it (a slow client's), may go.
+func (g *blockGroup) keep(f *blockFetch, k blockKey) bool {
+	i := f.key.index
+	if f.key.version != k.version || i >= k.index || k.index-i > MaxReadAhead {
+		return false
+	}
 	for c := range g.readers {
-		if c.version == f.key.version && c.next <= f.key.index && f.key.index <= c.last {
+		if c.version == f.key.version && c.next <= i && i <= c.last {
 			return true
 		}
 	}
@@ -157,11 +163,8 @@ func (g *blockGroup) pin(f *blockFetch) {
 // room reports whether block k fits the budget, dropping retained blocks to
 // make it. The block a read needs next always gets in, dropping the oldest
 // retained ones. A block read ahead must leave one for each open read, and
-// drops the oldest retained block that no open read will ask for, or else
-// one that only reads more than MaxReadAhead blocks behind k will ask for:
-// it stops reading ahead rather than take a block from a read a little
-// behind, which would then fetch it again, but a read far behind (a slow
-// client) does not hold the others back.
+// drops the oldest retained block that keep allows; it stops reading ahead
+// rather than take a block that a read a little behind will ask for.
 func (g *blockGroup) room(k blockKey, need bool) bool {
 	if need {
 		for len(g.fetches) >= g.budget && len(g.retained) > 0 {
@@ -172,12 +175,7 @@ func (g *blockGroup) room(k blockKey, need bool) bool {
 	}
 	limit := g.budget - len(g.readers)
 	for len(g.fetches) >= limit {
-		i := slices.IndexFunc(g.retained, func(f *blockFetch) bool { return !g.wanted(f) })
-		if i < 0 {
-			i = slices.IndexFunc(g.retained, func(f *blockFetch) bool {
-				return f.key.version != k.version || f.key.index < k.index-MaxReadAhead
-			})
-		}
+		i := slices.IndexFunc(g.retained, func(f *blockFetch) bool { return !g.keep(f, k) })
 		if i < 0 {
 			return false
 		}

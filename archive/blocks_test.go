@@ -37,6 +37,24 @@ func TestReadAheadKeepsBlocksOfAReadBehind(t *testing.T) {
 		}
 		return len(fs) == 1, held
 	}
+	t.Run("a new read does not keep the tail of the read before", func(t *testing.T) {
+		g := newBlockGroup()
+		g.budget = 8
+		done := &readCursor{version: version, last: 1000}
+		g.open(done)
+		for i := int64(100); i < 107; i++ { // the read-ahead limit: budget less one open read
+			for _, f := range g.pinBlocks(version, i, 1, true, fetch, done) {
+				g.done(f, make([]byte, 1), nil)
+				g.unpin(f)
+			}
+		}
+		g.close(done)
+		again := &readCursor{version: version, last: 1000}
+		g.open(again)
+		if fs := g.pinBlocks(version, 3, 1, false, fetch, again); len(fs) != 1 {
+			t.Fatal("a new read could not read ahead of block 3: the blocks 100..106 that the read before left, which it wants only much later, held the budget")
+		}
+	})
 	t.Run("a read a little behind keeps its blocks", func(t *testing.T) {
 		got, held := run(0, 6)
 		if got || len(held) != 6 {
