@@ -28,15 +28,19 @@ const (
 )
 
 type bench struct {
-	cfg    config
-	root   string
-	v      *benchkit.Versity
-	log    io.Writer
-	g      *benchkit.Gateway
-	c      *s3.Client // the gateway
-	remote *s3.Client // versitygw itself
-	admin  *admin.Client
-	before *daemon // -baseline: the older build, holding the big object only
+	cfg  config
+	root string
+	v    *benchkit.Versity
+	// endpoint is where the daemons and the direct GETs reach the remote:
+	// versitygw, or a proxy shaped by -remote-rate and -remote-latency.
+	endpoint string
+	log      io.Writer
+	g        *benchkit.Gateway
+	c        *s3.Client // the gateway
+	remote   *s3.Client // versitygw itself, through the proxy when there is one
+	warm     *s3.Client // versitygw itself, never through the proxy
+	admin    *admin.Client
+	before   *daemon // -baseline: the older build, holding the big object only
 }
 
 // daemon is a `gateway serve` of the bench: its process and its clients.
@@ -55,7 +59,7 @@ func (b *bench) startDaemon(ctx context.Context, bin, name, prefix string, extra
 		return nil, err
 	}
 	env := append([]string{"IPAS_ACCESS_KEY=" + gwKey, "IPAS_SECRET_KEY=" + gwSecret,
-		"IPAS_REMOTE_ENDPOINT=" + b.v.Endpoint(), "IPAS_REMOTE_BUCKET=" + remoteBucket, "IPAS_REMOTE_REGION=us-east-1",
+		"IPAS_REMOTE_ENDPOINT=" + b.endpoint, "IPAS_REMOTE_BUCKET=" + remoteBucket, "IPAS_REMOTE_REGION=us-east-1",
 		"IPAS_REMOTE_ACCESS_KEY=" + remoteKey, "IPAS_REMOTE_SECRET_KEY=" + remoteSecret,
 		"IPAS_CONSOLE_ADDR=127.0.0.1:0", "IPAS_METRICS_ADDR=127.0.0.1:0"}, extra...)
 	g, err := benchkit.StartServe(ctx, bin, []string{"--config", cfgPath, "--data-dir", filepath.Join(b.root, name),
@@ -77,7 +81,8 @@ func (b *bench) start(ctx context.Context) error {
 		return err
 	}
 	b.g, b.c, b.admin = d.g, d.c, d.admin
-	b.remote = benchkit.NewS3Client(b.v.Endpoint(), remoteKey, remoteSecret)
+	b.remote = benchkit.NewS3Client(b.endpoint, remoteKey, remoteSecret)
+	b.warm = benchkit.NewS3Client(b.v.Endpoint(), remoteKey, remoteSecret)
 	return nil
 }
 
@@ -287,7 +292,7 @@ func (b *bench) ttfb(ctx context.Context) ([2]float64, error) {
 		key := readerKey(b.cfg.readers + r)
 		remoteKey := prefix + "/readers/" + key
 		// Warm the remote's page cache for both alike.
-		if _, err := readAll(ctx, b.remote, remoteBucket, remoteKey, b.cfg.readerSize); err != nil {
+		if _, err := readAll(ctx, b.warm, remoteBucket, remoteKey, b.cfg.readerSize); err != nil {
 			return [2]float64{}, err
 		}
 		d, err := firstByte(ctx, b.remote, remoteBucket, remoteKey)

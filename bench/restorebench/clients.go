@@ -50,7 +50,7 @@ func newClients(c config, rem remoteSetup, work string) ([]restorer, error) {
 		"AWS_ACCESS_KEY_ID="+benchAccessKey, "AWS_SECRET_ACCESS_KEY="+benchSecretKey, "AWS_PAGER=")
 	awsSync := restorer{name: "aws s3 sync", command: func(sc *scenario, dest string) (*exec.Cmd, error) {
 		cmd := exec.Command(c.aws, "s3", "sync", "s3://"+remoteBucket+"/"+sc.prefix+"/"+sc.bucket, dest,
-			"--endpoint-url", rem.vgw.Endpoint(), "--only-show-errors", "--no-progress")
+			"--endpoint-url", rem.endpoint, "--only-show-errors", "--no-progress")
 		cmd.Env = awsEnv
 		return cmd, nil
 	}, check: checkFiles}
@@ -62,7 +62,7 @@ func newClients(c config, rem remoteSetup, work string) ([]restorer, error) {
 	rcloneEnv := append(benchkit.CleanEnv("AWS_", "RCLONE_"), "RCLONE_CONFIG="+rcloneCfg, "RCLONE_CONFIG_BENCH_TYPE=s3",
 		"RCLONE_CONFIG_BENCH_PROVIDER=Other", "RCLONE_CONFIG_BENCH_REGION="+benchRegion,
 		"RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="+benchAccessKey, "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="+benchSecretKey,
-		"RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true", "RCLONE_CONFIG_BENCH_ENDPOINT="+rem.vgw.Endpoint())
+		"RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true", "RCLONE_CONFIG_BENCH_ENDPOINT="+rem.endpoint)
 	rclone := restorer{name: fmt.Sprintf("rclone copy --transfers %d", rcloneTransfers), command: func(sc *scenario, dest string) (*exec.Cmd, error) {
 		cmd := exec.Command(c.rclone, "copy", "--transfers", strconv.Itoa(rcloneTransfers), "-q",
 			"bench:"+remoteBucket+"/"+sc.prefix+"/"+sc.bucket, dest)
@@ -99,7 +99,7 @@ func ipasRestorer(c config, rem remoteSetup, name, bin string, extra []string) r
 		}
 		args := append([]string{"restore", "--config", cfg, "--data-dir", filepath.Join(dest, "data"), "--bucket", sc.bucket}, extra...)
 		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), rem.env()...)
+		cmd.Env = append(os.Environ(), rem.env(rem.endpoint)...)
 		if c.cpuProfile != "" {
 			cmd.Env = append(cmd.Env, "IPAS_CPUPROFILE="+c.cpuProfile+"-"+sc.bucket+"-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".prof")
 		}
