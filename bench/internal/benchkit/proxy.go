@@ -57,12 +57,9 @@ func lookupGroup(name string) *proxyGroup {
 	return groups[name]
 }
 
-type countToxic struct {
-	Group string `json:"group"`
-}
-
-func (c *countToxic) Pipe(stub *toxics.ToxicStub) {
-	g := lookupGroup(c.Group)
+// pipe hands each chunk of stub's input to pass until the input ends (then
+// it closes the stub), toxiproxy interrupts it, or pass returns false.
+func pipe(stub *toxics.ToxicStub, pass func(*stream.StreamChunk) bool) {
 	for {
 		select {
 		case <-stub.Interrupt:
@@ -72,11 +69,25 @@ func (c *countToxic) Pipe(stub *toxics.ToxicStub) {
 				stub.Close()
 				return
 			}
-			g.firstByte.CompareAndSwap(0, time.Now().UnixNano())
-			g.sent.Add(int64(len(chunk.Data)))
-			stub.Output <- chunk
+			if !pass(chunk) {
+				return
+			}
 		}
 	}
+}
+
+type countToxic struct {
+	Group string `json:"group"`
+}
+
+func (c *countToxic) Pipe(stub *toxics.ToxicStub) {
+	g := lookupGroup(c.Group)
+	pipe(stub, func(chunk *stream.StreamChunk) bool {
+		g.firstByte.CompareAndSwap(0, time.Now().UnixNano())
+		g.sent.Add(int64(len(chunk.Data)))
+		stub.Output <- chunk
+		return true
+	})
 }
 
 type shareToxic struct {
@@ -90,33 +101,25 @@ func (s *shareToxic) Pipe(stub *toxics.ToxicStub) {
 	if s.Down {
 		lim = g.down
 	}
-	for {
-		select {
-		case <-stub.Interrupt:
-			return
-		case chunk := <-stub.Input:
-			if chunk == nil {
-				stub.Close()
-				return
+	pipe(stub, func(chunk *stream.StreamChunk) bool {
+		for data := chunk.Data; len(data) > 0; {
+			n := min(len(data), lim.Burst())
+			r := lim.ReserveN(time.Now(), n)
+			select {
+			case <-time.After(r.Delay()):
+			case <-stub.Interrupt:
+				r.Cancel()
+				stub.WriteOutput(&stream.StreamChunk{Data: data, Timestamp: time.Now()}, interruptFlush)
+				return false
 			}
-			for data := chunk.Data; len(data) > 0; {
-				n := min(len(data), lim.Burst())
-				r := lim.ReserveN(time.Now(), n)
-				select {
-				case <-time.After(r.Delay()):
-				case <-stub.Interrupt:
-					r.Cancel()
-					stub.WriteOutput(&stream.StreamChunk{Data: data, Timestamp: time.Now()}, interruptFlush)
-					return
-				}
-				// Stamped when the cap lets it go: a latency toxic after
-				// this one delays it from then, as a link's propagation
-				// delay follows its queue.
-				stub.Output <- &stream.StreamChunk{Data: data[:n], Timestamp: time.Now()}
-				data = data[n:]
-			}
+			// Stamped when the cap lets it go: a latency toxic after this
+			// one delays it from then, as a link's propagation delay
+			// follows its queue.
+			stub.Output <- &stream.StreamChunk{Data: data[:n], Timestamp: time.Now()}
+			data = data[n:]
 		}
-	}
+		return true
+	})
 }
 
 // Shape is what a Proxy does to the bytes it passes on; zero values leave
