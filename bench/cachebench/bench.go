@@ -305,9 +305,23 @@ func (b *bench) ttfb(ctx context.Context) ([2]float64, error) {
 		}
 		direct, through = append(direct, ms(d)), append(through, ms(t))
 		fmt.Printf("ttfb round %d: read-through %.1f ms, direct %.1f ms\n", r+1, ms(t), ms(d))
-		time.Sleep(300 * time.Millisecond) // the abandoned read-ahead ends
+		time.Sleep(b.settle()) // the abandoned read-ahead ends
 	}
 	return [2]float64{benchkit.Median(through), benchkit.Median(direct)}, nil
+}
+
+// abandonedReadAhead is at most what an abandoned read-through still
+// fetches (its window, about 9 MiB, and a little).
+const abandonedReadAhead = 16 << 20
+
+// settle is how long an abandoned read-ahead may take to end: it must not
+// share a capped downlink with the next measure.
+func (b *bench) settle() time.Duration {
+	d := 300 * time.Millisecond
+	if r := b.cfg.remote.DownRate; r > 0 {
+		d = max(d, time.Duration(float64(abandonedReadAhead)/float64(r)*float64(time.Second)))
+	}
+	return d
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
