@@ -369,7 +369,7 @@ func (b *bench) throughput(ctx context.Context) ([]readRate, error) {
 				return nil, err
 			}
 			w.rates[0] = append(w.rates[0], v)
-			line += fmt.Sprintf(" %s %.0f MiB/s (CPU s/GiB", w.name, v)
+			line += fmt.Sprintf(" %s %.1f MiB/s (CPU s/GiB", w.name, v)
 			for j, pid := range pids {
 				var used float64
 				if after, err := benchkit.CPUTime(pid); err == nil && (j != 1 || w.daemon != 0) {

@@ -162,7 +162,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if cfg.phases["throughput"] {
 		through, direct := tput[0], tput[1]
-		fmt.Printf("| %d MiB GET throughput | %.0f MiB/s | %.0f MiB/s (SDK GET of the remote copy) | %.2fx | >= 0.90x |\n",
+		fmt.Printf("| %d MiB GET throughput | %.1f MiB/s | %.1f MiB/s (SDK GET of the remote copy) | %.2fx | >= 0.90x |\n",
 			cfg.size>>20, through.mibs, direct.mibs, through.mibs/direct.mibs)
 		if len(tput) > 2 {
 			before := tput[2]
@@ -186,7 +186,7 @@ func run(ctx context.Context, cfg config) error {
 		fmt.Printf("| way | MiB/s | versitygw | daemon | client | sum | sum / cores: at best |\n|---|---|---|---|---|---|---|\n")
 		for _, r := range tput {
 			sum := r.remote + r.daemon + r.client
-			fmt.Printf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f MiB/s |\n", r.name, r.mibs, r.remote, r.daemon, r.client,
+			fmt.Printf("| %s | %.1f | %.2f | %.2f | %.2f | %.2f | %.0f MiB/s |\n", r.name, r.mibs, r.remote, r.daemon, r.client,
 				sum, 1024*float64(runtime.NumCPU())/sum)
 		}
 	}
