@@ -63,18 +63,39 @@ func (f *blockFetch) wait(ctx context.Context) ([]byte, error) {
 
 // blockGroup runs one fetch per block at a time (singleflight) and holds
 // fetched blocks while readers need them, and after as long as BlockBudget
-// allows (retained, oldest dropped first).
+// allows (retained; room says which go first).
 type blockGroup struct {
 	mu       sync.Mutex
 	budget   int
-	readers  int                      // open reads, a block of the budget kept for each
+	readers  map[*readCursor]struct{} // open reads, a block of the budget kept for each
 	fetches  map[blockKey]*blockFetch // running, pinned or retained
 	retained []*blockFetch            // done, successful, unpinned; oldest first
 	free     [][]byte                 // buffers of dropped blocks, for reuse
 }
 
 func newBlockGroup() *blockGroup {
-	return &blockGroup{budget: BlockBudget, fetches: map[blockKey]*blockFetch{}}
+	return &blockGroup{budget: BlockBudget, fetches: map[blockKey]*blockFetch{}, readers: map[*readCursor]struct{}{}}
+}
+
+// readCursor is where an open read of a version stands: it will still ask
+// for the blocks from next to last (those before next it has taken or
+// pinned). A retained block that a read will still ask for is dropped to
+// read further ahead only when no other is left: a read behind the others
+// (16 GETs of one object that did not start together) then finds it
+// instead of fetching it again.
+type readCursor struct {
+	version    string
+	next, last int64
+}
+
+// wanted reports whether an open read will still ask for f's block.
+func (g *blockGroup) wanted(f *blockFetch) bool {
+	for c := range g.readers {
+		if c.version == f.key.version && c.next <= f.key.index && f.key.index <= c.last {
+			return true
+		}
+	}
+	return false
 }
 
 // spanFetch fetches the consecutive blocks of fs (in order) with one remote
@@ -88,10 +109,16 @@ type spanFetch func(fs []*blockFetch)
 // except the first when need is set: fewer than n come back when it is used.
 // A fetch does not stop when the reader that started it goes away: others
 // may be waiting for it.
-func (g *blockGroup) pinBlocks(version string, first, n int64, need bool, fetch spanFetch) []*blockFetch {
+//
+// cur, when not nil, is the caller's open read: it has asked for every
+// block before the first one not returned.
+func (g *blockGroup) pinBlocks(version string, first, n int64, need bool, fetch spanFetch, cur *readCursor) []*blockFetch {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var out, run []*blockFetch
+	if cur != nil {
+		defer func() { cur.next = first + int64(len(out)) }()
+	}
 	start := func() {
 		if len(run) > 0 {
 			go fetch(run)
@@ -106,7 +133,7 @@ func (g *blockGroup) pinBlocks(version string, first, n int64, need bool, fetch 
 			out = append(out, f)
 			continue
 		}
-		if !g.room(need && len(out) == 0) {
+		if !g.room(k, need && len(out) == 0) {
 			break
 		}
 		f := &blockFetch{key: k, done: make(chan struct{}), pins: 1}
@@ -127,32 +154,50 @@ func (g *blockGroup) pin(f *blockFetch) {
 	f.pins++
 }
 
-// room reports whether one more block fits the budget, dropping the oldest
-// retained blocks to make it: a block read ahead must leave one for each
-// open read; the block a read needs next always gets in.
-func (g *blockGroup) room(need bool) bool {
-	limit := g.budget
-	if !need {
-		limit -= g.readers
+// room reports whether block k fits the budget, dropping retained blocks to
+// make it. The block a read needs next always gets in, dropping the oldest
+// retained ones. A block read ahead must leave one for each open read, and
+// drops the oldest retained block that no open read will ask for, or else
+// one that only reads more than MaxReadAhead blocks behind k will ask for:
+// it stops reading ahead rather than take a block from a read a little
+// behind, which would then fetch it again, but a read far behind (a slow
+// client) does not hold the others back.
+func (g *blockGroup) room(k blockKey, need bool) bool {
+	if need {
+		for len(g.fetches) >= g.budget && len(g.retained) > 0 {
+			g.drop(g.retained[0])
+			g.retained = g.retained[1:]
+		}
+		return true
 	}
-	for len(g.fetches) >= limit && len(g.retained) > 0 {
-		g.drop(g.retained[0])
-		g.retained = g.retained[1:]
+	limit := g.budget - len(g.readers)
+	for len(g.fetches) >= limit {
+		i := slices.IndexFunc(g.retained, func(f *blockFetch) bool { return !g.wanted(f) })
+		if i < 0 {
+			i = slices.IndexFunc(g.retained, func(f *blockFetch) bool {
+				return f.key.version != k.version || f.key.index < k.index-MaxReadAhead
+			})
+		}
+		if i < 0 {
+			return false
+		}
+		g.drop(g.retained[i])
+		g.retained = slices.Delete(g.retained, i, i+1)
 	}
-	return need || len(g.fetches) < limit
+	return true
 }
 
 // open counts a read, closed by close.
-func (g *blockGroup) open() {
+func (g *blockGroup) open(c *readCursor) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.readers++
+	g.readers[c] = struct{}{}
 }
 
-func (g *blockGroup) close() {
+func (g *blockGroup) close(c *readCursor) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.readers--
+	delete(g.readers, c)
 }
 
 // drop takes an unpinned block out of the group; its buffer is reused

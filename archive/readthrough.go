@@ -215,8 +215,8 @@ func (rt *ReadThrough) release(o queue.Object, cached bool) {
 
 // blocks returns the pinned fetches of up to n blocks of o from first on,
 // running or retained or new (blockGroup.pinBlocks); at least one when need.
-func (rt *ReadThrough) blocks(o queue.Object, first, n int64, need bool) []*blockFetch {
-	return rt.group.pinBlocks(versionName(o), first, n, need, func(fs []*blockFetch) { rt.fetchSpan(o, fs) })
+func (rt *ReadThrough) blocks(o queue.Object, first, n int64, need bool, cur *readCursor) []*blockFetch {
+	return rt.group.pinBlocks(versionName(o), first, n, need, func(fs []*blockFetch) { rt.fetchSpan(o, fs) }, cur)
 }
 
 // fetchSpan reads the consecutive blocks fs of o from the remote with one

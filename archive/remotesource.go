@@ -27,7 +27,8 @@ var _ PieceSource = (*remoteSource)(nil)
 func (s *remoteSource) OpenPiece(ctx context.Context, r PieceRange) (io.ReadCloser, error) {
 	off := r.Start + r.Off
 	br := &blockReader{src: s, ctx: ctx, pos: off, end: off + r.Len, next: off / BlockSize}
-	s.rt.group.open()
+	br.cursor = &readCursor{version: versionName(s.o), next: br.next, last: (br.end - 1) / BlockSize}
+	s.rt.group.open(br.cursor)
 	if r.Len > 0 {
 		if err := br.take(); err != nil {
 			br.Close()
@@ -48,7 +49,8 @@ type blockReader struct {
 	cur      []byte      // taken, not yet served
 	held     *blockFetch // the block cur is part of, pinned
 	ahead    []*blockFetch
-	next     int64 // index of the block after the last one in ahead
+	next     int64       // index of the block after the last one in ahead
+	cursor   *readCursor // next and the range's last block, for the group
 	window   int64
 	err      error
 	closed   bool
@@ -65,7 +67,7 @@ func (r *blockReader) fill() {
 		return
 	}
 	n := min(r.window+1-int64(len(r.ahead)), last+1-r.next)
-	fs := r.src.rt.blocks(r.src.o, r.next, n, len(r.ahead) == 0)
+	fs := r.src.rt.blocks(r.src.o, r.next, n, len(r.ahead) == 0, r.cursor)
 	r.ahead = append(r.ahead, fs...)
 	r.next += int64(len(fs))
 }
@@ -176,7 +178,7 @@ func (r *blockReader) Close() error {
 		r.closed = true
 		r.src.check.stop()
 		r.src.cache.abort(io.ErrUnexpectedEOF)
-		r.src.rt.group.close()
+		r.src.rt.group.close(r.cursor)
 		r.cur = nil // its buffer may be reused once unpinned
 		r.release()
 		for _, f := range r.ahead {
