@@ -34,6 +34,7 @@ type bench struct {
 	// endpoint is where the daemons and the direct GETs reach the remote:
 	// versitygw, or a proxy shaped by -remote-rate and -remote-latency.
 	endpoint string
+	px       *benchkit.Proxy // nil when the remote is not shaped
 	log      io.Writer
 	g        *benchkit.Gateway
 	c        *s3.Client // the gateway
@@ -333,6 +334,7 @@ type readRate struct {
 	name                   string
 	mibs                   float64
 	remote, daemon, client float64
+	fetched                float64 // bytes from the remote through the proxy per byte read (0 without one)
 }
 
 // throughput reads the big object whole, each round each way in turn (the
@@ -346,6 +348,7 @@ func (b *bench) throughput(ctx context.Context) ([]readRate, error) {
 		key    string
 		daemon int // pid, 0 for none
 		rates  [4][]float64
+		got    []float64 // fetched through the proxy per byte read
 	}
 	ways := []*way{
 		{name: "read-through", c: b.c, bucket: "big", key: "obj", daemon: b.g.Pid()},
@@ -364,12 +367,22 @@ func (b *bench) throughput(ctx context.Context) ([]readRate, error) {
 			for j, pid := range pids {
 				before[j], _ = benchkit.CPUTime(pid)
 			}
+			var received int64
+			if b.px != nil {
+				received = b.px.Received()
+			}
 			v, err := readAll(ctx, w.c, w.bucket, w.key, b.cfg.size)
 			if err != nil {
 				return nil, err
 			}
 			w.rates[0] = append(w.rates[0], v)
-			line += fmt.Sprintf(" %s %.1f MiB/s (CPU s/GiB", w.name, v)
+			line += fmt.Sprintf(" %s %.1f MiB/s", w.name, v)
+			if b.px != nil {
+				got := float64(b.px.Received()-received) / float64(b.cfg.size)
+				w.got = append(w.got, got)
+				line += fmt.Sprintf(" fetched %.2fx", got)
+			}
+			line += " (CPU s/GiB"
 			for j, pid := range pids {
 				var used float64
 				if after, err := benchkit.CPUTime(pid); err == nil && (j != 1 || w.daemon != 0) {
@@ -385,7 +398,8 @@ func (b *bench) throughput(ctx context.Context) ([]readRate, error) {
 	var out []readRate
 	for _, w := range ways {
 		out = append(out, readRate{name: w.name, mibs: benchkit.Median(w.rates[0]),
-			remote: benchkit.Median(w.rates[1]), daemon: benchkit.Median(w.rates[2]), client: benchkit.Median(w.rates[3])})
+			remote: benchkit.Median(w.rates[1]), daemon: benchkit.Median(w.rates[2]), client: benchkit.Median(w.rates[3]),
+			fetched: benchkit.Median(w.got)})
 	}
 	return out, nil
 }

@@ -108,12 +108,12 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer v.Stop()
-	endpoint, stopProxy, err := benchkit.RemoteEndpoint(v.Addr, *cfg.remote)
+	endpoint, px, err := benchkit.RemoteEndpoint(v.Addr, *cfg.remote)
 	if err != nil {
 		return err
 	}
-	defer stopProxy()
-	b := &bench{cfg: cfg, root: root, v: v, endpoint: endpoint, log: logf}
+	defer px.Stop()
+	b := &bench{cfg: cfg, root: root, v: v, endpoint: endpoint, px: px, log: logf}
 	if err := b.start(ctx); err != nil {
 		return err
 	}
@@ -188,6 +188,13 @@ func run(ctx context.Context, cfg config) error {
 			sum := r.remote + r.daemon + r.client
 			fmt.Printf("| %s | %.1f | %.2f | %.2f | %.2f | %.2f | %.0f MiB/s |\n", r.name, r.mibs, r.remote, r.daemon, r.client,
 				sum, 1024*float64(runtime.NumCPU())/sum)
+		}
+		if px != nil {
+			fmt.Printf("\nBytes through the proxy from the remote per byte of the object read (medians):")
+			for _, r := range tput {
+				fmt.Printf(" %s %.2fx", r.name, r.fetched)
+			}
+			fmt.Println()
 		}
 	}
 	return nil

@@ -133,11 +133,11 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	defer vgw.Stop()
-	endpoint, stopProxy, err := benchkit.RemoteEndpoint(vgw.Addr, *c.remote)
+	endpoint, px, err := benchkit.RemoteEndpoint(vgw.Addr, *c.remote)
 	if err != nil {
 		return err
 	}
-	defer stopProxy()
+	defer px.Stop()
 	rem := remoteSetup{vgw: vgw, work: work, endpoint: endpoint}
 
 	var scens []*scenario

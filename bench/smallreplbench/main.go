@@ -118,11 +118,11 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	defer vgw.Stop()
-	endpoint, stopProxy, err := benchkit.RemoteEndpoint(vgw.Addr, benchkit.Shape{Latency: c.latency})
+	endpoint, px, err := benchkit.RemoteEndpoint(vgw.Addr, benchkit.Shape{Latency: c.latency})
 	if err != nil {
 		return err
 	}
-	defer stopProxy()
+	defer px.Stop()
 	clients, err := newClients(c, endpoint, work, logf)
 	if err != nil {
 		return err

@@ -44,10 +44,11 @@ func RemoteFlags(fs *flag.FlagSet) *Shape {
 func (s Shape) Shaped() bool { return s.UpRate > 0 || s.DownRate > 0 || s.Latency > 0 }
 
 // RemoteEndpoint is the endpoint clients reach a remote at upstream
-// (HOST:PORT) by: itself when s is unshaped, else a Proxy (stop it when done).
-func RemoteEndpoint(upstream string, s Shape) (endpoint string, stop func(), err error) {
+// (HOST:PORT) by: itself when s is unshaped (and no Proxy), else a Proxy's
+// (stop it when done).
+func RemoteEndpoint(upstream string, s Shape) (string, *Proxy, error) {
 	if !s.Shaped() {
-		return "http://" + upstream, func() {}, nil
+		return "http://" + upstream, nil, nil
 	}
 	if s.Latency > 0 && s.Latency < time.Millisecond {
 		return "", nil, fmt.Errorf("-remote-latency %v: toxiproxy counts whole milliseconds", s.Latency)
@@ -56,5 +57,5 @@ func RemoteEndpoint(upstream string, s Shape) (endpoint string, stop func(), err
 	if err != nil {
 		return "", nil, err
 	}
-	return px.Endpoint(), px.Stop, nil
+	return px.Endpoint(), px, nil
 }

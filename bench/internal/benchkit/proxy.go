@@ -47,6 +47,7 @@ var (
 // proxyGroup is the state the toxics of one proxy share.
 type proxyGroup struct {
 	sent      atomic.Int64 // bytes clients sent, before a cap delays them
+	received  atomic.Int64 // bytes the server answered, before a cap delays them
 	firstByte atomic.Int64 // unix nanoseconds of the first byte; 0 before it
 	up, down  *rate.Limiter
 }
@@ -78,13 +79,18 @@ func pipe(stub *toxics.ToxicStub, pass func(*stream.StreamChunk) bool) {
 
 type countToxic struct {
 	Group string `json:"group"`
+	Down  bool   `json:"down"` // count what the server answers, else what clients send
 }
 
 func (c *countToxic) Pipe(stub *toxics.ToxicStub) {
 	g := lookupGroup(c.Group)
 	pipe(stub, func(chunk *stream.StreamChunk) bool {
-		g.firstByte.CompareAndSwap(0, time.Now().UnixNano())
-		g.sent.Add(int64(len(chunk.Data)))
+		if c.Down {
+			g.received.Add(int64(len(chunk.Data)))
+		} else {
+			g.firstByte.CompareAndSwap(0, time.Now().UnixNano())
+			g.sent.Add(int64(len(chunk.Data)))
+		}
 		stub.Output <- chunk
 		return true
 	})
@@ -183,8 +189,8 @@ func StartProxy(upstream string, s Shape) (*Proxy, error) {
 		return nil, fmt.Errorf("start toxiproxy: %w", err)
 	}
 	px := &Proxy{Addr: p.Listen, p: p, g: g}
-	// Toxics run in the order added: the counter sees bytes before the cap
-	// holds them back, and the latency follows the downstream cap.
+	// Toxics run in the order added: the counters see bytes before the caps
+	// hold them back, and the latency follows the downstream cap.
 	toxic := []struct {
 		on         bool
 		name, typ  string
@@ -192,6 +198,7 @@ func StartProxy(upstream string, s Shape) (*Proxy, error) {
 		attrs      map[string]any
 	}{
 		{true, "count", toxicCount, false, map[string]any{"group": name}},
+		{true, "countdown", toxicCount, true, map[string]any{"group": name, "down": true}},
 		{s.UpRate > 0, "upcap", toxicShare, false, map[string]any{"group": name}},
 		{s.DownRate > 0, "downcap", toxicShare, true, map[string]any{"group": name, "down": true}},
 		{s.Latency > 0, "latency", "latency", true, map[string]any{"latency": s.Latency.Milliseconds()}},
@@ -234,6 +241,9 @@ func (px *Proxy) Endpoint() string { return "http://" + px.Addr }
 // Sent is the bytes clients have sent through the proxy so far.
 func (px *Proxy) Sent() int64 { return px.g.sent.Load() }
 
+// Received is the bytes the server has answered through the proxy so far.
+func (px *Proxy) Received() int64 { return px.g.received.Load() }
+
 // FirstByte is when the first byte from a client arrived (zero time before).
 func (px *Proxy) FirstByte() time.Time {
 	ns := px.g.firstByte.Load()
@@ -253,8 +263,11 @@ func (px *Proxy) Cut() error {
 	return nil
 }
 
-// Stop closes the proxy and every connection through it.
+// Stop closes the proxy and every connection through it (nil: nothing).
 func (px *Proxy) Stop() {
+	if px == nil {
+		return
+	}
 	px.p.Stop()
 	groupsMu.Lock()
 	delete(groups, px.p.Name)

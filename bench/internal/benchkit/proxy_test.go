@@ -13,9 +13,9 @@ import (
 )
 
 // TestProxy_DownRateIsShared: four GETs at once through a proxy capped at
-// 2 MB/s downstream together take at least their bytes over the cap, and
-// every byte arrives intact; a latency holds each answer back at least that
-// long.
+// 2 MB/s downstream together take at least their bytes over the cap, every
+// byte arrives intact and is counted; a latency holds each answer back at
+// least that long.
 func TestProxy_DownRateIsShared(t *testing.T) {
 	body := make([]byte, 600_000)
 	io.ReadFull(RandReader(7), body)
@@ -60,6 +60,11 @@ func TestProxy_DownRateIsShared(t *testing.T) {
 		t.Errorf("%d GETs of %d bytes took %v; a shared cap of %d B/s needs at least %v", clients, len(body), took, downRate, floor)
 	}
 
+	// Every answer's body and headers, counted as they left the server.
+	if got, bodies := px.Received(), int64(clients*len(body)); got < bodies || got > bodies+clients*1024 {
+		t.Errorf("the proxy counted %d bytes from the server; want %d of bodies plus headers", got, bodies)
+	}
+
 	start = time.Now()
 	resp, err := http.Get(px.Endpoint())
 	if err != nil {
@@ -96,10 +101,10 @@ func TestRemoteFlags(t *testing.T) {
 			t.Errorf("-remote-rate %s: %+v, %v; want %d (error: %v)", tc.arg, *s, err, tc.want, tc.wantErr)
 		}
 	}
-	ep, stop, err := RemoteEndpoint("127.0.0.1:9", Shape{})
-	defer stop()
-	if err != nil || ep != "http://127.0.0.1:9" {
-		t.Errorf("unshaped: %q, %v; want the upstream itself", ep, err)
+	ep, px, err := RemoteEndpoint("127.0.0.1:9", Shape{})
+	defer px.Stop()
+	if err != nil || ep != "http://127.0.0.1:9" || px != nil {
+		t.Errorf("unshaped: %q, proxy %v, %v; want the upstream itself, no proxy", ep, px, err)
 	}
 	if _, _, err := RemoteEndpoint("127.0.0.1:9", Shape{Latency: time.Microsecond}); err == nil || !strings.Contains(err.Error(), "milliseconds") {
 		t.Errorf("a latency under 1 ms: %v, want an error naming milliseconds", err)
