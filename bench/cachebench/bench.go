@@ -367,9 +367,9 @@ func (b *bench) throughput(ctx context.Context) ([]readRate, error) {
 			for j, pid := range pids {
 				before[j], _ = benchkit.CPUTime(pid)
 			}
-			var received int64
+			var received, conns int64
 			if b.px != nil {
-				received = b.px.Received()
+				received, conns = b.px.Received(), b.px.Connections()
 			}
 			v, err := readAll(ctx, w.c, w.bucket, w.key, b.cfg.size)
 			if err != nil {
@@ -380,7 +380,7 @@ func (b *bench) throughput(ctx context.Context) ([]readRate, error) {
 			if b.px != nil {
 				got := float64(b.px.Received()-received) / float64(b.cfg.size)
 				w.got = append(w.got, got)
-				line += fmt.Sprintf(" fetched %.2fx", got)
+				line += fmt.Sprintf(" fetched %.2fx in %d connections", got, b.px.Connections()-conns)
 			}
 			line += " (CPU s/GiB"
 			for j, pid := range pids {

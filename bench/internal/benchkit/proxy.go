@@ -48,6 +48,7 @@ var (
 type proxyGroup struct {
 	sent      atomic.Int64 // bytes clients sent, before a cap delays them
 	received  atomic.Int64 // bytes the server answered, before a cap delays them
+	conns     atomic.Int64 // connections through the proxy
 	firstByte atomic.Int64 // unix nanoseconds of the first byte; 0 before it
 	up, down  *rate.Limiter
 }
@@ -84,6 +85,9 @@ type countToxic struct {
 
 func (c *countToxic) Pipe(stub *toxics.ToxicStub) {
 	g := lookupGroup(c.Group)
+	if c.Down {
+		g.conns.Add(1) // toxiproxy runs a toxic once per connection
+	}
 	pipe(stub, func(chunk *stream.StreamChunk) bool {
 		if c.Down {
 			g.received.Add(int64(len(chunk.Data)))
@@ -243,6 +247,10 @@ func (px *Proxy) Sent() int64 { return px.g.sent.Load() }
 
 // Received is the bytes the server has answered through the proxy so far.
 func (px *Proxy) Received() int64 { return px.g.received.Load() }
+
+// Connections is how many connections clients have opened through the
+// proxy so far (a server that closes each after one answer: its requests).
+func (px *Proxy) Connections() int64 { return px.g.conns.Load() }
 
 // FirstByte is when the first byte from a client arrived (zero time before).
 func (px *Proxy) FirstByte() time.Time {

@@ -64,6 +64,9 @@ func TestProxy_DownRateIsShared(t *testing.T) {
 	if got, bodies := px.Received(), int64(clients*len(body)); got < bodies || got > bodies+clients*1024 {
 		t.Errorf("the proxy counted %d bytes from the server; want %d of bodies plus headers", got, bodies)
 	}
+	if n := px.Connections(); n != clients {
+		t.Errorf("the proxy counted %d connections; want %d, one per concurrent GET", n, clients)
+	}
 
 	start = time.Now()
 	resp, err := http.Get(px.Endpoint())
