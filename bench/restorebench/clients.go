@@ -108,8 +108,8 @@ func ipasRestorer(c config, rem remoteSetup, name, bin string, extra []string) r
 }
 
 // restoreOnce runs one client's restore of sc into a fresh directory, checks
-// the result and removes it.
-func restoreOnce(ctx context.Context, cl restorer, sc *scenario, work string, logw io.Writer) (measure, error) {
+// the result and removes it; px (nil for none) counts what it fetched.
+func restoreOnce(ctx context.Context, cl restorer, sc *scenario, work string, px *benchkit.Proxy, logw io.Writer) (measure, error) {
 	dest, err := os.MkdirTemp(work, "restore-")
 	if err != nil {
 		return measure{}, err
@@ -128,6 +128,10 @@ func restoreOnce(ctx context.Context, cl restorer, sc *scenario, work string, lo
 	fmt.Fprintf(logw, "=== %s: %s\n", sc.name, strings.Join(cmd.Args, " "))
 	syncfs(work)
 	m := measure{load: loadAvg(), objects: sc.objects, bytes: sc.bytes}
+	var received, conns int64
+	if px != nil {
+		received, conns = px.Received(), px.Connections()
+	}
 	ctx, cancel := context.WithTimeout(ctx, restoreTimeout)
 	defer cancel()
 	start := time.Now()
@@ -138,6 +142,9 @@ func restoreOnce(ctx context.Context, cl restorer, sc *scenario, work string, lo
 	peak := benchkit.WatchPeakRSS(cmd.Process.Pid)
 	err = cmd.Wait()
 	m.elapsed = time.Since(start)
+	if px != nil {
+		m.fetched, m.conns = px.Received()-received, px.Connections()-conns
+	}
 	stop()
 	m.rssKiB = peak()
 	syncfs(dest)

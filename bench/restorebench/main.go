@@ -162,7 +162,7 @@ func run(ctx context.Context, c config) error {
 		for _, sc := range scens {
 			for k := range clients {
 				cl := clients[(k+round)%len(clients)]
-				m, err := restoreOnce(ctx, cl, sc, work, logf)
+				m, err := restoreOnce(ctx, cl, sc, work, px, logf)
 				if err != nil {
 					return fmt.Errorf("round %d, %s, %s: %w", round+1, sc.name, cl.name, err)
 				}
@@ -179,7 +179,7 @@ func run(ctx context.Context, c config) error {
 			return fmt.Errorf("populate %d objects: %w", c.many, err)
 		}
 		fmt.Fprintf(os.Stderr, "wrote %d objects straight to versitygw in %s; load %s\n", c.many, time.Since(start).Round(time.Second), loadAvg())
-		m, err := restoreOnce(ctx, clients[0], sc, work, logf)
+		m, err := restoreOnce(ctx, clients[0], sc, work, px, logf)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
