@@ -28,15 +28,20 @@ const (
 )
 
 type bench struct {
-	cfg    config
-	root   string
-	v      *benchkit.Versity
-	log    io.Writer
-	g      *benchkit.Gateway
-	c      *s3.Client // the gateway
-	remote *s3.Client // versitygw itself
-	admin  *admin.Client
-	before *daemon // -baseline: the older build, holding the big object only
+	cfg  config
+	root string
+	v    *benchkit.Versity
+	// endpoint is where the daemons and the direct GETs reach the remote:
+	// versitygw, or a proxy shaped by -remote-rate and -remote-latency.
+	endpoint string
+	px       *benchkit.Proxy // nil when the remote is not shaped
+	log      io.Writer
+	g        *benchkit.Gateway
+	c        *s3.Client // the gateway
+	remote   *s3.Client // versitygw itself, through the proxy when there is one
+	warm     *s3.Client // versitygw itself, never through the proxy
+	admin    *admin.Client
+	before   *daemon // -baseline: the older build, holding the big object only
 }
 
 // daemon is a `gateway serve` of the bench: its process and its clients.
@@ -55,7 +60,7 @@ func (b *bench) startDaemon(ctx context.Context, bin, name, prefix string, extra
 		return nil, err
 	}
 	env := append([]string{"IPAS_ACCESS_KEY=" + gwKey, "IPAS_SECRET_KEY=" + gwSecret,
-		"IPAS_REMOTE_ENDPOINT=" + b.v.Endpoint(), "IPAS_REMOTE_BUCKET=" + remoteBucket, "IPAS_REMOTE_REGION=us-east-1",
+		"IPAS_REMOTE_ENDPOINT=" + b.endpoint, "IPAS_REMOTE_BUCKET=" + remoteBucket, "IPAS_REMOTE_REGION=us-east-1",
 		"IPAS_REMOTE_ACCESS_KEY=" + remoteKey, "IPAS_REMOTE_SECRET_KEY=" + remoteSecret,
 		"IPAS_CONSOLE_ADDR=127.0.0.1:0", "IPAS_METRICS_ADDR=127.0.0.1:0"}, extra...)
 	g, err := benchkit.StartServe(ctx, bin, []string{"--config", cfgPath, "--data-dir", filepath.Join(b.root, name),
@@ -77,7 +82,8 @@ func (b *bench) start(ctx context.Context) error {
 		return err
 	}
 	b.g, b.c, b.admin = d.g, d.c, d.admin
-	b.remote = benchkit.NewS3Client(b.v.Endpoint(), remoteKey, remoteSecret)
+	b.remote = benchkit.NewS3Client(b.endpoint, remoteKey, remoteSecret)
+	b.warm = benchkit.NewS3Client(b.v.Endpoint(), remoteKey, remoteSecret)
 	return nil
 }
 
@@ -287,7 +293,7 @@ func (b *bench) ttfb(ctx context.Context) ([2]float64, error) {
 		key := readerKey(b.cfg.readers + r)
 		remoteKey := prefix + "/readers/" + key
 		// Warm the remote's page cache for both alike.
-		if _, err := readAll(ctx, b.remote, remoteBucket, remoteKey, b.cfg.readerSize); err != nil {
+		if _, err := readAll(ctx, b.warm, remoteBucket, remoteKey, b.cfg.readerSize); err != nil {
 			return [2]float64{}, err
 		}
 		d, err := firstByte(ctx, b.remote, remoteBucket, remoteKey)
@@ -300,9 +306,23 @@ func (b *bench) ttfb(ctx context.Context) ([2]float64, error) {
 		}
 		direct, through = append(direct, ms(d)), append(through, ms(t))
 		fmt.Printf("ttfb round %d: read-through %.1f ms, direct %.1f ms\n", r+1, ms(t), ms(d))
-		time.Sleep(300 * time.Millisecond) // the abandoned read-ahead ends
+		time.Sleep(b.settle()) // the abandoned read-ahead ends
 	}
 	return [2]float64{benchkit.Median(through), benchkit.Median(direct)}, nil
+}
+
+// abandonedReadAhead is at most what an abandoned read-through still
+// fetches (its window, about 9 MiB, and a little).
+const abandonedReadAhead = 16 << 20
+
+// settle is how long an abandoned read-ahead may take to end: it must not
+// share a capped downlink with the next measure.
+func (b *bench) settle() time.Duration {
+	d := 300 * time.Millisecond
+	if r := b.cfg.remote.DownRate; r > 0 {
+		d = max(d, time.Duration(float64(abandonedReadAhead)/float64(r)*float64(time.Second)))
+	}
+	return d
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -314,6 +334,7 @@ type readRate struct {
 	name                   string
 	mibs                   float64
 	remote, daemon, client float64
+	fetched                float64 // bytes from the remote through the proxy per byte read (0 without one)
 }
 
 // throughput reads the big object whole, each round each way in turn (the
@@ -327,6 +348,7 @@ func (b *bench) throughput(ctx context.Context) ([]readRate, error) {
 		key    string
 		daemon int // pid, 0 for none
 		rates  [4][]float64
+		got    []float64 // fetched through the proxy per byte read
 	}
 	ways := []*way{
 		{name: "read-through", c: b.c, bucket: "big", key: "obj", daemon: b.g.Pid()},
@@ -345,12 +367,22 @@ func (b *bench) throughput(ctx context.Context) ([]readRate, error) {
 			for j, pid := range pids {
 				before[j], _ = benchkit.CPUTime(pid)
 			}
+			var received, conns int64
+			if b.px != nil {
+				received, conns = b.px.Received(), b.px.Connections()
+			}
 			v, err := readAll(ctx, w.c, w.bucket, w.key, b.cfg.size)
 			if err != nil {
 				return nil, err
 			}
 			w.rates[0] = append(w.rates[0], v)
-			line += fmt.Sprintf(" %s %.0f MiB/s (CPU s/GiB", w.name, v)
+			line += fmt.Sprintf(" %s %.1f MiB/s", w.name, v)
+			if b.px != nil {
+				got := float64(b.px.Received()-received) / float64(b.cfg.size)
+				w.got = append(w.got, got)
+				line += fmt.Sprintf(" fetched %.2fx in %d connections", got, b.px.Connections()-conns)
+			}
+			line += " (CPU s/GiB"
 			for j, pid := range pids {
 				var used float64
 				if after, err := benchkit.CPUTime(pid); err == nil && (j != 1 || w.daemon != 0) {
@@ -366,7 +398,8 @@ func (b *bench) throughput(ctx context.Context) ([]readRate, error) {
 	var out []readRate
 	for _, w := range ways {
 		out = append(out, readRate{name: w.name, mibs: benchkit.Median(w.rates[0]),
-			remote: benchkit.Median(w.rates[1]), daemon: benchkit.Median(w.rates[2]), client: benchkit.Median(w.rates[3])})
+			remote: benchkit.Median(w.rates[1]), daemon: benchkit.Median(w.rates[2]), client: benchkit.Median(w.rates[3]),
+			fetched: benchkit.Median(w.got)})
 	}
 	return out, nil
 }

@@ -18,6 +18,10 @@
 //   - the daemon's peak RSS (restarted first) while -readers clients read
 //     -readers different evicted objects of -reader-size through at once.
 //
+// -remote-rate and -remote-latency put versitygw behind a toxiproxy proxy
+// (benchkit.Proxy) that both the daemon and the direct GET go through, as
+// they would reach a remote across a network.
+//
 // -baseline BIN adds an older gateway build, its own daemon replicating to
 // the same versitygw, to the throughput rounds ("read-through before");
 // -phases picks the measures; -cpuprofile FILE profiles the daemon (the
@@ -47,6 +51,7 @@ type config struct {
 	baseline         string
 	cpuProfile       string
 	phases           map[string]bool
+	remote           *benchkit.Shape // -remote-rate, -remote-latency
 }
 
 // allPhases are the measures, in the order they run.
@@ -65,6 +70,7 @@ func main() {
 	flag.IntVar(&cfg.evictCount, "evict-count", 3000, "objects each eviction round evicts")
 	flag.StringVar(&cfg.baseline, "baseline", "", "also read the big object through this older gateway `binary` (\"read-through before\")")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon under test to `file` (IPAS_CPUPROFILE)")
+	cfg.remote = benchkit.RemoteFlags(flag.CommandLine)
 	phases := flag.String("phases", strings.Join(allPhases, ","), "the measures to take, comma-separated")
 	flag.Parse()
 	cfg.phases = map[string]bool{}
@@ -102,7 +108,12 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer v.Stop()
-	b := &bench{cfg: cfg, root: root, v: v, log: logf}
+	endpoint, px, err := benchkit.RemoteEndpoint(v.Addr, *cfg.remote)
+	if err != nil {
+		return err
+	}
+	defer px.Stop()
+	b := &bench{cfg: cfg, root: root, v: v, endpoint: endpoint, px: px, log: logf}
 	if err := b.start(ctx); err != nil {
 		return err
 	}
@@ -143,7 +154,7 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 	}
-	fmt.Printf("\nmeasured in %s (medians of %d rounds)\n\n", time.Since(t0).Round(time.Second), cfg.rounds)
+	fmt.Printf("\nmeasured in %s (medians of %d rounds), the remote %s\n\n", time.Since(t0).Round(time.Second), cfg.rounds, cfg.remote)
 	fmt.Printf("| measure | read-through / with eviction | direct / without | ratio | target |\n|---|---|---|---|---|\n")
 	if cfg.phases["ttfb"] {
 		fmt.Printf("| time to first byte, whole GET | %.1f ms | %.1f ms (SDK GET of the remote copy) | +%.1f ms | at most +20 ms |\n",
@@ -151,7 +162,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if cfg.phases["throughput"] {
 		through, direct := tput[0], tput[1]
-		fmt.Printf("| %d MiB GET throughput | %.0f MiB/s | %.0f MiB/s (SDK GET of the remote copy) | %.2fx | >= 0.90x |\n",
+		fmt.Printf("| %d MiB GET throughput | %.1f MiB/s | %.1f MiB/s (SDK GET of the remote copy) | %.2fx | >= 0.90x |\n",
 			cfg.size>>20, through.mibs, direct.mibs, through.mibs/direct.mibs)
 		if len(tput) > 2 {
 			before := tput[2]
@@ -169,11 +180,21 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if cfg.phases["throughput"] {
 		fmt.Printf("\nCPU seconds per GiB read (medians): what bounds the rate when all of it shares %d cores\n\n", runtime.NumCPU())
+		if cfg.remote.Shaped() {
+			fmt.Printf("(the client column includes the proxy, which runs in this process)\n\n")
+		}
 		fmt.Printf("| way | MiB/s | versitygw | daemon | client | sum | sum / cores: at best |\n|---|---|---|---|---|---|---|\n")
 		for _, r := range tput {
 			sum := r.remote + r.daemon + r.client
-			fmt.Printf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.0f MiB/s |\n", r.name, r.mibs, r.remote, r.daemon, r.client,
+			fmt.Printf("| %s | %.1f | %.2f | %.2f | %.2f | %.2f | %.0f MiB/s |\n", r.name, r.mibs, r.remote, r.daemon, r.client,
 				sum, 1024*float64(runtime.NumCPU())/sum)
+		}
+		if px != nil {
+			fmt.Printf("\nBytes through the proxy from the remote per byte of the object read (medians):")
+			for _, r := range tput {
+				fmt.Printf(" %s %.2fx", r.name, r.fetched)
+			}
+			fmt.Println()
 		}
 	}
 	return nil

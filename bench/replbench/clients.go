@@ -57,7 +57,7 @@ type transfer struct {
 
 // runTransfer runs mk's command; when killAt > 0 it kills the process group
 // with SIGKILL once killAt bytes went through px, then runs it again.
-func runTransfer(ctx context.Context, mk func() *exec.Cmd, px *proxy, killAt int64, deadline time.Duration, logw io.Writer, atKill *int64) (transfer, error) {
+func runTransfer(ctx context.Context, mk func() *exec.Cmd, px *benchkit.Proxy, killAt int64, deadline time.Duration, logw io.Writer, atKill *int64) (transfer, error) {
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
 	var out bytes.Buffer
@@ -76,10 +76,10 @@ func runTransfer(ctx context.Context, mk func() *exec.Cmd, px *proxy, killAt int
 			// What the dead process left in socket buffers (megabytes per
 			// connection on loopback) must not reach the server afterwards, as
 			// after a power cut: drop every connection through the proxy.
-			if err := px.cut(); err != nil {
+			if err := px.Cut(); err != nil {
 				return transfer{}, err
 			}
-			*atKill = px.sent()
+			*atKill = px.Sent()
 			fmt.Fprintf(logw, "--- killed %s at %d bytes through the proxy\n", filepath.Base(cmd.Path), *atKill)
 			killAt = 0
 			continue
@@ -88,7 +88,7 @@ func runTransfer(ctx context.Context, mk func() *exec.Cmd, px *proxy, killAt int
 		if err != nil {
 			return transfer{}, fmt.Errorf("%s: %w (stdout %q)", strings.Join(cmd.Args, " "), err, out.String())
 		}
-		t := transfer{sent: px.sent(), elapsed: end.Sub(px.firstByte())}
+		t := transfer{sent: px.Sent(), elapsed: end.Sub(px.FirstByte())}
 		var res childResult
 		if json.Unmarshal(bytes.TrimSpace(out.Bytes()), &res) == nil {
 			t.hwmKiB = res.HWMKiB
@@ -99,7 +99,7 @@ func runTransfer(ctx context.Context, mk func() *exec.Cmd, px *proxy, killAt int
 
 // watch waits for the process to exit; it kills its group at killAt bytes
 // (killed true) or when ctx ends.
-func watch(ctx context.Context, pid int, exited <-chan error, px *proxy, killAt int64) (killed bool, err error) {
+func watch(ctx context.Context, pid int, exited <-chan error, px *benchkit.Proxy, killAt int64) (killed bool, err error) {
 	tick := time.NewTicker(killPoll)
 	defer tick.Stop()
 	for {
@@ -111,7 +111,7 @@ func watch(ctx context.Context, pid int, exited <-chan error, px *proxy, killAt 
 			<-exited
 			return false, ctx.Err()
 		case <-tick.C:
-			if killAt > 0 && px != nil && px.sent() >= killAt {
+			if killAt > 0 && px != nil && px.Sent() >= killAt {
 				syscall.Kill(-pid, syscall.SIGKILL)
 				<-exited
 				return true, nil

@@ -210,12 +210,12 @@ func run(ctx context.Context, c config) error {
 // upload runs one upload through a fresh capped proxy and checks the remote
 // copy. after is what was sent after a kill (0 without one).
 func upload(ctx context.Context, u uploader, sc *scenario, gw *versity, key string, killed bool, logw io.Writer) (transfer, int64, error) {
-	px, err := startProxy(gw.Addr, sc.capBytes)
+	px, err := benchkit.StartProxy(gw.Addr, benchkit.Shape{UpRate: sc.capBytes})
 	if err != nil {
 		return transfer{}, 0, err
 	}
-	defer px.stop()
-	mk, rkey, err := u.prepare(ctx, sc.file, key, px.endpoint())
+	defer px.Stop()
+	mk, rkey, err := u.prepare(ctx, sc.file, key, px.Endpoint())
 	if err != nil {
 		return transfer{}, 0, err
 	}
@@ -255,14 +255,14 @@ func rssRun(ctx context.Context, self string, a *archive, gw *versity, size int6
 	if err := a.queueObject(ctx, key, b); err != nil {
 		return transfer{}, err
 	}
-	px, err := startProxy(gw.Addr, 0) // uncapped, only to count and time
+	px, err := benchkit.StartProxy(gw.Addr, benchkit.Shape{}) // uncapped, only to count and time
 	if err != nil {
 		return transfer{}, err
 	}
-	defer px.stop()
+	defer px.Stop()
 	fmt.Fprintf(logw, "=== ipas %s uncapped (peak RSS)\n", mib(size))
 	var none int64
-	t, err := runTransfer(ctx, func() *exec.Cmd { return childCommand(self, a, px.endpoint()) }, px, 0, time.Hour, logw, &none)
+	t, err := runTransfer(ctx, func() *exec.Cmd { return childCommand(self, a, px.Endpoint()) }, px, 0, time.Hour, logw, &none)
 	if err != nil {
 		return t, err
 	}

@@ -50,7 +50,7 @@ func newClients(c config, rem remoteSetup, work string) ([]restorer, error) {
 		"AWS_ACCESS_KEY_ID="+benchAccessKey, "AWS_SECRET_ACCESS_KEY="+benchSecretKey, "AWS_PAGER=")
 	awsSync := restorer{name: "aws s3 sync", command: func(sc *scenario, dest string) (*exec.Cmd, error) {
 		cmd := exec.Command(c.aws, "s3", "sync", "s3://"+remoteBucket+"/"+sc.prefix+"/"+sc.bucket, dest,
-			"--endpoint-url", rem.vgw.Endpoint(), "--only-show-errors", "--no-progress")
+			"--endpoint-url", rem.endpoint, "--only-show-errors", "--no-progress")
 		cmd.Env = awsEnv
 		return cmd, nil
 	}, check: checkFiles}
@@ -62,7 +62,7 @@ func newClients(c config, rem remoteSetup, work string) ([]restorer, error) {
 	rcloneEnv := append(benchkit.CleanEnv("AWS_", "RCLONE_"), "RCLONE_CONFIG="+rcloneCfg, "RCLONE_CONFIG_BENCH_TYPE=s3",
 		"RCLONE_CONFIG_BENCH_PROVIDER=Other", "RCLONE_CONFIG_BENCH_REGION="+benchRegion,
 		"RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="+benchAccessKey, "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="+benchSecretKey,
-		"RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true", "RCLONE_CONFIG_BENCH_ENDPOINT="+rem.vgw.Endpoint())
+		"RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true", "RCLONE_CONFIG_BENCH_ENDPOINT="+rem.endpoint)
 	rclone := restorer{name: fmt.Sprintf("rclone copy --transfers %d", rcloneTransfers), command: func(sc *scenario, dest string) (*exec.Cmd, error) {
 		cmd := exec.Command(c.rclone, "copy", "--transfers", strconv.Itoa(rcloneTransfers), "-q",
 			"bench:"+remoteBucket+"/"+sc.prefix+"/"+sc.bucket, dest)
@@ -99,7 +99,7 @@ func ipasRestorer(c config, rem remoteSetup, name, bin string, extra []string) r
 		}
 		args := append([]string{"restore", "--config", cfg, "--data-dir", filepath.Join(dest, "data"), "--bucket", sc.bucket}, extra...)
 		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), rem.env()...)
+		cmd.Env = append(os.Environ(), rem.env(rem.endpoint)...)
 		if c.cpuProfile != "" {
 			cmd.Env = append(cmd.Env, "IPAS_CPUPROFILE="+c.cpuProfile+"-"+sc.bucket+"-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".prof")
 		}
@@ -108,8 +108,8 @@ func ipasRestorer(c config, rem remoteSetup, name, bin string, extra []string) r
 }
 
 // restoreOnce runs one client's restore of sc into a fresh directory, checks
-// the result and removes it.
-func restoreOnce(ctx context.Context, cl restorer, sc *scenario, work string, logw io.Writer) (measure, error) {
+// the result and removes it; px (nil for none) counts what it fetched.
+func restoreOnce(ctx context.Context, cl restorer, sc *scenario, work string, px *benchkit.Proxy, logw io.Writer) (measure, error) {
 	dest, err := os.MkdirTemp(work, "restore-")
 	if err != nil {
 		return measure{}, err
@@ -128,6 +128,10 @@ func restoreOnce(ctx context.Context, cl restorer, sc *scenario, work string, lo
 	fmt.Fprintf(logw, "=== %s: %s\n", sc.name, strings.Join(cmd.Args, " "))
 	syncfs(work)
 	m := measure{load: loadAvg(), objects: sc.objects, bytes: sc.bytes}
+	var received, conns int64
+	if px != nil {
+		received, conns = px.Received(), px.Connections()
+	}
 	ctx, cancel := context.WithTimeout(ctx, restoreTimeout)
 	defer cancel()
 	start := time.Now()
@@ -138,6 +142,9 @@ func restoreOnce(ctx context.Context, cl restorer, sc *scenario, work string, lo
 	peak := benchkit.WatchPeakRSS(cmd.Process.Pid)
 	err = cmd.Wait()
 	m.elapsed = time.Since(start)
+	if px != nil {
+		m.fetched, m.conns = px.Received()-received, px.Connections()-conns
+	}
 	stop()
 	m.rssKiB = peak()
 	syncfs(dest)

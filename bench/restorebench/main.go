@@ -17,6 +17,10 @@
 // write plain files and fsync nothing, so the table also gives their rate
 // with a sync(2) of the written files counted.
 //
+// -remote-rate and -remote-latency put the remote behind a toxiproxy proxy
+// (benchkit.Proxy) that every client restores through alike, as from a
+// remote across a network; populating goes straight to versitygw.
+//
 // -many N writes N small objects straight to versitygw under another prefix,
 // with the metadata replication writes (replication.MetaFromObject) and a
 // remote index uploaded by remoteindex.Snapshotter, then restores them once
@@ -63,6 +67,7 @@ type config struct {
 	cpuProfile                string
 	clients                   string
 	keep                      bool
+	remote                    *benchkit.Shape // -remote-rate, -remote-latency
 }
 
 func main() {
@@ -84,6 +89,7 @@ func main() {
 	flag.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of each `gateway restore` to this `prefix` (IPAS_CPUPROFILE)")
 	flag.StringVar(&c.clients, "clients", "ipas,aws,rclone", "clients to compare, comma separated")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
+	c.remote = benchkit.RemoteFlags(flag.CommandLine)
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "restorebench:", err)
@@ -127,7 +133,12 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	defer vgw.Stop()
-	rem := remoteSetup{vgw: vgw, work: work}
+	endpoint, px, err := benchkit.RemoteEndpoint(vgw.Addr, *c.remote)
+	if err != nil {
+		return err
+	}
+	defer px.Stop()
+	rem := remoteSetup{vgw: vgw, work: work, endpoint: endpoint}
 
 	var scens []*scenario
 	if c.largeCount > 0 {
@@ -151,7 +162,7 @@ func run(ctx context.Context, c config) error {
 		for _, sc := range scens {
 			for k := range clients {
 				cl := clients[(k+round)%len(clients)]
-				m, err := restoreOnce(ctx, cl, sc, work, logf)
+				m, err := restoreOnce(ctx, cl, sc, work, px, logf)
 				if err != nil {
 					return fmt.Errorf("round %d, %s, %s: %w", round+1, sc.name, cl.name, err)
 				}
@@ -168,7 +179,7 @@ func run(ctx context.Context, c config) error {
 			return fmt.Errorf("populate %d objects: %w", c.many, err)
 		}
 		fmt.Fprintf(os.Stderr, "wrote %d objects straight to versitygw in %s; load %s\n", c.many, time.Since(start).Round(time.Second), loadAvg())
-		m, err := restoreOnce(ctx, clients[0], sc, work, logf)
+		m, err := restoreOnce(ctx, clients[0], sc, work, px, logf)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}

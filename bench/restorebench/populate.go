@@ -37,6 +37,10 @@ const (
 type remoteSetup struct {
 	vgw  *benchkit.Versity
 	work string
+	// endpoint is where every client restores from: versitygw, or a proxy
+	// in front of it shaped by -remote-rate and -remote-latency (populating
+	// goes straight to versitygw).
+	endpoint string
 }
 
 // configFile writes (once) the gateway config for the remote under prefix:
@@ -47,10 +51,11 @@ func (r remoteSetup) configFile(prefix string) (string, error) {
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }
 
-// env is what a gateway needs to reach the remote, and its own S3 credential.
-func (r remoteSetup) env() []string {
+// env is what a gateway needs to reach the remote at endpoint, and its own
+// S3 credential.
+func (r remoteSetup) env(endpoint string) []string {
 	return []string{"IPAS_ACCESS_KEY=" + ipasAccessKey, "IPAS_SECRET_KEY=" + ipasSecretKey, "IPAS_CONSOLE_ADDR=127.0.0.1:0",
-		"IPAS_REMOTE_ENDPOINT=" + r.vgw.Endpoint(), "IPAS_REMOTE_BUCKET=" + remoteBucket, "IPAS_REMOTE_REGION=" + benchRegion,
+		"IPAS_REMOTE_ENDPOINT=" + endpoint, "IPAS_REMOTE_BUCKET=" + remoteBucket, "IPAS_REMOTE_REGION=" + benchRegion,
 		"IPAS_REMOTE_ACCESS_KEY=" + benchAccessKey, "IPAS_REMOTE_SECRET_KEY=" + benchSecretKey}
 }
 
@@ -68,7 +73,7 @@ func populateThroughIPAS(ctx context.Context, c config, rem remoteSetup, scens [
 		return err
 	}
 	g, err := benchkit.StartServe(ctx, c.gateway, []string{"--config", cfg, "--data-dir", filepath.Join(rem.work, "source"), "--s3-addr", "127.0.0.1:0"},
-		rem.env(), logw)
+		rem.env(rem.vgw.Endpoint()), logw)
 	if err != nil {
 		return err
 	}

@@ -50,14 +50,21 @@ type measure struct {
 	objects int64
 	bytes   int64
 	load    string
+	fetched int64 // bytes from the remote through the proxy (-remote-rate, -remote-latency)
+	conns   int64 // connections through the proxy: versitygw closes each after one GET
 }
 
 func (m measure) mibps(d time.Duration) float64 { return float64(m.bytes) / (1 << 20) / d.Seconds() }
 func (m measure) objps() float64                { return float64(m.objects) / m.elapsed.Seconds() }
 
 func (m measure) String() string {
-	return fmt.Sprintf("%6.2fs %8.1f MiB/s %7.0f obj/s (with sync %6.2fs %8.1f MiB/s) cpu %6.2fs peak RSS %6.1f MiB load %s",
-		m.elapsed.Seconds(), m.mibps(m.elapsed), m.objps(), m.synced.Seconds(), m.mibps(m.synced), m.cpu.Seconds(), float64(m.rssKiB)/1024, m.load)
+	var proxied string
+	if m.conns > 0 {
+		proxied = fmt.Sprintf(" fetched %.2fx in %d connections", float64(m.fetched)/float64(m.bytes), m.conns)
+	}
+	return fmt.Sprintf("%6.2fs %8.1f MiB/s %7.0f obj/s (with sync %6.2fs %8.1f MiB/s) cpu %6.2fs peak RSS %6.1f MiB%s load %s",
+		m.elapsed.Seconds(), m.mibps(m.elapsed), m.objps(), m.synced.Seconds(), m.mibps(m.synced), m.cpu.Seconds(), float64(m.rssKiB)/1024,
+		proxied, m.load)
 }
 
 // object is one object to put: its key and a reader of its bytes.

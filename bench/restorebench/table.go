@@ -10,7 +10,7 @@ import (
 )
 
 func printTable(w io.Writer, c config, scens []*scenario, clients []restorer, many *measure) {
-	fmt.Fprintf(w, "\nrestorebench: from versitygw on loopback to %s; medians of %d rounds (client order rotated)\n\n", c.dir, c.rounds)
+	fmt.Fprintf(w, "\nrestorebench: from versitygw on loopback, the remote %s, to %s; medians of %d rounds (client order rotated)\n\n", c.remote, c.dir, c.rounds)
 	fmt.Fprintln(w, "| objects | client | MiB/s | objects/s | MiB/s incl. sync | CPU s | peak RSS MiB | s per round | load (1 min) per round |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, sc := range scens {

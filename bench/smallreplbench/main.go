@@ -118,15 +118,11 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	defer vgw.Stop()
-	endpoint := vgw.Endpoint()
-	if c.latency > 0 {
-		ep, stop, err := startLatencyProxy(vgw.Addr, c.latency)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		endpoint = ep
+	endpoint, px, err := benchkit.RemoteEndpoint(vgw.Addr, benchkit.Shape{Latency: c.latency})
+	if err != nil {
+		return err
 	}
+	defer px.Stop()
 	clients, err := newClients(c, endpoint, work, logf)
 	if err != nil {
 		return err
