@@ -18,7 +18,6 @@ type versionIndex interface {
 	LatestVersion(bucket, key string) (queue.Object, error)
 	ListVersions(bucket, prefix, keyMarker, versionMarker string, limit int) ([]queue.ObjectVersion, bool, error)
 	DeleteObjectVersion(ctx context.Context, bucket, key, versionID string) error
-	NoncurrentBytes(bucket string) (int64, error)
 	SetVersionMetadata(ctx context.Context, bucket, key, versionID string, meta map[string]string) error
 }
 
