@@ -140,10 +140,8 @@ func checkMeta(o *remoteindex.Object) (store.Digest, error) {
 			return want, &objectError{fmt.Sprintf("its metadata has a composite SHA-256 of %d parts and %d part sizes (ipas-parts)",
 				h.Parts, len(o.PartSizes)), fixCorrupt}
 		}
-		if len(o.PartSHA256) == len(o.PartSizes) {
-			if c, err := objecthash.CompositeOf(o.PartSHA256); err != nil || c != h {
-				return want, &objectError{fmt.Sprintf("the remote index's part SHA-256s do not make its composite SHA-256 %s", o.SHA256), fixCorrupt}
-			}
+		if ds := partDigests(o); ds != nil && compositeOf(ds) != h {
+			return want, &objectError{fmt.Sprintf("the remote index's part SHA-256s do not make its composite SHA-256 %s", o.SHA256), fixCorrupt}
 		}
 	} else {
 		want = h.Digest

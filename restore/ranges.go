@@ -89,14 +89,22 @@ func verifyPartial(ctx context.Context, o *remoteindex.Object, p *partial, want 
 
 // checkComposite checks the parts hashed into blobs against o's composite hash.
 func checkComposite(o *remoteindex.Object, blobs []store.Blob) error {
-	digests := make([][32]byte, len(blobs))
+	digests := make([]store.Digest, len(blobs))
 	for i, b := range blobs {
 		digests[i] = b.Digest
 	}
-	if got := objecthash.Composite(digests).String(); got != o.SHA256 {
+	if got := compositeOf(digests).String(); got != o.SHA256 {
 		return corrupt(o, got)
 	}
 	return nil
+}
+
+func compositeOf(parts []store.Digest) objecthash.Hash {
+	digests := make([][32]byte, len(parts))
+	for i, d := range parts {
+		digests[i] = d
+	}
+	return objecthash.Composite(digests)
 }
 
 // checkPart checks part i, hashed into b, against its SHA-256 in the remote index.
