@@ -27,6 +27,15 @@ func putComposite(rem *fakeRemote, name string, data []byte, partSize int64, now
 	o.meta.SHA256 = objecthash.Composite(digests).String()
 }
 
+// patterned returns n bytes that differ from part to part.
+func patterned(n int) []byte {
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	return data
+}
+
 // TestRestore_Composite: a multipart object with a composite hash restores
 // byte-identical, in ranges and part by part; its bytes changed on the remote
 // fail it, as do metadata whose part list does not match the hash's part
@@ -35,10 +44,7 @@ func putComposite(rem *fakeRemote, name string, data []byte, partSize int64, now
 func TestRestore_Composite(t *testing.T) {
 	rem := newFakeRemote()
 	now := time.Now().UTC()
-	data := make([]byte, 5<<20+123)
-	for i := range data {
-		data[i] = byte(i * 7 / 5)
-	}
+	data := patterned(5<<20 + 123)
 	putComposite(rem, "docs/film", data, 2<<20, now)
 	putMultipart(rem, "docs/old", data, 2<<20, now) // full SHA-256
 	putComposite(rem, "docs/bad", bytes.Clone(data), 2<<20, now)
@@ -75,10 +81,7 @@ func TestRestore_CompositeWithIndex(t *testing.T) {
 	for _, tampered := range []bool{false, true} {
 		rem := newFakeRemote()
 		now := time.Now().UTC()
-		data := make([]byte, 5<<20+17)
-		for i := range data {
-			data[i] = byte(i * 5 / 3)
-		}
+		data := patterned(5<<20 + 17)
 		putComposite(rem, "docs/film", data, 2<<20, now)
 		fo := rem.objects["docs/film"]
 		snap := fo.meta
