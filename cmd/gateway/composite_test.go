@@ -76,7 +76,8 @@ func TestComposite_AWSCLIMultipart(t *testing.T) {
 	for _, args := range [][]string{nil, {"--no-index"}} {
 		dir := filepath.Join(work, "restored"+strings.Join(args, ""))
 		run := s.restore(t, dir, args...)
-		if run.code != 0 || !strings.Contains(run.stderr, "1 restored") {
+		if run.code != 0 || !strings.Contains(run.stderr, "1 restored") ||
+			(args == nil) != strings.Contains(run.stderr, "object list: remote index") {
 			t.Fatalf("restore %v: %s", args, run)
 		}
 		p := s.serve(t, dir)
