@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/internal/testutil"
 )
@@ -23,7 +25,8 @@ import (
 // the remote, its composite hash (the SHA-256 of its parts' SHA-256, "-5",
 // computed here independently), its part sizes and layout format 2. The data
 // directory is wiped: `gateway restore` with the remote index and with
-// --no-index gives the same bytes back; after --metadata-only the object is
+// --no-index gives the same bytes back, which `gateway verify` proves against
+// the composite; after --metadata-only the object is
 // read through from the remote, byte-identical. The remote copy damaged
 // behind IPAS's back: the read-through and a restore fail clearly.
 func TestComposite_AWSCLIMultipart(t *testing.T) {
@@ -83,6 +86,7 @@ func TestComposite_AWSCLIMultipart(t *testing.T) {
 		p := s.serve(t, dir)
 		checkBody(t, ctx, s3Client(p.endpoint, restoreAK, restoreSK), fmt.Sprintf("restored %v", args), body)
 		s.stop(t, p)
+		verifyRestored(t, ctx, dir, wantHash)
 	}
 
 	readThrough := filepath.Join(work, "remote-only")
@@ -123,5 +127,24 @@ func checkBody(t *testing.T, ctx context.Context, c *s3.Client, what string, wan
 	got, err := getAll(ctx, c)
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("%s: GET media/film.bin: %v, %d bytes, equal %v", what, err, len(got), bytes.Equal(got, want))
+	}
+}
+
+// verifyRestored runs `gateway verify` on dataDir: the restored object keeps
+// its composite hash, and its part blobs make it.
+func verifyRestored(t *testing.T, ctx context.Context, dataDir, wantHash string) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.DataDir = dataDir
+	a, err := openArchive(ctx, cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close(ctx)
+	if o, err := a.node.Object("media", "film.bin"); err != nil || o.SHA256 != wantHash || len(o.Parts) != 5 {
+		t.Fatalf("restored index entry: %v, hash %s with %d parts; want %s", err, o.SHA256, len(o.Parts), wantHash)
+	}
+	if err := verifyArchive(ctx, a, io.Discard); err != nil {
+		t.Fatalf("gateway verify of the restored archive: %v", err)
 	}
 }
