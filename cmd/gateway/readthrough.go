@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/archive"
+	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/replication"
 	"github.com/ipas/ipas/replication/remote"
 )
@@ -37,22 +38,70 @@ func parseCacheOnRead(v string) (archive.CachePolicy, error) {
 }
 
 // remoteRanges adapts the replication remote client to what read-through
-// needs: ranged GETs of an object's remote copy by bucket and key.
+// needs: ranged GETs of the remote copy of one version of an object.
 type remoteRanges struct {
 	client *remote.Client
 }
 
 var _ archive.RemoteRanges = remoteRanges{}
 
-func (r remoteRanges) GetRange(ctx context.Context, bucket, key string, off, length int64) (io.ReadCloser, archive.RemoteCopy, error) {
-	rc, obj, err := r.client.GetObject(ctx, bucket+"/"+key, off, length)
+// GetRange reads from where replication put version o (replication's
+// putVersion): on a remote bucket with versioning, the remote's own version
+// of the plain key (o.Replica.VersionID); on one without, a version of a
+// versioned bucket under the versions directory, which stays o's bytes after
+// the plain copy moved on to a newer version. A null version is read from
+// the plain copy, or, once a version of the versioned bucket replaced it
+// there, from the null version's copy under the versions directory.
+func (r remoteRanges) GetRange(ctx context.Context, o queue.Object, off, length int64) (io.ReadCloser, archive.RemoteCopy, error) {
+	plain := o.Bucket + "/" + o.Key
+	switch {
+	case o.Replica.VersionID != "":
+		return r.get(ctx, plain, o.Replica.VersionID, off, length)
+	case o.Versioned:
+		return r.firstMatching(ctx, o, off, length, replication.VersionName(o.Bucket, o.Key, o.VersionID), plain)
+	default:
+		return r.firstMatching(ctx, o, off, length, plain, replication.VersionName(o.Bucket, o.Key, replication.NullVersion))
+	}
+}
+
+// firstMatching reads the first of names whose copy is o's; when none is,
+// it returns what the first one answered, for the caller to report.
+func (r remoteRanges) firstMatching(ctx context.Context, o queue.Object, off, length int64, names ...string) (io.ReadCloser, archive.RemoteCopy, error) {
+	rc, c, err := r.get(ctx, names[0], "", off, length)
+	if err == nil && c.Matches(o) || err != nil && !errors.Is(err, archive.ErrRemoteMissing) {
+		return rc, c, err
+	}
+	for _, name := range names[1:] {
+		rc2, c2, err2 := r.get(ctx, name, "", off, length)
+		if err2 == nil && c2.Matches(o) {
+			if rc != nil {
+				rc.Close()
+			}
+			return rc2, c2, nil
+		}
+		if err2 == nil {
+			rc2.Close()
+		}
+	}
+	return rc, c, err
+}
+
+func (r remoteRanges) get(ctx context.Context, name, versionID string, off, length int64) (io.ReadCloser, archive.RemoteCopy, error) {
+	var rc io.ReadCloser
+	var obj replication.RemoteObject
+	var err error
+	if versionID != "" {
+		rc, obj, err = r.client.GetObjectVersion(ctx, name, versionID, off, length)
+	} else {
+		rc, obj, err = r.client.GetObject(ctx, name, off, length)
+	}
 	if errors.Is(err, replication.ErrNotFound) {
 		return nil, archive.RemoteCopy{}, fmt.Errorf("%w: %w", archive.ErrRemoteMissing, err)
 	}
 	if err != nil {
 		return nil, archive.RemoteCopy{}, err
 	}
-	return rc, archive.RemoteCopy{ETag: obj.ETag, Size: obj.Size}, nil
+	return rc, archive.RemoteCopy{ETag: obj.ETag, Size: obj.Size, SHA256: obj.Meta.SHA256}, nil
 }
 
 // startReadThrough makes the archive's remote-only objects readable through
