@@ -45,34 +45,17 @@ type remoteRanges struct {
 
 var _ archive.RemoteRanges = remoteRanges{}
 
-// GetRange reads from where replication put version o (replication's
-// putVersion): on a remote bucket with versioning, the remote's own version
-// of the plain key (o.Replica.VersionID); on one without, a version of a
-// versioned bucket under the versions directory, which stays o's bytes after
-// the plain copy moved on to a newer version. A null version is read from
-// the plain copy, or, once a version of the versioned bucket replaced it
-// there, from the null version's copy under the versions directory.
+// GetRange reads from the first of replication.Locations(o) whose copy is
+// o's; when none is, it returns what the first one answered, for the caller
+// to report.
 func (r remoteRanges) GetRange(ctx context.Context, o queue.Object, off, length int64) (io.ReadCloser, archive.RemoteCopy, error) {
-	plain := o.Bucket + "/" + o.Key
-	switch {
-	case o.Replica.VersionID != "":
-		return r.get(ctx, plain, o.Replica.VersionID, off, length)
-	case o.Versioned:
-		return r.firstMatching(ctx, o, off, length, replication.VersionName(o.Bucket, o.Key, o.VersionID), plain)
-	default:
-		return r.firstMatching(ctx, o, off, length, plain, replication.VersionName(o.Bucket, o.Key, replication.NullVersion))
-	}
-}
-
-// firstMatching reads the first of names whose copy is o's; when none is,
-// it returns what the first one answered, for the caller to report.
-func (r remoteRanges) firstMatching(ctx context.Context, o queue.Object, off, length int64, names ...string) (io.ReadCloser, archive.RemoteCopy, error) {
-	rc, c, err := r.get(ctx, names[0], "", off, length)
+	locs := replication.Locations(&o)
+	rc, c, err := r.get(ctx, locs[0], off, length)
 	if err == nil && c.Matches(o) || err != nil && !errors.Is(err, archive.ErrRemoteMissing) {
 		return rc, c, err
 	}
-	for _, name := range names[1:] {
-		rc2, c2, err2 := r.get(ctx, name, "", off, length)
+	for _, loc := range locs[1:] {
+		rc2, c2, err2 := r.get(ctx, loc, off, length)
 		if err2 == nil && c2.Matches(o) {
 			if rc != nil {
 				rc.Close()
@@ -86,15 +69,8 @@ func (r remoteRanges) firstMatching(ctx context.Context, o queue.Object, off, le
 	return rc, c, err
 }
 
-func (r remoteRanges) get(ctx context.Context, name, versionID string, off, length int64) (io.ReadCloser, archive.RemoteCopy, error) {
-	var rc io.ReadCloser
-	var obj replication.RemoteObject
-	var err error
-	if versionID != "" {
-		rc, obj, err = r.client.GetObjectVersion(ctx, name, versionID, off, length)
-	} else {
-		rc, obj, err = r.client.GetObject(ctx, name, off, length)
-	}
+func (r remoteRanges) get(ctx context.Context, loc replication.Location, off, length int64) (io.ReadCloser, archive.RemoteCopy, error) {
+	rc, obj, err := r.client.GetObjectAt(ctx, loc, off, length)
 	if errors.Is(err, replication.ErrNotFound) {
 		return nil, archive.RemoteCopy{}, fmt.Errorf("%w: %w", archive.ErrRemoteMissing, err)
 	}
