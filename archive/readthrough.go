@@ -120,16 +120,18 @@ func (a *Archive) SetReadThrough(rt *ReadThrough) {
 func (a *Archive) ReadsThrough() bool { return a.rt.Load() != nil }
 
 // OpenRemote returns bytes [off, off+length) of o, whose bytes are on the
-// remote only, read through from the remote copy. The first block is fetched
-// before it returns, so that an unreachable remote (ErrRemoteUnavailable), a
-// lost copy (ErrRemoteMissing) or one that is not the indexed version
-// (ErrRemoteCorrupt) is known before a caller answers. Without read-through
-// (SetReadThrough) it is ErrRemoteOnly.
+// remote only, read through from the remote copy. Its first bytes are
+// fetched before it returns, so that an unreachable remote
+// (ErrRemoteUnavailable), a lost copy (ErrRemoteMissing) or one that is not
+// the indexed version (ErrRemoteCorrupt) is known before a caller answers.
+// Bytes are served as they arrive from the remote, not once their block is
+// whole. Without read-through (SetReadThrough) it is ErrRemoteOnly.
 //
 // A whole read is checked against o's SHA-256: the block holding the last
-// bytes is served only once every byte hashed right, so a mismatch cuts the
-// read short (its Read fails with ErrRemoteCorrupt) instead of handing out
-// wrong bytes; a whole read may also re-cache o (CachePolicy). A ranged read
+// bytes is served only once whole and every byte hashed right, so a mismatch
+// cuts the read short (its Read fails with ErrRemoteCorrupt) instead of
+// handing out wrong bytes, and an object of one block is refused before its
+// first byte; a whole read may also re-cache o (CachePolicy). A ranged read
 // cannot be checked against the SHA-256: each of its blocks is checked
 // against the remote copy's recorded ETag and size only, and served as read.
 func (a *Archive) OpenRemote(ctx context.Context, o queue.Object, off, length int64) (io.ReadCloser, error) {
@@ -248,7 +250,7 @@ func (rt *ReadThrough) fetchSpan(o queue.Object, fs []*blockFetch) {
 	for len(fs) > 0 {
 		f := fs[0]
 		buf := rt.group.buffer(f, min(BlockSize, o.Size-f.key.index*BlockSize))
-		if _, err := io.ReadFull(rc, buf); err != nil {
+		if err := readBlock(rc, f, buf); err != nil {
 			fail(rt.remoteError(o, err))
 			return
 		}
@@ -256,6 +258,26 @@ func (rt *ReadThrough) fetchSpan(o queue.Object, fs []*blockFetch) {
 		rt.group.done(f, buf, nil)
 		fs = fs[1:]
 	}
+}
+
+// readBlock fills buf, f's buffer, from r, handing each read's bytes to
+// the readers waiting on f as they arrive (blockFetch.arrive).
+func readBlock(r io.Reader, f *blockFetch, buf []byte) error {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if m > 0 {
+			f.arrive(buf[:n])
+		}
+		if err != nil && n < len(buf) {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func (rt *ReadThrough) remoteError(o queue.Object, err error) error {

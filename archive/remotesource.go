@@ -23,7 +23,7 @@ type remoteSource struct {
 var _ PieceSource = (*remoteSource)(nil)
 
 // OpenPiece opens [r.Start+r.Off, +r.Len) of the object and waits for its
-// first block, so that the remote's errors come before any byte.
+// first bytes, so that the remote's errors come before any byte.
 func (s *remoteSource) OpenPiece(ctx context.Context, r PieceRange) (io.ReadCloser, error) {
 	off := r.Start + r.Off
 	br := &blockReader{src: s, ctx: ctx, pos: off, end: off + r.Len, next: off / BlockSize}
@@ -72,30 +72,42 @@ func (r *blockReader) fill() {
 	r.next += int64(len(fs))
 }
 
-// take waits for the next block and makes its part of the range current.
-// A whole read's hash of the block served before runs while that block is
-// sent (wholeCheck): take waits for it before the block's buffer may go,
-// and hashes the last block before any of it is handed out.
+// take waits for the next bytes of the range and makes them current: those
+// of the block held that arrived since the last take, or the first ones of
+// the next block, as they arrive rather than once the block is whole. A
+// whole read's hash of the bytes served before runs while they are sent
+// (wholeCheck): take waits for it before the next bytes are hashed or the
+// block's buffer may go. The block holding a whole read's last bytes is
+// taken whole, and hashed and checked before any of it is handed out.
 func (r *blockReader) take() error {
 	c := r.src.check
 	if c != nil {
 		c.wait()
 	}
-	r.release()
-	r.fill()
-	f := r.ahead[0]
-	r.ahead = r.ahead[1:]
-	r.held = f
-	data, err := f.wait(r.ctx)
+	next := r.held == nil || r.pos >= (r.held.key.index+1)*BlockSize
+	if next {
+		r.release()
+		r.fill()
+		r.held, r.ahead = r.ahead[0], r.ahead[1:]
+	}
+	f := r.held
+	start := f.key.index * BlockSize
+	var data []byte
+	var err error
+	if c != nil && (r.end-1)/BlockSize == f.key.index {
+		data, err = f.wait(r.ctx)
+	} else {
+		data, err = f.waitPast(r.ctx, r.pos-start)
+	}
 	if err != nil {
 		return err
 	}
-	r.window = min(2*r.window, MaxReadAhead)
-	r.fill()
-	idx := r.pos / BlockSize
-	start := idx * BlockSize
+	if next {
+		r.window = min(2*r.window, MaxReadAhead)
+		r.fill()
+	}
 	piece := data[r.pos-start : min(int64(len(data)), r.end-start)]
-	last := start+int64(len(data)) >= r.end
+	last := r.pos+int64(len(piece)) >= r.end
 	if c != nil {
 		c.hash(piece)
 		if last {
