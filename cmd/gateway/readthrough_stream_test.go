@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ipas/ipas/archive"
+	"github.com/ipas/ipas/internal/testutil"
+)
+
+// TestReadThroughFirstByteBeforeBlock: over a slow link to the remote (a
+// toxiproxy bandwidth toxic of 512 KB/s, so that one 1 MiB block takes about
+// 2 s), a GET of an evicted object hands the client its first byte as soon
+// as the first bytes cross the link, well before the first block is whole,
+// and the whole body still reads back with the object's SHA-256.
+func TestReadThroughFirstByteBeforeBlock(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, proxy, p, c, _ := servePhotos(t, ctx, "store: {cache_on_read: never}\n")
+	content := testutil.Content(7, 2*archive.BlockSize+1000)
+	if err := putBytes(ctx, c, "photos", "slow.bin", content); err != nil {
+		t.Fatal(err)
+	}
+	s.waitReplicated(t, p)
+	if out := cliOK(t, s.env, "evict", "--endpoint", p.endpoint, "photos"); !strings.Contains(out, "1 evicted") {
+		t.Fatalf("gateway evict said %q", out)
+	}
+	proxy.AddToxic(t, "slow", "bandwidth", "downstream", map[string]any{"rate": 512})
+
+	start := time.Now()
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("slow.bin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Body.Close()
+	if cachedHeader(out.ResultMetadata) != "false" {
+		t.Fatalf("X-Ipas-Cached %q: the object is not read through", cachedHeader(out.ResultMetadata))
+	}
+	h := sha256.New()
+	if _, err := io.CopyN(h, out.Body, 1); err != nil {
+		t.Fatal(err)
+	}
+	firstByte := time.Since(start)
+	if _, err := io.CopyN(h, out.Body, archive.BlockSize-1); err != nil {
+		t.Fatal(err)
+	}
+	firstBlock := time.Since(start)
+	if _, err := io.Copy(h, out.Body); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := hex.EncodeToString(h.Sum(nil)), sha(content); got != want {
+		t.Fatalf("the body read through hashes to %s, want %s", got, want)
+	}
+	t.Logf("first byte after %v, the first 1 MiB block after %v, the whole %d bytes after %v", firstByte, firstBlock, len(content), time.Since(start))
+	if firstByte > firstBlock/3 {
+		t.Errorf("the first byte came after %v, the first block after %v: want the first byte within a third of the block's time (streamed as it arrives)", firstByte, firstBlock)
+	}
+}
