@@ -32,6 +32,12 @@ const (
 	// budget is kept for that per open read, so that all of them together
 	// stay within it (while there are fewer open reads than blocks).
 	BlockBudget = 24
+	// streamStep is how many more bytes of a block being fetched a read
+	// waits for before it hands them out, once its first bytes are out
+	// (those go as soon as any arrive): a hand-out per network read, a few
+	// KiB, costs several times the CPU of the bytes themselves (a write to
+	// the client, a hash hand-off, a wake-up each).
+	streamStep = 256 << 10
 )
 
 // blockKey names one block of one object version.
@@ -42,7 +48,7 @@ type blockKey struct {
 
 // blockFetch is one fetch of a block, shared by every reader that asked for
 // the block while it ran (and, once done, by those that find it retained).
-// Its bytes are readable as they arrive (waitPast), so that a reader waiting
+// Its bytes are readable as they arrive (waitFor), so that a reader waiting
 // on a block hands its first bytes out after one round trip rather than
 // after the whole block crossed the link.
 type blockFetch struct {
@@ -55,7 +61,8 @@ type blockFetch struct {
 
 	mu      sync.Mutex
 	arrived []byte        // the bytes fetched so far: a prefix of the block's buffer
-	more    chan struct{} // closed when more arrive; nil while no reader waits
+	want    int64         // the fewest bytes a waiting reader wants arrived
+	more    chan struct{} // closed once want bytes arrived; nil while no reader waits
 }
 
 // wait returns the block's bytes once fetched, or ctx's error first.
@@ -68,20 +75,21 @@ func (f *blockFetch) wait(ctx context.Context) ([]byte, error) {
 	}
 }
 
-// waitPast returns the block's bytes that arrived so far once there are
-// more than from of them (a prefix of the block), the whole block once
-// fetched, the fetch's error, or ctx's error first.
-func (f *blockFetch) waitPast(ctx context.Context, from int64) ([]byte, error) {
+// waitFor returns the block's bytes that arrived so far (a prefix of the
+// block) once there are at least n of them, the whole block once fetched,
+// the fetch's error, or ctx's error first.
+func (f *blockFetch) waitFor(ctx context.Context, n int64) ([]byte, error) {
 	for {
 		f.mu.Lock()
 		got := f.arrived
-		if int64(len(got)) > from {
+		if int64(len(got)) >= n {
 			f.mu.Unlock()
 			return got, nil
 		}
 		if f.more == nil {
-			f.more = make(chan struct{})
+			f.more, f.want = make(chan struct{}), n
 		}
+		f.want = min(f.want, n)
 		more := f.more
 		f.mu.Unlock()
 		select {
@@ -95,13 +103,15 @@ func (f *blockFetch) waitPast(ctx context.Context, from int64) ([]byte, error) {
 }
 
 // arrive says the fetch has read got, a longer prefix of the block's
-// buffer, and wakes the readers waiting for it. The bytes of got must not
-// change any more.
+// buffer, and wakes the readers waiting once what they want arrived. The
+// bytes of got must not change any more.
 func (f *blockFetch) arrive(got []byte) {
 	f.mu.Lock()
 	f.arrived = got
-	more := f.more
-	f.more = nil
+	var more chan struct{}
+	if f.more != nil && int64(len(got)) >= f.want {
+		more, f.more = f.more, nil
+	}
 	f.mu.Unlock()
 	if more != nil {
 		close(more)

@@ -218,16 +218,17 @@ func (rt *ReadThrough) release(o queue.Object, cached bool) {
 // blocks returns the pinned fetches of up to n blocks of o from first on,
 // running or retained or new (blockGroup.pinBlocks); at least one when need.
 func (rt *ReadThrough) blocks(o queue.Object, first, n int64, need bool, cur *readCursor) []*blockFetch {
-	return rt.group.pinBlocks(versionName(o), first, n, need, func(fs []*blockFetch) { rt.fetchSpan(o, fs) }, cur)
+	g := rt.group
+	return g.pinBlocks(versionName(o), first, n, need, func(fs []*blockFetch) { rt.fetchSpan(g, o, fs) }, cur)
 }
 
-// fetchSpan reads the consecutive blocks fs of o from the remote with one
-// ranged GET, handing each block out as its bytes arrive, and checks that the
-// remote copy is the version the index recorded.
-func (rt *ReadThrough) fetchSpan(o queue.Object, fs []*blockFetch) {
+// fetchSpan reads the consecutive blocks fs of o, fetches of g, from the
+// remote with one ranged GET, handing each block out as its bytes arrive,
+// and checks that the remote copy is the version the index recorded.
+func (rt *ReadThrough) fetchSpan(g *blockGroup, o queue.Object, fs []*blockFetch) {
 	fail := func(err error) {
 		for _, f := range fs {
-			rt.group.done(f, nil, err)
+			g.done(f, nil, err)
 		}
 	}
 	off := fs[0].key.index * BlockSize
@@ -249,13 +250,13 @@ func (rt *ReadThrough) fetchSpan(o queue.Object, fs []*blockFetch) {
 	}
 	for len(fs) > 0 {
 		f := fs[0]
-		buf := rt.group.buffer(f, min(BlockSize, o.Size-f.key.index*BlockSize))
+		buf := g.buffer(f, min(BlockSize, o.Size-f.key.index*BlockSize))
 		if err := readBlock(rc, f, buf); err != nil {
 			fail(rt.remoteError(o, err))
 			return
 		}
 		rt.fetched.Add(int64(len(buf)))
-		rt.group.done(f, buf, nil)
+		g.done(f, buf, nil)
 		fs = fs[1:]
 	}
 }

@@ -52,6 +52,7 @@ type blockReader struct {
 	next     int64       // index of the block after the last one in ahead
 	cursor   *readCursor // next and the range's last block, for the group
 	window   int64
+	started  bool // bytes were taken: the first ones are out
 	err      error
 	closed   bool
 }
@@ -74,7 +75,9 @@ func (r *blockReader) fill() {
 
 // take waits for the next bytes of the range and makes them current: those
 // of the block held that arrived since the last take, or the first ones of
-// the next block, as they arrive rather than once the block is whole. A
+// the next block, as they arrive rather than once the block is whole (the
+// read's first bytes as soon as any arrive, later ones streamStep at a
+// time). A
 // whole read's hash of the bytes served before runs while they are sent
 // (wholeCheck): take waits for it before the next bytes are hashed or the
 // block's buffer may go. The block holding a whole read's last bytes is
@@ -97,8 +100,13 @@ func (r *blockReader) take() error {
 	if c != nil && (r.end-1)/BlockSize == f.key.index {
 		data, err = f.wait(r.ctx)
 	} else {
-		data, err = f.waitPast(r.ctx, r.pos-start)
+		step := int64(streamStep)
+		if !r.started {
+			step = 1
+		}
+		data, err = f.waitFor(r.ctx, min(r.pos+step, r.end)-start)
 	}
+	r.started = true
 	if err != nil {
 		return err
 	}
