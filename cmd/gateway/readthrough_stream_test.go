@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,17 +21,22 @@ import (
 // toxiproxy bandwidth toxic of 512 KB/s, so that one 1 MiB block takes about
 // 2 s), a GET of an evicted object hands the client its first byte as soon
 // as the first bytes cross the link, well before the first block is whole,
-// and the whole body still reads back with the object's SHA-256.
+// and the whole body still reads back with the object's SHA-256. A link that
+// drops mid-block (a limit_data toxic) cuts the client's body short after
+// right bytes only, and the next GET reads the object whole.
 func TestReadThroughFirstByteBeforeBlock(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	s, proxy, p, c, _ := servePhotos(t, ctx, "store: {cache_on_read: never}\n")
 	content := testutil.Content(7, 2*archive.BlockSize+1000)
-	if err := putBytes(ctx, c, "photos", "slow.bin", content); err != nil {
-		t.Fatal(err)
+	dropped := testutil.Content(8, 2*archive.BlockSize+1000) // none of its blocks in memory when the link drops
+	for key, body := range map[string][]byte{"slow.bin": content, "drop.bin": dropped} {
+		if err := putBytes(ctx, c, "photos", key, body); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s.waitReplicated(t, p)
-	if out := cliOK(t, s.env, "evict", "--endpoint", p.endpoint, "photos"); !strings.Contains(out, "1 evicted") {
+	if out := cliOK(t, s.env, "evict", "--endpoint", p.endpoint, "photos"); !strings.Contains(out, "2 evicted") {
 		t.Fatalf("gateway evict said %q", out)
 	}
 	proxy.AddToxic(t, "slow", "bandwidth", "downstream", map[string]any{"rate": 512})
@@ -62,5 +68,18 @@ func TestReadThroughFirstByteBeforeBlock(t *testing.T) {
 	t.Logf("first byte after %v, the first 1 MiB block after %v, the whole %d bytes after %v", firstByte, firstBlock, len(content), time.Since(start))
 	if firstByte > firstBlock/3 {
 		t.Errorf("the first byte came after %v, the first block after %v: want the first byte within a third of the block's time (streamed as it arrives)", firstByte, firstBlock)
+	}
+
+	proxy.RemoveToxic(t, "slow")
+	proxy.AddToxic(t, "drop", "limit_data", "downstream", map[string]any{"bytes": 300_000})
+	got, _, err := getBytes(ctx, c, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("drop.bin")})
+	if err == nil || len(got) >= archive.BlockSize || !bytes.Equal(got, dropped[:len(got)]) {
+		t.Fatalf("GET while the link drops after 300,000 bytes: %v after %d bytes (equal to the object's first bytes: %v); want a broken transfer within the first block",
+			err, len(got), bytes.Equal(got, dropped[:len(got)]))
+	}
+	t.Logf("the link dropped mid-block: the client got %d right bytes and %v", len(got), err)
+	proxy.RemoveToxic(t, "drop")
+	if got, _, err := getBytes(ctx, c, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("drop.bin")}); err != nil || !bytes.Equal(got, dropped) {
+		t.Fatalf("GET once the link is back: %v, %d bytes, equal %v", err, len(got), bytes.Equal(got, dropped))
 	}
 }
