@@ -32,12 +32,6 @@ const (
 	// budget is kept for that per open read, so that all of them together
 	// stay within it (while there are fewer open reads than blocks).
 	BlockBudget = 24
-	// streamStep is how many more bytes of a block being fetched a read
-	// waits for before it hands them out, once its first bytes are out
-	// (those go as soon as any arrive): a hand-out per network read, a few
-	// KiB, costs several times the CPU of the bytes themselves (a write to
-	// the client, a hash hand-off, a wake-up each).
-	streamStep = 256 << 10
 )
 
 // blockKey names one block of one object version.
@@ -48,9 +42,9 @@ type blockKey struct {
 
 // blockFetch is one fetch of a block, shared by every reader that asked for
 // the block while it ran (and, once done, by those that find it retained).
-// Its bytes are readable as they arrive (waitFor), so that a reader waiting
-// on a block hands its first bytes out after one round trip rather than
-// after the whole block crossed the link.
+// Its bytes are readable as they arrive (waitFor), so that a read hands its
+// first bytes out after one round trip rather than after the whole block
+// crossed the link.
 type blockFetch struct {
 	key  blockKey
 	done chan struct{}

@@ -124,8 +124,8 @@ func (a *Archive) ReadsThrough() bool { return a.rt.Load() != nil }
 // fetched before it returns, so that an unreachable remote
 // (ErrRemoteUnavailable), a lost copy (ErrRemoteMissing) or one that is not
 // the indexed version (ErrRemoteCorrupt) is known before a caller answers.
-// Bytes are served as they arrive from the remote, not once their block is
-// whole. Without read-through (SetReadThrough) it is ErrRemoteOnly.
+// The first bytes are served as they arrive from the remote, not once their
+// block is whole. Without read-through (SetReadThrough) it is ErrRemoteOnly.
 //
 // A whole read is checked against o's SHA-256: the block holding the last
 // bytes is served only once whole and every byte hashed right, so a mismatch
