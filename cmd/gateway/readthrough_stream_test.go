@@ -21,22 +21,25 @@ import (
 // toxiproxy bandwidth toxic of 512 KB/s, so that one 1 MiB block takes about
 // 2 s), a GET of an evicted object hands the client its first byte as soon
 // as the first bytes cross the link, well before the first block is whole,
-// and the whole body still reads back with the object's SHA-256. A link that
-// drops mid-block (a limit_data toxic) cuts the client's body short after
-// right bytes only, and the next GET reads the object whole.
+// and the whole body still reads back with the object's SHA-256; so does a
+// first byte that crosses a 20 KB/s link in a first packet smaller than
+// net/http's buffer. A link that drops mid-block (a limit_data toxic) cuts
+// the client's body short after right bytes only, and the next GET reads
+// the object whole.
 func TestReadThroughFirstByteBeforeBlock(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	s, proxy, p, c, _ := servePhotos(t, ctx, "store: {cache_on_read: never}\n")
 	content := testutil.Content(7, 2*archive.BlockSize+1000)
 	dropped := testutil.Content(8, 2*archive.BlockSize+1000) // none of its blocks in memory when the link drops
-	for key, body := range map[string][]byte{"slow.bin": content, "drop.bin": dropped} {
+	trickled := testutil.Content(9, 2*archive.BlockSize+1000)
+	for key, body := range map[string][]byte{"slow.bin": content, "drop.bin": dropped, "trickle.bin": trickled} {
 		if err := putBytes(ctx, c, "photos", key, body); err != nil {
 			t.Fatal(err)
 		}
 	}
 	s.waitReplicated(t, p)
-	if out := cliOK(t, s.env, "evict", "--endpoint", p.endpoint, "photos"); !strings.Contains(out, "2 evicted") {
+	if out := cliOK(t, s.env, "evict", "--endpoint", p.endpoint, "photos"); !strings.Contains(out, "3 evicted") {
 		t.Fatalf("gateway evict said %q", out)
 	}
 	proxy.AddToxic(t, "slow", "bandwidth", "downstream", map[string]any{"rate": 512})
@@ -71,6 +74,29 @@ func TestReadThroughFirstByteBeforeBlock(t *testing.T) {
 	}
 
 	proxy.RemoveToxic(t, "slow")
+
+	// At 20 KB/s the link passes 2,000 bytes every 100 ms: the first bytes
+	// of the body are fewer than net/http's buffer holds, and must still
+	// reach the client at once (the block would take 50 s).
+	proxy.AddToxic(t, "trickle", "bandwidth", "downstream", map[string]any{"rate": 20})
+	start = time.Now()
+	out, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("trickle.bin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first [1]byte
+	_, err = io.ReadFull(out.Body, first[:])
+	firstByte = time.Since(start)
+	out.Body.Close()
+	proxy.RemoveToxic(t, "trickle") // the abandoned fetch ends
+	if err != nil || first[0] != trickled[0] {
+		t.Fatalf("first byte over a 20 KB/s link: %v, %q, want %q", err, first[0], trickled[0])
+	}
+	t.Logf("over a 20 KB/s link the first byte came after %v", firstByte)
+	if firstByte > 10*time.Second {
+		t.Errorf("over a 20 KB/s link the first byte came after %v, want it with the link's first bytes, not with its block's last (about 50 s)", firstByte)
+	}
+
 	proxy.AddToxic(t, "drop", "limit_data", "downstream", map[string]any{"bytes": 300_000})
 	got, _, err := getBytes(ctx, c, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("drop.bin")})
 	if err == nil || len(got) >= archive.BlockSize || !bytes.Equal(got, dropped[:len(got)]) {
