@@ -20,14 +20,34 @@ import (
 type RemoteCopy struct {
 	ETag string // unquoted
 	Size int64  // of the whole remote object
+	// SHA256 is the object SHA-256 the copy's own metadata records
+	// (x-amz-meta-ipas-sha256); "" when it has none.
+	SHA256 string
+}
+
+// Matches reports whether the copy is the version o as the index recorded
+// it: the same size, and the remote ETag journaled when the version was
+// uploaded, or, for a server-side copy of that upload (the remote gives a
+// copy of a multipart object another ETag), the same SHA-256 in its
+// metadata. The bytes are still checked against o's SHA-256 as they are
+// read.
+func (c RemoteCopy) Matches(o queue.Object) bool {
+	if c.Size != o.Size {
+		return false
+	}
+	if o.Replica.ETag == "" || c.ETag == "" || strings.Trim(c.ETag, `"`) == o.Replica.ETag {
+		return true
+	}
+	return c.SHA256 != "" && c.SHA256 == o.SHA256
 }
 
 // RemoteRanges reads byte ranges of objects' remote copies (the replication
-// remote client, adapted by cmd/gateway). An error that wraps
-// ErrRemoteMissing says the remote has no copy; any other is taken as the
-// remote being unreachable.
+// remote client, adapted by cmd/gateway), finding the copy of the version o
+// (the plain copy, the remote's version of it, or the copy under the
+// versions directory). An error that wraps ErrRemoteMissing says the remote
+// has no copy; any other is taken as the remote being unreachable.
 type RemoteRanges interface {
-	GetRange(ctx context.Context, bucket, key string, off, length int64) (io.ReadCloser, RemoteCopy, error)
+	GetRange(ctx context.Context, o queue.Object, off, length int64) (io.ReadCloser, RemoteCopy, error)
 }
 
 // RestoredJournal journals a remote-only version with its blobs
@@ -235,13 +255,13 @@ func (rt *ReadThrough) fetchSpan(g *blockGroup, o queue.Object, fs []*blockFetch
 	n := min(int64(len(fs))*BlockSize, o.Size-off)
 	ctx, cancel := context.WithTimeout(context.Background(), blockFetchTimeout)
 	defer cancel()
-	rc, rcopy, err := rt.remote.GetRange(ctx, o.Bucket, o.Key, off, n)
+	rc, rcopy, err := rt.remote.GetRange(ctx, o, off, n)
 	if err != nil {
 		fail(rt.remoteError(o, err))
 		return
 	}
 	defer rc.Close()
-	if rcopy.Size != o.Size || (o.Replica.ETag != "" && rcopy.ETag != "" && strings.Trim(rcopy.ETag, `"`) != o.Replica.ETag) {
+	if !rcopy.Matches(o) {
 		err := fmt.Errorf("archive: read %s/%s through from %s: %w: it holds %d bytes with ETag %s, the index recorded %d bytes with ETag %s",
 			o.Bucket, o.Key, rt.name, ErrRemoteCorrupt, rcopy.Size, rcopy.ETag, o.Size, o.Replica.ETag)
 		rt.logCorrupt(o, err)

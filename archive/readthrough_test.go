@@ -30,9 +30,9 @@ type memRemote struct {
 	delay   time.Duration
 }
 
-func (m *memRemote) GetRange(ctx context.Context, bucket, key string, off, length int64) (io.ReadCloser, RemoteCopy, error) {
+func (m *memRemote) GetRange(ctx context.Context, o queue.Object, off, length int64) (io.ReadCloser, RemoteCopy, error) {
 	m.mu.Lock()
-	data, ok := m.objects[bucket+"/"+key]
+	data, ok := m.objects[o.Bucket+"/"+o.Key]
 	down := m.down
 	m.mu.Unlock()
 	if down {
@@ -259,4 +259,29 @@ func TestReadThroughBudget(t *testing.T) {
 		t.Errorf("16 whole reads held %d blocks at once, want at most %d (the budget) + %d (one per read)", p, BlockBudget, readers)
 	}
 	t.Logf("peak blocks held: %d", peak.Load())
+}
+
+// TestRemoteCopyMatches: a remote copy is taken for the version the index
+// recorded by size and journaled ETag, or, when the ETag differs (a
+// server-side copy), by the SHA-256 its metadata records; never by a size
+// alone.
+func TestRemoteCopyMatches(t *testing.T) {
+	o := queue.Object{Size: 10, SHA256: "aa", Replica: queue.Replica{ETag: "e1"}}
+	for _, c := range []struct {
+		copy RemoteCopy
+		want bool
+	}{
+		{RemoteCopy{ETag: "e1", Size: 10}, true},
+		{RemoteCopy{ETag: `"e1"`, Size: 10}, true},
+		{RemoteCopy{ETag: "e1", Size: 11}, false},
+		{RemoteCopy{ETag: "e2", Size: 10}, false},
+		{RemoteCopy{ETag: "e2", Size: 10, SHA256: "aa"}, true},
+		{RemoteCopy{ETag: "e2", Size: 10, SHA256: "bb"}, false},
+		{RemoteCopy{ETag: "e2", Size: 11, SHA256: "aa"}, false},
+		{RemoteCopy{Size: 10}, true}, // a remote that reports no ETag: the bytes' check decides
+	} {
+		if got := c.copy.Matches(o); got != c.want {
+			t.Errorf("%+v.Matches = %v, want %v", c.copy, got, c.want)
+		}
+	}
 }

@@ -80,11 +80,10 @@ func (r *blockReader) fill() {
 // every block out as it arrives cost the daemon over twice the CPU per GiB
 // (wake-ups, writes, and a channel per wait that, near the memory limit,
 // starts a collection), for nothing, as the link sets the pace. A whole
-// read's hash of
-// the bytes served before runs while they are sent (wholeCheck): take waits
-// for it before the next bytes are hashed or the block's buffer may go. The
-// block holding a whole read's last bytes is taken whole, and hashed and
-// checked before any of it is handed out.
+// read's hash of the bytes served before runs while they are sent
+// (wholeCheck): take waits for it before the next bytes are hashed or the
+// block's buffer may go. The block holding a whole read's last bytes is
+// taken whole, and hashed and checked before any of it is handed out.
 func (r *blockReader) take() error {
 	c := r.src.check
 	if c != nil {

@@ -33,7 +33,7 @@ func newHeldRemote(t *testing.T, data []byte, first int) *heldRemote {
 	return h
 }
 
-func (h *heldRemote) GetRange(ctx context.Context, bucket, key string, off, length int64) (io.ReadCloser, RemoteCopy, error) {
+func (h *heldRemote) GetRange(ctx context.Context, o queue.Object, off, length int64) (io.ReadCloser, RemoteCopy, error) {
 	body := &heldBody{h: h, rest: h.data[off : off+length], first: h.first}
 	return io.NopCloser(body), RemoteCopy{ETag: "remote-etag", Size: int64(len(h.data))}, nil
 }

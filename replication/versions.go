@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/rs/zerolog"
+
+	"github.com/ipas/ipas/queue"
 )
 
 // Versions of versioned buckets on the remote. Every version put while its
@@ -235,5 +237,33 @@ func (k *keyLocks) lock(ctx context.Context, name string) (unlock func(), err er
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+}
+
+// Location is where a remote copy of one object version may be: a name
+// under the remote's prefix and the remote's version ID of it ("": the
+// latest).
+type Location struct {
+	Name, VersionID string
+}
+
+// Locations lists where the remote copy of version o may be, the likeliest
+// first, as putVersion puts it: on a remote with versioning, the remote's
+// own version of the plain key (o.Replica.VersionID); on one without, a
+// version of a versioned bucket under the versions directory, which stays
+// o's bytes after the plain copy moved on to a newer version (the plain copy
+// next, for a version replicated before it had one there); a null version
+// on the plain key, or, once a version of the versioned bucket replaced it
+// there, as the null version's copy under the versions directory. A reader
+// checks that what it finds is o's (size, ETag or SHA-256).
+func Locations(o *queue.Object) []Location {
+	plain := o.Bucket + "/" + o.Key
+	switch {
+	case o.Replica.VersionID != "":
+		return []Location{{Name: plain, VersionID: o.Replica.VersionID}}
+	case o.Versioned:
+		return []Location{{Name: VersionName(o.Bucket, o.Key, o.VersionID)}, {Name: plain}}
+	default:
+		return []Location{{Name: plain}, {Name: VersionName(o.Bucket, o.Key, NullVersion)}}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ipas/ipas/queue"
+	"github.com/ipas/ipas/replication"
 	"github.com/ipas/ipas/store"
 )
 
@@ -20,6 +21,7 @@ const maxUsers = 4
 type user struct {
 	name       string // "bucket/key"
 	versionID  string
+	locs       []replication.Location // where its remote copy may be
 	objectSize int64
 	off, size  int64 // the blob's stretch of the object
 	pending    bool  // its put job waits: not offsite yet
@@ -84,10 +86,25 @@ func (s *Scrubber) repair(ctx context.Context, d store.Digest, path string, user
 	log.Error().Str("object", p.Object).Bool("offsite", p.Offsite).Msg("corrupt blob NOT repaired: " + p.Reason)
 }
 
-// fetch reads u's stretch of the remote copy into blob d; the store checks
-// it against d before it replaces the file.
+// fetch reads u's stretch of its remote copy into blob d, from the first of
+// u's locations that holds it; the store checks the bytes against d before
+// it replaces the file.
 func (s *Scrubber) fetch(ctx context.Context, d store.Digest, u user) (int64, error) {
-	rc, ro, err := s.remote.GetObject(ctx, u.name, u.off, u.size)
+	var first error
+	for _, loc := range u.locs {
+		n, err := s.fetchAt(ctx, d, u, loc)
+		if err == nil {
+			return n, nil
+		}
+		if first == nil || !errors.Is(err, replication.ErrNotFound) && errors.Is(first, replication.ErrNotFound) {
+			first = err // what the likeliest copy said, unless it was missing and another is bad
+		}
+	}
+	return 0, first
+}
+
+func (s *Scrubber) fetchAt(ctx context.Context, d store.Digest, u user, loc replication.Location) (int64, error) {
+	rc, ro, err := s.remote.GetObjectAt(ctx, loc, u.off, u.size)
 	if err != nil {
 		return 0, fmt.Errorf("fetch bytes %d-%d of %s from the remote: %w", u.off, u.off+u.size-1, u.name, err)
 	}
@@ -102,9 +119,9 @@ func (s *Scrubber) fetch(ctx context.Context, d store.Digest, u user) (int64, er
 	return n, err
 }
 
-// findUsers maps each corrupt blob to the current object versions that use
-// it, then, for blobs no current version uses, to the older versions whose
-// put jobs still wait.
+// findUsers maps each corrupt blob to the object versions that use it,
+// noncurrent versions of versioned buckets included, then to the versions
+// whose put jobs still wait.
 func (s *Scrubber) findUsers(corrupt map[store.Digest]string) (map[store.Digest][]user, error) {
 	users := map[store.Digest][]user{}
 	add := func(o *queue.Object, pendingJob bool) error {
@@ -124,7 +141,7 @@ func (s *Scrubber) findUsers(corrupt map[store.Digest]string) (map[store.Digest]
 						return err
 					}
 				}
-				users[d] = append(users[d], user{name: o.Bucket + "/" + o.Key, versionID: o.VersionID,
+				users[d] = append(users[d], user{name: o.Bucket + "/" + o.Key, versionID: o.VersionID, locs: replication.Locations(o),
 					objectSize: o.Size, off: off, size: p.Size, pending: pending})
 			}
 			off += p.Size
@@ -136,21 +153,25 @@ func (s *Scrubber) findUsers(corrupt map[store.Digest]string) (map[store.Digest]
 		return nil, err
 	}
 	for _, b := range buckets {
-		after := ""
+		keyMarker, versionMarker := "", ""
 		for {
-			page, more, err := s.index.ListObjects(b.Name, "", after, queue.DefaultListLimit)
+			page, more, err := s.index.ListVersions(b.Name, "", keyMarker, versionMarker, queue.DefaultListLimit)
 			if err != nil {
 				return nil, err
 			}
 			for i := range page {
-				if err := add(&page[i], false); err != nil {
+				if page[i].DeleteMarker {
+					continue
+				}
+				if err := add(&page[i].Object, false); err != nil {
 					return nil, err
 				}
 			}
 			if !more || len(page) == 0 {
 				break
 			}
-			after = page[len(page)-1].Key
+			last := page[len(page)-1].Object
+			keyMarker, versionMarker = last.Key, last.S3VersionID()
 		}
 	}
 	for after := uint64(0); ; {

@@ -40,16 +40,20 @@ type Store interface {
 // find the objects that use a corrupt blob.
 type Index interface {
 	Buckets() ([]queue.Bucket, error)
-	ListObjects(bucket, prefix, startAfter string, limit int) ([]queue.Object, bool, error)
+	// ListVersions lists every version of bucket, noncurrent ones and
+	// delete markers included (queue.Node.ListVersions).
+	ListVersions(bucket, prefix, keyMarker, versionMarker string, limit int) ([]queue.ObjectVersion, bool, error)
 	Jobs(afterSeq uint64, limit int) ([]queue.Job, error)
 	// Job returns the job with this ID; an error wrapping
 	// queue.ErrNoSuchJob when there is none.
 	Job(id string) (queue.Job, error)
 }
 
-// Remote reads object bytes back from the remote (replication.Remote).
+// Remote reads object bytes back from the remote (remote.Client).
 type Remote interface {
-	GetObject(ctx context.Context, name string, off, length int64) (io.ReadCloser, replication.RemoteObject, error)
+	// GetObjectAt reads the copy of one version at loc
+	// (replication.Locations).
+	GetObjectAt(ctx context.Context, loc replication.Location, off, length int64) (io.ReadCloser, replication.RemoteObject, error)
 }
 
 // Result counts what a pass found and did.

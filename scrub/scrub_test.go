@@ -28,11 +28,12 @@ type fakeIndex struct {
 
 func (f *fakeIndex) Buckets() ([]queue.Bucket, error) { return []queue.Bucket{{Name: "b"}}, nil }
 
-func (f *fakeIndex) ListObjects(_, _, after string, limit int) ([]queue.Object, bool, error) {
-	var out []queue.Object
+// ListVersions lists the current objects, one version per key.
+func (f *fakeIndex) ListVersions(_, _, after, _ string, limit int) ([]queue.ObjectVersion, bool, error) {
+	var out []queue.ObjectVersion
 	for _, o := range f.objects {
 		if o.Key > after && len(out) < limit {
-			out = append(out, o)
+			out = append(out, queue.ObjectVersion{Object: o, Latest: true})
 		}
 	}
 	return out, false, nil
@@ -63,10 +64,10 @@ type fakeRemote struct {
 	sent    int64
 }
 
-func (f *fakeRemote) GetObject(_ context.Context, name string, off, length int64) (io.ReadCloser, replication.RemoteObject, error) {
-	b, ok := f.objects[name]
-	if !ok {
-		return nil, replication.RemoteObject{}, fmt.Errorf("get %s: %w", name, replication.ErrNotFound)
+func (f *fakeRemote) GetObjectAt(_ context.Context, loc replication.Location, off, length int64) (io.ReadCloser, replication.RemoteObject, error) {
+	b, ok := f.objects[loc.Name]
+	if !ok || loc.VersionID != "" {
+		return nil, replication.RemoteObject{}, fmt.Errorf("get %s: %w", loc.Name, replication.ErrNotFound)
 	}
 	f.sent += length
 	return io.NopCloser(bytes.NewReader(b[off : off+length])), replication.RemoteObject{Size: int64(len(b))}, nil

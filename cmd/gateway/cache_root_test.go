@@ -58,8 +58,8 @@ func s3Status(err error) (code string, status int) {
 	return code, status
 }
 
-// TestServe_CacheCapacity: the daemon's blobs on a real 64 MiB tmpfs with
-// store.capacity 75% (48 MiB), a real versitygw behind toxiproxy as the
+// TestServe_CacheCapacity: the daemon's blobs on a real 256 MiB tmpfs with
+// store.capacity 75% (192 MiB), a real versitygw behind toxiproxy as the
 // remote. Writing twice the file system's size while replication runs: the
 // used bytes never pass the capacity, and every object reads back
 // byte-identical (the evicted ones through the remote). With the remote cut,
@@ -68,7 +68,7 @@ func s3Status(err error) (code string, status int) {
 // the cut reads back from the disk with the remote still cut (none was
 // evicted); once the remote is back, writes resume by themselves.
 func TestServe_CacheCapacity(t *testing.T) {
-	const fsSize, objSize = 64 << 20, 2 << 20
+	const fsSize, objSize = 256 << 20, 4 << 20
 	s, proxy := newCacheSetup(t, "store: {capacity: 75%, cache_on_read: never}\n",
 		"backoff_min: 200ms, backoff_max: 1s, unreachable_after: 1s")
 	dataDir := filepath.Join(t.TempDir(), "data")
@@ -139,11 +139,17 @@ func TestServe_CacheCapacity(t *testing.T) {
 	proxy.Cut()
 	var refusal error
 	var afterCut []string
+	stop = make(chan struct{})
+	peak = usedMax(storeMount, stop)
 	for i := 0; refusal == nil && i < fsSize/objSize; i++ {
 		key := fmt.Sprintf("b/%03d", i)
 		if refusal = put(key, 1000+i, time.Now().Add(15*time.Second)); refusal == nil {
 			afterCut = append(afterCut, key)
 		}
+	}
+	close(stop)
+	if got := <-peak; got > capacity {
+		t.Errorf("with the remote cut, peak used %d bytes, over the capacity %d", got, capacity)
 	}
 	code, status := s3Status(refusal)
 	if code != "InsufficientStorage" || status != 507 {

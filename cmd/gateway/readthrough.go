@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/archive"
+	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/replication"
 	"github.com/ipas/ipas/replication/remote"
 )
@@ -37,22 +38,46 @@ func parseCacheOnRead(v string) (archive.CachePolicy, error) {
 }
 
 // remoteRanges adapts the replication remote client to what read-through
-// needs: ranged GETs of an object's remote copy by bucket and key.
+// needs: ranged GETs of the remote copy of one version of an object.
 type remoteRanges struct {
 	client *remote.Client
 }
 
 var _ archive.RemoteRanges = remoteRanges{}
 
-func (r remoteRanges) GetRange(ctx context.Context, bucket, key string, off, length int64) (io.ReadCloser, archive.RemoteCopy, error) {
-	rc, obj, err := r.client.GetObject(ctx, bucket+"/"+key, off, length)
+// GetRange reads from the first of replication.Locations(o) whose copy is
+// o's; when none is, it returns what the first one answered, for the caller
+// to report.
+func (r remoteRanges) GetRange(ctx context.Context, o queue.Object, off, length int64) (io.ReadCloser, archive.RemoteCopy, error) {
+	locs := replication.Locations(&o)
+	rc, c, err := r.get(ctx, locs[0], off, length)
+	if err == nil && c.Matches(o) || err != nil && !errors.Is(err, archive.ErrRemoteMissing) {
+		return rc, c, err
+	}
+	for _, loc := range locs[1:] {
+		rc2, c2, err2 := r.get(ctx, loc, off, length)
+		if err2 == nil && c2.Matches(o) {
+			if rc != nil {
+				rc.Close()
+			}
+			return rc2, c2, nil
+		}
+		if err2 == nil {
+			rc2.Close()
+		}
+	}
+	return rc, c, err
+}
+
+func (r remoteRanges) get(ctx context.Context, loc replication.Location, off, length int64) (io.ReadCloser, archive.RemoteCopy, error) {
+	rc, obj, err := r.client.GetObjectAt(ctx, loc, off, length)
 	if errors.Is(err, replication.ErrNotFound) {
 		return nil, archive.RemoteCopy{}, fmt.Errorf("%w: %w", archive.ErrRemoteMissing, err)
 	}
 	if err != nil {
 		return nil, archive.RemoteCopy{}, err
 	}
-	return rc, archive.RemoteCopy{ETag: obj.ETag, Size: obj.Size}, nil
+	return rc, archive.RemoteCopy{ETag: obj.ETag, Size: obj.Size, SHA256: obj.Meta.SHA256}, nil
 }
 
 // startReadThrough makes the archive's remote-only objects readable through

@@ -47,6 +47,15 @@ func (c *Client) GetObjectVersion(ctx context.Context, name, versionID string, o
 	return c.get(ctx, "get version "+versionID+" of", name, c.Key(name), versionID, off, length)
 }
 
+// GetObjectAt is GetObject of the version loc names (the latest when
+// loc.VersionID is "").
+func (c *Client) GetObjectAt(ctx context.Context, loc replication.Location, off, length int64) (io.ReadCloser, replication.RemoteObject, error) {
+	if loc.VersionID != "" {
+		return c.GetObjectVersion(ctx, loc.Name, loc.VersionID, off, length)
+	}
+	return c.GetObject(ctx, loc.Name, off, length)
+}
+
 func (c *Client) get(ctx context.Context, op, name, key, versionID string, off, length int64) (io.ReadCloser, replication.RemoteObject, error) {
 	if off < 0 {
 		return nil, replication.RemoteObject{}, fmt.Errorf("remote: %s %s: negative offset %d", op, name, off)
