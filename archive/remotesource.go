@@ -2,12 +2,10 @@ package archive
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"hash"
 	"io"
 
+	"github.com/ipas/ipas/objecthash"
 	"github.com/ipas/ipas/queue"
 )
 
@@ -16,7 +14,7 @@ import (
 type remoteSource struct {
 	rt    *ReadThrough
 	o     queue.Object
-	check *wholeCheck // a whole read: its SHA-256
+	check *wholeCheck // a whole read: its hash
 	cache *recache    // a whole read that re-caches the object
 }
 
@@ -207,18 +205,29 @@ func (r *blockReader) Close() error {
 	return nil
 }
 
-// wholeCheck hashes a whole read to compare it with the object's SHA-256,
+// wholeCheck hashes a whole read to compare it with the object's hash,
 // in a goroutine of its own, one block behind the reader: the hash of a
 // block runs while the block is sent to the client, in order.
 type wholeCheck struct {
 	o       queue.Object
-	h       hash.Hash
+	h       *objecthash.Verifier
 	blocks  chan []byte   // to hash; nil until the first
 	hashed  chan struct{} // one value per block hashed
 	pending bool          // a block was handed over and not waited for
 }
 
-func newWholeCheck(o queue.Object) *wholeCheck { return &wholeCheck{o: o, h: sha256.New()} }
+func newWholeCheck(o queue.Object) *wholeCheck {
+	return &wholeCheck{o: o, h: objecthash.NewVerifier(o.SHA256, partSizes(o))}
+}
+
+// partSizes are the sizes of o's parts, which a composite hash is checked along.
+func partSizes(o queue.Object) []int64 {
+	sizes := make([]int64, len(o.Parts))
+	for i, p := range o.Parts {
+		sizes[i] = p.Size
+	}
+	return sizes
+}
 
 // hash starts hashing p, the next bytes of the read. p must stay unchanged
 // until wait returns.
@@ -256,12 +265,11 @@ func (c *wholeCheck) stop() {
 }
 
 func (c *wholeCheck) verify(rt *ReadThrough) error {
-	got := hex.EncodeToString(c.h.Sum(nil))
-	if got == c.o.SHA256 {
+	if c.h.Check() == nil {
 		return nil
 	}
 	err := fmt.Errorf("archive: read %s/%s through from %s: %w: its bytes hash to SHA-256 %s, the index says %s",
-		c.o.Bucket, c.o.Key, rt.name, ErrRemoteCorrupt, got, c.o.SHA256)
+		c.o.Bucket, c.o.Key, rt.name, ErrRemoteCorrupt, c.h.Sum(), c.o.SHA256)
 	rt.logCorrupt(c.o, err)
 	return err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipas/ipas/archive"
 	"github.com/ipas/ipas/gateway/checksum"
+	"github.com/ipas/ipas/objecthash"
 	"github.com/ipas/ipas/queue"
 )
 
@@ -20,25 +21,27 @@ import (
 const maxHashedUploads = 64
 
 // uploadHashes computes, while a multipart upload is still receiving parts, the
-// SHA-256 of its parts 1, 2, 3... joined in order, reading each part back from the
-// page cache once it and all before it are stored. The object's SHA-256 is sequential
-// over all its bytes and Complete must answer with it journaled: computed there, it
-// was a pass over the whole object (0.6 s per GiB on the test VM) after the last
-// part, with nothing else to overlap. Done ahead, it overlaps the upload's own
-// waits (network, fsync); Complete only finishes it. The chain is a guess that the
-// object will be parts 1..n as uploaded: Complete uses it only when its list starts
-// with exactly the parts hashed.
+// checksum S3 gives an upload created without one (checksum.Default) over its
+// parts 1, 2, 3... joined in order, reading each part back from the page cache
+// once it and all before it are stored: a full-object checksum is sequential over
+// all the bytes and Complete must answer with it. Done ahead, it overlaps the
+// upload's own waits (network, fsync); Complete only finishes it. The object's
+// hash needs no such pass: it is the composite of the parts' SHA-256 (package
+// objecthash), or, for parts of too many sizes, hashed at Complete. The chain is a
+// guess that the object will be parts 1..n as uploaded: Complete uses it only
+// when its list starts with exactly the parts hashed.
 type uploadHashes struct {
 	mu     sync.Mutex
 	chains map[string]*partChain // by upload ID
 	order  []string              // upload IDs, oldest first, for eviction
 }
 
-// partChain is the running hash of one upload's leading parts: their SHA-256 and,
-// for an upload created without a checksum, the one S3 gives it (checksum.Default).
+// partChain is the running hash of one upload's leading parts: the checksum S3
+// gives an upload created without one (checksum.Default) and, at Complete only,
+// their SHA-256.
 type partChain struct {
 	mu      sync.Mutex
-	h       hash.Hash
+	h       hash.Hash                // nil when the SHA-256 is not wanted
 	algo    checksum.Algorithm       // of sum; "" when there is none
 	sum     hash.Hash                // nil when algo is ""
 	w       io.Writer                // h and sum
@@ -63,7 +66,7 @@ func (u *uploadHashes) partStored(uploadID string, algo checksum.Algorithm, p qu
 			delete(u.chains, u.order[0])
 			u.order = u.order[1:]
 		}
-		c = newPartChain(read, algo)
+		c = newPartChain(read, algo, false)
 		u.chains[uploadID] = c
 		u.order = append(u.order, uploadID)
 	}
@@ -112,19 +115,24 @@ func (c *partChain) extend() {
 	}
 }
 
-func newPartChain(read func(queue.UploadPart, io.Writer) error, algo checksum.Algorithm) *partChain {
-	c := &partChain{h: sha256.New(), algo: algo, waiting: make(map[int]queue.UploadPart), read: read}
-	c.w = c.h
+func newPartChain(read func(queue.UploadPart, io.Writer) error, algo checksum.Algorithm, withSHA bool) *partChain {
+	c := &partChain{algo: algo, waiting: make(map[int]queue.UploadPart), read: read}
+	var ws []io.Writer
+	if withSHA {
+		c.h = sha256.New()
+		ws = append(ws, c.h)
+	}
 	if algo != "" {
 		c.sum = algo.New()
-		c.w = io.MultiWriter(c.h, c.sum)
+		ws = append(ws, c.sum)
 	}
+	c.w = io.MultiWriter(ws...)
 	c.idle = sync.NewCond(&c.mu)
 	return c
 }
 
 // take removes uploadID's chain and returns it holding the concatenation of the
-// first k of parts, k as large as the chain allows (0 and a fresh chain when it
+// first k of parts, k as large as the chain allows (nil and 0 when it
 // is of no use), once any hashing in progress has finished.
 func (u *uploadHashes) take(uploadID string, parts []queue.UploadPart) (*partChain, int) {
 	u.mu.Lock()
@@ -132,7 +140,7 @@ func (u *uploadHashes) take(uploadID string, parts []queue.UploadPart) (*partCha
 	u.forgetLocked(uploadID)
 	u.mu.Unlock()
 	if c == nil {
-		return newPartChain(nil, ""), 0
+		return nil, 0
 	}
 	c.mu.Lock()
 	c.broken = true // stops extend after the part it is reading
@@ -142,11 +150,11 @@ func (u *uploadHashes) take(uploadID string, parts []queue.UploadPart) (*partCha
 	hashed := c.hashed
 	c.mu.Unlock()
 	if len(hashed) > len(parts) {
-		return newPartChain(nil, ""), 0
+		return nil, 0
 	}
 	for i, p := range hashed {
 		if parts[i].Number != p.Number || parts[i].Blob != p.Blob || parts[i].Size != p.Size {
-			return newPartChain(nil, ""), 0
+			return nil, 0
 		}
 	}
 	return c, len(hashed)
@@ -172,15 +180,15 @@ func (u *uploadHashes) forgetLocked(uploadID string) {
 	}
 }
 
-// hashAhead adds a part stored for upload u to the chain hashed ahead of Complete,
-// with the checksum Complete computes for an upload created without one. The
-// hashing outlives the request: it runs on the background context.
+// hashAhead adds a part stored for upload u to the chain hashed ahead of Complete
+// when u was created without a checksum, which Complete then computes; an upload
+// with one has nothing to hash ahead. The hashing outlives the request: it runs on
+// the background context.
 func (s *Server) hashAhead(u queue.Upload, p queue.UploadPart) {
-	var algo checksum.Algorithm
-	if u.ChecksumAlgorithm == "" {
-		algo = checksum.Default
+	if u.ChecksumAlgorithm != "" {
+		return
 	}
-	s.partHashes.partStored(u.ID, algo, p, s.readPart(context.Background()))
+	s.partHashes.partStored(u.ID, checksum.Default, p, s.readPart(context.Background()))
 }
 
 // readPart copies one stored part into w.
@@ -196,26 +204,62 @@ func (s *Server) readPart(ctx context.Context) func(queue.UploadPart, io.Writer)
 	}
 }
 
-// objectHashes returns the hex SHA-256 of the object made of parts and, when
-// extra is not "", its digest under extra: what the upload's chain has hashed
-// already, then the rest read from the parts' blobs. An extra algorithm the chain
-// did not carry costs one pass over the whole object.
+// objectHashes returns the hash of the object made of parts (package objecthash)
+// and, when extra is not "", its digest under extra. The hash is the composite of
+// the parts' SHA-256, their blob names, unless the parts are of too many sizes for
+// the remote copy to carry them (objecthash.Fits): then it is the full SHA-256,
+// one pass over the whole object. The extra digest is what the upload's chain
+// has hashed already, then the rest read from the parts' blobs.
 func (s *Server) objectHashes(ctx context.Context, uploadID string, parts []queue.UploadPart, extra checksum.Algorithm) (string, []byte, error) {
-	c, k := s.partHashes.take(uploadID, parts)
-	if extra != "" && c.algo != extra {
-		c, k = newPartChain(nil, extra), 0
+	sha, full := compositeHash(parts)
+	var c *partChain
+	k := 0
+	if !full {
+		c, k = s.partHashes.take(uploadID, parts)
+	} else {
+		s.partHashes.forget(uploadID)
 	}
-	read := s.readPart(ctx)
-	for _, p := range parts[k:] {
-		if err := read(p, c.w); err != nil {
-			return "", nil, err
+	if c == nil || c.algo != extra {
+		c, k = newPartChain(nil, extra, full), 0
+	}
+	if full || extra != "" {
+		read := s.readPart(ctx)
+		for _, p := range parts[k:] {
+			if err := read(p, c.w); err != nil {
+				return "", nil, err
+			}
 		}
+	}
+	if full {
+		sha = hex.EncodeToString(c.h.Sum(nil))
 	}
 	var digest []byte
 	if extra != "" {
 		digest = c.sum.Sum(nil)
 	}
-	return hex.EncodeToString(c.h.Sum(nil)), digest, nil
+	return sha, digest, nil
+}
+
+// compositeHash is the object hash of parts when it needs no pass over their
+// bytes: the part's own SHA-256 for one part, the composite for parts that
+// objecthash.Fits. full says the whole object must be hashed instead.
+func compositeHash(parts []queue.UploadPart) (sha string, full bool) {
+	if len(parts) == 1 {
+		return parts[0].Blob, false
+	}
+	sizes := make([]int64, len(parts))
+	names := make([]string, len(parts))
+	for i, p := range parts {
+		sizes[i], names[i] = p.Size, p.Blob
+	}
+	if !objecthash.Fits(sizes) {
+		return "", true
+	}
+	h, err := objecthash.CompositeOf(names)
+	if err != nil {
+		return "", true
+	}
+	return h.String(), false
 }
 
 // hashReadSize is how much a part's hashing reads from the page cache at once:

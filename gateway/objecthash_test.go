@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/ipas/ipas/gateway/checksum"
+	"fmt"
 	"testing"
+
+	"github.com/ipas/ipas/gateway/checksum"
+	"github.com/ipas/ipas/objecthash"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -14,7 +17,9 @@ import (
 
 // TestCompletedObjectSHA256: whatever order parts arrive in, whether a part is
 // uploaded again after it was hashed ahead, and whichever parts Complete picks, the
-// object journaled has the SHA-256 of exactly its bytes.
+// object journaled has the composite hash of exactly its parts (the SHA-256 of
+// their SHA-256 digests, "-N"), or the part's SHA-256 for one part, and its
+// CRC64NVME.
 func TestCompletedObjectSHA256(t *testing.T) {
 	g := newGateway(t, withConfig(func(c *Config) { c.MinPartSize = 1 }))
 	c := g.client()
@@ -32,6 +37,7 @@ func TestCompletedObjectSHA256(t *testing.T) {
 		{"part replaced back", []int{1, -2, 3, 2}, []int{1, 2, 3}},
 		{"a part skipped", []int{1, 2, 3, 4}, []int{1, 3, 4}},
 		{"first part missing", []int{2, 3}, []int{2, 3}},
+		{"one part", []int{3}, []int{3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			key := aws.String(tc.name)
@@ -56,10 +62,19 @@ func TestCompletedObjectSHA256(t *testing.T) {
 				content[n], etags[n] = body, out.ETag
 			}
 			var list []types.CompletedPart
-			var want []byte
+			var want, digests []byte
+			var sizes []int64
 			for _, n := range tc.complete {
 				list = append(list, types.CompletedPart{PartNumber: aws.Int32(int32(n)), ETag: etags[n]})
 				want = append(want, content[n]...)
+				d := sha256.Sum256(content[n])
+				digests = append(digests, d[:]...)
+				sizes = append(sizes, int64(len(content[n])))
+			}
+			composite := sha256.Sum256(digests)
+			wantHash := fmt.Sprintf("%x-%d", composite, len(tc.complete))
+			if len(tc.complete) == 1 {
+				wantHash = hex.EncodeToString(digests)
 			}
 			if _, err := c.CompleteMultipartUpload(ctxT(t), &s3.CompleteMultipartUploadInput{Bucket: aws.String("hashes"), Key: key,
 				UploadId: cr.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: list}}); err != nil {
@@ -69,8 +84,11 @@ func TestCompletedObjectSHA256(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum := sha256.Sum256(want); o.SHA256 != hex.EncodeToString(sum[:]) {
-				t.Fatalf("journaled SHA-256 %s, want %x", o.SHA256, sum)
+			if o.SHA256 != wantHash {
+				t.Fatalf("journaled hash %s, want %s", o.SHA256, wantHash)
+			}
+			if err := objecthash.Verify(o.SHA256, sizes, want); err != nil {
+				t.Fatal(err)
 			}
 			// Created without a checksum: the chain's CRC64NVME is the object's.
 			if crc := sumOf(checksum.CRC64NVME, want); o.Checksums[string(checksum.CRC64NVME)] != crc {
@@ -80,5 +98,43 @@ func TestCompletedObjectSHA256(t *testing.T) {
 				t.Fatalf("read back %d bytes, want %d", len(got), len(want))
 			}
 		})
+	}
+}
+
+// TestIrregularPartsFullSHA256: parts of more sizes than the remote copy's
+// metadata is sure to carry (objecthash.MaxRuns) give the object a full SHA-256,
+// computed at Complete.
+func TestIrregularPartsFullSHA256(t *testing.T) {
+	g := newGateway(t, withConfig(func(c *Config) { c.MinPartSize = 1 }))
+	c := g.client()
+	mustBucket(t, c, "hashes")
+	key := aws.String("irregular")
+	cr, err := c.CreateMultipartUpload(ctxT(t), &s3.CreateMultipartUploadInput{Bucket: aws.String("hashes"), Key: key,
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	var list []types.CompletedPart
+	for n := 1; n <= objecthash.MaxRuns+1; n++ {
+		body := content(n, 1000+n)
+		out, err := c.UploadPart(ctxT(t), &s3.UploadPartInput{Bucket: aws.String("hashes"), Key: key, UploadId: cr.UploadId,
+			PartNumber: aws.Int32(int32(n)), Body: bytes.NewReader(body), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, body...)
+		list = append(list, types.CompletedPart{PartNumber: aws.Int32(int32(n)), ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32})
+	}
+	if _, err := c.CompleteMultipartUpload(ctxT(t), &s3.CompleteMultipartUploadInput{Bucket: aws.String("hashes"), Key: key,
+		UploadId: cr.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: list}}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := g.node.Object("hashes", "irregular")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(want); o.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("journaled hash %s, want the full SHA-256 %x", o.SHA256, sum)
 	}
 }

@@ -15,8 +15,18 @@ import (
 // are not). Format 2 adds the noncurrent versions and delete markers of
 // versioned buckets (Object.Noncurrent, Object.DeleteMarker), which a
 // format 1 reader would restore as current objects; a snapshot without
-// them is still written as format 1 (FormatPlain).
-const FormatVersion = 2
+// them is still written as format 1 (FormatPlain). Format 3 adds objects
+// whose hash is composite ("HEX-N", package objecthash), which a format 1
+// or 2 reader would take for a malformed SHA-256 and call the remote copy
+// corrupt; a snapshot without them keeps format 1 or 2.
+const FormatVersion = FormatComposite
+
+// FormatVersioned is the format of a snapshot that lists versions.
+const FormatVersioned = 2
+
+// FormatComposite is the format of a snapshot that holds an object with a
+// composite hash.
+const FormatComposite = 3
 
 // FormatPlain is the format of a snapshot that holds only current objects.
 const FormatPlain = 1
@@ -37,6 +47,10 @@ var (
 	// ErrTruncated means the snapshot ends before its trailer, its gzip
 	// stream is cut or damaged, or the counts in the trailer do not match.
 	ErrTruncated = errors.New("remoteindex: snapshot truncated or damaged")
+	// ErrFormatTooOld means an object needs a newer format than the
+	// snapshot's header says (FormatComposite): the snapshot must be
+	// written again with it.
+	ErrFormatTooOld = errors.New("remoteindex: object needs a newer snapshot format than its header's")
 	// ErrNewerFormat means the snapshot was written by a newer IPAS.
 	ErrNewerFormat = errors.New("remoteindex: snapshot format is newer than this program")
 	// ErrOtherArchive means the snapshot describes another remote bucket,

@@ -24,7 +24,9 @@ const pageSize = 1000
 
 // Write streams a snapshot of idx to w: h, every bucket (completed by
 // settings, which may be nil), and every object in full-name order, one page
-// of the index at a time. Each page is a consistent read; objects put or
+// of the index at a time. An object with a composite hash in a snapshot
+// whose h.Format is below FormatComposite returns ErrFormatTooOld: write it
+// again with that format. Each page is a consistent read; objects put or
 // deleted while Write runs may or may not appear, which is why h.TakenAt must
 // be taken before Write starts.
 func Write(ctx context.Context, w io.Writer, idx Index, h Header, settings func(*Bucket)) (Trailer, error) {
@@ -35,7 +37,7 @@ func Write(ctx context.Context, w io.Writer, idx Index, h Header, settings func(
 	slices.SortFunc(buckets, func(a, b queue.Bucket) int { return BucketOrder(a.Name, b.Name) })
 	for _, b := range buckets {
 		if b.Settings[queue.SettingVersioning] != "" {
-			h.Format = FormatVersion // it lists versions
+			h.Format = max(h.Format, FormatVersioned) // it lists versions
 		}
 	}
 	iw, err := NewWriter(w, h)

@@ -74,6 +74,18 @@ type Snapshotter struct {
 	mu        sync.Mutex // one upload at a time
 	lastIndex uint64     // journal index of the last upload; 0: none yet
 	pointer   *Pointer   // the pointer last written or read
+	composite bool       // a snapshot held a composite hash: write FormatComposite
+}
+
+// rewind empties f to write it again from the start.
+func rewind(f *os.File) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("remoteindex: upload: %w", err)
+	}
+	if err := f.Truncate(0); err != nil {
+		return fmt.Errorf("remoteindex: upload: %w", err)
+	}
+	return nil
 }
 
 // tempPattern names the temporary file a snapshot is written to.
@@ -169,8 +181,20 @@ func (s *Snapshotter) Upload(ctx context.Context) (Pointer, error) {
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
+	if s.composite {
+		h.Format = FormatComposite
+	}
 	sum := md5.New()
 	tr, err := Write(ctx, io.MultiWriter(f, sum), s.src, h, settings)
+	if errors.Is(err, ErrFormatTooOld) {
+		// The first snapshot with a composite hash: written again, once;
+		// the next ones start with its format.
+		s.composite, h.Format = true, FormatComposite
+		sum.Reset()
+		if err = rewind(f); err == nil {
+			tr, err = Write(ctx, io.MultiWriter(f, sum), s.src, h, settings)
+		}
+	}
 	if err != nil {
 		return Pointer{}, err
 	}
@@ -186,7 +210,11 @@ func (s *Snapshotter) Upload(ctx context.Context) (Pointer, error) {
 		return Pointer{}, fmt.Errorf("remoteindex: upload %s: %w", name, err)
 	}
 	old := s.currentPointer(ctx)
-	p := Pointer{Format: FormatVersion, Identity: s.identity, Current: name, Previous: old.Current, TakenAt: h.TakenAt, Objects: tr.Objects}
+	// A reader that knows format 2 reads a pointer of format 2 and the
+	// snapshots of format 1 or 2 it names; a snapshot of format 3 gets a
+	// pointer of format 3, which that reader refuses, as it would the
+	// snapshot: it lists the remote instead.
+	p := Pointer{Format: max(h.Format, FormatVersioned), Identity: s.identity, Current: name, Previous: old.Current, TakenAt: h.TakenAt, Objects: tr.Objects}
 	if err := s.putPointer(ctx, p); err != nil {
 		return Pointer{}, err
 	}

@@ -54,8 +54,8 @@ func TestSnapshot_Versions(t *testing.T) {
 		t.Fatal(err)
 	}
 	bs, err := r.Buckets()
-	if err != nil || r.Header().Format != FormatVersion || len(bs) != 1 || bs[0].Settings[SettingVersioning] != queue.VersioningEnabled {
-		t.Fatalf("header %+v, buckets %+v, %v: want format %d and the bucket's versioning", r.Header(), bs, err, FormatVersion)
+	if err != nil || r.Header().Format != FormatVersioned || len(bs) != 1 || bs[0].Settings[SettingVersioning] != queue.VersioningEnabled {
+		t.Fatalf("header %+v, buckets %+v, %v: want format %d and the bucket's versioning", r.Header(), bs, err, FormatVersioned)
 	}
 	var got []Object
 	for {

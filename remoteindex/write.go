@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/ipas/ipas/objecthash"
 )
 
 // Writer streams a snapshot: the header, then every bucket, then every object
@@ -18,6 +20,7 @@ type Writer struct {
 	trailer  Trailer
 	lastName string
 	objects  bool // an object was written: no more buckets
+	format   int  // the header's
 	closed   bool
 }
 
@@ -33,6 +36,7 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 	if h.Format == 0 {
 		h.Format = FormatPlain
 	}
+	iw.format = h.Format
 	if err := iw.enc.Encode(line{Header: &h}); err != nil {
 		return nil, fmt.Errorf("remoteindex: write header: %w", err)
 	}
@@ -57,6 +61,9 @@ func (w *Writer) AddObject(o *Object) error {
 	name := o.Name()
 	if w.objects && (name < w.lastName || name == w.lastName && !o.Version()) {
 		return fmt.Errorf("remoteindex: %s after %s: %w", name, w.lastName, ErrOutOfOrder)
+	}
+	if w.format < FormatComposite && objecthash.IsComposite(o.SHA256) {
+		return fmt.Errorf("remoteindex: %s has a composite hash, the snapshot is format %d: %w", name, w.format, ErrFormatTooOld)
 	}
 	if err := w.enc.Encode(line{Object: o}); err != nil {
 		return fmt.Errorf("remoteindex: write object %s: %w", name, err)

@@ -91,7 +91,7 @@ func (r *Replicator) reconcile(ctx context.Context, j Job) (map[int]Part, error)
 		// On the remote but not journaled: keep it if its ETag is the MD5
 		// of our bytes (or not an MD5 at all, as with SSE-KMS).
 		off, length := partRange(j.Size, j.PartSize, rp.Number)
-		s, err := r.hashRange(ctx, j, off, length, false)
+		s, err := r.hashRange(ctx, j, off, length, nil)
 		if err != nil {
 			return nil, jobError("read", j, err)
 		}
@@ -178,7 +178,7 @@ func (r *Replicator) sendParts(ctx context.Context, j Job, p *progress, done map
 // times before giving up on this attempt of the job.
 func (r *Replicator) uploadPart(ctx context.Context, j Job, num int, p *progress, log zerolog.Logger) (Part, error) {
 	off, length := partRange(j.Size, j.PartSize, num)
-	s, err := r.hashRange(ctx, j, off, length, false)
+	s, err := r.hashRange(ctx, j, off, length, nil)
 	if err != nil {
 		return Part{}, jobError("read", j, err)
 	}

@@ -20,7 +20,7 @@ const (
 // everything a restore needs to give clients the same object.
 func MetaFromObject(o *queue.Object) ObjectMeta {
 	m := ObjectMeta{
-		Format: MetaFormat, SHA256: o.SHA256, Size: o.Size, ETag: o.ETag, ModTime: o.ModTime,
+		SHA256: o.SHA256, Size: o.Size, ETag: o.ETag, ModTime: o.ModTime,
 		ContentType: o.ContentType,
 	}
 	if len(o.Parts) > 1 || (len(o.Parts) == 1 && strings.Contains(o.ETag, "-")) {
@@ -29,6 +29,7 @@ func MetaFromObject(o *queue.Object) ObjectMeta {
 			m.PartSizes[i] = p.Size
 		}
 	}
+	m.Format = formatOf(m)
 	if len(o.Checksums) > 0 {
 		m.Checksums = make(map[string]string, len(o.Checksums))
 		for alg, v := range o.Checksums {

@@ -7,18 +7,35 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ipas/ipas/objecthash"
 )
 
-// MetaFormat is the layout version written in every remote object
-// (MetaFormatKey). Objects written before the key existed are format 0.
-// docs/remote-layout.md describes each version.
-const MetaFormat = 1
+// MetaFormat is the newest layout version, written in every remote object
+// (MetaFormatKey) whose hash is composite (package objecthash): format 2.
+// An object with a full SHA-256 is written as MetaFormatFull, which IPAS
+// before format 2 reads too; an older IPAS refuses a format 2 object with
+// ErrUnknownFormat instead of finding its hash malformed. Objects written
+// before the key existed are format 0. docs/remote-layout.md describes
+// each version.
+const MetaFormat = 2
+
+// MetaFormatFull is the layout version of an object with a full SHA-256.
+const MetaFormatFull = 1
+
+// formatOf is the layout version m is written in.
+func formatOf(m ObjectMeta) int {
+	if objecthash.IsComposite(m.SHA256) {
+		return MetaFormat
+	}
+	return MetaFormatFull
+}
 
 // Metadata keys (x-amz-meta-*) of layout format 1. S3 lower-cases metadata
 // keys; all of IPAS's own start with "ipas-".
 const (
 	MetaFormatKey = "ipas-format"  // layout version, decimal
-	MetaSHA256    = "ipas-sha256"  // lowercase hex SHA-256 of the object
+	MetaSHA256    = "ipas-sha256"  // the object's hash: hex SHA-256, or composite "hex-N" (format 2)
 	MetaSize      = "ipas-size"    // decimal bytes of the object
 	MetaETag      = "ipas-etag"    // the ETag clients saw, unquoted ("md5hex" or "md5hex-N")
 	MetaDropped   = "ipas-dropped" // what did not fit in S3's 2 KiB (DroppedMTime...)
@@ -59,7 +76,7 @@ const (
 // the remote alone can rebuild the object as clients saw it.
 type ObjectMeta struct {
 	Format  int    // layout version read back; MetaFormat when writing
-	SHA256  string // lowercase hex of the whole object
+	SHA256  string // the object's hash (package objecthash): lowercase hex, or composite "hex-N"
 	Size    int64
 	ETag    string // the local ETag, unquoted
 	ModTime time.Time
@@ -67,7 +84,8 @@ type ObjectMeta struct {
 	// bucket only (MetaVersionID); "" for an unversioned bucket.
 	VersionID string
 	// PartSizes are the sizes of the parts of a multipart object, so that
-	// GET ?partNumber= answers the same after a restore; nil for one piece.
+	// GET ?partNumber= answers the same after a restore, and so that the
+	// bytes can be checked against a composite SHA256; nil for one piece.
 	PartSizes []int64
 	// Checksums are the stored checksums: algorithm ("CRC32") -> value, a
 	// composite one written "value-N".
@@ -103,14 +121,15 @@ type metaItem struct {
 func (i metaItem) size() int { return len(i.key) + len(i.value) }
 
 // EncodeObjectMeta turns m into what is sent to S3, within
-// MaxRemoteMetadata. The format, SHA-256, size and ETag are never dropped;
-// the rest is kept in the reverse order of the Dropped* constants (user
+// MaxRemoteMetadata. The format, SHA-256, size and ETag are never dropped,
+// nor the part sizes of an object with a composite hash, which a check of
+// its bytes needs (objecthash.Fits keeps them short enough to fit); the rest is kept in the reverse order of the Dropped* constants (user
 // metadata smallest entry first), and what did not fit is named in
 // MetaDropped and returned.
 func EncodeObjectMeta(m ObjectMeta) (RemoteHeaders, []string) {
 	h := RemoteHeaders{ContentType: m.ContentType, ContentEncoding: m.ContentEncoding,
 		ContentDisposition: m.ContentDisposition, ContentLanguage: m.ContentLanguage, CacheControl: m.CacheControl}
-	md := map[string]string{MetaFormatKey: strconv.Itoa(MetaFormat), MetaSize: strconv.FormatInt(m.Size, 10)}
+	md := map[string]string{MetaFormatKey: strconv.Itoa(formatOf(m)), MetaSize: strconv.FormatInt(m.Size, 10)}
 	if m.SHA256 != "" {
 		md[MetaSHA256] = m.SHA256
 	}
@@ -157,7 +176,11 @@ func EncodeObjectMeta(m ObjectMeta) (RemoteHeaders, []string) {
 	})
 	items = append(items, user...)
 	if len(m.PartSizes) > 0 {
-		items = append(items, metaItem{DroppedParts, MetaParts, EncodePartSizes(m.PartSizes)})
+		if formatOf(m) == MetaFormat {
+			md[MetaParts] = EncodePartSizes(m.PartSizes)
+		} else {
+			items = append(items, metaItem{DroppedParts, MetaParts, EncodePartSizes(m.PartSizes)})
+		}
 	}
 	dropped := fit(md, items)
 	if len(dropped) > 0 {

@@ -15,7 +15,7 @@ import (
 // fullMeta sets every field that travels to the remote.
 func fullMeta() replication.ObjectMeta {
 	return replication.ObjectMeta{
-		Format: replication.MetaFormat, SHA256: strings.Repeat("ab", 32), Size: 17<<20 + 5,
+		Format: replication.MetaFormatFull, SHA256: strings.Repeat("ab", 32), Size: 17<<20 + 5,
 		ETag: "0123456789abcdef0123456789abcdef-3", ModTime: time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC),
 		PartSizes:   []int64{8 << 20, 8 << 20, 5},
 		Checksums:   map[string]string{"CRC32C": "AAAAAA==-3", "SHA256": "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="},
@@ -35,7 +35,7 @@ func metaSize(md map[string]string) int {
 }
 
 func TestObjectMeta_RoundTrip(t *testing.T) {
-	plain := replication.ObjectMeta{Format: replication.MetaFormat, SHA256: strings.Repeat("0", 64), Size: 3, ETag: "d41d8cd98f00b204e9800998ecf8427e"}
+	plain := replication.ObjectMeta{Format: replication.MetaFormatFull, SHA256: strings.Repeat("0", 64), Size: 3, ETag: "d41d8cd98f00b204e9800998ecf8427e"}
 	oddExpires := fullMeta()
 	oddExpires.Expires = "0" // S3 would turn it into a date: kept in metadata
 	for name, m := range map[string]replication.ObjectMeta{"full": fullMeta(), "plain": plain, "odd expires": oddExpires} {
@@ -122,7 +122,7 @@ func TestEncodeObjectMeta_Over2KiB(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.SHA256 != m.SHA256 || got.ETag != m.ETag || got.Size != m.Size || got.Format != replication.MetaFormat {
+			if got.SHA256 != m.SHA256 || got.ETag != m.ETag || got.Size != m.Size || got.Format != replication.MetaFormatFull {
 				t.Errorf("an essential field was lost: %+v", got)
 			}
 			want := append([]string(nil), c.dropped...)
@@ -186,9 +186,9 @@ func TestDecodeObjectMeta_Formats(t *testing.T) {
 	if legacy.Format != 0 || legacy.SHA256 != "aa" || legacy.CacheControl != "no-cache" || legacy.User["owner"] != "bob" || legacy.Size != -1 {
 		t.Errorf("format 0: %+v", legacy)
 	}
-	newer, err := replication.DecodeObjectMeta(replication.RemoteHeaders{Metadata: map[string]string{"ipas-format": "2", "ipas-sha256": "aa"}})
-	if !errors.Is(err, replication.ErrUnknownFormat) || newer.Format != 2 {
-		t.Errorf("format 2: %+v, %v", newer, err)
+	newer, err := replication.DecodeObjectMeta(replication.RemoteHeaders{Metadata: map[string]string{"ipas-format": "3", "ipas-sha256": "aa"}})
+	if !errors.Is(err, replication.ErrUnknownFormat) || newer.Format != 3 {
+		t.Errorf("format 3: %+v, %v", newer, err)
 	}
 	damaged, err := replication.DecodeObjectMeta(replication.RemoteHeaders{Metadata: map[string]string{
 		"ipas-format": "1", "ipas-parts": "nonsense", "ipas-mtime": "yesterday"}})

@@ -3,15 +3,13 @@ package replication
 import (
 	"context"
 	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"sync"
 	"time"
 
+	"github.com/ipas/ipas/objecthash"
 	"github.com/rs/zerolog"
 )
 
@@ -61,15 +59,21 @@ func (r *Replicator) upload(ctx context.Context, j Job, p *progress, log zerolog
 }
 
 // putSmall sends the object in one PutObject with its Content-MD5, after
-// checking that the local bytes still hash to the object's SHA-256.
+// checking that the local bytes still hash to the object's hash.
 func (r *Replicator) putSmall(ctx context.Context, j Job, p *progress) (RemoteCopy, error) {
 	p.setParts(1, 0, 0)
-	sums, err := r.hashRange(ctx, j, 0, j.Size, true)
+	var check *objecthash.Verifier
+	if j.Meta.SHA256 != "" {
+		check = objecthash.NewVerifier(j.Meta.SHA256, j.Meta.PartSizes)
+	}
+	sums, err := r.hashRange(ctx, j, 0, j.Size, check)
 	if err != nil {
 		return RemoteCopy{}, jobError("read", j, err)
 	}
-	if j.Meta.SHA256 != "" && sums.sha256 != j.Meta.SHA256 {
-		return RemoteCopy{}, jobError("read", j, fmt.Errorf("%w: local %s, journal %s", errLocalMismatch, sums.sha256, j.Meta.SHA256))
+	if check != nil {
+		if err := check.Check(); err != nil {
+			return RemoteCopy{}, jobError("read", j, fmt.Errorf("%w: journal %s: %v", errLocalMismatch, j.Meta.SHA256, err))
+		}
 	}
 	var c RemoteCopy
 	err = r.send(ctx, j, 0, j.Size, p, func(ctx context.Context, body io.Reader) (err error) {
@@ -84,13 +88,13 @@ func (r *Replicator) putSmall(ctx context.Context, j Job, p *progress) (RemoteCo
 }
 
 type sums struct {
-	md5    []byte
-	sha256 string
+	md5 []byte
 }
 
-// hashRange reads a byte range once, computing its MD5 (and SHA-256 if
-// asked) with a fixed-size buffer, before the range is streamed for real.
-func (r *Replicator) hashRange(ctx context.Context, j Job, off, length int64, withSHA bool) (sums, error) {
+// hashRange reads a byte range once, computing its MD5 (and feeding check,
+// when not nil) with a fixed-size buffer, before the range is streamed for
+// real.
+func (r *Replicator) hashRange(ctx context.Context, j Job, off, length int64, check *objecthash.Verifier) (sums, error) {
 	rc, err := openRange(ctx, r.blobs, j.Pieces, off, length)
 	if err != nil {
 		return sums{}, err
@@ -98,10 +102,8 @@ func (r *Replicator) hashRange(ctx context.Context, j Job, off, length int64, wi
 	defer rc.Close()
 	m := md5.New()
 	var w io.Writer = m
-	var s hash.Hash
-	if withSHA {
-		s = sha256.New()
-		w = io.MultiWriter(m, s)
+	if check != nil {
+		w = io.MultiWriter(m, check)
 	}
 	buf := hashBuffers.Get().(*[]byte)
 	defer hashBuffers.Put(buf)
@@ -112,11 +114,7 @@ func (r *Replicator) hashRange(ctx context.Context, j Job, off, length int64, wi
 	if n != length {
 		return sums{}, fmt.Errorf("read %d bytes of %d", n, length)
 	}
-	out := sums{md5: m.Sum(nil)}
-	if withSHA {
-		out.sha256 = hex.EncodeToString(s.Sum(nil))
-	}
-	return out, nil
+	return sums{md5: m.Sum(nil)}, nil
 }
 
 // onlyReader hides WriterTo/ReaderFrom so CopyBuffer uses our buffer.

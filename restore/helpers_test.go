@@ -133,7 +133,7 @@ func (f *fakeRemote) putSnapshot(t *testing.T, id remoteindex.Identity, taken ti
 	t.Helper()
 	sort.Slice(objs, func(i, j int) bool { return objs[i].Name() < objs[j].Name() })
 	var buf bytes.Buffer
-	w, err := remoteindex.NewWriter(&buf, remoteindex.Header{Identity: id, TakenAt: taken})
+	w, err := remoteindex.NewWriter(&buf, remoteindex.Header{Format: remoteindex.FormatVersion, Identity: id, TakenAt: taken})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ipas/ipas/archive"
+	"github.com/ipas/ipas/objecthash"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/remoteindex"
 	"github.com/ipas/ipas/replication"
@@ -126,11 +127,24 @@ func (r *Restorer) unpin(q queue.Object) {
 }
 
 // checkMeta checks what o's metadata says against itself and the remote's
-// listing, and returns its SHA-256.
+// listing, and returns its SHA-256: the zero Digest for a composite hash
+// (package objecthash), which is checked part by part (verifyPartial).
 func checkMeta(o *remoteindex.Object) (store.Digest, error) {
-	want, err := store.ParseDigest(o.SHA256)
+	var want store.Digest
+	h, err := objecthash.Parse(o.SHA256)
 	if err != nil {
 		return want, &objectError{fmt.Sprintf("its metadata has a bad SHA-256 %q", o.SHA256), fixCorrupt}
+	}
+	if h.Composite() {
+		if len(o.PartSizes) != h.Parts {
+			return want, &objectError{fmt.Sprintf("its metadata has a composite SHA-256 of %d parts and %d part sizes (ipas-parts)",
+				h.Parts, len(o.PartSizes)), fixCorrupt}
+		}
+		if ds := partDigests(o); ds != nil && compositeOf(ds) != h {
+			return want, &objectError{fmt.Sprintf("the remote index's part SHA-256s do not make its composite SHA-256 %s", o.SHA256), fixCorrupt}
+		}
+	} else {
+		want = h.Digest
 	}
 	if sum := partSum(o.PartSizes); len(o.PartSizes) > 0 && sum != o.Size {
 		return want, &objectError{fmt.Sprintf("its part sizes add up to %d bytes, its size is %d", sum, o.Size), fixCorrupt}

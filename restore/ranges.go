@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ipas/ipas/objecthash"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/remoteindex"
 	"github.com/ipas/ipas/store"
@@ -54,12 +55,14 @@ func (r *Restorer) fetchRanges(ctx context.Context, o *remoteindex.Object, want 
 // verifyPartial checks the complete partial object in one read of each part
 // file, which hashes it with SHA-256 (its blob's address): each part against
 // its SHA-256 in the remote index when the snapshot gave them, otherwise the
-// whole object against its SHA-256, hashed in the same read. Once proven,
+// whole object against its hash: the composite of the parts' SHA-256
+// (package objecthash), or a full SHA-256 hashed in the same read. Once proven,
 // the ETag in the metadata is the bytes', so MD5 is only computed for
 // metadata of format 0, which has no ETag: there the bytes give it.
 func verifyPartial(ctx context.Context, o *remoteindex.Object, p *partial, want store.Digest) ([]store.Blob, error) {
 	partWant := partDigests(o)
-	blobs, err := hashParts(ctx, p, o.ETag == "", partWant == nil)
+	composite := objecthash.IsComposite(o.SHA256)
+	blobs, err := hashParts(ctx, p, o.ETag == "", partWant == nil && !composite)
 	if err != nil {
 		return nil, err
 	}
@@ -74,12 +77,34 @@ func verifyPartial(ctx context.Context, o *remoteindex.Object, p *partial, want 
 				return nil, err
 			}
 		}
+	case composite:
+		return blobs, checkComposite(o, blobs)
 	default:
 		if got := hex.EncodeToString(p.whole); got != o.SHA256 {
 			return nil, corrupt(o, got)
 		}
 	}
 	return blobs, nil
+}
+
+// checkComposite checks the parts hashed into blobs against o's composite hash.
+func checkComposite(o *remoteindex.Object, blobs []store.Blob) error {
+	digests := make([]store.Digest, len(blobs))
+	for i, b := range blobs {
+		digests[i] = b.Digest
+	}
+	if got := compositeOf(digests).String(); got != o.SHA256 {
+		return corrupt(o, got)
+	}
+	return nil
+}
+
+func compositeOf(parts []store.Digest) objecthash.Hash {
+	digests := make([][32]byte, len(parts))
+	for i, d := range parts {
+		digests[i] = d
+	}
+	return objecthash.Composite(digests)
 }
 
 // checkPart checks part i, hashed into b, against its SHA-256 in the remote index.

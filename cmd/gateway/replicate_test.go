@@ -19,6 +19,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/internal/testutil"
+	"github.com/ipas/ipas/objecthash"
+	"github.com/ipas/ipas/replication"
 )
 
 // TestServe_ReplicatesToVersityGW runs the real daemon with IPAS_REMOTE_* pointing at a
@@ -71,9 +73,13 @@ func TestServe_ReplicatesToVersityGW(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// One piece: its SHA-256; multipart: the composite of its parts'.
 		sum := sha256.Sum256(body)
-		if head.Metadata["ipas-sha256"] != hex.EncodeToString(sum[:]) {
-			t.Fatalf("remote %s metadata %v: no ipas-sha256 %x", remoteKey, head.Metadata, sum)
+		sizes, _ := replication.DecodePartSizes(head.Metadata["ipas-parts"])
+		hash := head.Metadata["ipas-sha256"]
+		if err := objecthash.Verify(hash, sizes, got); err != nil || (len(sizes) > 1) != objecthash.IsComposite(hash) ||
+			(len(sizes) == 0 && hash != hex.EncodeToString(sum[:])) {
+			t.Fatalf("remote %s metadata %v: ipas-sha256 does not check its bytes: %v", remoteKey, head.Metadata, err)
 		}
 	}
 	for _, o := range headed {

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ipas/ipas/archive"
+	"github.com/ipas/ipas/objecthash"
 	"github.com/ipas/ipas/queue"
 	"github.com/ipas/ipas/store"
 )
@@ -86,9 +87,19 @@ func verifyArchive(ctx context.Context, a *dataArchive, out io.Writer) error {
 
 // verifyObject re-hashes the object's blobs. Blobs are named by their SHA-256, so
 // Verify proves each one; a single-blob object's SHA-256 is its blob's name, and a
-// multipart object is the concatenation of its part blobs.
+// multipart object is the concatenation of its part blobs, whose composite hash
+// (package objecthash) is its blob names'.
 func verifyObject(ctx context.Context, st *store.Store, o queue.Object) error {
 	parts := o.Parts
+	if objecthash.IsComposite(o.SHA256) {
+		names := make([]string, len(parts))
+		for i, p := range parts {
+			names[i] = p.Blob
+		}
+		if h, err := objecthash.CompositeOf(names); err != nil || h.String() != o.SHA256 {
+			return fmt.Errorf("index entry has composite sha256 %s, its %d part blobs make %s (%v)", o.SHA256, len(parts), h, err)
+		}
+	}
 	if len(parts) == 0 {
 		if o.SHA256 != "" && o.SHA256 != o.Blob {
 			return fmt.Errorf("index entry has sha256 %s but blob %s", o.SHA256, o.Blob)

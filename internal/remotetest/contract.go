@@ -49,7 +49,7 @@ func ctxT(t *testing.T) context.Context {
 func Meta(data []byte, partSizes ...int64) replication.ObjectMeta {
 	sum := sha256.Sum256(data)
 	return replication.ObjectMeta{
-		Format: replication.MetaFormat, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data)),
+		Format: replication.MetaFormatFull, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data)),
 		ETag: "9b2cf535f27731c974343645a3985328-" + fmt.Sprint(max(1, len(partSizes))), ModTime: time.Date(2026, 3, 1, 12, 0, 0, 5, time.UTC),
 		PartSizes: partSizes, Checksums: map[string]string{"CRC32C": "yZRlqg==-2"},
 		ContentType: "video/mp4", ContentEncoding: "identity", ContentDisposition: `attachment; filename="film.mp4"`,
@@ -132,7 +132,7 @@ func singlePut(t *testing.T, r replication.Remote) {
 		checkRange(t, r, "single/docs/a b+ü.bin", data, rg[0], rg[1])
 	}
 	// Overwriting replaces the metadata too: nothing of the old one remains.
-	plain := replication.ObjectMeta{Format: replication.MetaFormat, SHA256: Meta(data).SHA256, Size: int64(len(data)), ETag: "abc"}
+	plain := replication.ObjectMeta{Format: replication.MetaFormatFull, SHA256: Meta(data).SHA256, Size: int64(len(data)), ETag: "abc"}
 	put(t, r, "single/docs/a b+ü.bin", data, plain)
 	h, err := r.HeadObject(ctxT(t), "single/docs/a b+ü.bin")
 	if err != nil {
@@ -268,7 +268,7 @@ func over2KiB(t *testing.T, r replication.Remote) {
 		t.Fatal(err)
 	}
 	m := h.Meta
-	if m.SHA256 != meta.SHA256 || m.ETag != meta.ETag || m.Size != meta.Size || m.Format != replication.MetaFormat {
+	if m.SHA256 != meta.SHA256 || m.ETag != meta.ETag || m.Size != meta.Size || m.Format != replication.MetaFormatFull {
 		t.Errorf("an essential field was dropped: %+v", m)
 	}
 	if !reflect.DeepEqual(m.Dropped, []string{replication.DroppedUser}) || m.User["small"] != "kept" || len(m.User) != 2 {

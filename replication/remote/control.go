@@ -38,7 +38,7 @@ func (c *Client) PutControlFile(ctx context.Context, name string, body io.Reader
 		Body:          body,
 		ContentLength: aws.Int64(size),
 		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(md5)),
-		Metadata:      map[string]string{replication.MetaFormatKey: fmt.Sprint(replication.MetaFormat)},
+		Metadata:      map[string]string{replication.MetaFormatKey: fmt.Sprint(replication.MetaFormatFull)},
 	}
 	c.applyStorage(&in.StorageClass, &in.ServerSideEncryption, &in.SSEKMSKeyId)
 	_, err = c.s3.PutObject(ctx, in, unsignedPayload)
