@@ -42,6 +42,9 @@ type blockKey struct {
 
 // blockFetch is one fetch of a block, shared by every reader that asked for
 // the block while it ran (and, once done, by those that find it retained).
+// Its bytes are readable as they arrive (waitFor), so that a read hands its
+// first bytes out after one round trip rather than after the whole block
+// crossed the link.
 type blockFetch struct {
 	key  blockKey
 	done chan struct{}
@@ -49,6 +52,11 @@ type blockFetch struct {
 	err  error
 	pins int  // readers that will read data or are reading it
 	gone bool // no longer in the group: its buffer is not reused
+
+	mu      sync.Mutex
+	arrived []byte        // the bytes fetched so far: a prefix of the block's buffer
+	want    int64         // the fewest bytes a waiting reader wants arrived
+	more    chan struct{} // closed once want bytes arrived; nil while no reader waits
 }
 
 // wait returns the block's bytes once fetched, or ctx's error first.
@@ -58,6 +66,49 @@ func (f *blockFetch) wait(ctx context.Context) ([]byte, error) {
 		return f.data, f.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// waitFor returns the block's bytes that arrived so far (a prefix of the
+// block) once there are at least n of them, the whole block once fetched,
+// the fetch's error, or ctx's error first.
+func (f *blockFetch) waitFor(ctx context.Context, n int64) ([]byte, error) {
+	for {
+		f.mu.Lock()
+		got := f.arrived
+		if int64(len(got)) >= n {
+			f.mu.Unlock()
+			return got, nil
+		}
+		if f.more == nil {
+			f.more, f.want = make(chan struct{}), n
+		}
+		f.want = min(f.want, n)
+		more := f.more
+		f.mu.Unlock()
+		select {
+		case <-more:
+		case <-f.done:
+			return f.data, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// arrive says the fetch has read got, a longer prefix of the block's
+// buffer, and wakes the readers waiting once what they want arrived. The
+// bytes of got must not change any more.
+func (f *blockFetch) arrive(got []byte) {
+	f.mu.Lock()
+	f.arrived = got
+	var more chan struct{}
+	if f.more != nil && int64(len(got)) >= f.want {
+		more, f.more = f.more, nil
+	}
+	f.mu.Unlock()
+	if more != nil {
+		close(more)
 	}
 }
 

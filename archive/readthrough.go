@@ -140,16 +140,18 @@ func (a *Archive) SetReadThrough(rt *ReadThrough) {
 func (a *Archive) ReadsThrough() bool { return a.rt.Load() != nil }
 
 // OpenRemote returns bytes [off, off+length) of o, whose bytes are on the
-// remote only, read through from the remote copy. The first block is fetched
-// before it returns, so that an unreachable remote (ErrRemoteUnavailable), a
-// lost copy (ErrRemoteMissing) or one that is not the indexed version
-// (ErrRemoteCorrupt) is known before a caller answers. Without read-through
-// (SetReadThrough) it is ErrRemoteOnly.
+// remote only, read through from the remote copy. Its first bytes are
+// fetched before it returns, so that an unreachable remote
+// (ErrRemoteUnavailable), a lost copy (ErrRemoteMissing) or one that is not
+// the indexed version (ErrRemoteCorrupt) is known before a caller answers.
+// The first bytes are served as they arrive from the remote, not once their
+// block is whole. Without read-through (SetReadThrough) it is ErrRemoteOnly.
 //
 // A whole read is checked against o's SHA-256: the block holding the last
-// bytes is served only once every byte hashed right, so a mismatch cuts the
-// read short (its Read fails with ErrRemoteCorrupt) instead of handing out
-// wrong bytes; a whole read may also re-cache o (CachePolicy). A ranged read
+// bytes is served only once whole and every byte hashed right, so a mismatch
+// cuts the read short (its Read fails with ErrRemoteCorrupt) instead of
+// handing out wrong bytes, and an object of one block is refused before its
+// first byte; a whole read may also re-cache o (CachePolicy). A ranged read
 // cannot be checked against the SHA-256: each of its blocks is checked
 // against the remote copy's recorded ETag and size only, and served as read.
 func (a *Archive) OpenRemote(ctx context.Context, o queue.Object, off, length int64) (io.ReadCloser, error) {
@@ -236,16 +238,17 @@ func (rt *ReadThrough) release(o queue.Object, cached bool) {
 // blocks returns the pinned fetches of up to n blocks of o from first on,
 // running or retained or new (blockGroup.pinBlocks); at least one when need.
 func (rt *ReadThrough) blocks(o queue.Object, first, n int64, need bool, cur *readCursor) []*blockFetch {
-	return rt.group.pinBlocks(versionName(o), first, n, need, func(fs []*blockFetch) { rt.fetchSpan(o, fs) }, cur)
+	g := rt.group
+	return g.pinBlocks(versionName(o), first, n, need, func(fs []*blockFetch) { rt.fetchSpan(g, o, fs) }, cur)
 }
 
-// fetchSpan reads the consecutive blocks fs of o from the remote with one
-// ranged GET, handing each block out as its bytes arrive, and checks that the
-// remote copy is the version the index recorded.
-func (rt *ReadThrough) fetchSpan(o queue.Object, fs []*blockFetch) {
+// fetchSpan reads the consecutive blocks fs of o, fetches of g, from the
+// remote with one ranged GET, handing each block out as its bytes arrive,
+// and checks that the remote copy is the version the index recorded.
+func (rt *ReadThrough) fetchSpan(g *blockGroup, o queue.Object, fs []*blockFetch) {
 	fail := func(err error) {
 		for _, f := range fs {
-			rt.group.done(f, nil, err)
+			g.done(f, nil, err)
 		}
 	}
 	off := fs[0].key.index * BlockSize
@@ -267,15 +270,35 @@ func (rt *ReadThrough) fetchSpan(o queue.Object, fs []*blockFetch) {
 	}
 	for len(fs) > 0 {
 		f := fs[0]
-		buf := rt.group.buffer(f, min(BlockSize, o.Size-f.key.index*BlockSize))
-		if _, err := io.ReadFull(rc, buf); err != nil {
+		buf := g.buffer(f, min(BlockSize, o.Size-f.key.index*BlockSize))
+		if err := readBlock(rc, f, buf); err != nil {
 			fail(rt.remoteError(o, err))
 			return
 		}
 		rt.fetched.Add(int64(len(buf)))
-		rt.group.done(f, buf, nil)
+		g.done(f, buf, nil)
 		fs = fs[1:]
 	}
+}
+
+// readBlock fills buf, f's buffer, from r, handing each read's bytes to
+// the readers waiting on f as they arrive (blockFetch.arrive).
+func readBlock(r io.Reader, f *blockFetch, buf []byte) error {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if m > 0 {
+			f.arrive(buf[:n])
+		}
+		if err != nil && n < len(buf) {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 func (rt *ReadThrough) remoteError(o queue.Object, err error) error {

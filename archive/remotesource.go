@@ -21,7 +21,7 @@ type remoteSource struct {
 var _ PieceSource = (*remoteSource)(nil)
 
 // OpenPiece opens [r.Start+r.Off, +r.Len) of the object and waits for its
-// first block, so that the remote's errors come before any byte.
+// first bytes, so that the remote's errors come before any byte.
 func (s *remoteSource) OpenPiece(ctx context.Context, r PieceRange) (io.ReadCloser, error) {
 	off := r.Start + r.Off
 	br := &blockReader{src: s, ctx: ctx, pos: off, end: off + r.Len, next: off / BlockSize}
@@ -50,6 +50,7 @@ type blockReader struct {
 	next     int64       // index of the block after the last one in ahead
 	cursor   *readCursor // next and the range's last block, for the group
 	window   int64
+	started  bool // the first bytes were taken
 	err      error
 	closed   bool
 }
@@ -70,30 +71,47 @@ func (r *blockReader) fill() {
 	r.next += int64(len(fs))
 }
 
-// take waits for the next block and makes its part of the range current.
-// A whole read's hash of the block served before runs while that block is
-// sent (wholeCheck): take waits for it before the block's buffer may go,
-// and hashes the last block before any of it is handed out.
+// take waits for the next bytes of the range and makes them current. The
+// read's first bytes go as soon as any arrive, so that the client's first
+// byte follows the remote's by one round trip, not by a block's transfer;
+// after them it takes the rest of a block once the block is whole: handing
+// every block out as it arrives cost the daemon over twice the CPU per GiB
+// (wake-ups, writes, and a channel per wait that, near the memory limit,
+// starts a collection), for nothing, as the link sets the pace. A whole
+// read's hash of the bytes served before runs while they are sent
+// (wholeCheck): take waits for it before the next bytes are hashed or the
+// block's buffer may go. The block holding a whole read's last bytes is
+// taken whole, and hashed and checked before any of it is handed out.
 func (r *blockReader) take() error {
 	c := r.src.check
 	if c != nil {
 		c.wait()
 	}
-	r.release()
-	r.fill()
-	f := r.ahead[0]
-	r.ahead = r.ahead[1:]
-	r.held = f
-	data, err := f.wait(r.ctx)
+	next := r.held == nil || r.pos >= (r.held.key.index+1)*BlockSize
+	if next {
+		r.release()
+		r.fill()
+		r.held, r.ahead = r.ahead[0], r.ahead[1:]
+	}
+	f := r.held
+	start := f.key.index * BlockSize
+	var data []byte
+	var err error
+	if r.started || (c != nil && (r.end-1)/BlockSize == f.key.index) {
+		data, err = f.wait(r.ctx)
+	} else {
+		data, err = f.waitFor(r.ctx, r.pos-start+1)
+	}
+	r.started = true
 	if err != nil {
 		return err
 	}
-	r.window = min(2*r.window, MaxReadAhead)
-	r.fill()
-	idx := r.pos / BlockSize
-	start := idx * BlockSize
+	if next {
+		r.window = min(2*r.window, MaxReadAhead)
+		r.fill()
+	}
 	piece := data[r.pos-start : min(int64(len(data)), r.end-start)]
-	last := start+int64(len(data)) >= r.end
+	last := r.pos+int64(len(piece)) >= r.end
 	if c != nil {
 		c.hash(piece)
 		if last {

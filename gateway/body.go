@@ -213,16 +213,25 @@ func (s *stallReader) Read(p []byte) (int, error) {
 	return s.r.Read(p)
 }
 
-// stallWriter gives every Write of a response StallTimeout to be accepted.
+// stallWriter gives every Write of a response StallTimeout to be accepted,
+// and sends the first one at once: a read-through's first bytes are what the
+// remote sent first, maybe a few hundred, which net/http would otherwise hold
+// in its 4 KiB buffer until the rest of their block arrived.
 type stallWriter struct {
 	w       io.Writer
 	rc      *http.ResponseController
 	timeout time.Duration
+	sent    bool // the first Write was flushed
 }
 
 func (s *stallWriter) Write(p []byte) (int, error) {
 	_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
-	return s.w.Write(p)
+	n, err := s.w.Write(p)
+	if !s.sent && err == nil {
+		s.sent = true
+		_ = s.rc.Flush() // a broken connection fails the next Write
+	}
+	return n, err
 }
 
 // readXML reads a small XML request body through the same verification as object

@@ -41,7 +41,7 @@ type bench struct {
 	remote   *s3.Client // versitygw itself, through the proxy when there is one
 	warm     *s3.Client // versitygw itself, never through the proxy
 	admin    *admin.Client
-	before   *daemon // -baseline: the older build, holding the big object only
+	before   *daemon // -baseline: the older build, holding the big object and the TTFB rounds' objects
 }
 
 // daemon is a `gateway serve` of the bench: its process and its clients.
@@ -103,8 +103,10 @@ func (b *bench) populate(ctx context.Context) error {
 		return err
 	}
 	if b.before != nil {
-		if _, err := b.before.c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("big")}); err != nil {
-			return fmt.Errorf("create bucket big before: %w", err)
+		for _, bk := range []string{"big", "readers"} {
+			if _, err := b.before.c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bk)}); err != nil {
+				return fmt.Errorf("create bucket %s before: %w", bk, err)
+			}
 		}
 		if err := b.putBig(ctx, b.before.c); err != nil {
 			return err
@@ -114,9 +116,15 @@ func (b *bench) populate(ctx context.Context) error {
 	io.ReadFull(benchkit.RandReader(2), buf)
 	for i := range b.readerObjects() {
 		binary.BigEndian.PutUint64(buf, uint64(i)) // each object its own bytes
-		if _, err := b.c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("readers"), Key: aws.String(readerKey(i)),
-			Body: bytes.NewReader(buf)}); err != nil {
-			return fmt.Errorf("put %s: %w", readerKey(i), err)
+		c := []*s3.Client{b.c}
+		if b.before != nil && i >= b.cfg.readers {
+			c = append(c, b.before.c) // the TTFB rounds' objects
+		}
+		for _, c := range c {
+			if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("readers"), Key: aws.String(readerKey(i)),
+				Body: bytes.NewReader(buf)}); err != nil {
+				return fmt.Errorf("put %s: %w", readerKey(i), err)
+			}
 		}
 	}
 	for r := range b.evictRounds() {
@@ -136,7 +144,11 @@ func (b *bench) populate(ctx context.Context) error {
 		if err := waitReplicated(ctx, b.before.admin); err != nil {
 			return err
 		}
-		return evictAll(ctx, b.before.admin, "big")
+		for _, bk := range []string{"big", "readers"} {
+			if err := evictAll(ctx, b.before.admin, bk); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -286,29 +298,53 @@ func readAll(ctx context.Context, c *s3.Client, bucket, key string, size int64) 
 	return float64(size) / (1 << 20) / time.Since(start).Seconds(), nil
 }
 
-// ttfb returns the median time to first byte in ms: read through, direct.
-func (b *bench) ttfb(ctx context.Context) ([2]float64, error) {
-	var through, direct []float64
+// ttfb returns the median time to first byte in ms: read through, direct,
+// and read through the -baseline build (0 without one), each round of an
+// object none of whose blocks is in memory, the order rotating.
+func (b *bench) ttfb(ctx context.Context) ([3]float64, error) {
+	type way struct {
+		name      string
+		c         *s3.Client
+		bucket    string
+		remoteKey string // the object's remote copy, to warm
+		through   bool   // a read-through, of bucket/key, not of the remote copy
+		ms        []float64
+	}
+	ways := []*way{
+		{name: "read-through", c: b.c, bucket: "readers", remoteKey: prefix + "/readers/", through: true},
+		{name: "direct", c: b.remote, bucket: remoteBucket, remoteKey: prefix + "/readers/"},
+	}
+	if b.before != nil {
+		ways = append(ways, &way{name: "read-through before", c: b.before.c, bucket: "readers", remoteKey: prefix + "-before/readers/", through: true})
+	}
 	for r := range b.cfg.rounds {
 		key := readerKey(b.cfg.readers + r)
-		remoteKey := prefix + "/readers/" + key
-		// Warm the remote's page cache for both alike.
-		if _, err := readAll(ctx, b.warm, remoteBucket, remoteKey, b.cfg.readerSize); err != nil {
-			return [2]float64{}, err
+		line := fmt.Sprintf("ttfb round %d:", r+1)
+		for i := range ways {
+			w := ways[(i+r)%len(ways)]
+			// Warm the remote's page cache for every way alike.
+			if _, err := readAll(ctx, b.warm, remoteBucket, w.remoteKey+key, b.cfg.readerSize); err != nil {
+				return [3]float64{}, err
+			}
+			k := key
+			if !w.through {
+				k = w.remoteKey + key
+			}
+			d, err := firstByte(ctx, w.c, w.bucket, k)
+			if err != nil {
+				return [3]float64{}, err
+			}
+			w.ms = append(w.ms, ms(d))
+			line += fmt.Sprintf(" %s %.1f ms,", w.name, ms(d))
+			time.Sleep(b.settle()) // an abandoned read-ahead or body ends: the next way finds the link idle
 		}
-		d, err := firstByte(ctx, b.remote, remoteBucket, remoteKey)
-		if err != nil {
-			return [2]float64{}, err
-		}
-		t, err := firstByte(ctx, b.c, "readers", key)
-		if err != nil {
-			return [2]float64{}, err
-		}
-		direct, through = append(direct, ms(d)), append(through, ms(t))
-		fmt.Printf("ttfb round %d: read-through %.1f ms, direct %.1f ms\n", r+1, ms(t), ms(d))
-		time.Sleep(b.settle()) // the abandoned read-ahead ends
+		fmt.Println(strings.TrimSuffix(line, ","))
 	}
-	return [2]float64{benchkit.Median(through), benchkit.Median(direct)}, nil
+	var out [3]float64
+	for i, w := range ways {
+		out[i] = benchkit.Median(w.ms)
+	}
+	return out, nil
 }
 
 // abandonedReadAhead is at most what an abandoned read-through still

@@ -23,7 +23,8 @@
 // they would reach a remote across a network.
 //
 // -baseline BIN adds an older gateway build, its own daemon replicating to
-// the same versitygw, to the throughput rounds ("read-through before");
+// the same versitygw, to the TTFB and throughput rounds ("read-through
+// before");
 // -phases picks the measures; -cpuprofile FILE profiles the daemon (the
 // build under test) until it stops.
 package main
@@ -68,7 +69,7 @@ func main() {
 	flag.IntVar(&cfg.writers, "writers", 16, "concurrent 4 KiB PUT writers")
 	flag.IntVar(&cfg.puts, "puts", 3000, "4 KiB PUTs per round")
 	flag.IntVar(&cfg.evictCount, "evict-count", 3000, "objects each eviction round evicts")
-	flag.StringVar(&cfg.baseline, "baseline", "", "also read the big object through this older gateway `binary` (\"read-through before\")")
+	flag.StringVar(&cfg.baseline, "baseline", "", "also read through this older gateway `binary` in the TTFB and throughput rounds (\"read-through before\")")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon under test to `file` (IPAS_CPUPROFILE)")
 	cfg.remote = benchkit.RemoteFlags(flag.CommandLine)
 	phases := flag.String("phases", strings.Join(allPhases, ","), "the measures to take, comma-separated")
@@ -130,7 +131,7 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	t0 := time.Now()
-	var ttfb [2]float64
+	var ttfb [3]float64
 	var tput []readRate
 	var puts [2]float64
 	var rss int64
@@ -159,6 +160,10 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.phases["ttfb"] {
 		fmt.Printf("| time to first byte, whole GET | %.1f ms | %.1f ms (SDK GET of the remote copy) | +%.1f ms | at most +20 ms |\n",
 			ttfb[0], ttfb[1], ttfb[0]-ttfb[1])
+		if b.before != nil {
+			fmt.Printf("| time to first byte, whole GET, -baseline build | %.1f ms | %.1f ms | +%.1f ms | (now %+.1f ms against before) |\n",
+				ttfb[2], ttfb[1], ttfb[2]-ttfb[1], ttfb[0]-ttfb[2])
+		}
 	}
 	if cfg.phases["throughput"] {
 		through, direct := tput[0], tput[1]
