@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/ipas/ipas/internal/testutil"
 )
@@ -160,11 +159,7 @@ func writeOriginals(t *testing.T, ctx context.Context, c *s3.Client) map[string]
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("photos")}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("photos"),
-		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	enableVersioning(t, ctx, c, "photos")
 	out := map[string]string{}
 	for i := range ransomObjects {
 		key := fmt.Sprintf("album/%02d.jpg", i)
