@@ -35,10 +35,7 @@ type putResult struct {
 }
 
 func newRecache(rt *ReadThrough, o queue.Object) *recache {
-	c := &recache{rt: rt, o: o}
-	for _, p := range o.Parts {
-		c.sizes = append(c.sizes, p.Size)
-	}
+	c := &recache{rt: rt, o: o, sizes: o.PartSizes()}
 	if len(c.sizes) == 0 {
 		c.sizes = []int64{o.Size}
 	}

@@ -217,16 +217,7 @@ type wholeCheck struct {
 }
 
 func newWholeCheck(o queue.Object) *wholeCheck {
-	return &wholeCheck{o: o, h: objecthash.NewVerifier(o.SHA256, partSizes(o))}
-}
-
-// partSizes are the sizes of o's parts, which a composite hash is checked along.
-func partSizes(o queue.Object) []int64 {
-	sizes := make([]int64, len(o.Parts))
-	for i, p := range o.Parts {
-		sizes[i] = p.Size
-	}
-	return sizes
+	return &wholeCheck{o: o, h: objecthash.NewVerifier(o.SHA256, o.PartSizes())}
 }
 
 // hash starts hashing p, the next bytes of the read. p must stay unchanged

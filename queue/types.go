@@ -42,6 +42,19 @@ type Object struct {
 	Versioned bool
 }
 
+// PartSizes are the sizes of o's parts in order; nil for an object in one
+// piece.
+func (o *Object) PartSizes() []int64 {
+	if len(o.Parts) == 0 {
+		return nil
+	}
+	sizes := make([]int64, len(o.Parts))
+	for i, p := range o.Parts {
+		sizes[i] = p.Size
+	}
+	return sizes
+}
+
 // NullVersionID is the S3 version ID of a bucket's null version.
 const NullVersionID = "null"
 

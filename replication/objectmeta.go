@@ -24,10 +24,7 @@ func MetaFromObject(o *queue.Object) ObjectMeta {
 		ContentType: o.ContentType,
 	}
 	if len(o.Parts) > 1 || (len(o.Parts) == 1 && strings.Contains(o.ETag, "-")) {
-		m.PartSizes = make([]int64, len(o.Parts))
-		for i, p := range o.Parts {
-			m.PartSizes[i] = p.Size
-		}
+		m.PartSizes = o.PartSizes()
 	}
 	m.Format = formatOf(m)
 	if len(o.Checksums) > 0 {
